@@ -1,0 +1,15 @@
+//! proxmox-sdk: the Rust engine behind the `proxmox_sdk` Python package.
+//!
+//! Map of the crate (arrows point down):
+//! - [`schema`]: the PVE API schema model: apidoc parsing, path-template index, parameter
+//!   validation in PVE's wording, response validation, OpenAPI 3.1 emission, bundled versions.
+//! - [`codegen`]: apidoc (file or live node URL) -> `generated/proxmox/<version>/`.
+//! - [`tls`]: rustls setup shared by every HTTPS client (fingerprint pinning).
+//! - `python` (feature `python`): the PyO3 edge, compiled only when maturin builds the module.
+
+pub mod codegen;
+pub mod schema;
+pub mod tls;
+
+#[cfg(feature = "python")]
+mod python;
