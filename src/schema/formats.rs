@@ -269,13 +269,13 @@ fn ok_if(cond: bool, msg: impl Into<String>) -> Result<(), String> {
 
 /// Matches `v` against one of the fixed format regexes (compiled once each).
 fn re(pattern: &'static str, v: &str) -> bool {
-    static CACHE: OnceLock<parking_cache::Cache> = OnceLock::new();
+    static CACHE: OnceLock<regex_cache::Cache> = OnceLock::new();
     CACHE
-        .get_or_init(parking_cache::Cache::default)
+        .get_or_init(regex_cache::Cache::default)
         .is_match(pattern, v)
 }
 
-mod parking_cache {
+mod regex_cache {
     use std::collections::HashMap;
     use std::sync::RwLock;
 

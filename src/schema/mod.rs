@@ -74,6 +74,9 @@ impl FromStr for Method {
     }
 }
 
+/// Path parameters of a resolved path: (name from the template, decoded value).
+pub type PathParams<'s, 'p> = Vec<(&'s str, Cow<'p, str>)>;
+
 /// One operation: a method on a path template.
 #[derive(Debug)]
 pub struct Operation {
@@ -285,10 +288,7 @@ impl ApiSchema {
     }
 
     /// Resolves a concrete path to its endpoint and path parameters.
-    pub fn resolve<'s, 'p>(
-        &'s self,
-        path: &'p str,
-    ) -> Option<(&'s Endpoint, Vec<(&'s str, Cow<'p, str>)>)> {
+    pub fn resolve<'s, 'p>(&'s self, path: &'p str) -> Option<(&'s Endpoint, PathParams<'s, 'p>)> {
         let r = self.index.resolve(path)?;
         Some((&self.endpoints[r.endpoint], r.params))
     }
@@ -298,7 +298,7 @@ impl ApiSchema {
         &'s self,
         method: &str,
         path: &'p str,
-    ) -> Result<(&'s Operation, Vec<(&'s str, Cow<'p, str>)>), RequestError> {
+    ) -> Result<(&'s Operation, PathParams<'s, 'p>), RequestError> {
         let not_implemented = || RequestError::NotImplemented {
             method: method.to_ascii_uppercase(),
             path: index::strip_api_prefix(path).to_string(),

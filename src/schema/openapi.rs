@@ -76,7 +76,12 @@ pub fn json_schema(s: &Schema) -> Value {
         if compile_pattern(p).is_some() {
             m.insert(
                 "pattern".into(),
-                Value::from(format!("^(?:{})$", translate_perl_regex(p))),
+                // ECMA-262 has no atomic groups; as a plain group the pattern accepts the
+                // same strings (only backtracking differs).
+                Value::from(format!(
+                    "^(?:{})$",
+                    translate_perl_regex(p).replace("(?>", "(?:")
+                )),
             );
         }
         m.insert("x-pve-pattern".into(), Value::from(p.as_str()));

@@ -494,10 +494,9 @@ fn check_property_string(
     for (k, v) in sub_errors {
         msg.push_str(&k);
         msg.push_str(": ");
+        // PVE::Exception appends "$key: $msg\n" even when $msg ends in a newline already.
         msg.push_str(&v);
-        if !v.ends_with('\n') {
-            msg.push('\n');
-        }
+        msg.push('\n');
     }
     Err(msg)
 }
