@@ -1,1 +1,135 @@
-//! placeholder
+//! The PyO3 edge: the `proxmox_sdk._native` module. Only conversions live here; every
+//! function releases the GIL while Rust works and turns a Rust panic into a Python
+//! `RuntimeError` instead of letting it cross into the interpreter.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::schema::{bundled, openapi, RequestError};
+
+/// Runs `f` with the GIL released; a panic becomes `RuntimeError`.
+fn guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> PyResult<T> + Send) -> PyResult<T> {
+    py.detach(|| match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(PyRuntimeError::new_err(format!(
+                "internal error in proxmox_sdk: {msg}"
+            )))
+        }
+    })
+}
+
+fn value_error(e: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// The bundled schema versions, oldest first.
+#[pyfunction]
+fn schema_versions() -> Vec<&'static str> {
+    bundled::versions()
+}
+
+/// The version `latest` stands for.
+#[pyfunction]
+fn latest_version() -> PyResult<&'static str> {
+    bundled::latest().ok_or_else(|| PyRuntimeError::new_err("no schema version is bundled"))
+}
+
+/// Maps `latest` (or a concrete tag) to a bundled version tag; `ValueError` if unknown.
+#[pyfunction]
+fn resolve_version(version: &str) -> PyResult<&'static str> {
+    bundled::resolve_version(version).map_err(value_error)
+}
+
+/// The OpenAPI 3.1 document of a bundled version, as JSON text.
+#[pyfunction]
+#[pyo3(signature = (version = "latest"))]
+fn openapi_json(py: Python<'_>, version: &str) -> PyResult<String> {
+    guarded(py, || {
+        let schema = bundled::load(version).map_err(value_error)?;
+        serde_json::to_string(&openapi::openapi_document(&schema)).map_err(value_error)
+    })
+}
+
+/// The normalized apidoc of a bundled version, as JSON text.
+#[pyfunction]
+#[pyo3(signature = (version = "latest"))]
+fn apidoc_json(version: &str) -> PyResult<&'static str> {
+    bundled::apidoc_text(version).map_err(value_error)
+}
+
+/// Validates a request: `(200, coerced_params_json)`, `(400, errors_json)` or
+/// `(501, message)`. `params_json` is a JSON object.
+#[pyfunction]
+#[pyo3(signature = (method, path, params_json, version = "latest"))]
+fn validate_json(
+    py: Python<'_>,
+    method: &str,
+    path: &str,
+    params_json: &str,
+    version: &str,
+) -> PyResult<(u16, String)> {
+    guarded(py, || {
+        let schema = bundled::load(version).map_err(value_error)?;
+        let params: Map<String, Value> = serde_json::from_str(params_json)
+            .map_err(|e| PyValueError::new_err(format!("params: expected a JSON object ({e})")))?;
+        Ok(match schema.validate_request(method, path, &params) {
+            Ok(v) => (200, Value::Object(v.params).to_string()),
+            Err(RequestError::Params(e)) => {
+                (400, serde_json::to_string(&e.errors).unwrap_or_default())
+            }
+            Err(e @ RequestError::NotImplemented { .. }) => (501, e.to_string()),
+        })
+    })
+}
+
+/// Resolves a concrete path: `(template, {param: value})`, or `None`.
+#[pyfunction]
+#[pyo3(signature = (path, version = "latest"))]
+fn resolve_path(
+    py: Python<'_>,
+    path: &str,
+    version: &str,
+) -> PyResult<Option<(String, Vec<(String, String)>)>> {
+    guarded(py, || {
+        let schema = bundled::load(version).map_err(value_error)?;
+        Ok(schema.resolve(path).map(|(e, params)| {
+            (
+                e.template.clone(),
+                params
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.into_owned()))
+                    .collect(),
+            )
+        }))
+    })
+}
+
+/// Runs `proxmox-sdk-codegen` with `argv` (program name first); returns the exit code.
+#[pyfunction]
+fn codegen_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
+    guarded(py, || Ok(crate::codegen::main_with_args(argv)))
+}
+
+/// The native core of `proxmox_sdk`.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(schema_versions, m)?)?;
+    m.add_function(wrap_pyfunction!(latest_version, m)?)?;
+    m.add_function(wrap_pyfunction!(resolve_version, m)?)?;
+    m.add_function(wrap_pyfunction!(openapi_json, m)?)?;
+    m.add_function(wrap_pyfunction!(apidoc_json, m)?)?;
+    m.add_function(wrap_pyfunction!(validate_json, m)?)?;
+    m.add_function(wrap_pyfunction!(resolve_path, m)?)?;
+    m.add_function(wrap_pyfunction!(codegen_main, m)?)?;
+    Ok(())
+}

@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 pub use apidoc::ApidocError;
 pub use index::{PathIndex, ResolvedPath, TemplateError, API_PREFIX};
 pub use model::{ApidocNode, Format, MethodInfo, Schema, SchemaType};
-pub use validate::{ErrorMap, IndexedFamily, ParamErrors};
+pub use validate::{ErrorMap, IndexedFamily, ParamErrors, ParamRules};
 
 /// An HTTP method of the PVE API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,8 +86,8 @@ pub struct Operation {
     pub template: String,
     /// Everything the apidoc says about it.
     pub info: MethodInfo,
-    /// Indexed parameter families (`net[n]`, ...).
-    pub families: Vec<IndexedFamily>,
+    /// Indexed families, required parameters and `requires` pairs, derived once.
+    pub rules: ParamRules,
     /// The returns schema compiled for `jsonschema`, built on first use.
     pub(crate) returns_validator: OnceLock<Option<jsonschema::Validator>>,
 }
@@ -95,15 +95,16 @@ pub struct Operation {
 impl Operation {
     /// The parameter schema of `name`, looking through indexed families (`net3` -> `net[n]`).
     pub fn param(&self, name: &str) -> Option<&Schema> {
-        validate::param_schema(&self.info.parameters, &self.families, name)
+        validate::param_schema(&self.info.parameters, &self.rules.families, name)
     }
 
-    /// Validates and coerces parameters (path parameters included).
+    /// Validates and coerces parameters; `path_params` win over same-named `input` keys.
     pub fn check_params(
         &self,
         input: &Map<String, Value>,
+        path_params: &[(&str, String)],
     ) -> Result<Map<String, Value>, ParamErrors> {
-        validate::check_params(&self.info.parameters, &self.families, input)
+        validate::check_params(&self.info.parameters, &self.rules, input, path_params)
     }
 }
 
@@ -219,12 +220,12 @@ impl ApiSchema {
                         path: node.path.clone(),
                         source,
                     })?;
-                let families = IndexedFamily::collect(info.parameters.properties.as_ref());
+                let rules = ParamRules::of(&info.parameters);
                 operations.push(Operation {
                     method,
                     template: node.path.clone(),
                     info,
-                    families,
+                    rules,
                     returns_validator: OnceLock::new(),
                 });
             }
@@ -321,15 +322,7 @@ impl ApiSchema {
             .into_iter()
             .map(|(k, v)| (k, v.into_owned()))
             .collect();
-        let coerced = if path_params.is_empty() {
-            operation.check_params(params)?
-        } else {
-            let mut merged = params.clone();
-            for (k, v) in &path_params {
-                merged.insert((*k).to_string(), Value::String(v.clone()));
-            }
-            operation.check_params(&merged)?
-        };
+        let coerced = operation.check_params(params, &path_params)?;
         Ok(ValidatedRequest {
             operation,
             path_params,

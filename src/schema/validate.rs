@@ -104,29 +104,76 @@ pub fn param_schema<'s>(
         .and_then(|f| props.get(&f.key))
 }
 
-/// Validates and coerces `input` against a method's parameter schema.
+/// What checking an operation's parameters needs beyond the schema, computed once per
+/// operation so a request costs what it carries, not what the schema could carry.
+#[derive(Debug, Clone, Default)]
+pub struct ParamRules {
+    /// Indexed families (`net[n]`, ...).
+    pub families: Vec<IndexedFamily>,
+    /// Parameters that must be present.
+    required: Vec<String>,
+    /// (parameter, parameter it requires).
+    requires: Vec<(String, String)>,
+}
+
+impl ParamRules {
+    /// Derives the rules from a method's parameter schema.
+    pub fn of(params: &Schema) -> ParamRules {
+        let props = params.properties.as_ref();
+        let mut rules = ParamRules {
+            families: IndexedFamily::collect(props),
+            ..ParamRules::default()
+        };
+        for (k, s) in props.into_iter().flatten() {
+            if k.ends_with("[n]") {
+                continue;
+            }
+            if !s.optional && s.alias.is_none() && s.ty != Some(SchemaType::Null) {
+                rules.required.push(k.clone());
+            }
+            if let Some(Value::String(req)) = &s.requires {
+                rules.requires.push((k.clone(), req.clone()));
+            }
+        }
+        rules
+    }
+}
+
+/// Validates and coerces `input` plus the path parameters (which win over a same-named
+/// input) against a method's parameter schema.
 pub fn check_params(
     params: &Schema,
-    families: &[IndexedFamily],
+    rules: &ParamRules,
     input: &Map<String, Value>,
+    path_params: &[(&str, String)],
 ) -> Result<Map<String, Value>, ParamErrors> {
     let mut errors = ErrorMap::new();
     let mut out = Map::new();
     let forbid_extra = params.forbids_additional_properties();
-    for (name, value) in input {
+    let from_path: Vec<(&str, Value)> = path_params
+        .iter()
+        .map(|(k, v)| (*k, Value::String(v.clone())))
+        .collect();
+    let entries = from_path.iter().map(|(k, v)| (*k, v)).chain(
+        input
+            .iter()
+            .filter(|(k, _)| !path_params.iter().any(|(p, _)| p == k))
+            .map(|(k, v)| (k.as_str(), v)),
+    );
+    for (name, value) in entries {
         if value.is_null() {
             continue;
         }
-        match param_schema(params, families, name) {
+        match param_schema(params, &rules.families, name) {
             Some(schema) => {
                 if let Some(v) = check_prop(name, schema, value, &mut errors) {
-                    out.insert(name.clone(), v);
+                    out.insert(name.to_string(), v);
                 }
             }
             None => match &params.additional_properties {
                 Some(AdditionalProperties::Schema(extra)) => {
                     if let Some(v) = check_prop(name, extra, value, &mut errors) {
-                        out.insert(name.clone(), v);
+                        out.insert(name.to_string(), v);
                     }
                 }
                 _ if forbid_extra => add_error(
@@ -135,18 +182,27 @@ pub fn check_params(
                     "property is not defined in schema and the schema does not allow additional properties",
                 ),
                 _ => {
-                    out.insert(name.clone(), value.clone());
+                    out.insert(name.to_string(), value.clone());
                 }
             },
         }
     }
-    if let Some(props) = &params.properties {
-        check_missing_and_requires(
-            "",
-            props,
-            |k| input.get(k).is_some_and(|v| !v.is_null()),
-            &mut errors,
-        );
+    let present = |k: &str| {
+        path_params.iter().any(|(p, _)| *p == k) || input.get(k).is_some_and(|v| !v.is_null())
+    };
+    for k in &rules.required {
+        if !present(k) {
+            add_error(&mut errors, k, "property is missing and it is not optional");
+        }
+    }
+    for (k, req) in &rules.requires {
+        if present(k) && !present(req) {
+            add_error(
+                &mut errors,
+                req,
+                &format!("missing property - '{k}' requires this property"),
+            );
+        }
     }
     if errors.is_empty() {
         Ok(out)

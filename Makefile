@@ -1,0 +1,57 @@
+# One entry point for people and CI. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+VERSIONS := $(notdir $(wildcard generated/inputs/*))
+CODEGEN := cargo run --quiet --bin proxmox-sdk-codegen --
+
+.PHONY: help venv dev test test-rust test-py lint regen regen-check bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.deps: requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.deps ## create .venv with the test and lint tools
+
+dev: venv ## build the native module (debug) and install the package editable into .venv
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --quiet
+
+test-rust: ## cargo test (the core, without Python)
+	cargo test --all-targets
+
+test-py: dev ## pytest against the editable build
+	$(BIN)/pytest tests_py
+
+test: test-rust test-py ## every Rust and Python test
+
+lint: dev ## rustfmt, clippy -D warnings, ruff, stubtest
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	$(BIN)/ruff check python tests_py benches
+	$(BIN)/ruff format --check python tests_py benches
+	$(BIN)/python -m mypy.stubtest proxmox_sdk._native
+
+regen: ## regenerate generated/proxmox/ from generated/inputs/ (codegen)
+	@for v in $(VERSIONS); do $(CODEGEN) --input generated/inputs/$$v/apidoc.js --version-tag $$v --output-dir generated/proxmox || exit 1; done
+
+regen-check: regen ## fail if `make regen` changes a committed byte
+	git diff --exit-code --stat -- generated/
+	@test -z "$$(git status --porcelain -- generated/)" || { git status --porcelain -- generated/; exit 1; }
+
+bench: venv ## benchmarks (see benches/README.md); prints the figures
+	cargo run --release --quiet -p proxmox-sdk-bench --bin schema-figures
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet
+	$(BIN)/python benches/py_figures.py
+	@echo "(the editable install in $(VENV) is now a release build; 'make dev' restores debug)"
+
+clean: ## remove build output and .venv
+	cargo clean
+	rm -rf $(VENV) python/proxmox_sdk/*.so

@@ -1,0 +1,43 @@
+"""proxmox_sdk: the Proxmox VE API toolkit for Python, with a Rust engine.
+
+Importing the package is cheap: the native module and submodules load on first use of a
+name that needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# name -> (module, attribute)
+_LAZY: dict[str, tuple[str, str]] = {
+    "schema": ("proxmox_sdk.schema", ""),
+    "ProxmoxSDKError": ("proxmox_sdk.sdk.exceptions", "ProxmoxSDKError"),
+    "ResourceException": ("proxmox_sdk.sdk.exceptions", "ResourceException"),
+    "ValidationError": ("proxmox_sdk.sdk.exceptions", "ValidationError"),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("proxmox-sdk")
+        except PackageNotFoundError:  # running from a source tree without metadata
+            value = importlib.import_module("proxmox_sdk._native").__version__
+        globals()["__version__"] = value
+        return value
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'proxmox_sdk' has no attribute {name!r}")
+    module = importlib.import_module(target[0])
+    value = getattr(module, target[1]) if target[1] else module
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
