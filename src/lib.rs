@@ -3,11 +3,15 @@
 //! Map of the crate (arrows point down):
 //! - [`schema`]: the PVE API schema model: apidoc parsing, path-template index, parameter
 //!   validation in PVE's wording, response validation, OpenAPI 3.1 emission, bundled versions.
+//! - [`mock`]: the in-memory PVE (store, collections, generated answers).
+//! - [`client`]: the request model shared by backends (errors, parameter encoding).
 //! - [`codegen`]: apidoc (file or live node URL) -> `generated/proxmox/<version>/`.
 //! - [`tls`]: rustls setup shared by every HTTPS client (fingerprint pinning).
 //! - `python` (feature `python`): the PyO3 edge, compiled only when maturin builds the module.
 
+pub mod client;
 pub mod codegen;
+pub mod mock;
 pub mod schema;
 pub mod tls;
 

@@ -88,9 +88,37 @@ pub struct Schema {
     /// `oneOf` alternatives.
     #[serde(rename = "oneOf", default)]
     pub one_of: Option<Vec<Schema>>,
+    /// `links`: for directory indexes, which member of each item names the child
+    /// (`[{"rel": "child", "href": "{subdir}"}]`).
+    #[serde(default)]
+    pub links: Option<Vec<Link>>,
     /// The compiled `pattern`, built on first use.
     #[serde(skip)]
     pub(crate) pattern_re: OnceLock<Option<fancy_regex::Regex>>,
+}
+
+/// A hyper-schema link of a directory index.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Link {
+    /// `child` for directory indexes.
+    #[serde(default)]
+    pub rel: String,
+    /// `{subdir}`: the item member that holds the child's path segment.
+    #[serde(default)]
+    pub href: String,
+}
+
+impl Schema {
+    /// The item member that names a child in a directory index (`subdir`, `name`, ...).
+    pub fn child_link_key(&self) -> Option<&str> {
+        self.links
+            .as_ref()?
+            .iter()
+            .find(|l| l.rel == "child")?
+            .href
+            .strip_prefix('{')?
+            .strip_suffix('}')
+    }
 }
 
 /// The `type` of a schema node.

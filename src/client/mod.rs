@@ -1,0 +1,184 @@
+//! The request model shared by every backend: an API error shaped like PVE's answers, and
+//! parameter encoding (booleans as 0/1, `None` dropped, lists per PVE's conventions).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::schema::{ApiSchema, RequestError, SchemaType};
+
+/// A failed API call: the HTTP status, PVE's message (what PVE puts in the reason phrase)
+/// and, for parameter errors, the per-parameter messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status (400, 401, 403, 500, 501, 595, ...).
+    pub status: u16,
+    /// PVE's message: the reason phrase on the wire.
+    pub message: String,
+    /// Per-parameter messages of a 400.
+    pub errors: Option<BTreeMap<String, String>>,
+}
+
+impl ApiError {
+    /// An error with a status and PVE's message.
+    pub fn new(status: u16, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            errors: None,
+        }
+    }
+
+    /// The standard reason phrase of the status (`Internal Server Error`), which Python's
+    /// `ResourceException.status_message` carries as proxmoxer does.
+    pub fn status_text(&self) -> &'static str {
+        status_text(self.status)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> ApiError {
+        match e {
+            RequestError::Params(p) => ApiError {
+                status: 400,
+                message: "Parameter verification failed.".into(),
+                errors: Some(p.errors),
+            },
+            other => ApiError::new(other.status(), other.to_string()),
+        }
+    }
+}
+
+/// Standard HTTP reason phrases, plus PVE's proxy statuses (595-599).
+pub fn status_text(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        595 => "Connection Error",
+        596 => "TLS Or Request Error",
+        597 => "Response Body Error",
+        599 => "Proxy Error",
+        _ => "Unknown Status",
+    }
+}
+
+/// Normalizes parameters the way every backend sends them: `null` dropped, booleans as
+/// 0/1, and a list given for a parameter the schema types as a string (PVE's `-list`
+/// formats) joined with commas; lists for array parameters stay lists (repeated keys).
+pub fn encode_params(
+    schema: Option<&ApiSchema>,
+    method: &str,
+    path: &str,
+    params: Map<String, Value>,
+) -> Map<String, Value> {
+    let op = schema
+        .and_then(|s| s.operation(method, path).ok())
+        .map(|(op, _)| op);
+    let mut out = Map::with_capacity(params.len());
+    for (k, v) in params {
+        let v = match v {
+            Value::Null => continue,
+            Value::Bool(b) => Value::from(u8::from(b)),
+            Value::Array(items) => {
+                let is_array_param = op
+                    .and_then(|op| op.param(&k))
+                    .is_none_or(|s| s.schema_type() == SchemaType::Array);
+                let items: Vec<Value> = items
+                    .into_iter()
+                    .filter(|i| !i.is_null())
+                    .map(|i| match i {
+                        Value::Bool(b) => Value::from(u8::from(b)),
+                        other => other,
+                    })
+                    .collect();
+                if is_array_param {
+                    Value::Array(items)
+                } else {
+                    Value::String(
+                        items
+                            .iter()
+                            .map(|i| match i {
+                                Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    )
+                }
+            }
+            other => other,
+        };
+        out.insert(k, v);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::bundled;
+    use serde_json::json;
+
+    #[test]
+    fn encoding() {
+        let s = bundled::load("9.2").unwrap();
+        let params = json!({"a": null, "onboot": true, "delete": ["net0", "net1"], "exclude-path": ["/a", "/b"]});
+        let out = encode_params(
+            Some(&s),
+            "PUT",
+            "/nodes/pve1/qemu/100/config",
+            params.as_object().unwrap().clone(),
+        );
+        assert_eq!(
+            Value::Object(out),
+            json!({"onboot": 1, "delete": "net0,net1", "exclude-path": ["/a", "/b"]})
+        );
+        let out = encode_params(
+            Some(&s),
+            "POST",
+            "/cluster/backup",
+            json!({"exclude-path": ["/a", true]})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        assert_eq!(Value::Object(out), json!({"exclude-path": ["/a", 1]}));
+    }
+
+    #[test]
+    fn status_texts() {
+        assert_eq!(
+            ApiError::new(500, "x").status_text(),
+            "Internal Server Error"
+        );
+        assert_eq!(status_text(595), "Connection Error");
+    }
+}

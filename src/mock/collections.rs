@@ -1,0 +1,148 @@
+//! Collections found in the schema: a path that lists (GET) and creates (POST with the id
+//! parameter of its `/{id}` child), such as `/nodes/{node}/qemu` (id `vmid`),
+//! `/access/users` (`userid`), `/pools` (`poolid`) or `/storage` (`storage`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
+
+use crate::schema::{ApiSchema, Method, SchemaType};
+
+/// One collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collection {
+    /// The list template, for example `/nodes/{node}/qemu`.
+    pub template: String,
+    /// The member template, for example `/nodes/{node}/qemu/{vmid}`.
+    pub member_template: String,
+    /// The id parameter, for example `vmid`.
+    pub id_param: String,
+    /// Number of segments of the member template.
+    pub member_depth: usize,
+}
+
+/// Every collection of a schema version, and which ones each template lies under.
+#[derive(Debug, Default)]
+pub struct Collections {
+    list: Vec<Collection>,
+    by_template: HashMap<String, usize>,
+    by_member_template: HashMap<String, usize>,
+    /// template -> indexes of the collections whose members it lies at or under, shallow first.
+    ancestors: HashMap<String, Vec<usize>>,
+}
+
+fn segments(t: &str) -> Vec<&str> {
+    t.split('/').filter(|s| !s.is_empty()).collect()
+}
+
+impl Collections {
+    /// Discovers the collections of `schema`.
+    pub fn discover(schema: &ApiSchema) -> Collections {
+        let mut c = Collections::default();
+        for e in schema.endpoints() {
+            let (Some(get), Some(post)) = (e.operation(Method::Get), e.operation(Method::Post))
+            else {
+                continue;
+            };
+            if get.info.returns.ty != Some(SchemaType::Array) {
+                continue;
+            }
+            let prefix = format!("{}/{{", e.template);
+            let Some(member) = schema.endpoints().iter().find(|m| {
+                m.template.starts_with(&prefix)
+                    && m.template[prefix.len()..].ends_with('}')
+                    && !m.template[prefix.len()..].contains('/')
+            }) else {
+                continue;
+            };
+            let id_param = member.template[prefix.len()..member.template.len() - 1].to_string();
+            let posts_id = post
+                .info
+                .parameters
+                .properties
+                .as_ref()
+                .is_some_and(|p| p.contains_key(&id_param));
+            if !posts_id {
+                continue;
+            }
+            let idx = c.list.len();
+            c.by_template.insert(e.template.clone(), idx);
+            c.by_member_template.insert(member.template.clone(), idx);
+            c.list.push(Collection {
+                template: e.template.clone(),
+                member_template: member.template.clone(),
+                id_param,
+                member_depth: segments(&member.template).len(),
+            });
+        }
+        for e in schema.endpoints() {
+            let segs = segments(&e.template);
+            let mut found: Vec<usize> = (0..c.list.len())
+                .filter(|&i| {
+                    let m = segments(&c.list[i].member_template);
+                    m.len() <= segs.len() && m[..] == segs[..m.len()]
+                })
+                .collect();
+            found.sort_by_key(|&i| c.list[i].member_depth);
+            if !found.is_empty() {
+                c.ancestors.insert(e.template.clone(), found);
+            }
+        }
+        c
+    }
+
+    /// The collection listed at `template`.
+    pub fn at(&self, template: &str) -> Option<&Collection> {
+        self.by_template.get(template).map(|&i| &self.list[i])
+    }
+
+    /// The collection whose member template is `template`.
+    pub fn member_at(&self, template: &str) -> Option<&Collection> {
+        self.by_member_template
+            .get(template)
+            .map(|&i| &self.list[i])
+    }
+
+    /// The collections whose members `template` lies at or under, shallow first.
+    pub fn ancestors(&self, template: &str) -> impl Iterator<Item = &Collection> {
+        self.ancestors
+            .get(template)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.list[i])
+    }
+
+    /// Every collection.
+    pub fn all(&self) -> &[Collection] {
+        &self.list
+    }
+}
+
+/// The collections of a bundled version, discovered once per process.
+pub fn for_schema(schema: &ApiSchema) -> Arc<Collections> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Collections>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    cache
+        .lock()
+        .entry(schema.version().to_string())
+        .or_insert_with(|| Arc::new(Collections::discover(schema)))
+        .clone()
+}
+
+/// Fills a template's `{param}` segments from `params`.
+pub fn concrete(template: &str, params: &[(&str, String)]) -> String {
+    segments(template)
+        .into_iter()
+        .map(
+            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => params
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map_or_else(|| s.to_string(), |(_, v)| v.clone()),
+                None => s.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}

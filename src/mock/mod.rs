@@ -1,0 +1,968 @@
+//! The in-memory Proxmox VE: validates every request like PVE, keeps collections coherent
+//! (create, list, read, update with `delete=`/`digest`, destroy), answers everything else
+//! from the schema, and fails the way PVE fails. One implementation serves `MockBackend`,
+//! the SDK's mock backend and the mock server.
+
+pub mod collections;
+pub mod generate;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::client::ApiError;
+use crate::schema::{bundled, ApiSchema, Method, Operation, RequestError, SchemaError, SchemaType};
+use collections::{concrete, Collection, Collections};
+use generate::{generate, generate_object, GenContext};
+use store::{key, MockState, MockStore, Record};
+
+/// Parameters that steer an operation but are not stored in a member's configuration.
+const ACTION_PARAMS: &[&str] = &[
+    "start",
+    "archive",
+    "pool",
+    "unique",
+    "force",
+    "live-restore",
+    "bwlimit",
+    "delete",
+    "digest",
+    "revert",
+    "skiplock",
+    "background_delay",
+    "purge",
+    "destroy-unreferenced-disks",
+    "import-working-storage",
+    "ignore-unpack-errors",
+    "restore",
+    "ssh-public-keys",
+    "password",
+];
+
+/// The default cluster's nodes (override with `PROXMOX_MOCK_NODES=pve1,pve2`).
+pub fn default_nodes() -> Vec<String> {
+    std::env::var("PROXMOX_MOCK_NODES")
+        .ok()
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| vec!["pve1".to_string()])
+}
+
+/// A small coherent cluster: its nodes, storages `local` and `local-lvm`, `root@pam`.
+pub fn default_state(nodes: Vec<String>) -> MockState {
+    let mut state = MockState {
+        nodes,
+        ..MockState::default()
+    };
+    let record = |v: Value| Record {
+        config: v.as_object().cloned().unwrap_or_default(),
+        meta: Map::new(),
+    };
+    let storage = state.members.entry("storage".into()).or_default();
+    storage.insert(
+        "local".into(),
+        record(json!({"type": "dir", "path": "/var/lib/vz", "content": "iso,vztmpl,backup,import", "shared": 0})),
+    );
+    storage.insert(
+        "local-lvm".into(),
+        record(json!({"type": "lvmthin", "vgname": "pve", "thinpool": "data", "content": "images,rootdir", "shared": 0})),
+    );
+    state.members.entry("access/users".into()).or_default().insert(
+        "root@pam".into(),
+        record(json!({"enable": 1, "expire": 0, "comment": "Built-in Superuser", "email": "", "firstname": "", "lastname": ""})),
+    );
+    state
+}
+
+/// Applies `(path, value)` seeds (from a data file or Python) to a state.
+pub fn apply_seeds(
+    schema: &ApiSchema,
+    collections: &Collections,
+    state: &mut MockState,
+    seeds: Vec<(String, Value)>,
+) {
+    for (path, value) in seeds {
+        set_object(schema, collections, state, &path, value);
+    }
+}
+
+/// `set_object` of the original `MockBackend` store: the exact answer for `path`; a path at
+/// or under a collection member makes that member exist (its config when the path is the
+/// member or its `config`). A template path (`{vmid}`) answers every matching path.
+pub fn set_object(
+    schema: &ApiSchema,
+    collections: &Collections,
+    state: &mut MockState,
+    path: &str,
+    value: Value,
+) {
+    let k = key(path);
+    if k.contains('{') {
+        state.template_overrides.insert(format!("/{k}"), value);
+        return;
+    }
+    state.undelete(&k);
+    if let Some((endpoint, params)) = schema.resolve(&k) {
+        let params: Vec<(&str, String)> = params.iter().map(|(n, v)| (*n, v.to_string())).collect();
+        for c in collections.ancestors(&endpoint.template) {
+            let id = params
+                .iter()
+                .find(|(n, _)| *n == c.id_param)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let list = concrete(&c.template, &params);
+            let is_config = endpoint.template == c.member_template
+                || endpoint.template == format!("{}/config", c.member_template);
+            let members = state.members.entry(list).or_default();
+            let rec = members.entry(id).or_default();
+            if is_config {
+                if let Value::Object(m) = &value {
+                    rec.config = m.clone();
+                }
+            }
+        }
+    }
+    state.overrides.insert(k, value);
+}
+
+/// The mock PVE of one schema version and store.
+#[derive(Debug, Clone)]
+pub struct MockPve {
+    schema: Arc<ApiSchema>,
+    collections: Arc<Collections>,
+    store: Arc<MockStore>,
+    lenient: bool,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn err500(msg: impl Into<String>) -> ApiError {
+    ApiError::new(500, msg)
+}
+
+impl MockPve {
+    /// The mock for `version` (`latest` allowed) over the process-wide store of
+    /// (version, namespace); a new store starts from the default cluster plus the data
+    /// file named by `data_path` (a bad file is an error naming it and the key).
+    pub fn shared(
+        version: &str,
+        namespace: &str,
+        data_path: Option<&std::path::Path>,
+        lenient: bool,
+    ) -> Result<MockPve, MockError> {
+        let schema = bundled::load(version)?;
+        let collections = collections::for_schema(&schema);
+        let seeds = match data_path {
+            Some(p) => store::read_data_file(p)?,
+            None => Vec::new(),
+        };
+        let store = store::shared_store(schema.version(), namespace, || {
+            let mut state = default_state(default_nodes());
+            apply_seeds(&schema, &collections, &mut state, seeds);
+            state
+        });
+        Ok(MockPve {
+            schema,
+            collections,
+            store,
+            lenient,
+        })
+    }
+
+    /// The schema this mock answers from.
+    pub fn schema(&self) -> &Arc<ApiSchema> {
+        &self.schema
+    }
+
+    /// The store behind it.
+    pub fn store(&self) -> &Arc<MockStore> {
+        &self.store
+    }
+
+    /// Whether requests PVE would refuse as unknown are stored instead (legacy seeding).
+    pub fn lenient(&self) -> bool {
+        self.lenient
+    }
+
+    /// `set_object` on this mock's store.
+    pub fn set_object(&self, path: &str, value: Value) {
+        self.store
+            .write(|s| set_object(&self.schema, &self.collections, s, path, value));
+    }
+
+    /// `get_object`: the value set for `path`, or the member's config.
+    pub fn get_object(&self, path: &str) -> Option<Value> {
+        let k = key(path);
+        self.store.read(|s| {
+            if s.is_deleted(&k) {
+                return None;
+            }
+            if let Some(v) = s.overrides.get(&k) {
+                return Some(v.clone());
+            }
+            let (endpoint, params) = self.schema.resolve(&k)?;
+            let params: Vec<(&str, String)> =
+                params.iter().map(|(n, v)| (*n, v.to_string())).collect();
+            let c = self.collections.ancestors(&endpoint.template).last()?;
+            if endpoint.template != c.member_template
+                && endpoint.template != format!("{}/config", c.member_template)
+            {
+                return None;
+            }
+            let id = params.iter().find(|(n, _)| *n == c.id_param)?.1.clone();
+            s.members
+                .get(&concrete(&c.template, &params))?
+                .get(&id)
+                .map(|r| Value::Object(r.config.clone()))
+        })
+    }
+
+    /// `delete_object`: forgets `path` (a member and everything under it).
+    pub fn delete_object(&self, path: &str) -> bool {
+        let k = key(path);
+        let member = self.member_of(&k);
+        self.store.write(|s| {
+            let had = s.overrides.contains_key(&k);
+            s.drop_overrides_below(&k);
+            let mut removed = false;
+            if let Some((list, id)) = &member {
+                removed = s
+                    .members
+                    .get_mut(list)
+                    .is_some_and(|m| m.remove(id).is_some());
+                s.drop_overrides_below(&format!("{list}/{id}"));
+            }
+            s.deleted.insert(k);
+            had || removed
+        })
+    }
+
+    /// `is_deleted`: whether `path` (or an ancestor) was deleted.
+    pub fn is_deleted(&self, path: &str) -> bool {
+        self.store.read(|s| s.is_deleted(path))
+    }
+
+    /// (collection path, id) when `path` is a member path or its `config`.
+    fn member_of(&self, path: &str) -> Option<(String, String)> {
+        let (endpoint, params) = self.schema.resolve(path)?;
+        let params: Vec<(&str, String)> = params.iter().map(|(n, v)| (*n, v.to_string())).collect();
+        let c = self.collections.ancestors(&endpoint.template).last()?;
+        if endpoint.template != c.member_template
+            && endpoint.template != format!("{}/config", c.member_template)
+        {
+            return None;
+        }
+        let id = params.iter().find(|(n, _)| *n == c.id_param)?.1.clone();
+        Some((concrete(&c.template, &params), id))
+    }
+
+    /// Answers one request like PVE: the unwrapped `data` or PVE's error.
+    pub fn handle(
+        &self,
+        method: &str,
+        path: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Value, ApiError> {
+        let validated = match self.schema.validate_request(method, path, params) {
+            Ok(v) => v,
+            Err(e @ RequestError::NotImplemented { .. }) => {
+                return if self.lenient {
+                    Ok(self.lenient_write(method, path, params))
+                } else {
+                    Err(e.into())
+                };
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let op = validated.operation;
+        let path_params = validated.path_params.as_slice();
+        let params = &validated.params;
+        let ctx = GenContext { path_params };
+        let template = op.template.as_str();
+
+        if !self.lenient {
+            self.check_members_exist(template, path_params)?;
+        }
+        match op.method {
+            Method::Get => Ok(self.read(op, path, path_params, params, &ctx)),
+            Method::Post if self.collections.at(template).is_some() => {
+                self.create(op, path_params, params, &ctx)
+            }
+            Method::Put | Method::Post if self.is_config_path(template) => {
+                self.update(op, path_params, params, &ctx)
+            }
+            Method::Delete if self.collections.member_at(template).is_some() => {
+                self.destroy(op, path_params, &ctx)
+            }
+            _ => Ok(self.answer(op, &ctx)),
+        }
+    }
+
+    fn lenient_write(&self, method: &str, path: &str, params: &Map<String, Value>) -> Value {
+        if !method.eq_ignore_ascii_case("GET") {
+            let value = Value::Object(params.clone());
+            self.set_object(path, value);
+            return Value::Null;
+        }
+        self.get_object(path).unwrap_or(Value::Null)
+    }
+
+    fn is_config_path(&self, template: &str) -> bool {
+        self.collections
+            .ancestors(template)
+            .last()
+            .is_some_and(|c| {
+                template == c.member_template || template == format!("{}/config", c.member_template)
+            })
+    }
+
+    /// Every collection member the path lies under must exist, as in PVE.
+    fn check_members_exist(
+        &self,
+        template: &str,
+        path_params: &[(&str, String)],
+    ) -> Result<(), ApiError> {
+        let mut ancestors = self.collections.ancestors(template).peekable();
+        if ancestors.peek().is_none() {
+            return Ok(());
+        }
+        self.store.read(|s| {
+            for c in ancestors {
+                let Some(id) = path_params
+                    .iter()
+                    .find(|(n, _)| *n == c.id_param)
+                    .map(|(_, v)| v)
+                else {
+                    continue;
+                };
+                let list = concrete(&c.template, path_params);
+                let exists = s.members.get(&list).is_some_and(|m| m.contains_key(id))
+                    && !s.is_deleted(&format!("{list}/{id}"));
+                if !exists {
+                    return Err(missing_member(c, path_params, id));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn read(
+        &self,
+        op: &Operation,
+        path: &str,
+        path_params: &[(&str, String)],
+        params: &Map<String, Value>,
+        ctx: &GenContext<'_>,
+    ) -> Value {
+        let k = key(path);
+        let template = op.template.as_str();
+        let returns = &op.info.returns;
+        self.store.read(|s| {
+            if let Some(v) = s.overrides.get(&k) {
+                return v.clone();
+            }
+            if let Some(v) = s.template_overrides.get(template) {
+                return v.clone();
+            }
+            if let Some(c) = self.collections.at(template) {
+                let list = concrete(&c.template, path_params);
+                return self.list_members(s, c, &list, returns, ctx);
+            }
+            if let Some(v) = self.special_read(s, template, path_params, params, ctx) {
+                return v;
+            }
+            if returns.child_link_key().is_some() {
+                return self.directory_index(template, returns);
+            }
+            let mut v = generate(returns, "", ctx);
+            if let Some(c) = self.collections.ancestors(template).last() {
+                let list = concrete(&c.template, path_params);
+                let id = path_params
+                    .iter()
+                    .find(|(n, _)| *n == c.id_param)
+                    .map(|(_, v)| v.as_str())
+                    .unwrap_or("");
+                if let Some(rec) = s.members.get(&list).and_then(|m| m.get(id)) {
+                    let full = template == c.member_template
+                        || template == format!("{}/config", c.member_template);
+                    if let Value::Object(obj) = &mut v {
+                        overlay(obj, rec, returns, full);
+                    }
+                }
+            }
+            v
+        })
+    }
+
+    fn list_members(
+        &self,
+        s: &MockState,
+        c: &Collection,
+        list: &str,
+        returns: &crate::schema::Schema,
+        ctx: &GenContext<'_>,
+    ) -> Value {
+        let Some(members) = s.members.get(list) else {
+            return Value::Array(Vec::new());
+        };
+        let item_schema = returns.items.as_deref();
+        let mut ids: Vec<&String> = members
+            .keys()
+            .filter(|id| !s.is_deleted(&format!("{list}/{id}")))
+            .collect();
+        ids.sort_by(|a, b| match (a.parse::<u64>(), b.parse::<u64>()) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            _ => a.cmp(b),
+        });
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let rec = &members[id];
+            let mut params: Vec<(&str, String)> = ctx.path_params.to_vec();
+            params.push((c.id_param.as_str(), id.clone()));
+            let item_ctx = GenContext {
+                path_params: &params,
+            };
+            let mut item = match item_schema {
+                Some(schema) => generate_object(schema, &item_ctx, true),
+                None => Value::Object(Map::new()),
+            };
+            if let (Value::Object(obj), Some(schema)) = (&mut item, item_schema) {
+                overlay(obj, rec, schema, false);
+            }
+            out.push(item);
+        }
+        Value::Array(out)
+    }
+
+    /// Lists and answers PVE computes from the cluster rather than from one collection.
+    fn special_read(
+        &self,
+        s: &MockState,
+        template: &str,
+        path_params: &[(&str, String)],
+        params: &Map<String, Value>,
+        _ctx: &GenContext<'_>,
+    ) -> Option<Value> {
+        let (op, _) = self.schema.operation("GET", template).ok()?;
+        let item_schema = op.info.returns.items.as_deref();
+        let gen_item = |extra: &[(&str, String)]| -> Map<String, Value> {
+            let mut p: Vec<(&str, String)> = path_params.to_vec();
+            p.extend(extra.iter().cloned());
+            let ctx = GenContext { path_params: &p };
+            match item_schema.map(|i| generate_object(i, &ctx, true)) {
+                Some(Value::Object(m)) => m,
+                _ => Map::new(),
+            }
+        };
+        match template {
+            "/nodes" => Some(Value::Array(
+                s.nodes
+                    .iter()
+                    .map(|n| {
+                        let mut m = gen_item(&[("node", n.clone())]);
+                        m.insert("status".into(), json!("online"));
+                        m.insert("id".into(), json!(format!("node/{n}")));
+                        m.insert("type".into(), json!("node"));
+                        Value::Object(m)
+                    })
+                    .collect(),
+            )),
+            "/nodes/{node}/storage" => {
+                let storages = s.members.get("storage")?;
+                Some(Value::Array(
+                    storages
+                        .iter()
+                        .map(|(id, rec)| {
+                            let mut m = gen_item(&[("storage", id.clone())]);
+                            for k in ["type", "content", "shared"] {
+                                if let Some(v) = rec.config.get(k) {
+                                    m.insert(k.into(), v.clone());
+                                }
+                            }
+                            m.insert("active".into(), json!(1));
+                            m.insert("enabled".into(), json!(1));
+                            Value::Object(m)
+                        })
+                        .collect(),
+                ))
+            }
+            "/cluster/nextid" => {
+                let used: std::collections::BTreeSet<u64> = s
+                    .members
+                    .iter()
+                    .filter(|(list, _)| list.ends_with("/qemu") || list.ends_with("/lxc"))
+                    .flat_map(|(_, m)| m.keys().filter_map(|id| id.parse().ok()))
+                    .collect();
+                if let Some(want) = params.get("vmid").and_then(Value::as_u64) {
+                    return Some(if used.contains(&want) {
+                        Value::Null
+                    } else {
+                        json!(want)
+                    });
+                }
+                Some(json!((100u64..)
+                    .find(|id| !used.contains(id))
+                    .unwrap_or(100)))
+            }
+            "/cluster/resources" => {
+                let filter = params.get("type").and_then(Value::as_str);
+                let mut out = Vec::new();
+                if filter.is_none_or(|t| t == "node") {
+                    for n in &s.nodes {
+                        let mut m = gen_item(&[("node", n.clone())]);
+                        m.insert("type".into(), json!("node"));
+                        m.insert("id".into(), json!(format!("node/{n}")));
+                        m.insert("status".into(), json!("online"));
+                        out.push(Value::Object(m));
+                    }
+                }
+                if filter.is_none_or(|t| t == "vm") {
+                    for (list, members) in &s.members {
+                        let parts: Vec<&str> = list.split('/').collect();
+                        let ["nodes", node, kind @ ("qemu" | "lxc")] = parts[..] else {
+                            continue;
+                        };
+                        for (id, rec) in members {
+                            if s.is_deleted(&format!("{list}/{id}")) {
+                                continue;
+                            }
+                            let mut m = gen_item(&[("node", node.to_string())]);
+                            m.insert("type".into(), json!(kind));
+                            m.insert("id".into(), json!(format!("{kind}/{id}")));
+                            m.insert("vmid".into(), json!(id.parse::<u64>().unwrap_or(0)));
+                            m.insert("node".into(), json!(node));
+                            m.insert(
+                                "status".into(),
+                                rec.meta.get("status").cloned().unwrap_or(json!("stopped")),
+                            );
+                            let name = rec
+                                .config
+                                .get("name")
+                                .or_else(|| rec.config.get("hostname"));
+                            if let Some(name) = name {
+                                m.insert("name".into(), name.clone());
+                            }
+                            m.insert(
+                                "template".into(),
+                                json!(rec
+                                    .config
+                                    .get("template")
+                                    .and_then(Value::as_u64)
+                                    .unwrap_or(0)),
+                            );
+                            out.push(Value::Object(m));
+                        }
+                    }
+                }
+                if filter.is_none_or(|t| t == "storage") {
+                    if let Some(storages) = s.members.get("storage") {
+                        for n in &s.nodes {
+                            for (id, rec) in storages {
+                                let mut m =
+                                    gen_item(&[("node", n.clone()), ("storage", id.clone())]);
+                                m.insert("type".into(), json!("storage"));
+                                m.insert("id".into(), json!(format!("storage/{n}/{id}")));
+                                m.insert("storage".into(), json!(id));
+                                m.insert("node".into(), json!(n));
+                                m.insert("status".into(), json!("available"));
+                                if let Some(c) = rec.config.get("content") {
+                                    m.insert("content".into(), c.clone());
+                                }
+                                if let Some(t) = rec.config.get("type") {
+                                    m.insert("plugintype".into(), t.clone());
+                                }
+                                out.push(Value::Object(m));
+                            }
+                        }
+                    }
+                }
+                Some(Value::Array(out))
+            }
+            "/nodes/{node}/tasks/{upid}/status" => {
+                let upid = path_params.iter().find(|(k, _)| *k == "upid")?.1.clone();
+                let parsed = parse_upid(&upid)?;
+                Some(json!({
+                    "upid": upid, "node": parsed.node, "pid": parsed.pid, "pstart": parsed.pstart,
+                    "starttime": parsed.starttime, "type": parsed.kind, "id": parsed.id, "user": parsed.user,
+                    "status": "stopped", "exitstatus": "OK",
+                }))
+            }
+            "/nodes/{node}/tasks/{upid}/log" => Some(json!([{"n": 1, "t": "TASK OK"}])),
+            _ => None,
+        }
+    }
+
+    /// A directory index: one item per literal child of the template.
+    fn directory_index(&self, template: &str, returns: &crate::schema::Schema) -> Value {
+        let key_name = returns.child_link_key().unwrap_or("name");
+        let prefix = format!("{template}/");
+        let mut children: Vec<&str> = self
+            .schema
+            .endpoints()
+            .iter()
+            .filter_map(|e| e.template.strip_prefix(&prefix))
+            .filter(|rest| !rest.contains('/') && !rest.starts_with('{'))
+            .collect();
+        children.sort_unstable();
+        children.dedup();
+        Value::Array(
+            children
+                .into_iter()
+                .map(|c| json!({ key_name: c }))
+                .collect(),
+        )
+    }
+
+    fn create(
+        &self,
+        op: &Operation,
+        path_params: &[(&str, String)],
+        params: &Map<String, Value>,
+        ctx: &GenContext<'_>,
+    ) -> Result<Value, ApiError> {
+        let Some(c) = self.collections.at(&op.template) else {
+            return Ok(self.answer(op, ctx));
+        };
+        let list = concrete(&c.template, path_params);
+        let id = match params.get(&c.id_param) {
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+            None => self.store.write(|s| {
+                s.seq += 1;
+                format!("{}-{:08x}", c.id_param, s.seq)
+            }),
+        };
+        let is_guest = list.ends_with("/qemu") || list.ends_with("/lxc");
+        let mut config = Map::new();
+        for (k, v) in params {
+            if k == &c.id_param
+                || path_params.iter().any(|(p, _)| p == k)
+                || ACTION_PARAMS.contains(&k.as_str())
+            {
+                continue;
+            }
+            config.insert(k.clone(), v.clone());
+        }
+        let mut meta = Map::new();
+        if is_guest {
+            meta.insert("status".into(), json!("stopped"));
+        }
+        self.store.write(|s| {
+            if is_guest {
+                // VMIDs are unique cluster-wide.
+                for (other_list, members) in &s.members {
+                    if (other_list.ends_with("/qemu") || other_list.ends_with("/lxc"))
+                        && members.contains_key(&id)
+                        && !s.is_deleted(&format!("{other_list}/{id}"))
+                    {
+                        let node = other_list.split('/').nth(1).unwrap_or("");
+                        let (what, noun) = if list.ends_with("/qemu") { ("VM", "VM") } else { ("CT", "CT") };
+                        return Err(err500(format!(
+                            "unable to create {what} {id} - {noun} {id} already exists on node '{node}'"
+                        )));
+                    }
+                }
+            } else if s.members.get(&list).is_some_and(|m| m.contains_key(&id)) && !s.is_deleted(&format!("{list}/{id}")) {
+                return Err(err500(already_exists(c, &id)));
+            }
+            s.undelete(&format!("{list}/{id}"));
+            s.drop_overrides_below(&format!("{list}/{id}"));
+            s.members.entry(list.clone()).or_default().insert(id.clone(), Record { config, meta });
+            Ok(())
+        })?;
+        let mut p: Vec<(&str, String)> = path_params.to_vec();
+        p.push((c.id_param.as_str(), id));
+        Ok(self.answer(op, &GenContext { path_params: &p }))
+    }
+
+    fn update(
+        &self,
+        op: &Operation,
+        path_params: &[(&str, String)],
+        params: &Map<String, Value>,
+        ctx: &GenContext<'_>,
+    ) -> Result<Value, ApiError> {
+        let Some(c) = self.collections.ancestors(&op.template).last() else {
+            return Ok(self.answer(op, ctx));
+        };
+        let list = concrete(&c.template, path_params);
+        let id = path_params
+            .iter()
+            .find(|(n, _)| *n == c.id_param)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let deletes: Vec<String> = params
+            .get("delete")
+            .and_then(Value::as_str)
+            .map(|d| {
+                crate::schema::formats::split_list(d)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.store.write(|s| {
+            let rec = s
+                .members
+                .entry(list.clone())
+                .or_default()
+                .entry(id.clone())
+                .or_default();
+            if let Some(want) = params.get("digest").and_then(Value::as_str) {
+                if !want.is_empty() && want != config_digest(&rec.config) {
+                    return Err(err500(
+                        "detected modified configuration - file changed by other user? Try again.",
+                    ));
+                }
+            }
+            for (k, v) in params {
+                if path_params.iter().any(|(p, _)| p == k) || ACTION_PARAMS.contains(&k.as_str()) {
+                    continue;
+                }
+                rec.config.insert(k.clone(), v.clone());
+            }
+            for d in &deletes {
+                rec.config.remove(d);
+            }
+            s.overrides.remove(&format!("{list}/{id}/config"));
+            s.overrides.remove(&format!("{list}/{id}"));
+            Ok(())
+        })?;
+        Ok(self.answer(op, ctx))
+    }
+
+    fn destroy(
+        &self,
+        op: &Operation,
+        path_params: &[(&str, String)],
+        ctx: &GenContext<'_>,
+    ) -> Result<Value, ApiError> {
+        let Some(c) = self.collections.member_at(&op.template) else {
+            return Ok(self.answer(op, ctx));
+        };
+        let list = concrete(&c.template, path_params);
+        let id = path_params
+            .iter()
+            .find(|(n, _)| *n == c.id_param)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        self.store.write(|s| {
+            if let Some(m) = s.members.get_mut(&list) {
+                m.remove(&id);
+            }
+            let member = format!("{list}/{id}");
+            s.drop_overrides_below(&member);
+            s.deleted.insert(member);
+        });
+        Ok(self.answer(op, ctx))
+    }
+
+    /// The answer of a write: a task ID for workers, `null`, or a generated value.
+    fn answer(&self, op: &Operation, ctx: &GenContext<'_>) -> Value {
+        let returns = &op.info.returns;
+        match (op.method, returns.schema_type()) {
+            (Method::Get, _) => generate(returns, "", ctx),
+            (_, SchemaType::Null) => Value::Null,
+            (_, SchemaType::String) if returns.format.is_none() && returns.pattern.is_none() => {
+                Value::String(self.new_upid(op, ctx))
+            }
+            _ => generate(returns, "", ctx),
+        }
+    }
+
+    fn new_upid(&self, op: &Operation, ctx: &GenContext<'_>) -> String {
+        let pid = self.store.write(|s| {
+            s.seq += 1;
+            s.seq
+        });
+        let node = ctx
+            .path_params
+            .iter()
+            .find(|(k, _)| *k == "node")
+            .map(|(_, v)| v.clone())
+            .or_else(|| self.store.read(|s| s.nodes.first().cloned()))
+            .unwrap_or_else(|| "pve1".into());
+        let id = ctx
+            .path_params
+            .iter()
+            .find(|(k, _)| *k == "vmid")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        format!(
+            "UPID:{node}:{:08X}:{:08X}:{:08X}:{}:{id}:root@pam:",
+            0x1000 + pid,
+            0x2000 + pid,
+            now(),
+            task_type(op)
+        )
+    }
+}
+
+/// PVE's worker type for an operation (what the UPID carries).
+fn task_type(op: &Operation) -> String {
+    let t = op.template.as_str();
+    let guest = if t.contains("/lxc") { "vz" } else { "qm" };
+    let last = t.rsplit('/').next().unwrap_or("");
+    match (op.method, last) {
+        (Method::Post, "qemu" | "lxc") => format!("{guest}create"),
+        (Method::Delete, "{vmid}") => format!("{guest}destroy"),
+        (
+            Method::Post,
+            "start" | "stop" | "shutdown" | "reboot" | "suspend" | "resume" | "reset",
+        ) => format!("{guest}{last}"),
+        (Method::Post, "clone") => format!("{guest}clone"),
+        (Method::Post, "migrate") => format!("{guest}migrate"),
+        (Method::Post, "template") => format!("{guest}template"),
+        (Method::Post, "vzdump") => "vzdump".into(),
+        (Method::Post, "download-url") => "download".into(),
+        (Method::Post, "upload") => "imgcopy".into(),
+        (Method::Post, "config") | (Method::Put, "config") => format!("{guest}config"),
+        _ => format!(
+            "{}{}",
+            op.method.as_str().to_ascii_lowercase(),
+            last.replace(['{', '}', '-'], "")
+        ),
+    }
+}
+
+/// The parts of a UPID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upid {
+    /// Node.
+    pub node: String,
+    /// Worker pid.
+    pub pid: u64,
+    /// Process start time (clock ticks).
+    pub pstart: u64,
+    /// Task start (epoch seconds).
+    pub starttime: u64,
+    /// Task type (`qmcreate`).
+    pub kind: String,
+    /// Task id (often the vmid).
+    pub id: String,
+    /// User that started it.
+    pub user: String,
+}
+
+/// Parses `UPID:node:pid:pstart:starttime:type:id:user:`.
+pub fn parse_upid(upid: &str) -> Option<Upid> {
+    let parts: Vec<&str> = upid.split(':').collect();
+    if parts.len() < 8 || parts[0] != "UPID" {
+        return None;
+    }
+    let hex = |s: &str| u64::from_str_radix(s, 16).ok();
+    Some(Upid {
+        node: parts[1].to_string(),
+        pid: hex(parts[2])?,
+        pstart: hex(parts[3])?,
+        starttime: hex(parts[4])?,
+        kind: parts[5].to_string(),
+        id: parts[6].to_string(),
+        user: parts[7..].join(":").trim_end_matches(':').to_string(),
+    })
+}
+
+/// Overlays a member's stored data onto a generated object: everything the schema can
+/// hold when `full` (the member or its config), else only members the schema names.
+fn overlay(obj: &mut Map<String, Value>, rec: &Record, schema: &crate::schema::Schema, full: bool) {
+    let props = schema.properties.as_ref();
+    let families = crate::schema::IndexedFamily::collect(props);
+    let allowed = |k: &str| {
+        props.is_some_and(|p| p.contains_key(k))
+            || families.iter().any(|f| f.matches(k))
+            || (full && !schema.forbids_additional_properties() && props.is_none())
+    };
+    if full {
+        // Only what was stored (and what PVE always shows), not invented extras.
+        let required: Vec<String> = props
+            .map(|p| {
+                p.iter()
+                    .filter(|(_, s)| !s.optional)
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        obj.retain(|k, _| required.contains(k));
+    }
+    for (k, v) in rec.config.iter().chain(rec.meta.iter()) {
+        if allowed(k) {
+            let v = if k.contains("password") {
+                json!("**********")
+            } else {
+                v.clone()
+            };
+            obj.insert(k.clone(), v);
+        }
+    }
+    if full && props.is_some_and(|p| p.contains_key("digest")) {
+        obj.insert("digest".into(), json!(config_digest(&rec.config)));
+    }
+}
+
+/// The digest PVE shows for a configuration (and checks on update).
+pub fn config_digest(config: &Map<String, Value>) -> String {
+    let canonical: BTreeMap<&String, &Value> = config.iter().collect();
+    let text = serde_json::to_string(&canonical).unwrap_or_default();
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()[..40]
+        .to_string()
+}
+
+fn already_exists(c: &Collection, id: &str) -> String {
+    match c.template.as_str() {
+        "/access/users" => format!("create user failed: user '{id}' already exists"),
+        "/pools" => format!("create pool failed: pool '{id}' already exists"),
+        "/storage" => format!("create storage failed: storage ID '{id}' already defined"),
+        "/access/groups" => format!("create group failed: group '{id}' already exists"),
+        "/access/roles" => format!("create role failed: role '{id}' already exists"),
+        _ => format!("{} '{id}' already exists", c.id_param),
+    }
+}
+
+/// PVE's answer for a member that does not exist.
+fn missing_member(c: &Collection, params: &[(&str, String)], id: &str) -> ApiError {
+    let node = params
+        .iter()
+        .find(|(k, _)| *k == "node")
+        .map_or("", |(_, v)| v.as_str());
+    match c.template.as_str() {
+        "/nodes/{node}/qemu" => err500(format!(
+            "Configuration file 'nodes/{node}/qemu-server/{id}.conf' does not exist"
+        )),
+        "/nodes/{node}/lxc" => err500(format!(
+            "Configuration file 'nodes/{node}/lxc/{id}.conf' does not exist"
+        )),
+        "/access/users" => err500(format!("no such user ('{id}')")),
+        "/pools" => err500(format!("pool '{id}' does not exist")),
+        "/storage" => err500(format!("storage '{id}' does not exist")),
+        "/access/groups" => err500(format!("group '{id}' does not exist")),
+        "/access/roles" => err500(format!("role '{id}' does not exist")),
+        _ => err500(format!("{} '{id}' does not exist", c.id_param)),
+    }
+}
+
+/// Why a mock could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum MockError {
+    /// Unknown version.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// A bad initial-data file.
+    #[error(transparent)]
+    Data(#[from] store::DataError),
+}

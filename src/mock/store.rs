@@ -1,0 +1,238 @@
+//! The mock's state: one store per (schema version, namespace) in a process, shared by every
+//! mock client and server. A cheap `Arc` handle over a `parking_lot::RwLock`: many readers at
+//! once, writers serialized, and the lock is never held across an `.await` (nothing inside
+//! awaits), so a plain blocking lock is the right tool and costs tens of nanoseconds.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::schema::index::strip_api_prefix;
+
+/// A member of a collection (a VM, a user, a pool ...): its configuration and the state
+/// PVE keeps beside it (status, node).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Record {
+    /// What `GET .../config` (or the member itself) shows.
+    pub config: Map<String, Value>,
+    /// Runtime state shown in lists (`status`, ...).
+    #[serde(default)]
+    pub meta: Map<String, Value>,
+}
+
+/// Everything the mock remembers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MockState {
+    /// Exact answers for concrete paths (`nodes/pve1/version`), seeded or set.
+    pub overrides: BTreeMap<String, Value>,
+    /// Answers for every path of a template (`nodes/{node}/qemu/{vmid}/status/current`).
+    pub template_overrides: BTreeMap<String, Value>,
+    /// Collection path (`nodes/pve1/qemu`) -> member id -> record.
+    pub members: BTreeMap<String, BTreeMap<String, Record>>,
+    /// Paths deleted through the API or `delete_object`.
+    pub deleted: BTreeSet<String>,
+    /// The cluster's nodes.
+    pub nodes: Vec<String>,
+    /// Counter for generated ids.
+    pub seq: u64,
+}
+
+/// Normalizes an API path to the store's key form: no `/api2/json`, no surrounding slashes.
+pub fn key(path: &str) -> String {
+    strip_api_prefix(path).to_string()
+}
+
+impl MockState {
+    /// Whether `path` or one of its ancestors was deleted.
+    pub fn is_deleted(&self, path: &str) -> bool {
+        let k = key(path);
+        self.deleted.iter().any(|d| {
+            k == *d || (k.starts_with(d.as_str()) && k.as_bytes().get(d.len()) == Some(&b'/'))
+        })
+    }
+
+    /// Forgets that `path` and everything below it was deleted.
+    pub fn undelete(&mut self, path: &str) {
+        let k = key(path);
+        self.deleted.retain(|d| {
+            !(*d == k || (d.starts_with(k.as_str()) && d.as_bytes().get(k.len()) == Some(&b'/')))
+        });
+    }
+
+    /// Removes overrides at and below `path`.
+    pub fn drop_overrides_below(&mut self, path: &str) {
+        let k = key(path);
+        let prefix = format!("{k}/");
+        self.overrides
+            .retain(|p, _| *p != k && !p.starts_with(&prefix));
+    }
+}
+
+/// Why initial data could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not JSON/YAML, or not a mapping of paths.
+    #[error("{path}: {message}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (names the key where one is at fault).
+        message: String,
+    },
+}
+
+/// Reads an initial-data file: a JSON or YAML mapping of API paths (concrete or templates)
+/// to values. A key that is not an API path is an error naming it.
+pub fn read_data_file(path: &Path) -> Result<Vec<(String, Value)>, DataError> {
+    let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let fmt_err = |message: String| DataError::Format {
+        path: path.to_path_buf(),
+        message,
+    };
+    let is_yaml = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    );
+    let value: Value = if is_yaml {
+        serde_norway::from_str(&text).map_err(|e| fmt_err(format!("invalid YAML: {e}")))?
+    } else {
+        serde_json::from_str(&text).map_err(|e| fmt_err(format!("invalid JSON: {e}")))?
+    };
+    let Value::Object(map) = value else {
+        return Err(fmt_err(
+            "expected a mapping of API paths to values at the top level".into(),
+        ));
+    };
+    let mut out = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        if !k.starts_with('/') {
+            return Err(fmt_err(format!(
+                "key '{k}': expected an API path such as /api2/json/nodes/pve1/qemu/100/config"
+            )));
+        }
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+/// A store handle: the live state, and the initial state `reset()` returns to.
+#[derive(Debug)]
+pub struct MockStore {
+    version: String,
+    namespace: String,
+    state: RwLock<MockState>,
+    initial: RwLock<MockState>,
+}
+
+impl MockStore {
+    /// A store starting from `initial`.
+    pub fn new(version: &str, namespace: &str, initial: MockState) -> MockStore {
+        MockStore {
+            version: version.to_string(),
+            namespace: namespace.to_string(),
+            state: RwLock::new(initial.clone()),
+            initial: RwLock::new(initial),
+        }
+    }
+
+    /// The schema version this store serves.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The namespace that separates stores of the same version.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// Runs `f` with shared access.
+    pub fn read<T>(&self, f: impl FnOnce(&MockState) -> T) -> T {
+        f(&self.state.read())
+    }
+
+    /// Runs `f` with exclusive access.
+    pub fn write<T>(&self, f: impl FnOnce(&mut MockState) -> T) -> T {
+        f(&mut self.state.write())
+    }
+
+    /// Back to the initial state (default cluster plus initial data).
+    pub fn reset(&self) {
+        let initial = self.initial.read().clone();
+        *self.state.write() = initial;
+    }
+
+    /// Replaces the initial state (and the live one), for seeding from Python.
+    pub fn set_initial(&self, state: MockState) {
+        *self.initial.write() = state.clone();
+        *self.state.write() = state;
+    }
+
+    /// A copy of the live state.
+    pub fn snapshot(&self) -> MockState {
+        self.state.read().clone()
+    }
+
+    /// Writes the live state to `path` as JSON (atomically: temp file, then rename).
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let text = serde_json::to_string_pretty(&self.snapshot()).map_err(std::io::Error::other)?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(tmp, path)
+    }
+
+    /// Replaces the live state with one saved by [`MockStore::save`].
+    pub fn load(&self, path: &Path) -> Result<(), DataError> {
+        let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let state: MockState = serde_json::from_str(&text).map_err(|e| DataError::Format {
+            path: path.to_path_buf(),
+            message: format!("not a saved mock state: {e}"),
+        })?;
+        *self.state.write() = state;
+        Ok(())
+    }
+}
+
+type Registry = Mutex<HashMap<(String, String), Arc<MockStore>>>;
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::default)
+}
+
+/// The process-wide store for (version, namespace), created with `init` on first use.
+pub fn shared_store(
+    version: &str,
+    namespace: &str,
+    init: impl FnOnce() -> MockState,
+) -> Arc<MockStore> {
+    let mut map = registry().lock();
+    map.entry((version.to_string(), namespace.to_string()))
+        .or_insert_with(|| Arc::new(MockStore::new(version, namespace, init())))
+        .clone()
+}
+
+/// Drops the store for (version, namespace): the next use starts fresh.
+pub fn forget_store(version: &str, namespace: &str) -> bool {
+    registry()
+        .lock()
+        .remove(&(version.to_string(), namespace.to_string()))
+        .is_some()
+}

@@ -1,0 +1,438 @@
+//! The in-memory PVE through its Rust API: collections, errors as PVE words them, seeding,
+//! store sharing and snapshots, and generated answers that validate against `returns`.
+
+use std::sync::Arc;
+
+use proxmox_sdk::mock::generate::{generate, GenContext};
+use proxmox_sdk::mock::store::forget_store;
+use proxmox_sdk::mock::{parse_upid, MockPve};
+use proxmox_sdk::schema::{bundled, Method};
+use serde_json::{json, Map, Value};
+
+fn p(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap()
+}
+
+/// A mock over its own namespace, so tests running in parallel do not share state.
+fn mock(ns: &str) -> MockPve {
+    forget_store("9.2", ns);
+    MockPve::shared("latest", ns, None, false).unwrap()
+}
+
+#[test]
+fn vm_collection_life() {
+    let m = mock("vm-life");
+    assert_eq!(
+        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap(),
+        json!([])
+    );
+    let upid = m
+        .handle(
+            "POST",
+            "/api2/json/nodes/pve1/qemu",
+            &p(json!({"vmid": 100, "name": "web", "cores": 2, "memory": "2048", "start": 0})),
+        )
+        .unwrap();
+    let parsed = parse_upid(upid.as_str().unwrap()).unwrap();
+    assert_eq!(
+        (
+            parsed.node.as_str(),
+            parsed.kind.as_str(),
+            parsed.id.as_str()
+        ),
+        ("pve1", "qmcreate", "100")
+    );
+
+    let list = m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["vmid"], 100);
+    assert_eq!(list[0]["name"], "web");
+    assert_eq!(list[0]["status"], "stopped");
+
+    let config = m
+        .handle("GET", "/nodes/pve1/qemu/100/config", &Map::new())
+        .unwrap();
+    assert_eq!(config["name"], "web");
+    assert_eq!(config["cores"], 2);
+    assert_eq!(config["memory"], "2048");
+    assert!(
+        config.get("start").is_none(),
+        "create-only options are not config"
+    );
+    assert!(
+        config.get("acpi").is_none(),
+        "nothing invented in a config: {config}"
+    );
+    let digest = config["digest"].as_str().unwrap().to_string();
+
+    // Update with delete= and a matching digest, then a stale digest.
+    m.handle(
+        "PUT",
+        "/nodes/pve1/qemu/100/config",
+        &p(json!({"cores": 4, "delete": "memory", "digest": digest})),
+    )
+    .unwrap();
+    let config = m
+        .handle("GET", "/nodes/pve1/qemu/100/config", &Map::new())
+        .unwrap();
+    assert_eq!(config["cores"], 4);
+    assert!(config.get("memory").is_none());
+    let err = m
+        .handle(
+            "PUT",
+            "/nodes/pve1/qemu/100/config",
+            &p(json!({"cores": 1, "digest": digest})),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (err.status, err.message.as_str()),
+        (
+            500,
+            "detected modified configuration - file changed by other user? Try again."
+        )
+    );
+
+    // A second create with the same vmid fails like PVE.
+    let err = m
+        .handle("POST", "/nodes/pve1/qemu", &p(json!({"vmid": 100})))
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "unable to create VM 100 - VM 100 already exists on node 'pve1'"
+    );
+    let resources = m
+        .handle("GET", "/cluster/resources", &p(json!({"type": "vm"})))
+        .unwrap();
+    assert_eq!(resources[0]["id"], "qemu/100");
+    assert_eq!(
+        m.handle("GET", "/cluster/nextid", &Map::new()).unwrap(),
+        json!(101)
+    );
+
+    // Destroy: gone from every list, reads fail as PVE fails.
+    let upid = m
+        .handle("DELETE", "/nodes/pve1/qemu/100", &Map::new())
+        .unwrap();
+    assert_eq!(
+        parse_upid(upid.as_str().unwrap()).unwrap().kind,
+        "qmdestroy"
+    );
+    assert_eq!(
+        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap(),
+        json!([])
+    );
+    assert_eq!(
+        m.handle("GET", "/cluster/resources", &p(json!({"type": "vm"})))
+            .unwrap(),
+        json!([])
+    );
+    let err = m
+        .handle("GET", "/nodes/pve1/qemu/100/config", &Map::new())
+        .unwrap_err();
+    assert_eq!(
+        (err.status, err.message.as_str()),
+        (
+            500,
+            "Configuration file 'nodes/pve1/qemu-server/100.conf' does not exist"
+        )
+    );
+    let err = m
+        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .unwrap_err();
+    assert_eq!(err.status, 500);
+    assert!(m.is_deleted("/api2/json/nodes/pve1/qemu/100"));
+}
+
+#[test]
+fn users_pools_and_errors() {
+    let m = mock("users");
+    let users = m.handle("GET", "/access/users", &Map::new()).unwrap();
+    assert_eq!(users[0]["userid"], "root@pam");
+    m.handle(
+        "POST",
+        "/access/users",
+        &p(json!({"userid": "alice@pve", "email": "alice@example.com", "password": "s3cret-pass"})),
+    )
+    .unwrap();
+    let alice = m
+        .handle("GET", "/access/users/alice@pve", &Map::new())
+        .unwrap();
+    assert_eq!(alice["email"], "alice@example.com");
+    assert!(alice.get("password").is_none(), "secrets are not echoed");
+    let err = m
+        .handle("POST", "/access/users", &p(json!({"userid": "alice@pve"})))
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "create user failed: user 'alice@pve' already exists"
+    );
+    let err = m
+        .handle("GET", "/access/users/bob@pve", &Map::new())
+        .unwrap_err();
+    assert_eq!(err.message, "no such user ('bob@pve')");
+
+    m.handle(
+        "POST",
+        "/pools",
+        &p(json!({"poolid": "prod", "comment": "production"})),
+    )
+    .unwrap();
+    let pools = m.handle("GET", "/pools", &Map::new()).unwrap();
+    assert_eq!(pools, json!([{"poolid": "prod", "comment": "production"}]));
+
+    // Parameter errors and unknown paths as PVE answers them.
+    let err = m.handle("POST", "/pools", &Map::new()).unwrap_err();
+    assert_eq!(err.status, 400);
+    assert_eq!(
+        err.errors.unwrap()["poolid"],
+        "property is missing and it is not optional"
+    );
+    let err = m
+        .handle("GET", "/nodes/pve1/nothing", &Map::new())
+        .unwrap_err();
+    assert_eq!(
+        (err.status, err.message.as_str()),
+        (501, "Method 'GET /nodes/pve1/nothing' not implemented")
+    );
+}
+
+#[test]
+fn seeding_and_object_helpers() {
+    let m = mock("seeding");
+    m.set_object(
+        "/api2/json/nodes/pve1/qemu/200/config",
+        json!({"name": "seeded", "cores": 1}),
+    );
+    let list = m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap();
+    assert_eq!(list[0]["vmid"], 200);
+    assert_eq!(list[0]["name"], "seeded");
+    assert_eq!(
+        m.get_object("/api2/json/nodes/pve1/qemu/200/config")
+            .unwrap()["name"],
+        "seeded"
+    );
+    // An exact seed answers exactly.
+    assert_eq!(
+        m.handle("GET", "/nodes/pve1/qemu/200/config", &Map::new())
+            .unwrap(),
+        json!({"name": "seeded", "cores": 1})
+    );
+    m.set_object(
+        "/nodes/{node}/version",
+        json!({"version": "9.9", "release": "9.9", "repoid": "deadbeef"}),
+    );
+    assert_eq!(
+        m.handle("GET", "/nodes/pve1/version", &Map::new()).unwrap()["version"],
+        "9.9"
+    );
+    assert!(m.delete_object("/api2/json/nodes/pve1/qemu/200/config"));
+    assert!(m.is_deleted("/api2/json/nodes/pve1/qemu/200/config"));
+    assert_eq!(m.get_object("/api2/json/nodes/pve1/qemu/200/config"), None);
+
+    m.store().reset();
+    assert_eq!(
+        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap(),
+        json!([])
+    );
+    assert!(!m.is_deleted("/api2/json/nodes/pve1/qemu/200/config"));
+}
+
+#[test]
+fn lenient_mode_keeps_legacy_seeding() {
+    forget_store("9.2", "lenient");
+    let m = MockPve::shared("latest", "lenient", None, true).unwrap();
+    assert_eq!(
+        m.handle("POST", "/custom/legacy/thing", &p(json!({"a": 1})))
+            .unwrap(),
+        Value::Null
+    );
+    assert_eq!(
+        m.handle("GET", "/custom/legacy/thing", &Map::new())
+            .unwrap(),
+        json!({"a": 1})
+    );
+    // Unknown members answer from the schema instead of failing.
+    assert!(m
+        .handle("GET", "/nodes/pve1/qemu/999/status/current", &Map::new())
+        .is_ok());
+}
+
+#[test]
+fn stores_are_shared_per_version_and_namespace() {
+    forget_store("9.2", "shared");
+    let a = MockPve::shared("latest", "shared", None, false).unwrap();
+    let b = MockPve::shared("9.2", "shared", None, false).unwrap();
+    assert!(Arc::ptr_eq(a.store(), b.store()));
+    a.handle("POST", "/pools", &p(json!({"poolid": "p1"})))
+        .unwrap();
+    assert_eq!(
+        b.handle("GET", "/pools", &Map::new()).unwrap()[0]["poolid"],
+        "p1"
+    );
+    let other = MockPve::shared("9.1.11", "shared", None, false).unwrap();
+    assert!(!Arc::ptr_eq(a.store(), other.store()));
+    assert_eq!(
+        other.handle("GET", "/pools", &Map::new()).unwrap(),
+        json!([])
+    );
+}
+
+#[test]
+fn concurrent_writers_lose_nothing() {
+    let m = mock("concurrent");
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let m = m.clone();
+            s.spawn(move || {
+                for i in 0..50 {
+                    let vmid = 1000 + t * 100 + i;
+                    m.handle("POST", "/nodes/pve1/qemu", &p(json!({"vmid": vmid})))
+                        .unwrap();
+                    m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(
+        m.handle("GET", "/nodes/pve1/qemu", &Map::new())
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        400
+    );
+}
+
+#[test]
+fn snapshot_save_and_load() {
+    let m = mock("snapshot");
+    m.handle("POST", "/pools", &p(json!({"poolid": "kept"})))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state.json");
+    m.store().save(&file).unwrap();
+    m.store().reset();
+    assert_eq!(m.handle("GET", "/pools", &Map::new()).unwrap(), json!([]));
+    m.store().load(&file).unwrap();
+    assert_eq!(
+        m.handle("GET", "/pools", &Map::new()).unwrap()[0]["poolid"],
+        "kept"
+    );
+    std::fs::write(&file, "{not json").unwrap();
+    let err = m.store().load(&file).unwrap_err().to_string();
+    assert!(
+        err.contains("state.json") && err.contains("not a saved mock state"),
+        "{err}"
+    );
+}
+
+#[test]
+fn data_files_seed_and_bad_ones_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("data.yaml");
+    std::fs::write(
+        &yaml,
+        "/api2/json/nodes/pve1/qemu/300/config:\n  name: from-yaml\n  cores: 2\n",
+    )
+    .unwrap();
+    forget_store("9.2", "data-yaml");
+    let m = MockPve::shared("latest", "data-yaml", Some(&yaml), false).unwrap();
+    assert_eq!(
+        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap()[0]["name"],
+        "from-yaml"
+    );
+    m.store().reset();
+    assert_eq!(
+        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap()[0]["vmid"],
+        300,
+        "reset returns to the seeded state"
+    );
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"nodes/pve1/qemu": []}"#).unwrap();
+    forget_store("9.2", "data-bad");
+    let err = MockPve::shared("latest", "data-bad", Some(&bad), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bad.json") && err.contains("key 'nodes/pve1/qemu'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn tasks_finish_ok() {
+    let m = mock("tasks");
+    m.handle("POST", "/nodes/pve1/qemu", &p(json!({"vmid": 100})))
+        .unwrap();
+    let upid = m
+        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .unwrap();
+    let upid = upid.as_str().unwrap();
+    let enc =
+        percent_encoding::utf8_percent_encode(upid, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let status = m
+        .handle(
+            "GET",
+            &format!("/nodes/pve1/tasks/{enc}/status"),
+            &Map::new(),
+        )
+        .unwrap();
+    assert_eq!(status["status"], "stopped");
+    assert_eq!(status["exitstatus"], "OK");
+    assert_eq!(status["type"], "qmstart");
+    assert_eq!(status["upid"], upid);
+}
+
+#[test]
+fn every_generated_get_answer_validates_against_returns() {
+    for v in bundled::versions() {
+        let s = bundled::load(v).unwrap();
+        let mut failures = Vec::new();
+        for op in s.operations().filter(|o| o.method == Method::Get) {
+            let e = s.endpoint_by_template(&op.template).unwrap();
+            let params: Vec<(&str, String)> = e
+                .path_params
+                .iter()
+                .map(|n| (n.as_str(), sample_param(n)))
+                .collect();
+            let value = generate(
+                &op.info.returns,
+                "",
+                &GenContext {
+                    path_params: &params,
+                },
+            );
+            let again = generate(
+                &op.info.returns,
+                "",
+                &GenContext {
+                    path_params: &params,
+                },
+            );
+            assert_eq!(value, again, "deterministic: {}", op.template);
+            let bad = op.check_response(&value);
+            if !bad.is_empty() {
+                failures.push(format!("{v} GET {}: {:?} in {value}", op.template, bad[0]));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+}
+
+fn sample_param(name: &str) -> String {
+    match name {
+        "node" => "pve1",
+        "vmid" => "100",
+        "storage" => "local",
+        "userid" => "root@pam",
+        "upid" => "UPID:pve1:000003E8:00001B58:69279F80:qmstart:100:root@pam:",
+        _ => "example",
+    }
+    .to_string()
+}
