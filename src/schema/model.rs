@@ -423,6 +423,13 @@ impl Schema {
                 Value::Array(o.iter().map(Schema::to_pve_value).collect()),
             );
         }
+        if let Some(links) = &self.links {
+            let links = links
+                .iter()
+                .map(|l| serde_json::json!({"rel": l.rel, "href": l.href}))
+                .collect();
+            put("links", Value::Array(links));
+        }
         Value::Object(m)
     }
 }
