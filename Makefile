@@ -35,9 +35,10 @@ test: test-rust test-py ## every Rust and Python test
 lint: dev ## rustfmt, clippy -D warnings, ruff, stubtest
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	VIRTUAL_ENV=$(abspath $(VENV)) PYO3_PYTHON=$(abspath $(BIN))/python cargo clippy --features python --lib -- -D warnings
 	$(BIN)/ruff check python tests_py benches
 	$(BIN)/ruff format --check python tests_py benches
-	$(BIN)/python -m mypy.stubtest proxmox_sdk._native
+	$(BIN)/python -m mypy.stubtest proxmox_sdk._native --allowlist python/stubtest-allowlist.txt
 
 regen: ## regenerate generated/proxmox/ from generated/inputs/ (codegen)
 	@for v in $(VERSIONS); do $(CODEGEN) --input generated/inputs/$$v/apidoc.js --version-tag $$v --output-dir generated/proxmox || exit 1; done

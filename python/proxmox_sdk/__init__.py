@@ -11,10 +11,26 @@ from typing import Any
 
 # name -> (module, attribute)
 _LAZY: dict[str, tuple[str, str]] = {
+    "ProxmoxSDK": ("proxmox_sdk.sdk.api", "ProxmoxSDK"),
+    "SyncProxmoxSDK": ("proxmox_sdk.sdk.api", "SyncProxmoxSDK"),
+    "ProxmoxResource": ("proxmox_sdk.sdk.resource", "ProxmoxResource"),
+    "MockBackend": ("proxmox_sdk.sdk.backends.mock", "MockBackend"),
+    "Tasks": ("proxmox_sdk.sdk.tools.tasks", "Tasks"),
+    "Files": ("proxmox_sdk.sdk.tools.files", "Files"),
     "schema": ("proxmox_sdk.schema", ""),
     "ProxmoxSDKError": ("proxmox_sdk.sdk.exceptions", "ProxmoxSDKError"),
     "ResourceException": ("proxmox_sdk.sdk.exceptions", "ResourceException"),
     "ValidationError": ("proxmox_sdk.sdk.exceptions", "ValidationError"),
+    "AuthenticationError": ("proxmox_sdk.sdk.exceptions", "AuthenticationError"),
+    "BackendNotAvailableError": ("proxmox_sdk.sdk.exceptions", "BackendNotAvailableError"),
+    "ProxmoxRedirectError": ("proxmox_sdk.sdk.exceptions", "ProxmoxRedirectError"),
+    "ResponseTooLargeError": ("proxmox_sdk.sdk.exceptions", "ResponseTooLargeError"),
+    "UnsupportedResponseEncodingError": (
+        "proxmox_sdk.sdk.exceptions",
+        "UnsupportedResponseEncodingError",
+    ),
+    "ProxmoxTimeoutError": ("proxmox_sdk.sdk.exceptions", "ProxmoxTimeoutError"),
+    "ProxmoxConnectionError": ("proxmox_sdk.sdk.exceptions", "ProxmoxConnectionError"),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -81,4 +81,4 @@ def validate(
         return json.loads(body)
     if status == 400:
         raise ValidationError(json.loads(body))
-    raise ResourceException(status, body, body)
+    raise ResourceException(status, "Not Implemented", body)

@@ -182,3 +182,100 @@ mod tests {
         assert_eq!(status_text(595), "Connection Error");
     }
 }
+
+/// Where requests go. The mock answers in-process; the network and pvesh transports plug
+/// in here as they land.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// The in-memory PVE.
+    Mock(crate::mock::MockPve),
+    /// A backend that cannot serve requests in this build, with the reason.
+    Unavailable {
+        /// Its name (`https`, `ssh_paramiko`, ...).
+        backend: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Why a call failed before or after reaching PVE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientError {
+    /// PVE (or the mock) answered with an error.
+    Api(ApiError),
+    /// The backend cannot serve requests.
+    NotAvailable(String),
+    /// The answer is larger than the caller allowed (`get_bounded`).
+    TooLarge {
+        /// The allowed size in bytes.
+        limit: usize,
+        /// The answer's size in bytes.
+        size: usize,
+    },
+}
+
+impl From<ApiError> for ClientError {
+    fn from(e: ApiError) -> ClientError {
+        ClientError::Api(e)
+    }
+}
+
+/// One SDK connection: a backend plus the request pipeline every call goes through.
+#[derive(Debug, Clone)]
+pub struct Client {
+    backend: Backend,
+}
+
+impl Client {
+    /// A client over `backend`.
+    pub fn new(backend: Backend) -> Client {
+        Client { backend }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// The mock behind this client, if it is one.
+    pub fn mock(&self) -> Option<&crate::mock::MockPve> {
+        match &self.backend {
+            Backend::Mock(m) => Some(m),
+            Backend::Unavailable { .. } => None,
+        }
+    }
+
+    /// Sends one request and returns the unwrapped `data`.
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        params: Map<String, Value>,
+    ) -> Result<Value, ClientError> {
+        match &self.backend {
+            Backend::Mock(m) => {
+                let params = encode_params(Some(m.schema()), method, path, params);
+                Ok(m.handle(method, path, &params)?)
+            }
+            Backend::Unavailable { backend, reason } => Err(ClientError::NotAvailable(format!(
+                "backend '{backend}' is not available: {reason}"
+            ))),
+        }
+    }
+
+    /// `call`, refusing answers larger than `limit` bytes of JSON.
+    pub fn call_bounded(
+        &self,
+        method: &str,
+        path: &str,
+        params: Map<String, Value>,
+        limit: usize,
+    ) -> Result<Value, ClientError> {
+        let value = self.call(method, path, params)?;
+        let size = serde_json::to_vec(&value).map_or(0, |v| v.len());
+        if size > limit {
+            return Err(ClientError::TooLarge { limit, size });
+        }
+        Ok(value)
+    }
+}

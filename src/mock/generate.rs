@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::schema::formats::compile_pattern;
 use crate::schema::model::{AdditionalProperties, Format, Schema, SchemaType};
 use crate::schema::propstring::{default_key_of, render_property_string};
 
@@ -65,7 +64,9 @@ pub fn generate_object(schema: &Schema, ctx: &GenContext<'_>, optional: bool) ->
             if k.ends_with("[n]") || s.alias.is_some() {
                 continue;
             }
-            let wanted = !s.optional || (optional && is_scalar(s)) || ctx.param(k).is_some();
+            let wanted = !s.optional
+                || (optional && is_scalar(s) && meaningful(s, k, ctx))
+                || ctx.param(k).is_some();
             if wanted {
                 out.insert(k.clone(), generate(s, k, ctx));
             }
@@ -75,6 +76,19 @@ pub fn generate_object(schema: &Schema, ctx: &GenContext<'_>, optional: bool) ->
         // Free-form maps stay empty: any key would be invented.
     }
     Value::Object(out)
+}
+
+/// Whether an optional member can get a value that means something: a number, a flag,
+/// an enum, a default, a known format or a known name. Free text would be invented
+/// (`"lock": "lock"` would claim the guest is locked), so it is left out.
+fn meaningful(s: &Schema, name: &str, ctx: &GenContext<'_>) -> bool {
+    if s.schema_type() != SchemaType::String {
+        return true;
+    }
+    s.enumeration.is_some()
+        || s.default.is_some()
+        || matches!(&s.format, Some(Format::Named(f)) if sample_for_format(f, name, ctx).is_some())
+        || name_sample(name, ctx).is_some()
 }
 
 fn is_scalar(s: &Schema) -> bool {
@@ -151,10 +165,7 @@ fn fits(schema: &Schema, ty: SchemaType, v: &Value) -> bool {
         }
     }
     if ty == SchemaType::String {
-        if let (Some(re), Some(s)) = (
-            schema.pattern.as_deref().and_then(compile_pattern),
-            v.as_str(),
-        ) {
+        if let (Some(re), Some(s)) = (schema.pattern_regex(), v.as_str()) {
             return re.is_match(s).unwrap_or(false);
         }
     }
@@ -279,12 +290,8 @@ fn string_for(schema: &Schema, name: &str, ctx: &GenContext<'_>) -> String {
         None => None,
     }
     .or_else(|| name_sample(name, ctx));
-    let pattern = schema.pattern.as_deref().and_then(compile_pattern);
-    let matches = |s: &str| {
-        pattern
-            .as_ref()
-            .is_none_or(|re| re.is_match(s).unwrap_or(false))
-    };
+    let pattern = schema.pattern_regex();
+    let matches = |s: &str| pattern.is_none_or(|re| re.is_match(s).unwrap_or(false));
     let mut pool: Vec<String> = candidate.into_iter().collect();
     pool.extend(
         [
@@ -312,7 +319,7 @@ fn string_for(schema: &Schema, name: &str, ctx: &GenContext<'_>) -> String {
             return format!("{s}{}", "x".repeat(min - len));
         }
     }
-    if let (Some(re), Some(raw)) = (&pattern, schema.pattern.as_deref()) {
+    if let (Some(re), Some(raw)) = (pattern, schema.pattern.as_deref()) {
         // rand_regex refuses anchors; PVE anchors every pattern anyway.
         let translated = crate::schema::formats::translate_perl_regex(raw);
         let bare = translated.trim_start_matches('^').trim_end_matches('$');

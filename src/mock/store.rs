@@ -43,7 +43,15 @@ pub struct MockState {
 
 /// Normalizes an API path to the store's key form: no `/api2/json`, no surrounding slashes.
 pub fn key(path: &str) -> String {
-    strip_api_prefix(path).to_string()
+    let stripped = strip_api_prefix(path);
+    if stripped.contains('%') {
+        // `UPID%3Apve1...` and `UPID:pve1...` are the same path.
+        percent_encoding::percent_decode_str(stripped)
+            .decode_utf8_lossy()
+            .into_owned()
+    } else {
+        stripped.to_string()
+    }
 }
 
 impl MockState {

@@ -2,6 +2,9 @@
 //! function releases the GIL while Rust works and turns a Rust panic into a Python
 //! `RuntimeError` instead of letting it cross into the interpreter.
 
+mod convert;
+mod sdk;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -11,7 +14,10 @@ use serde_json::{Map, Value};
 use crate::schema::{bundled, openapi, RequestError};
 
 /// Runs `f` with the GIL released; a panic becomes `RuntimeError`.
-fn guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> PyResult<T> + Send) -> PyResult<T> {
+pub(crate) fn guarded<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> PyResult<T> + Send,
+) -> PyResult<T> {
     py.detach(|| match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
         Err(panic) => {
@@ -91,14 +97,13 @@ fn validate_json(
     })
 }
 
+/// A template and its (param, value) pairs.
+type ResolvedTemplate = (String, Vec<(String, String)>);
+
 /// Resolves a concrete path: `(template, {param: value})`, or `None`.
 #[pyfunction]
 #[pyo3(signature = (path, version = "latest"))]
-fn resolve_path(
-    py: Python<'_>,
-    path: &str,
-    version: &str,
-) -> PyResult<Option<(String, Vec<(String, String)>)>> {
+fn resolve_path(py: Python<'_>, path: &str, version: &str) -> PyResult<Option<ResolvedTemplate>> {
     guarded(py, || {
         let schema = bundled::load(version).map_err(value_error)?;
         Ok(schema.resolve(path).map(|(e, params)| {
@@ -119,6 +124,31 @@ fn codegen_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
     guarded(py, || Ok(crate::codegen::main_with_args(argv)))
 }
 
+/// Reads a JSON or YAML file (by extension) and returns it as JSON text.
+#[pyfunction]
+fn read_structured_file(py: Python<'_>, path: &str) -> PyResult<String> {
+    guarded(py, || {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| PyValueError::new_err(format!("{path}: {e}")))?;
+        let value: Value = if path.ends_with(".yaml") || path.ends_with(".yml") {
+            serde_norway::from_str(&text)
+                .map_err(|e| PyValueError::new_err(format!("{path}: invalid YAML: {e}")))?
+        } else {
+            serde_json::from_str(&text)
+                .map_err(|e| PyValueError::new_err(format!("{path}: invalid JSON: {e}")))?
+        };
+        Ok(value.to_string())
+    })
+}
+
+/// Drops the mock store of (version, namespace); the next mock there starts fresh.
+#[pyfunction]
+#[pyo3(signature = (version = "latest", namespace = "default"))]
+fn forget_mock_store(version: &str, namespace: &str) -> PyResult<bool> {
+    let tag = bundled::resolve_version(version).map_err(value_error)?;
+    Ok(crate::mock::store::forget_store(tag, namespace))
+}
+
 /// The native core of `proxmox_sdk`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -131,5 +161,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate_json, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_path, m)?)?;
     m.add_function(wrap_pyfunction!(codegen_main, m)?)?;
+    m.add_function(wrap_pyfunction!(forget_mock_store, m)?)?;
+    m.add_function(wrap_pyfunction!(read_structured_file, m)?)?;
+    m.add_class::<sdk::PyClient>()?;
+    m.add_class::<sdk::ProxmoxResource>()?;
+    m.add_class::<sdk::ProxmoxCall>()?;
     Ok(())
 }

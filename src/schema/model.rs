@@ -219,6 +219,14 @@ impl Schema {
         }
     }
 
+    /// The compiled `pattern` (anchored, Perl syntax translated), built once.
+    pub fn pattern_regex(&self) -> Option<&fancy_regex::Regex> {
+        let p = self.pattern.as_deref()?;
+        self.pattern_re
+            .get_or_init(|| crate::schema::formats::compile_pattern(p))
+            .as_ref()
+    }
+
     /// Whether members not listed in `properties` are refused.
     pub fn forbids_additional_properties(&self) -> bool {
         matches!(

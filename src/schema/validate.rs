@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde_json::{Map, Number, Value};
 
-use super::formats::{check_named_format, compile_pattern};
+use super::formats::check_named_format;
 use super::model::{AdditionalProperties, Format, Schema, SchemaType};
 use super::propstring::{parse_boolean, parse_property_string};
 
@@ -450,9 +450,8 @@ pub fn check_prop(
             return None;
         }
     }
-    if let Some(pattern) = &schema.pattern {
-        let re = schema.pattern_re.get_or_init(|| compile_pattern(pattern));
-        if let Some(re) = re {
+    if schema.pattern.is_some() {
+        if let Some(re) = schema.pattern_regex() {
             if !re.is_match(text.as_ref()).unwrap_or(true) {
                 add_error(errors, path, "value does not match the regex pattern");
                 return None;

@@ -1,0 +1,72 @@
+"""The mock's shared state, as test suites of the original package use it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from proxmox_sdk import _native
+
+
+class MockStore:
+    """A handle on one mock store (shared per schema version and namespace)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def reset(self) -> None:
+        """Back to the initial state: the default cluster plus seeded data."""
+        self._client.store_reset()
+
+    def get_object(self, path: str) -> Any:
+        """The value set for ``path`` (or the member's config), else ``None``."""
+        return self._client.store_get_object(path)
+
+    def set_object(self, path: str, value: Any) -> None:
+        """The exact answer for ``path``; a member path (``.../qemu/100/config``) makes the
+        member exist, so it shows up in its list."""
+        self._client.store_set_object(path, value)
+
+    def delete_object(self, path: str) -> bool:
+        """Forget ``path`` (a member and everything under it); ``True`` if there was one."""
+        return self._client.store_delete_object(path)
+
+    def is_deleted(self, path: str) -> bool:
+        """Whether ``path`` (or an ancestor) was deleted."""
+        return self._client.store_is_deleted(path)
+
+    def seed(self, data: dict[str, Any]) -> None:
+        """Set ``{path: value}`` and make it part of what ``reset()`` returns to."""
+        self._client.store_seed(data)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the live state to a JSON file."""
+        self._client.store_save(os.fspath(path))
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        """Replace the live state with one written by :meth:`save`."""
+        self._client.store_load(os.fspath(path))
+
+    @property
+    def schema_version(self) -> str:
+        """The schema version this store serves."""
+        return self._client.schema_version
+
+
+def shared_mock_store(
+    fingerprint: str | None = None, *, namespace: str | None = None, lenient: bool = False
+) -> MockStore:
+    """The store for the schema with this fingerprint (see
+    :func:`proxmox_sdk.mock.schema_helpers.schema_fingerprint`; ``None`` = latest) in
+    ``namespace`` (default ``PROXMOX_MOCK_STATE_NAMESPACE`` or ``default``)."""
+    from proxmox_sdk.mock.schema_helpers import version_for_fingerprint
+
+    version = version_for_fingerprint(fingerprint) if fingerprint else "latest"
+    ns = namespace or os.environ.get("PROXMOX_MOCK_STATE_NAMESPACE", "default")
+    data_path = os.environ.get("PROXMOX_MOCK_DATA_PATH") or None
+    return MockStore(_native.Client.mock(version, ns, data_path, lenient))
+
+
+def forget_mock_store(version: str = "latest", namespace: str = "default") -> bool:
+    """Drop a store entirely: the next mock in that namespace starts fresh."""
+    return _native.forget_mock_store(version, namespace)

