@@ -47,10 +47,18 @@ regen-check: regen ## fail if `make regen` changes a committed byte
 	git diff --exit-code --stat -- generated/
 	@test -z "$$(git status --porcelain -- generated/)" || { git status --porcelain -- generated/; exit 1; }
 
-bench: venv ## benchmarks (see benches/README.md); prints the figures
+BENCH_VENV ?= .bench-venv
+
+$(BENCH_VENV)/.deps: benches/requirements-compare.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet -r benches/requirements-compare.txt
+	touch $@
+
+bench: venv $(BENCH_VENV)/.deps ## benchmarks, side by side with proxmox-sdk 0.0.15 (see benches/README.md)
 	cargo run --release --quiet -p proxmox-sdk-bench --bin schema-figures
 	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet
 	$(BIN)/python benches/py_figures.py
+	$(BIN)/python benches/compare_sdk.py
 	@echo "(the editable install in $(VENV) is now a release build; 'make dev' restores debug)"
 
 clean: ## remove build output and .venv

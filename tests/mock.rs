@@ -45,6 +45,17 @@ fn vm_collection_life() {
 
     let list = m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
+    let (list_op, _) = m.schema().operation("GET", "/nodes/pve1/qemu").unwrap();
+    assert_eq!(list_op.check_response(&list), vec![], "{list}");
+    assert_eq!(
+        (list[0]["cpus"].as_u64(), list[0]["maxmem"].as_u64()),
+        (Some(2), Some(2048 * 1024 * 1024))
+    );
+    assert_eq!(
+        (list[0]["uptime"].as_u64(), list[0].get("pid")),
+        (Some(0), None),
+        "a stopped guest"
+    );
     assert_eq!(list[0]["vmid"], 100);
     assert_eq!(list[0]["name"], "web");
     assert_eq!(list[0]["status"], "stopped");

@@ -74,6 +74,15 @@ def test_properties_and_repr_hide_secrets() -> None:
     assert "hunter2" not in repr(pw)
     with pytest.raises(BackendNotAvailableError, match="https transport is not part of this build"):
         asyncio.run(sdk.version.get())
+    # validate=True refuses bad parameters before anything is sent.
+    checked = ProxmoxSDK.sync(host="pve1", user="root@pam", password="x", validate=True)
+    with pytest.raises(ValidationError) as info:
+        checked.nodes("pve1").qemu.post(vmid=5)
+    assert info.value.errors == {
+        "vmid": "invalid format - value does not look like a valid VM ID\n"
+    }
+    with pytest.raises(BackendNotAvailableError):
+        checked.nodes("pve1").qemu.post(vmid=500)
 
 
 @pytest.mark.parametrize(

@@ -99,9 +99,20 @@ pub fn encode_params(
     path: &str,
     params: Map<String, Value>,
 ) -> Map<String, Value> {
-    let op = schema
-        .and_then(|s| s.operation(method, path).ok())
-        .map(|(op, _)| op);
+    if params
+        .values()
+        .all(|v| matches!(v, Value::String(_) | Value::Number(_)))
+    {
+        // Nothing to encode: the common case costs no schema lookup.
+        return params;
+    }
+    let op = if params.values().any(Value::is_array) {
+        schema
+            .and_then(|s| s.operation(method, path).ok())
+            .map(|(op, _)| op)
+    } else {
+        None
+    };
     let mut out = Map::with_capacity(params.len());
     for (k, v) in params {
         let v = match v {
@@ -224,12 +235,23 @@ impl From<ApiError> for ClientError {
 #[derive(Debug, Clone)]
 pub struct Client {
     backend: Backend,
+    /// When set, requests are validated against this schema before they are sent.
+    validate: Option<std::sync::Arc<ApiSchema>>,
 }
 
 impl Client {
     /// A client over `backend`.
     pub fn new(backend: Backend) -> Client {
-        Client { backend }
+        Client {
+            backend,
+            validate: None,
+        }
+    }
+
+    /// Validates every request against `schema` before sending it (the mock always does).
+    pub fn with_validation(mut self, schema: std::sync::Arc<ApiSchema>) -> Client {
+        self.validate = Some(schema);
+        self
     }
 
     /// The backend.
@@ -257,9 +279,17 @@ impl Client {
                 let params = encode_params(Some(m.schema()), method, path, params);
                 Ok(m.handle(method, path, &params)?)
             }
-            Backend::Unavailable { backend, reason } => Err(ClientError::NotAvailable(format!(
-                "backend '{backend}' is not available: {reason}"
-            ))),
+            Backend::Unavailable { backend, reason } => {
+                if let Some(schema) = &self.validate {
+                    let params = encode_params(Some(schema), method, path, params);
+                    schema
+                        .validate_request(method, path, &params)
+                        .map_err(ApiError::from)?;
+                }
+                Err(ClientError::NotAvailable(format!(
+                    "backend '{backend}' is not available: {reason}"
+                )))
+            }
         }
     }
 

@@ -141,7 +141,13 @@ pub struct MockPve {
     collections: Arc<Collections>,
     store: Arc<MockStore>,
     lenient: bool,
+    /// Generated answers by concrete path: generation is deterministic, so a path's answer
+    /// is built once and cloned after (state overlays are applied on top each time).
+    generated: Arc<parking_lot::RwLock<std::collections::HashMap<String, Value>>>,
 }
+
+/// Bound on cached generated answers (the cache is dropped when it grows past this).
+const GENERATED_CACHE_LIMIT: usize = 4096;
 
 fn now() -> u64 {
     SystemTime::now()
@@ -179,7 +185,21 @@ impl MockPve {
             collections,
             store,
             lenient,
+            generated: Arc::default(),
         })
+    }
+
+    fn generated(&self, key: &str, returns: &crate::schema::Schema, ctx: &GenContext<'_>) -> Value {
+        if let Some(v) = self.generated.read().get(key) {
+            return v.clone();
+        }
+        let v = generate(returns, "", ctx);
+        let mut cache = self.generated.write();
+        if cache.len() >= GENERATED_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key.to_string(), v.clone());
+        v
     }
 
     /// The schema this mock answers from.
@@ -387,7 +407,7 @@ impl MockPve {
             if returns.child_link_key().is_some() {
                 return self.directory_index(template, returns);
             }
-            let mut v = generate(returns, "", ctx);
+            let mut v = self.generated(&k, returns, ctx);
             if let Some(c) = self.collections.ancestors(template).last() {
                 let list = concrete(&c.template, path_params);
                 let id = path_params
@@ -421,26 +441,68 @@ impl MockPve {
         let item_schema = returns.items.as_deref();
         let mut ids: Vec<&String> = members
             .keys()
-            .filter(|id| !s.is_deleted(&format!("{list}/{id}")))
+            .filter(|id| s.deleted.is_empty() || !s.is_deleted(&format!("{list}/{id}")))
             .collect();
         ids.sort_by(|a, b| match (a.parse::<u64>(), b.parse::<u64>()) {
             (Ok(x), Ok(y)) => x.cmp(&y),
             _ => a.cmp(b),
         });
+        let Some(first) = ids.first() else {
+            return Value::Array(Vec::new());
+        };
+        let guest_kind = match list.rsplit('/').next() {
+            Some(k @ ("qemu" | "lxc")) if list.starts_with("nodes/") => Some(k),
+            _ => None,
+        };
+        if let (Some(kind), Some(schema)) = (guest_kind, item_schema) {
+            // The required members are the same for every guest but the vmid: build once.
+            let base = generate_object(schema, ctx, false);
+            let props = schema.properties.as_ref();
+            let fields: Vec<&str> = GUEST_LIST_FIELDS
+                .iter()
+                .copied()
+                .filter(|f| props.is_some_and(|p| p.contains_key(*f)))
+                .collect();
+            return Value::Array(
+                ids.into_iter()
+                    .map(|id| guest_list_item(kind, id, &members[id], &fields, &base))
+                    .collect(),
+            );
+        }
+        // One generated item for the whole list; each member differs in its id and data.
+        let mut params: Vec<(&str, String)> = ctx.path_params.to_vec();
+        params.push((c.id_param.as_str(), (*first).clone()));
+        let base = match item_schema {
+            Some(schema) => generate_object(
+                schema,
+                &GenContext {
+                    path_params: &params,
+                },
+                true,
+            ),
+            None => Value::Object(Map::new()),
+        };
+        let id_schema = item_schema
+            .and_then(|i| i.properties.as_ref())
+            .and_then(|p| p.get(&c.id_param));
+        let families = item_schema
+            .map(|i| crate::schema::IndexedFamily::collect(i.properties.as_ref()))
+            .unwrap_or_default();
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let rec = &members[id];
-            let mut params: Vec<(&str, String)> = ctx.path_params.to_vec();
-            params.push((c.id_param.as_str(), id.clone()));
-            let item_ctx = GenContext {
-                path_params: &params,
-            };
-            let mut item = match item_schema {
-                Some(schema) => generate_object(schema, &item_ctx, true),
-                None => Value::Object(Map::new()),
-            };
+            let mut item = base.clone();
             if let (Value::Object(obj), Some(schema)) = (&mut item, item_schema) {
-                overlay(obj, rec, schema, false);
+                if let Some(id_schema) = id_schema {
+                    let typed = match id_schema.schema_type() {
+                        SchemaType::Integer => id
+                            .parse::<i64>()
+                            .map_or_else(|_| Value::from(id.as_str()), Value::from),
+                        _ => Value::from(id.as_str()),
+                    };
+                    obj.insert(c.id_param.clone(), typed);
+                }
+                overlay_with(obj, rec, schema, false, &families);
             }
             out.push(item);
         }
@@ -456,6 +518,17 @@ impl MockPve {
         params: &Map<String, Value>,
         _ctx: &GenContext<'_>,
     ) -> Option<Value> {
+        const SPECIAL: &[&str] = &[
+            "/nodes",
+            "/nodes/{node}/storage",
+            "/cluster/nextid",
+            "/cluster/resources",
+            "/nodes/{node}/tasks/{upid}/status",
+            "/nodes/{node}/tasks/{upid}/log",
+        ];
+        if !SPECIAL.contains(&template) {
+            return None;
+        }
         let (op, _) = self.schema.operation("GET", template).ok()?;
         let item_schema = op.info.returns.items.as_deref();
         let gen_item = |extra: &[(&str, String)]| -> Map<String, Value> {
@@ -811,6 +884,72 @@ impl MockPve {
     }
 }
 
+/// Fields PVE shows for a guest in `/nodes/{node}/qemu|lxc` (a stopped guest: counters 0).
+const GUEST_LIST_FIELDS: &[&str] = &[
+    "name",
+    "status",
+    "cpus",
+    "maxmem",
+    "maxdisk",
+    "maxswap",
+    "mem",
+    "disk",
+    "swap",
+    "cpu",
+    "uptime",
+    "netin",
+    "netout",
+    "diskread",
+    "diskwrite",
+    "type",
+    "template",
+    "tags",
+    "lock",
+];
+
+/// Leading digits of a size such as `2048` or `current=2048` (MiB).
+fn leading_mib(v: Option<&Value>) -> Option<u64> {
+    let text = match v? {
+        Value::Number(n) => return n.as_u64(),
+        Value::String(s) => s.trim_start_matches("current="),
+        _ => return None,
+    };
+    let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// One guest as its node's guest list shows it, from its stored config and state.
+fn guest_list_item(kind: &str, id: &str, rec: &Record, fields: &[&str], base: &Value) -> Value {
+    let Value::Object(mut item) = base.clone() else {
+        return Value::Null;
+    };
+    let cfg = &rec.config;
+    let num = |k: &str| {
+        cfg.get(k)
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+    };
+    let mib = 1024 * 1024u64;
+    for field in fields {
+        let value = match *field {
+            "name" => cfg.get("name").or_else(|| cfg.get("hostname")).cloned(),
+            "status" => Some(rec.meta.get("status").cloned().unwrap_or(json!("stopped"))),
+            "cpus" => Some(json!(
+                num("cores").unwrap_or(1) * num("sockets").unwrap_or(1)
+            )),
+            "maxmem" => Some(json!(leading_mib(cfg.get("memory")).unwrap_or(512) * mib)),
+            "maxswap" => Some(json!(num("swap").unwrap_or(512) * mib)),
+            "type" => Some(json!(kind)),
+            "template" | "tags" | "lock" => cfg.get(*field).cloned(),
+            _ => Some(json!(0)),
+        };
+        if let Some(v) = value {
+            item.insert((*field).to_string(), v);
+        }
+    }
+    item.insert("vmid".into(), json!(id.parse::<u64>().unwrap_or(0)));
+    Value::Object(item)
+}
+
 /// PVE's worker type for an operation (what the UPID carries).
 fn task_type(op: &Operation) -> String {
     let t = op.template.as_str();
@@ -878,8 +1017,18 @@ pub fn parse_upid(upid: &str) -> Option<Upid> {
 /// Overlays a member's stored data onto a generated object: everything the schema can
 /// hold when `full` (the member or its config), else only members the schema names.
 fn overlay(obj: &mut Map<String, Value>, rec: &Record, schema: &crate::schema::Schema, full: bool) {
+    let families = crate::schema::IndexedFamily::collect(schema.properties.as_ref());
+    overlay_with(obj, rec, schema, full, &families);
+}
+
+fn overlay_with(
+    obj: &mut Map<String, Value>,
+    rec: &Record,
+    schema: &crate::schema::Schema,
+    full: bool,
+    families: &[crate::schema::IndexedFamily],
+) {
     let props = schema.properties.as_ref();
-    let families = crate::schema::IndexedFamily::collect(props);
     let allowed = |k: &str| {
         props.is_some_and(|p| p.contains_key(k))
             || families.iter().any(|f| f.matches(k))

@@ -57,6 +57,9 @@ pub fn key(path: &str) -> String {
 impl MockState {
     /// Whether `path` or one of its ancestors was deleted.
     pub fn is_deleted(&self, path: &str) -> bool {
+        if self.deleted.is_empty() {
+            return false;
+        }
         let k = key(path);
         self.deleted.iter().any(|d| {
             k == *d || (k.starts_with(d.as_str()) && k.as_bytes().get(d.len()) == Some(&b'/'))

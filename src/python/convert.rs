@@ -1,6 +1,8 @@
 //! Direct conversion between Python objects and `serde_json::Value` (no intermediate JSON
 //! text): parameters in, answers out.
 
+use std::collections::HashMap;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -90,8 +92,18 @@ pub fn params_to_map(params: Option<&Bound<'_, PyDict>>) -> PyResult<Map<String,
     Ok(map)
 }
 
-/// Converts JSON into Python objects.
+/// Converts JSON into Python objects. Object keys repeat across list items (a guest list has
+/// the same thirty keys fifty times), so each distinct key becomes a Python string once.
 pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    let mut keys = HashMap::new();
+    to_py_keys(py, v, &mut keys)
+}
+
+fn to_py_keys<'py, 'v>(
+    py: Python<'py>,
+    v: &'v Value,
+    keys: &mut HashMap<&'v str, Bound<'py, PyString>>,
+) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
@@ -108,14 +120,18 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
         Value::Array(items) => {
             let list = PyList::empty(py);
             for item in items {
-                list.append(to_py(py, item)?)?;
+                list.append(to_py_keys(py, item, keys)?)?;
             }
             list.into_any()
         }
         Value::Object(map) => {
             let dict = PyDict::new(py);
             for (k, item) in map {
-                dict.set_item(k, to_py(py, item)?)?;
+                let key = keys
+                    .entry(k.as_str())
+                    .or_insert_with(|| PyString::new(py, k))
+                    .clone();
+                dict.set_item(key, to_py_keys(py, item, keys)?)?;
             }
             dict.into_any()
         }

@@ -101,16 +101,28 @@ impl PyClient {
         })
     }
 
-    /// A client whose calls raise `BackendNotAvailableError` with `reason`.
+    /// A client whose calls raise `BackendNotAvailableError` with `reason`; with
+    /// `validate_version`, parameters are checked against that schema first.
     #[staticmethod]
-    fn unavailable(backend: String, reason: String) -> PyClient {
-        PyClient {
-            inner: Arc::new(Client::new(Backend::Unavailable {
-                backend: backend.clone(),
-                reason,
-            })),
-            backend_name: backend,
+    #[pyo3(signature = (backend, reason, validate_version = None))]
+    fn unavailable(
+        backend: String,
+        reason: String,
+        validate_version: Option<&str>,
+    ) -> PyResult<PyClient> {
+        let mut client = Client::new(Backend::Unavailable {
+            backend: backend.clone(),
+            reason,
+        });
+        if let Some(v) = validate_version {
+            let schema = crate::schema::bundled::load(v)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            client = client.with_validation(schema);
         }
+        Ok(PyClient {
+            inner: Arc::new(client),
+            backend_name: backend,
+        })
     }
 
     /// The backend's name.
@@ -281,14 +293,40 @@ fn append_arg(path: &mut String, arg: &Bound<'_, PyAny>) -> PyResult<()> {
 }
 
 /// A node of the API tree. Building one does no I/O; the verbs send requests.
-#[pyclass(module = "proxmox_sdk.sdk.resource", name = "ProxmoxResource", frozen)]
+#[pyclass(
+    module = "proxmox_sdk.sdk.resource",
+    name = "ProxmoxResource",
+    frozen,
+    subclass
+)]
 pub struct ProxmoxResource {
     client: Arc<Client>,
     path: String,
     is_async: bool,
 }
 
+/// Names a plain resource answers itself instead of treating them as path segments.
+const NATIVE_ATTRIBUTES: &[&str] = &[
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "create",
+    "set",
+    "get_bounded",
+    "path",
+    "is_async",
+];
+
 impl ProxmoxResource {
+    fn child_segment(&self, name: &str) -> ProxmoxResource {
+        let mut path = String::with_capacity(self.path.len() + name.len() + 1);
+        path.push_str(&self.path);
+        push_segment(&mut path, name);
+        self.child(path)
+    }
+
     fn child(&self, path: String) -> ProxmoxResource {
         ProxmoxResource {
             client: self.client.clone(),
@@ -345,15 +383,50 @@ impl ProxmoxResource {
         self.is_async
     }
 
-    fn __getattr__(&self, name: &str) -> PyResult<ProxmoxResource> {
-        if name.starts_with('_') {
-            return Err(PyAttributeError::new_err(format!(
-                "'ProxmoxResource' object has no attribute '{name}'"
-            )));
+    /// `ProxmoxResource(client, is_async=True, path="/api2/json")`; the SDK classes
+    /// subclass it so that they navigate natively too.
+    #[new]
+    #[pyo3(signature = (client, is_async = true, path = None))]
+    fn py_new(
+        client: PyRef<'_, PyClient>,
+        is_async: bool,
+        path: Option<String>,
+    ) -> ProxmoxResource {
+        ProxmoxResource {
+            client: client.inner.clone(),
+            path: path.unwrap_or_else(|| ROOT.to_string()),
+            is_async,
         }
-        let mut path = self.path.clone();
-        push_segment(&mut path, name);
-        Ok(self.child(path))
+    }
+
+    /// Attribute access: the verbs and properties, else a child path segment. Navigation
+    /// never goes through a failed lookup on a plain resource, which keeps it cheap.
+    fn __getattribute__(slf: &Bound<'_, Self>, name: &Bound<'_, PyString>) -> PyResult<Py<PyAny>> {
+        let text = name.to_str()?;
+        let private = text.starts_with('_');
+        let exact = slf.is_exact_instance_of::<ProxmoxResource>();
+        if exact && !private && !NATIVE_ATTRIBUTES.contains(&text) {
+            return Ok(Bound::new(slf.py(), slf.get().child_segment(text))?
+                .into_any()
+                .unbind());
+        }
+        // SAFETY: both pointers are valid, owned by live `Bound`s; the result is a new
+        // reference (or NULL with an exception set), which `from_owned_ptr_or_err` takes.
+        let found = unsafe {
+            Bound::from_owned_ptr_or_err(
+                slf.py(),
+                pyo3::ffi::PyObject_GenericGetAttr(slf.as_ptr(), name.as_ptr()),
+            )
+        };
+        match found {
+            Ok(v) => Ok(v.unbind()),
+            Err(e) if !private && e.is_instance_of::<PyAttributeError>(slf.py()) => {
+                Ok(Bound::new(slf.py(), slf.get().child_segment(text))?
+                    .into_any()
+                    .unbind())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     #[pyo3(signature = (*args))]

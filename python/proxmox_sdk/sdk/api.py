@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from proxmox_sdk import _native
+from proxmox_sdk._native import ProxmoxResource
 from proxmox_sdk.sdk.exceptions import BackendNotAvailableError
 from proxmox_sdk.sdk.services import service_config
 
@@ -31,13 +32,17 @@ def _check_number(name: str, value: Any, *, minimum: float = 0, allow_none: bool
         raise ValueError(f"{name}: expected a number >= {minimum}, got {value!r}")
 
 
-class _BaseSDK:
-    """What the async and the sync SDK share: argument checks, backend, navigation."""
+class _BaseSDK(ProxmoxResource):
+    """What the async and the sync SDK share: argument checks, backend, navigation.
+
+    The SDK object is itself the root resource (``/api2/json``), so ``sdk.nodes`` navigates
+    natively at the same cost as any other resource.
+    """
 
     _is_async = True
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         host: str | None = None,
         *,
         user: str | None = None,
@@ -68,13 +73,14 @@ class _BaseSDK:
         mock_namespace: str | None = None,
         mock_data_path: str | None = None,
         lenient: bool = False,
-    ) -> None:
-        self._service, config = service_config(service)
+        validate: bool | None = None,
+    ) -> Any:
+        service_name, config = service_config(service)
         backend_name = str(backend).lower()
         supported = config["supported_backends"]
         if backend_name not in supported:
             raise ValueError(
-                f"backend: {backend!r} is not supported for {self._service}; "
+                f"backend: {backend!r} is not supported for {service_name}; "
                 f"supported: {', '.join(supported)}"
             )
         _check_number("timeout", timeout, minimum=0)
@@ -96,6 +102,21 @@ class _BaseSDK:
                     "https backend needs credentials: user and password, "
                     "or user, token_name and token_value"
                 )
+        if backend_name == "mock":
+            namespace = mock_namespace or os.environ.get("PROXMOX_MOCK_STATE_NAMESPACE", "default")
+            data_path = mock_data_path or os.environ.get("PROXMOX_MOCK_DATA_PATH") or None
+            client = _native.Client.mock(schema_version, namespace, data_path, lenient)
+        else:
+            # Client-side validation is off by default for real backends (PVE validates);
+            # validate=True refuses bad parameters before anything is sent.
+            client = _native.Client.unavailable(
+                backend_name,
+                _PENDING_TRANSPORT.format(backend=backend_name),
+                schema_version if validate else None,
+            )
+        self = super().__new__(cls, client, cls._is_async)
+        self._client = client
+        self._service = service_name
         self._backend_name = backend_name
         self._host = host
         self._user = user
@@ -103,15 +124,10 @@ class _BaseSDK:
         self._port = port or config["default_port"]
         self._schema_version = schema_version
         self._closed = False
-        if backend_name == "mock":
-            namespace = mock_namespace or os.environ.get("PROXMOX_MOCK_STATE_NAMESPACE", "default")
-            data_path = mock_data_path or os.environ.get("PROXMOX_MOCK_DATA_PATH") or None
-            self._client = _native.Client.mock(schema_version, namespace, data_path, lenient)
-        else:
-            self._client = _native.Client.unavailable(
-                backend_name, _PENDING_TRANSPORT.format(backend=backend_name)
-            )
-        self._root = self._client.root(self._is_async)
+        return self
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Everything happens in ``__new__`` (the native base is immutable)."""
 
     # -- constructors -------------------------------------------------------------------
 
@@ -141,29 +157,14 @@ class _BaseSDK:
         return self._backend_name
 
     @property
-    def is_async(self) -> bool:
-        """Whether the verbs return awaitables."""
-        return self._is_async
-
-    @property
     def schema_version(self) -> str | None:
         """The PVE schema version the mock serves (``None`` for real backends)."""
         return self._client.schema_version
 
     @property
     def root(self) -> Any:
-        """The root resource (``/api2/json``)."""
-        return self._root
-
-    # -- navigation ---------------------------------------------------------------------
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        return getattr(self._root, name)
-
-    def __call__(self, *args: Any) -> Any:
-        return self._root(*args)
+        """The root resource (``/api2/json``) as a plain resource."""
+        return self._client.root(self._is_async)
 
     def __repr__(self) -> str:
         parts = [f"service={self._service!r}", f"backend={self._backend_name!r}"]
@@ -231,7 +232,7 @@ class ProxmoxSDK(_BaseSDK):
         return self._tokens()
 
     async def __aenter__(self) -> Any:
-        return self._root
+        return self.root
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
@@ -259,7 +260,7 @@ class SyncProxmoxSDK(_BaseSDK):
         return self._tokens()
 
     def __enter__(self) -> Any:
-        return self._root
+        return self.root
 
     def __exit__(self, *exc: object) -> None:
         self.close()
