@@ -5,6 +5,7 @@
 //!   validation in PVE's wording, response validation, OpenAPI 3.1 emission, bundled versions.
 //! - [`mock`]: the in-memory PVE (store, collections, generated answers).
 //! - [`client`]: the request model shared by backends (errors, parameter encoding).
+//! - [`server`]: the axum server (mock mode): envelope, reason phrases, auth, TLS.
 //! - [`codegen`]: apidoc (file or live node URL) -> `generated/proxmox/<version>/`.
 //! - [`tls`]: rustls setup shared by every HTTPS client (fingerprint pinning).
 //! - `python` (feature `python`): the PyO3 edge, compiled only when maturin builds the module.
@@ -13,6 +14,7 @@ pub mod client;
 pub mod codegen;
 pub mod mock;
 pub mod schema;
+pub mod server;
 pub mod tls;
 
 #[cfg(feature = "python")]

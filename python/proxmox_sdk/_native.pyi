@@ -5,6 +5,7 @@ from typing import Any, final
 
 __all__ = [
     "Client",
+    "ServerHandle",
     "ProxmoxCall",
     "ProxmoxResource",
     "__version__",
@@ -17,6 +18,8 @@ __all__ = [
     "resolve_path",
     "resolve_version",
     "schema_versions",
+    "server_main",
+    "start_server",
     "validate_json",
 ]
 __version__: str
@@ -115,3 +118,37 @@ class ProxmoxCall:
     def send(self, _value: Any) -> Any: ...
     def throw(self, exc: Any, _value: Any = None, _tb: Any = None) -> None: ...
     def close(self) -> None: ...
+
+def start_server(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    version: str = "latest",
+    tls: bool = False,
+    cert: str | None = None,
+    key: str | None = None,
+    data: str | None = None,
+    state_file: str | None = None,
+    password: str | None = None,
+    no_auth: bool = False,
+    namespace: str = "default",
+    lenient: bool = False,
+) -> ServerHandle:
+    """Start the mock server in the background."""
+
+def server_main(argv: list[str]) -> int:
+    """Run ``proxmox-sdk-mock`` with ``argv`` until SIGINT/SIGTERM; return the exit code."""
+
+@final
+class ServerHandle:
+    """A server running in the background."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def fingerprint(self) -> str | None: ...
+    @property
+    def password(self) -> str: ...
+    @property
+    def running(self) -> bool: ...
+    def stop(self) -> None: ...

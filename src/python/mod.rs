@@ -4,6 +4,7 @@
 
 mod convert;
 mod sdk;
+mod server;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -166,5 +167,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sdk::PyClient>()?;
     m.add_class::<sdk::ProxmoxResource>()?;
     m.add_class::<sdk::ProxmoxCall>()?;
+    m.add_class::<server::ServerHandle>()?;
+    m.add_function(wrap_pyfunction!(server::start_server, m)?)?;
+    m.add_function(wrap_pyfunction!(server::server_main, m)?)?;
     Ok(())
 }

@@ -1,0 +1,88 @@
+"""The mock Proxmox VE server (axum, in the native core).
+
+``python -m proxmox_sdk.server`` (or ``proxmox-sdk-mock``) serves it from the command line;
+:func:`serve` starts it in the background for tests::
+
+    with serve(tls=True) as server:
+        httpx.get(f"{server.url}/api2/json/version", verify=False)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+__all__ = ["main", "serve", "serve_async", "start"]
+
+
+def start(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    version: str = "latest",
+    tls: bool = False,
+    cert: str | os.PathLike[str] | None = None,
+    key: str | os.PathLike[str] | None = None,
+    data: str | os.PathLike[str] | None = None,
+    state_file: str | os.PathLike[str] | None = None,
+    password: str | None = None,
+    no_auth: bool = False,
+    namespace: str | None = None,
+    lenient: bool = False,
+) -> Any:
+    """Start the server in the background; returns a handle with ``url``, ``fingerprint``,
+    ``password`` and ``stop()``. ``namespace=None`` gives the server a state of its own."""
+    from proxmox_sdk import _native
+    from proxmox_sdk.sdk.api import isolated_namespace
+
+    def path(p: str | os.PathLike[str] | None) -> str | None:
+        return None if p is None else os.fspath(p)
+
+    return _native.start_server(
+        host=host,
+        port=port,
+        version=version,
+        tls=tls,
+        cert=path(cert),
+        key=path(key),
+        data=path(data),
+        state_file=path(state_file),
+        password=password,
+        no_auth=no_auth,
+        namespace=namespace or isolated_namespace("server"),
+        lenient=lenient,
+    )
+
+
+@contextlib.contextmanager
+def serve(**kwargs: Any) -> Iterator[Any]:
+    """Context manager: start the server (see :func:`start`), yield it, stop it."""
+    server = start(**kwargs)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.asynccontextmanager
+async def serve_async(**kwargs: Any) -> AsyncIterator[Any]:
+    """Async context manager twin of :func:`serve`."""
+    server = start(**kwargs)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point (flags and environment variables as ``--help`` lists)."""
+    from proxmox_sdk import _native
+
+    args = list(sys.argv if argv is None else ["proxmox-sdk-mock", *argv])
+    code = _native.server_main(args)
+    if argv is None:
+        raise SystemExit(code)
+    return code

@@ -1,0 +1,128 @@
+//! The server's Python edge: start it in the background, or run the command line.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use parking_lot::Mutex;
+use pyo3::exceptions::{PyOSError, PyRuntimeError};
+use pyo3::prelude::*;
+
+use super::guarded;
+use crate::server::{cli, start, AuthConfig, RunningServer, ServerConfig, TlsSource};
+
+/// A server running in the background.
+#[pyclass(module = "proxmox_sdk._native", name = "ServerHandle", frozen)]
+pub struct ServerHandle {
+    inner: Mutex<Option<RunningServer>>,
+    url: String,
+    fingerprint: Option<String>,
+    password: String,
+}
+
+#[pymethods]
+impl ServerHandle {
+    /// `http(s)://HOST:PORT`.
+    #[getter]
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The TLS certificate's SHA-256 fingerprint (`AA:BB:...`), with TLS.
+    #[getter]
+    fn fingerprint(&self) -> Option<&str> {
+        self.fingerprint.as_deref()
+    }
+
+    /// root@pam's password.
+    #[getter]
+    fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// Whether it still runs.
+    #[getter]
+    fn running(&self) -> bool {
+        self.inner.lock().is_some()
+    }
+
+    /// Stops it gracefully (idempotent) and writes the state file if one is set.
+    fn stop(&self, py: Python<'_>) -> PyResult<()> {
+        let server = self.inner.lock().take();
+        if let Some(s) = server {
+            guarded(py, || {
+                s.stop().map_err(|e| PyRuntimeError::new_err(e.to_string()))
+            })?;
+        }
+        Ok(())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<ServerHandle {} running={}>", self.url, self.running())
+    }
+}
+
+/// Starts the mock server in the background (see `proxmox_sdk.server.start`).
+#[pyfunction]
+#[pyo3(signature = (*, host = "127.0.0.1", port = 0, version = "latest", tls = false, cert = None, key = None,
+    data = None, state_file = None, password = None, no_auth = false, namespace = "default", lenient = false))]
+#[allow(clippy::too_many_arguments)]
+pub fn start_server(
+    py: Python<'_>,
+    host: &str,
+    port: u16,
+    version: &str,
+    tls: bool,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    data: Option<PathBuf>,
+    state_file: Option<PathBuf>,
+    password: Option<String>,
+    no_auth: bool,
+    namespace: &str,
+    lenient: bool,
+) -> PyResult<ServerHandle> {
+    let password = password.unwrap_or_else(cli::generated_password);
+    let tls = match (cert, key) {
+        (Some(cert), Some(key)) => Some(TlsSource::Files { cert, key }),
+        (None, None) if tls => Some(TlsSource::SelfSigned(vec![
+            "localhost".into(),
+            "127.0.0.1".into(),
+            host.to_string(),
+        ])),
+        (None, None) => None,
+        _ => {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "cert and key go together",
+            ))
+        }
+    };
+    let config = ServerConfig {
+        version: version.to_string(),
+        namespace: namespace.to_string(),
+        data_path: data,
+        state_file,
+        auth: AuthConfig {
+            enabled: !no_auth,
+            root_password: password.clone(),
+        },
+        tls,
+        lenient,
+    };
+    let server = guarded(py, || {
+        let listener = TcpListener::bind((host, port))
+            .map_err(|e| PyOSError::new_err(format!("cannot listen on {host}:{port}: {e}")))?;
+        start(listener, config).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    })?;
+    Ok(ServerHandle {
+        url: server.url(),
+        fingerprint: server.fingerprint.map(|f| f.to_string()),
+        password,
+        inner: Mutex::new(Some(server)),
+    })
+}
+
+/// Runs `proxmox-sdk-mock` with `argv` until SIGINT/SIGTERM; returns the exit code.
+#[pyfunction]
+pub fn server_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
+    guarded(py, || Ok(cli::main_with_args(argv)))
+}

@@ -1,0 +1,197 @@
+//! Authentication as PVE does it: tickets (`PVEAuthCookie`) signed by the server and valid
+//! for two hours, the `CSRFPreventionToken` header on writes, renewal by posting the current
+//! ticket as the password, and API tokens (`PVEAPIToken=user@realm!id=secret`) checked
+//! against the tokens created through the API.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// How long a ticket is valid (PVE: two hours).
+pub const TICKET_LIFETIME: u64 = 7200;
+
+/// Unix seconds now.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// SHA-256 hex of a secret (what the store keeps instead of the secret).
+pub fn secret_hash(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The server's signing key: random per server start, so a restart ends every session
+/// (as PVE's key rotation eventually does).
+#[derive(Clone)]
+pub struct Signer {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer(<redacted>)")
+    }
+}
+
+/// Why a ticket was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketError {
+    /// Not a ticket, wrong signature, or expired: PVE's `invalid PVE ticket`.
+    Invalid,
+}
+
+impl Signer {
+    /// A signer with a fresh random key.
+    pub fn random() -> Signer {
+        let mut key = [0u8; 32];
+        rand::fill(&mut key);
+        Signer { key }
+    }
+
+    fn sign(&self, data: &str) -> String {
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(data.as_bytes());
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    fn verify(&self, data: &str, signature: &str) -> bool {
+        let Ok(sig) = base64::engine::general_purpose::STANDARD_NO_PAD.decode(signature) else {
+            return false;
+        };
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(data.as_bytes());
+        mac.verify_slice(&sig).is_ok()
+    }
+
+    /// A ticket for `user` issued at `time`: `PVE:user:HEXTIME::signature`.
+    pub fn ticket(&self, user: &str, time: u64) -> String {
+        let data = format!("PVE:{user}:{time:08X}");
+        let sig = self.sign(&data);
+        format!("{data}::{sig}")
+    }
+
+    /// The CSRF token that goes with a ticket: `HEXTIME:signature`.
+    pub fn csrf(&self, user: &str, time: u64) -> String {
+        let sig = self.sign(&format!("{time:08X}:{user}"));
+        format!("{time:08X}:{sig}")
+    }
+
+    /// Checks a ticket; returns (user, issue time) when it is ours and not expired.
+    pub fn check_ticket(
+        &self,
+        ticket: &str,
+        now: u64,
+        not_before: u64,
+    ) -> Result<(String, u64), TicketError> {
+        let (data, sig) = ticket.split_once("::").ok_or(TicketError::Invalid)?;
+        if !self.verify(data, sig) {
+            return Err(TicketError::Invalid);
+        }
+        let mut parts = data.splitn(3, ':');
+        let (Some("PVE"), Some(user), Some(hex)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TicketError::Invalid);
+        };
+        let time = u64::from_str_radix(hex, 16).map_err(|_| TicketError::Invalid)?;
+        if time + TICKET_LIFETIME < now || time > now + 300 || time < not_before {
+            return Err(TicketError::Invalid);
+        }
+        Ok((user.to_string(), time))
+    }
+
+    /// Checks the CSRF header against the ticket's user and time.
+    pub fn check_csrf(&self, token: &str, user: &str, time: u64) -> bool {
+        match token.split_once(':') {
+            Some((hex, sig)) => {
+                u64::from_str_radix(hex, 16) == Ok(time)
+                    && self.verify(&format!("{hex}:{user}"), sig)
+            }
+            None => false,
+        }
+    }
+}
+
+/// A parsed `Authorization: PVEAPIToken=user@realm!id=secret` header.
+#[derive(PartialEq, Eq)]
+pub struct ApiToken {
+    /// `user@realm`.
+    pub user: String,
+    /// The token id.
+    pub id: String,
+    /// The secret.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ApiToken({}!{}, <redacted>)", self.user, self.id)
+    }
+}
+
+/// Parses a `PVEAPIToken=` authorization header.
+pub fn parse_token_header(value: &str) -> Option<ApiToken> {
+    let rest = value.trim().strip_prefix("PVEAPIToken=")?;
+    let (full_id, secret) = rest.split_once('=')?;
+    let (user, id) = full_id.split_once('!')?;
+    if user.is_empty() || id.is_empty() || secret.is_empty() {
+        return None;
+    }
+    Some(ApiToken {
+        user: user.to_string(),
+        id: id.to_string(),
+        secret: secret.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tickets_and_csrf() {
+        let s = Signer::random();
+        let t = s.ticket("root@pam", 1000);
+        assert!(t.starts_with("PVE:root@pam:000003E8::"));
+        assert_eq!(s.check_ticket(&t, 1000, 0), Ok(("root@pam".into(), 1000)));
+        assert_eq!(
+            s.check_ticket(&t, 1000 + TICKET_LIFETIME + 1, 0),
+            Err(TicketError::Invalid)
+        );
+        assert_eq!(
+            s.check_ticket(&t, 1000, 1001),
+            Err(TicketError::Invalid),
+            "expired by epoch"
+        );
+        let forged = t.replace("root@pam", "admin@pve");
+        assert_eq!(s.check_ticket(&forged, 1000, 0), Err(TicketError::Invalid));
+        assert_eq!(
+            Signer::random().check_ticket(&t, 1000, 0),
+            Err(TicketError::Invalid)
+        );
+        let csrf = s.csrf("root@pam", 1000);
+        assert!(s.check_csrf(&csrf, "root@pam", 1000));
+        assert!(!s.check_csrf(&csrf, "other@pam", 1000));
+        assert!(!s.check_csrf("garbage", "root@pam", 1000));
+    }
+
+    #[test]
+    fn token_header() {
+        let t = parse_token_header("PVEAPIToken=root@pam!ci=1234-abcd").unwrap();
+        assert_eq!(
+            (t.user.as_str(), t.id.as_str(), t.secret.as_str()),
+            ("root@pam", "ci", "1234-abcd")
+        );
+        assert!(!format!("{t:?}").contains("1234"));
+        assert!(parse_token_header("Bearer x").is_none());
+        assert!(parse_token_header("PVEAPIToken=root@pam=x").is_none());
+    }
+}

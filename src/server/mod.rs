@@ -1,0 +1,798 @@
+//! The HTTP(S) server: the whole PVE API of one schema version at `/api2/json/...`,
+//! answered by the same in-memory PVE as `MockBackend`, with PVE's envelope, reason phrases,
+//! headers and authentication; plus `/health`, `/version`, `/mode`, `/versions`,
+//! `/openapi.json` and `/metrics`. Routing uses the schema's path index through one
+//! fallback handler, so startup costs milliseconds.
+
+pub mod auth;
+pub mod cli;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+use crate::client::ApiError;
+use crate::mock::MockPve;
+use crate::tls::Fingerprint;
+use auth::{now, parse_token_header, secret_hash, Signer};
+
+/// How the server authenticates API calls.
+#[derive(Clone)]
+pub struct AuthConfig {
+    /// Whether `/api2/json` requires a ticket or token (`--no-auth` turns it off).
+    pub enabled: bool,
+    /// `root@pam`'s password.
+    pub root_password: String,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("enabled", &self.enabled)
+            .field("root_password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// TLS material: a certificate chain and key in PEM, or a self-signed one made at start.
+#[derive(Clone, Debug)]
+pub enum TlsSource {
+    /// Generate a self-signed certificate for these names.
+    SelfSigned(Vec<String>),
+    /// PEM files.
+    Files {
+        /// Certificate chain.
+        cert: PathBuf,
+        /// Private key.
+        key: PathBuf,
+    },
+}
+
+/// Everything the server needs to start.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Schema version (`latest` allowed).
+    pub version: String,
+    /// Mock store namespace.
+    pub namespace: String,
+    /// Initial data file for a new store.
+    pub data_path: Option<PathBuf>,
+    /// State file: loaded at start if present, written at shutdown.
+    pub state_file: Option<PathBuf>,
+    /// Authentication.
+    pub auth: AuthConfig,
+    /// TLS, if any.
+    pub tls: Option<TlsSource>,
+    /// Store writes to paths PVE lacks instead of answering 501.
+    pub lenient: bool,
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Setting up the mock failed.
+    #[error(transparent)]
+    Mock(#[from] crate::mock::MockError),
+    /// Socket or file trouble.
+    #[error("{0}")]
+    Io(String),
+    /// TLS material could not be made or read.
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// Request counters for `/metrics`.
+#[derive(Debug, Default)]
+struct Metrics {
+    requests: AtomicU64,
+    errors: AtomicU64,
+    /// Latency histogram buckets (seconds): counts of requests at or below each bound.
+    buckets: [AtomicU64; 8],
+    latency_micros: AtomicU64,
+}
+
+const BUCKETS: [f64; 8] = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 1.0];
+
+impl Metrics {
+    fn observe(&self, elapsed: Duration, status: u16) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        if status >= 400 {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        let secs = elapsed.as_secs_f64();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                self.buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_micros
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    fn render(&self) -> String {
+        let total = self.requests.load(Ordering::Relaxed);
+        let mut out = String::new();
+        out.push_str("# HELP proxmox_mock_requests_total API requests served.\n");
+        out.push_str("# TYPE proxmox_mock_requests_total counter\n");
+        out.push_str(&format!("proxmox_mock_requests_total {total}\n"));
+        out.push_str(
+            "# HELP proxmox_mock_request_errors_total API requests answered with a 4xx/5xx.\n",
+        );
+        out.push_str("# TYPE proxmox_mock_request_errors_total counter\n");
+        out.push_str(&format!(
+            "proxmox_mock_request_errors_total {}\n",
+            self.errors.load(Ordering::Relaxed)
+        ));
+        out.push_str(
+            "# HELP proxmox_mock_request_duration_seconds Time to answer an API request.\n",
+        );
+        out.push_str("# TYPE proxmox_mock_request_duration_seconds histogram\n");
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            out.push_str(&format!(
+                "proxmox_mock_request_duration_seconds_bucket{{le=\"{bound}\"}} {}\n",
+                self.buckets[i].load(Ordering::Relaxed)
+            ));
+        }
+        out.push_str(&format!(
+            "proxmox_mock_request_duration_seconds_bucket{{le=\"+Inf\"}} {total}\n"
+        ));
+        out.push_str(&format!(
+            "proxmox_mock_request_duration_seconds_sum {}\n",
+            self.latency_micros.load(Ordering::Relaxed) as f64 / 1e6
+        ));
+        out.push_str(&format!(
+            "proxmox_mock_request_duration_seconds_count {total}\n"
+        ));
+        out
+    }
+}
+
+/// Shared state of a running server.
+struct App {
+    mock: MockPve,
+    config: ServerConfig,
+    signer: Signer,
+    /// Tickets issued before this time are refused ("expire all tickets").
+    not_before: AtomicU64,
+    metrics: Metrics,
+    started: Instant,
+    openapi: std::sync::OnceLock<Bytes>,
+}
+
+/// A server started in the background: its address and how to stop it.
+pub struct RunningServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// `http` or `https`.
+    pub scheme: &'static str,
+    /// The certificate fingerprint with TLS.
+    pub fingerprint: Option<Fingerprint>,
+    handle: axum_server::Handle<SocketAddr>,
+    thread: Option<std::thread::JoinHandle<Result<(), ServerError>>>,
+}
+
+impl RunningServer {
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to 10 s), writes the state file.
+    pub fn stop(mut self) -> Result<(), ServerError> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<(), ServerError> {
+        self.handle.graceful_shutdown(Some(Duration::from_secs(10)));
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .map_err(|_| ServerError::Io("server thread panicked".into()))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+fn make_tls(source: &TlsSource) -> Result<(rustls::ServerConfig, Fingerprint), ServerError> {
+    crate::tls::install_crypto_provider();
+    let tls_err = |e: String| ServerError::Tls(e);
+    let (certs, key) = match source {
+        TlsSource::SelfSigned(names) => {
+            let certified = rcgen::generate_simple_self_signed(names.clone())
+                .map_err(|e| tls_err(e.to_string()))?;
+            let key = rustls::pki_types::PrivateKeyDer::Pkcs8(
+                certified.signing_key.serialize_der().into(),
+            );
+            (vec![certified.cert.der().clone()], key)
+        }
+        TlsSource::Files { cert, key } => {
+            use rustls::pki_types::pem::PemObject;
+            let certs = rustls::pki_types::CertificateDer::pem_file_iter(cert)
+                .map_err(|e| tls_err(format!("{}: {e}", cert.display())))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| tls_err(format!("{}: {e}", cert.display())))?;
+            let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| tls_err(format!("{}: {e}", key.display())))?;
+            (certs, key)
+        }
+    };
+    let fingerprint = Fingerprint::of(certs.first().map(|c| c.as_ref()).unwrap_or_default());
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| tls_err(e.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok((config, fingerprint))
+}
+
+/// Builds the app state (mock store, state file) for `config`.
+fn build_app(config: ServerConfig) -> Result<Arc<App>, ServerError> {
+    let mock = MockPve::shared(
+        &config.version,
+        &config.namespace,
+        config.data_path.as_deref(),
+        config.lenient,
+    )?;
+    if let Some(state) = &config.state_file {
+        if state.is_file() {
+            mock.store()
+                .load(state)
+                .map_err(|e| ServerError::Io(e.to_string()))?;
+        }
+    }
+    // root@pam signs in with the configured password.
+    let hash = secret_hash(&config.auth.root_password);
+    mock.store().write(|s| {
+        if let Some(root) = s
+            .members
+            .entry("access/users".into())
+            .or_default()
+            .get_mut("root@pam")
+        {
+            root.meta.insert("password_hash".into(), json!(hash));
+        }
+    });
+    Ok(Arc::new(App {
+        mock,
+        config,
+        signer: Signer::random(),
+        not_before: AtomicU64::new(0),
+        metrics: Metrics::default(),
+        started: Instant::now(),
+        openapi: std::sync::OnceLock::new(),
+    }))
+}
+
+/// The router: API fallback plus the service endpoints.
+fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/health", get(health))
+        .route("/version", get(server_version))
+        .route("/mode", get(mode))
+        .route("/versions", get(versions))
+        .route("/openapi.json", get(openapi))
+        .route("/metrics", get(metrics))
+        .fallback(api)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            64 * 1024 * 1024,
+        ))
+        .with_state(app)
+}
+
+/// Starts the server on `listener` in a background thread with its own runtime.
+pub fn start(
+    listener: std::net::TcpListener,
+    config: ServerConfig,
+) -> Result<RunningServer, ServerError> {
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| ServerError::Io(e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServerError::Io(e.to_string()))?;
+    let tls = config.tls.as_ref().map(make_tls).transpose()?;
+    let state_file = config.state_file.clone();
+    let app = build_app(config)?;
+    let handle = axum_server::Handle::new();
+    let server_handle = handle.clone();
+    let fingerprint = tls.as_ref().map(|(_, fp)| *fp);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let thread = std::thread::Builder::new()
+        .name("proxmox-sdk-server".into())
+        .spawn(move || -> Result<(), ServerError> {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| ServerError::Io(e.to_string()))?;
+            let store = app.mock.store().clone();
+            let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+            let served = runtime.block_on(async move {
+                match tls {
+                    Some((config, _)) => {
+                        let config =
+                            axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
+                        axum_server::from_tcp_rustls(listener, config)?
+                            .handle(server_handle)
+                            .serve(service)
+                            .await
+                    }
+                    None => {
+                        axum_server::from_tcp(listener)?
+                            .handle(server_handle)
+                            .serve(service)
+                            .await
+                    }
+                }
+            });
+            served.map_err(|e| ServerError::Io(e.to_string()))?;
+            if let Some(path) = state_file {
+                store
+                    .save(&path)
+                    .map_err(|e| ServerError::Io(format!("{}: {e}", path.display())))?;
+            }
+            Ok(())
+        })
+        .map_err(|e| ServerError::Io(e.to_string()))?;
+    Ok(RunningServer {
+        addr,
+        scheme,
+        fingerprint,
+        handle,
+        thread: Some(thread),
+    })
+}
+
+async fn index() -> axum::Json<Value> {
+    axum::Json(json!({
+        "name": "proxmox-sdk mock server",
+        "api": "/api2/json",
+        "docs": "/docs",
+        "openapi": "/openapi.json",
+        "health": "/health",
+    }))
+}
+
+async fn health(State(app): State<Arc<App>>) -> axum::Json<Value> {
+    axum::Json(json!({
+        "status": "ok",
+        "mode": "mock",
+        "version": app.mock.schema().version(),
+        "uptime_seconds": app.started.elapsed().as_secs(),
+    }))
+}
+
+async fn server_version(State(app): State<Arc<App>>) -> axum::Json<Value> {
+    axum::Json(json!({
+        "server": env!("CARGO_PKG_VERSION"),
+        "schema_version": app.mock.schema().version(),
+        "operations": app.mock.schema().operation_count(),
+    }))
+}
+
+async fn mode(State(app): State<Arc<App>>) -> axum::Json<Value> {
+    axum::Json(
+        json!({"mode": "mock", "auth": app.config.auth.enabled, "lenient": app.mock.lenient()}),
+    )
+}
+
+async fn versions(State(app): State<Arc<App>>) -> axum::Json<Value> {
+    axum::Json(json!({
+        "versions": crate::schema::bundled::versions(),
+        "latest": crate::schema::bundled::latest(),
+        "active": app.mock.schema().version(),
+    }))
+}
+
+async fn openapi(State(app): State<Arc<App>>) -> Response<Body> {
+    let body = app
+        .openapi
+        .get_or_init(|| {
+            let doc = crate::schema::openapi::openapi_document(app.mock.schema());
+            Bytes::from(serde_json::to_vec(&doc).unwrap_or_default())
+        })
+        .clone();
+    let mut resp = Response::new(Body::from(body));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response<Body> {
+    let mut resp = Response::new(Body::from(app.metrics.render()));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    resp
+}
+
+/// A reason phrase hyper accepts: PVE's message on one line, visible ASCII and spaces.
+fn reason(message: &str) -> String {
+    let line = message.lines().next().unwrap_or("").trim();
+    let clean: String = line
+        .chars()
+        .map(|c| {
+            if c == '\t' || (' '..='~').contains(&c) {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if clean.is_empty() {
+        "Error".into()
+    } else {
+        clean
+    }
+}
+
+/// PVE's answer: `{"data": ...}` with PVE's headers; errors carry the message in the reason
+/// phrase and in the body.
+fn pve_response(result: Result<Value, ApiError>) -> Response<Body> {
+    let (status, body, phrase) = match result {
+        Ok(data) => (200, json!({ "data": data }), None),
+        Err(e) => {
+            let mut body = json!({"data": null, "message": format!("{}\n", e.message)});
+            if let Some(errors) = &e.errors {
+                body["errors"] = json!(errors);
+            }
+            (e.status, body, Some(reason(&e.message)))
+        }
+    };
+    let mut resp = Response::new(Body::from(serde_json::to_vec(&body).unwrap_or_default()));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(phrase) = phrase {
+        if let Ok(p) = hyper::ext::ReasonPhrase::try_from(phrase.into_bytes()) {
+            resp.extensions_mut().insert(p);
+        }
+    }
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
+    h.insert(
+        header::SERVER,
+        HeaderValue::from_static("pve-api-daemon/3.0"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=0"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    if let Some(date) = h.get(header::DATE).cloned() {
+        h.insert(header::EXPIRES, date);
+    }
+    resp
+}
+
+/// Query string and body (form-encoded or JSON) as one parameter map; repeated keys
+/// become lists.
+fn request_params(
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Map<String, Value>, ApiError> {
+    let mut out = Map::new();
+    let mut add = |k: String, v: Value| match out.get_mut(&k) {
+        Some(Value::Array(items)) => items.push(v),
+        Some(existing) => {
+            let first = existing.take();
+            *existing = Value::Array(vec![first, v]);
+        }
+        None => {
+            out.insert(k, v);
+        }
+    };
+    if let Some(q) = uri.query() {
+        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+            add(k.into_owned(), Value::String(v.into_owned()));
+        }
+    }
+    if !body.is_empty() {
+        let ctype = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if ctype.starts_with("application/json") {
+            match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Object(map)) => {
+                    for (k, v) in map {
+                        add(k, v);
+                    }
+                }
+                Ok(Value::Null) => {}
+                _ => return Err(ApiError::new(400, "invalid JSON body: expected an object")),
+            }
+        } else {
+            for (k, v) in form_urlencoded::parse(body) {
+                add(k.into_owned(), Value::String(v.into_owned()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Who is calling, once authenticated.
+enum Caller {
+    Ticket { user: String, time: u64 },
+    Token,
+    Anonymous,
+}
+
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get_all(header::COOKIE).iter().find_map(|v| {
+        v.to_str().ok()?.split(';').find_map(|part| {
+            let (k, val) = part.trim().split_once('=')?;
+            (k == name).then_some(val)
+        })
+    })
+}
+
+fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let token =
+            parse_token_header(auth).ok_or_else(|| ApiError::new(401, "invalid token value!"))?;
+        let known = app.mock.store().read(|s| {
+            s.members
+                .get(&format!("access/users/{}/token", token.user))
+                .and_then(|m| m.get(&token.id))
+                .and_then(|r| r.meta.get("secret_hash"))
+                .and_then(Value::as_str)
+                .map(|h| h == secret_hash(&token.secret))
+        });
+        return match known {
+            Some(true) => Ok(Caller::Token),
+            _ => Err(ApiError::new(401, "invalid token value!")),
+        };
+    }
+    match cookie(headers, "PVEAuthCookie") {
+        Some(ticket) => {
+            let ticket = percent_encoding::percent_decode_str(ticket).decode_utf8_lossy();
+            app.signer
+                .check_ticket(&ticket, now(), app.not_before.load(Ordering::Relaxed))
+                .map(|(user, time)| Caller::Ticket { user, time })
+                .map_err(|_| ApiError::new(401, "permission denied - invalid PVE ticket"))
+        }
+        None => Ok(Caller::Anonymous),
+    }
+}
+
+/// `POST /access/ticket`: password login, or renewal with the current ticket as password.
+fn login(app: &App, params: &Map<String, Value>) -> Result<Value, ApiError> {
+    let text = |k: &str| {
+        params
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut username = text("username");
+    let password = text("password");
+    let realm = text("realm");
+    if !realm.is_empty() && !username.contains('@') {
+        username = format!("{username}@{realm}");
+    }
+    let failure = || ApiError::new(401, "authentication failure");
+    let user = if password.starts_with("PVE:") {
+        // Renewal: the current ticket, still valid, for the same user.
+        let (user, _) = app
+            .signer
+            .check_ticket(&password, now(), app.not_before.load(Ordering::Relaxed))
+            .map_err(|_| failure())?;
+        if user != username {
+            return Err(failure());
+        }
+        user
+    } else {
+        let ok = app.mock.store().read(|s| {
+            s.members
+                .get("access/users")
+                .and_then(|m| m.get(&username))
+                .and_then(|r| r.meta.get("password_hash"))
+                .and_then(Value::as_str)
+                .is_some_and(|h| h == secret_hash(&password))
+        });
+        if !ok {
+            return Err(failure());
+        }
+        username
+    };
+    let time = now();
+    Ok(json!({
+        "username": user,
+        "ticket": app.signer.ticket(&user, time),
+        "CSRFPreventionToken": app.signer.csrf(&user, time),
+        "cap": {
+            "vms": {"VM.Audit": 1, "VM.PowerMgmt": 1, "VM.Allocate": 1, "VM.Config.Options": 1},
+            "storage": {"Datastore.Audit": 1, "Datastore.AllocateSpace": 1},
+            "nodes": {"Sys.Audit": 1, "Sys.Modify": 1},
+            "access": {"User.Modify": 1, "Permissions.Modify": 1},
+            "dc": {"Sys.Audit": 1},
+            "sdn": {"SDN.Audit": 1},
+            "mapping": {"Mapping.Audit": 1},
+        },
+    }))
+}
+
+/// Creates an API token (`POST /access/users/{userid}/token/{tokenid}`): the secret is
+/// returned once and only its hash is kept.
+fn create_token(app: &App, path: &str, params: &Map<String, Value>) -> Result<Value, ApiError> {
+    let (_, path_params) = app.mock.schema().operation("POST", path)?;
+    let get = |k: &str| {
+        path_params
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    };
+    let (Some(user), Some(id)) = (get("userid"), get("tokenid")) else {
+        return Err(ApiError::new(400, "missing userid or tokenid"));
+    };
+    app.mock
+        .schema()
+        .validate_request("POST", path, params)
+        .map_err(ApiError::from)?;
+    let exists = app.mock.store().read(|s| {
+        s.members
+            .get("access/users")
+            .is_some_and(|m| m.contains_key(&user))
+    });
+    if !exists {
+        return Err(ApiError::new(500, format!("no such user ('{user}')")));
+    }
+    let secret = uuid_like();
+    let privsep = params
+        .get("privsep")
+        .map(|v| {
+            !matches!(
+                v.as_str().unwrap_or(&v.to_string()),
+                "0" | "false" | "no" | "off"
+            )
+        })
+        .unwrap_or(true);
+    let comment = params.get("comment").cloned();
+    let expire = params.get("expire").cloned().unwrap_or(json!(0));
+    let duplicate = app.mock.store().write(|s| {
+        let tokens = s
+            .members
+            .entry(format!("access/users/{user}/token"))
+            .or_default();
+        if tokens.contains_key(&id) {
+            return true;
+        }
+        let mut rec = crate::mock::store::Record::default();
+        rec.config
+            .insert("privsep".into(), json!(u8::from(privsep)));
+        rec.config.insert("expire".into(), expire.clone());
+        if let Some(c) = &comment {
+            rec.config.insert("comment".into(), c.clone());
+        }
+        rec.meta
+            .insert("secret_hash".into(), json!(secret_hash(&secret)));
+        tokens.insert(id.clone(), rec);
+        false
+    });
+    if duplicate {
+        return Err(ApiError::new(400, "Token already exists."));
+    }
+    let mut info = json!({"privsep": u8::from(privsep), "expire": expire});
+    if let Some(c) = comment {
+        info["comment"] = c;
+    }
+    Ok(json!({"full-tokenid": format!("{user}!{id}"), "info": info, "value": secret}))
+}
+
+fn uuid_like() -> String {
+    let mut b = [0u8; 16];
+    rand::fill(&mut b);
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Every `/api2/json/...` request.
+async fn api(
+    State(app): State<Arc<App>>,
+    ConnectInfo(_peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    let started = Instant::now();
+    let path = uri.path();
+    let resp = if !(path == "/api2/json" || path.starts_with("/api2/json/")) {
+        let mut r = Response::new(Body::from("Not Found"));
+        *r.status_mut() = StatusCode::NOT_FOUND;
+        r
+    } else {
+        pve_response(handle_api(&app, &method, &uri, &headers, &body))
+    };
+    app.metrics
+        .observe(started.elapsed(), resp.status().as_u16());
+    resp
+}
+
+fn handle_api(
+    app: &App,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let path = uri.path();
+    let params = request_params(uri, headers, body)?;
+    let rel = crate::schema::index::strip_api_prefix(path);
+    let is_write = method != Method::GET && method != Method::HEAD;
+    if rel == "access/ticket" && method == Method::POST {
+        return login(app, &params);
+    }
+    if app.config.auth.enabled && !(rel == "access/ticket" && method == Method::GET) {
+        match authenticate(app, headers)? {
+            Caller::Anonymous => return Err(ApiError::new(401, "No ticket")),
+            Caller::Ticket { user, time } if is_write => {
+                let csrf = headers
+                    .get("CSRFPreventionToken")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                if !app.signer.check_csrf(csrf, &user, time) {
+                    return Err(ApiError::new(401, "Permission denied - invalid csrf token"));
+                }
+            }
+            _ => {}
+        }
+    }
+    if method == Method::POST {
+        if let Some(("access", rest)) = rel.split_once('/') {
+            let parts: Vec<&str> = rest.split('/').collect();
+            if let ["users", _, "token", _] = parts[..] {
+                return create_token(app, path, &params);
+            }
+        }
+    }
+    let result = app.mock.handle(method.as_str(), path, &params)?;
+    if method == Method::POST && rel == "access/users" {
+        // Keep the new user's password (hashed) so it can sign in.
+        if let (Some(user), Some(pw)) = (
+            params.get("userid").and_then(Value::as_str),
+            params.get("password").and_then(Value::as_str),
+        ) {
+            let hash = secret_hash(pw);
+            app.mock.store().write(|s| {
+                if let Some(r) = s
+                    .members
+                    .get_mut("access/users")
+                    .and_then(|m| m.get_mut(user))
+                {
+                    r.meta.insert("password_hash".into(), json!(hash));
+                }
+            });
+        }
+    }
+    Ok(result)
+}

@@ -1,0 +1,390 @@
+//! The server on 127.0.0.1, driven by a real HTTP client (reqwest): envelope, reason
+//! phrases, headers, auth (tickets, CSRF, renewal, tokens), TLS, service endpoints, and the
+//! state file across a restart.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use proxmox_sdk::server::{start, AuthConfig, RunningServer, ServerConfig, TlsSource};
+use serde_json::{json, Value};
+
+fn config(ns: &str, auth: bool) -> ServerConfig {
+    proxmox_sdk::mock::store::forget_store("9.2", ns);
+    ServerConfig {
+        version: "latest".into(),
+        namespace: ns.into(),
+        data_path: None,
+        state_file: None,
+        auth: AuthConfig {
+            enabled: auth,
+            root_password: "correct horse".into(),
+        },
+        tls: None,
+        lenient: false,
+    }
+}
+
+fn run(cfg: ServerConfig) -> RunningServer {
+    start(TcpListener::bind("127.0.0.1:0").unwrap(), cfg).unwrap()
+}
+
+fn client() -> reqwest::Client {
+    proxmox_sdk::tls::install_crypto_provider();
+    reqwest::Client::builder()
+        .tls_danger_accept_invalid_certs(true)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// (status, reason phrase, body) of a response.
+async fn answer(resp: reqwest::Response) -> (u16, String, Value) {
+    let status = resp.status().as_u16();
+    // reqwest keeps the raw reason phrase in the response extensions of hyper.
+    let reason = resp
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
+        .unwrap_or_else(|| resp.status().canonical_reason().unwrap_or("").to_string());
+    let body = resp.json::<Value>().await.unwrap_or(Value::Null);
+    (status, reason, body)
+}
+
+#[test]
+fn mock_api_over_http_without_auth() {
+    let server = run(config("srv-noauth", false));
+    let base = format!("{}/api2/json", server.url());
+    rt().block_on(async {
+        let c = client();
+        let resp = c.get(format!("{base}/version")).send().await.unwrap();
+        assert_eq!(resp.headers()["server"], "pve-api-daemon/3.0");
+        assert_eq!(resp.headers()["cache-control"], "max-age=0");
+        assert_eq!(resp.headers()["pragma"], "no-cache");
+        let (status, _, body) = answer(resp).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["data"]["release"], "9.2");
+
+        // Form-encoded create, JSON update, query-string read.
+        let (status, _, body) = answer(
+            c.post(format!("{base}/nodes/pve1/qemu"))
+                .form(&[("vmid", "100"), ("name", "web"), ("cores", "2")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(body["data"].as_str().unwrap().starts_with("UPID:pve1:"));
+        let (status, _, _) = answer(
+            c.put(format!("{base}/nodes/pve1/qemu/100/config"))
+                .json(&json!({"cores": 4, "onboot": true}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (_, _, body) = answer(c.get(format!("{base}/nodes/pve1/qemu/100/config?current=1")).send().await.unwrap()).await;
+        assert_eq!((body["data"]["cores"].clone(), body["data"]["onboot"].clone()), (json!(4), json!(1)));
+
+        // PVE's error shapes.
+        let (status, reason, body) = answer(c.post(format!("{base}/nodes/pve1/qemu")).form(&[("vmid", "99")]).send().await.unwrap()).await;
+        assert_eq!((status, reason.as_str()), (400, "Parameter verification failed."));
+        assert_eq!(body["errors"]["vmid"], "invalid format - value does not look like a valid VM ID\n");
+        let (status, reason, body) = answer(c.get(format!("{base}/nodes/pve1/qemu/555/config")).send().await.unwrap()).await;
+        assert_eq!(status, 500);
+        assert_eq!(reason, "Configuration file 'nodes/pve1/qemu-server/555.conf' does not exist");
+        assert_eq!(body, json!({"data": null, "message": "Configuration file 'nodes/pve1/qemu-server/555.conf' does not exist\n"}));
+        let (status, reason, _) = answer(c.get(format!("{base}/nodes/pve1/nothing")).send().await.unwrap()).await;
+        assert_eq!((status, reason.as_str()), (501, "Method 'GET /nodes/pve1/nothing' not implemented"));
+
+        // Service endpoints.
+        let health: Value = c.get(format!("{}/health", server.url())).send().await.unwrap().json().await.unwrap();
+        assert_eq!(health["status"], "ok");
+        let versions: Value = c.get(format!("{}/versions", server.url())).send().await.unwrap().json().await.unwrap();
+        assert_eq!(versions["latest"], "9.2");
+        let doc: Value = c.get(format!("{}/openapi.json", server.url())).send().await.unwrap().json().await.unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let metrics = c.get(format!("{}/metrics", server.url())).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("proxmox_mock_requests_total "), "{metrics}");
+        assert!(metrics.contains("proxmox_mock_request_duration_seconds_bucket{le=\"+Inf\"}"));
+    });
+    server.stop().unwrap();
+}
+
+#[test]
+fn tickets_csrf_renewal_and_tokens() {
+    let server = run(config("srv-auth", true));
+    let base = format!("{}/api2/json", server.url());
+    rt().block_on(async {
+        let c = client();
+        let (status, reason, _) =
+            answer(c.get(format!("{base}/nodes")).send().await.unwrap()).await;
+        assert_eq!((status, reason.as_str()), (401, "No ticket"));
+        let (status, reason, _) = answer(
+            c.post(format!("{base}/access/ticket"))
+                .form(&[("username", "root@pam"), ("password", "wrong")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!((status, reason.as_str()), (401, "authentication failure"));
+
+        let (status, _, body) = answer(
+            c.post(format!("{base}/access/ticket"))
+                .form(&[
+                    ("username", "root"),
+                    ("realm", "pam"),
+                    ("password", "correct horse"),
+                ])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let ticket = body["data"]["ticket"].as_str().unwrap().to_string();
+        let csrf = body["data"]["CSRFPreventionToken"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(ticket.starts_with("PVE:root@pam:"));
+        assert_eq!(body["data"]["username"], "root@pam");
+        assert!(body["data"]["cap"].is_object());
+        let cookie = format!("PVEAuthCookie={ticket}");
+
+        let (status, _, body) = answer(
+            c.get(format!("{base}/nodes"))
+                .header("Cookie", &cookie)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(body["data"][0]["node"], "pve1");
+        // A write without the CSRF header is refused; with it, accepted.
+        let (status, reason, _) = answer(
+            c.post(format!("{base}/pools"))
+                .header("Cookie", &cookie)
+                .form(&[("poolid", "p1")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, reason.as_str()),
+            (401, "Permission denied - invalid csrf token")
+        );
+        let (status, _, _) = answer(
+            c.post(format!("{base}/pools"))
+                .header("Cookie", &cookie)
+                .header("CSRFPreventionToken", &csrf)
+                .form(&[("poolid", "p1")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        // Forged ticket.
+        let forged = format!("PVEAuthCookie={}", ticket.replace("root@pam", "evil@pam"));
+        let (status, reason, _) = answer(
+            c.get(format!("{base}/nodes"))
+                .header("Cookie", forged)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, reason.as_str()),
+            (401, "permission denied - invalid PVE ticket")
+        );
+        // Renewal: the current ticket as password gives a fresh one.
+        let (status, _, body) = answer(
+            c.post(format!("{base}/access/ticket"))
+                .form(&[("username", "root@pam"), ("password", ticket.as_str())])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(body["data"]["ticket"]
+            .as_str()
+            .unwrap()
+            .starts_with("PVE:root@pam:"));
+
+        // A user created through the API can sign in with its password.
+        let (status, _, _) = answer(
+            c.post(format!("{base}/access/users"))
+                .header("Cookie", &cookie)
+                .header("CSRFPreventionToken", &csrf)
+                .form(&[("userid", "alice@pve"), ("password", "alice-pass-1")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (status, _, _) = answer(
+            c.post(format!("{base}/access/ticket"))
+                .form(&[("username", "alice@pve"), ("password", "alice-pass-1")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+
+        // API tokens: created through the API, secret shown once, checked on use.
+        let (status, _, body) = answer(
+            c.post(format!("{base}/access/users/root@pam/token/ci"))
+                .header("Cookie", &cookie)
+                .header("CSRFPreventionToken", &csrf)
+                .form(&[("privsep", "0"), ("comment", "ci")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["full-tokenid"], "root@pam!ci");
+        let secret = body["data"]["value"].as_str().unwrap().to_string();
+        let header = format!("PVEAPIToken=root@pam!ci={secret}");
+        let (status, _, _) = answer(
+            c.get(format!("{base}/nodes"))
+                .header("Authorization", &header)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        // Tokens need no CSRF header for writes.
+        let (status, _, _) = answer(
+            c.post(format!("{base}/pools"))
+                .header("Authorization", &header)
+                .form(&[("poolid", "p2")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let bad = format!("PVEAPIToken=root@pam!ci={}", "0".repeat(36));
+        let (status, reason, _) = answer(
+            c.get(format!("{base}/nodes"))
+                .header("Authorization", bad)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!((status, reason.as_str()), (401, "invalid token value!"));
+        // The token list shows it, without the secret.
+        let (_, _, body) = answer(
+            c.get(format!("{base}/access/users/root@pam/token"))
+                .header("Authorization", &header)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert!(!body.to_string().contains(&secret));
+    });
+    server.stop().unwrap();
+}
+
+#[test]
+fn tls_self_signed_and_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let mut cfg = config("srv-tls", false);
+    cfg.tls = Some(TlsSource::SelfSigned(vec![
+        "localhost".into(),
+        "127.0.0.1".into(),
+    ]));
+    cfg.state_file = Some(state.clone());
+    let server = run(cfg.clone());
+    assert!(server.url().starts_with("https://127.0.0.1:"));
+    let fp = server.fingerprint.expect("a fingerprint with TLS");
+    rt().block_on(async {
+        // Pinned by fingerprint, verification on.
+        let pinned = reqwest::Client::builder()
+            .use_preconfigured_tls(proxmox_sdk::tls::pinned_client_config(fp))
+            .build()
+            .unwrap();
+        let (status, _, _) = answer(
+            pinned
+                .post(format!("{}/api2/json/pools", server.url()))
+                .form(&[("poolid", "kept")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        // A client that trusts only CAs refuses the self-signed certificate.
+        let strict = reqwest::Client::builder().build().unwrap();
+        assert!(strict
+            .get(format!("{}/health", server.url()))
+            .send()
+            .await
+            .is_err());
+    });
+    server.stop().unwrap();
+    assert!(state.is_file(), "the state file is written at shutdown");
+
+    // A new store from the state file: the pool survived the restart.
+    proxmox_sdk::mock::store::forget_store("9.2", "srv-tls");
+    let server = run(cfg);
+    rt().block_on(async {
+        let (_, _, body) = answer(
+            client()
+                .get(format!("{}/api2/json/pools", server.url()))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(body["data"][0]["poolid"], "kept");
+    });
+}
+
+#[test]
+fn command_line_flags() {
+    use clap::Parser;
+    let args = proxmox_sdk::server::cli::ServerArgs::try_parse_from([
+        "x",
+        "--port",
+        "0",
+        "--tls",
+        "--version",
+        "9.1.11",
+        "--no-auth",
+    ])
+    .unwrap();
+    let (cfg, show) = args.config();
+    assert_eq!(cfg.version, "9.1.11");
+    assert!(!cfg.auth.enabled && !show);
+    assert!(matches!(cfg.tls, Some(TlsSource::SelfSigned(_))));
+    assert!(!format!("{:?}", cfg.auth).contains(&cfg.auth.root_password));
+    let err =
+        proxmox_sdk::server::cli::ServerArgs::try_parse_from(["x", "--cert", "a.pem"]).unwrap_err();
+    assert!(err.to_string().contains("--key"));
+    assert_eq!(
+        proxmox_sdk::server::cli::main_with_args(["x", "--mode", "real"]),
+        2
+    );
+}
