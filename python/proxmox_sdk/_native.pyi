@@ -3,6 +3,8 @@
 from collections.abc import Generator
 from typing import Any, final
 
+from typing_extensions import disjoint_base
+
 __all__ = [
     "Client",
     "ServerHandle",
@@ -84,6 +86,7 @@ class Client:
     def store_load(self, path: str) -> None: ...
     def store_seed(self, data: dict[str, Any]) -> None: ...
 
+@disjoint_base
 class ProxmoxResource:
     """A node of the API tree; navigation does no I/O, the verbs send requests."""
 

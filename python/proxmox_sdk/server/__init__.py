@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -82,7 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     from proxmox_sdk import _native
 
     args = list(sys.argv if argv is None else ["proxmox-sdk-mock", *argv])
-    code = _native.server_main(args)
+    # The native server handles SIGINT/SIGTERM itself (graceful stop, state file, exit 0);
+    # Python's own SIGINT handler would turn the same signal into a KeyboardInterrupt.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        code = _native.server_main(args)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     if argv is None:
         raise SystemExit(code)
     return code

@@ -1,0 +1,197 @@
+"""The mock server driven by real clients over 127.0.0.1: httpx, proxmoxer (TLS, password
+and API token), and the command line as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from proxmox_sdk.server import serve, serve_async
+
+
+def login(client: httpx.Client, url: str, password: str) -> tuple[str, str]:
+    r = client.post(
+        f"{url}/api2/json/access/ticket", data={"username": "root@pam", "password": password}
+    )
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    return data["ticket"], data["CSRFPreventionToken"]
+
+
+def test_envelope_errors_and_auth_with_httpx() -> None:
+    with serve(password="s3cret-pw") as server, httpx.Client() as c:
+        assert server.url.startswith("http://127.0.0.1:")
+        r = c.get(f"{server.url}/api2/json/version")
+        assert (r.status_code, r.reason_phrase) == (401, "No ticket")
+        assert r.json() == {"data": None, "message": "No ticket\n"}
+        bad = c.post(
+            f"{server.url}/api2/json/access/ticket",
+            data={"username": "root@pam", "password": "nope"},
+        )
+        assert (bad.status_code, bad.reason_phrase) == (401, "authentication failure")
+        ticket, csrf = login(c, server.url, "s3cret-pw")
+        c.cookies.set("PVEAuthCookie", ticket)
+        assert c.get(f"{server.url}/api2/json/version").json()["data"]["release"] == "9.2"
+        r = c.post(f"{server.url}/api2/json/nodes/pve1/qemu", data={"vmid": "100"})
+        assert (r.status_code, r.reason_phrase) == (401, "Permission denied - invalid csrf token")
+        r = c.post(
+            f"{server.url}/api2/json/nodes/pve1/qemu",
+            data={"vmid": "1"},
+            headers={"CSRFPreventionToken": csrf},
+        )
+        assert (r.status_code, r.reason_phrase) == (400, "Parameter verification failed.")
+        assert r.json()["errors"] == {
+            "vmid": "invalid format - value does not look like a valid VM ID\n"
+        }
+        r = c.get(f"{server.url}/api2/json/nodes/pve1/qemu/100/status/current")
+        assert (
+            r.reason_phrase == "Configuration file 'nodes/pve1/qemu-server/100.conf' does not exist"
+        )
+        assert r.headers["server"] == "pve-api-daemon/3.0"
+        assert c.get(f"{server.url}/health").json()["status"] == "ok"
+        assert c.get(f"{server.url}/mode").json()["mode"] == "mock"
+    assert not server.running
+
+
+def test_proxmoxer_over_tls_with_password_and_token() -> None:
+    from proxmoxer import ProxmoxAPI
+
+    with serve(tls=True) as server:
+        assert server.fingerprint and len(server.fingerprint) == 95
+        host, port = server.url.removeprefix("https://").split(":")
+        px = ProxmoxAPI(
+            host, port=int(port), user="root@pam", password=server.password, verify_ssl=False
+        )
+        assert px.nodes.get()[0]["node"] == "pve1"
+        upid = px.nodes("pve1").qemu.post(vmid=100, name="web", cores=2, memory=2048)
+        assert upid.startswith("UPID:pve1:")
+        assert px.nodes("pve1").qemu(100).config.get()["name"] == "web"
+        px.nodes("pve1").qemu(100).config.put(cores=4, delete="memory")
+        config = px.nodes("pve1").qemu(100).config.get()
+        assert config["cores"] == 4 and "memory" not in config
+        token = px.access.users("root@pam").token("automation").post(privsep=0, comment="tests")
+        assert token["full-tokenid"] == "root@pam!automation"
+
+        tpx = ProxmoxAPI(
+            host,
+            port=int(port),
+            user="root@pam",
+            token_name="automation",
+            token_value=token["value"],
+            verify_ssl=False,
+        )
+        assert [v["vmid"] for v in tpx.nodes("pve1").qemu.get()] == [100]
+        tpx.nodes("pve1").qemu(100).delete()
+        assert tpx.nodes("pve1").qemu.get() == []
+        from proxmoxer.core import ResourceException as ProxmoxerError
+
+        with pytest.raises(ProxmoxerError) as info:
+            tpx.nodes("pve1").qemu(100).config.get()
+        assert "Configuration file 'nodes/pve1/qemu-server/100.conf' does not exist" in str(
+            info.value
+        )
+        wrong = ProxmoxAPI(
+            host,
+            port=int(port),
+            user="root@pam",
+            token_name="automation",
+            token_value="x" * 36,
+            verify_ssl=False,
+        )
+        with pytest.raises(ProxmoxerError, match="401"):
+            wrong.nodes.get()
+
+
+def test_async_context_manager_and_no_auth() -> None:
+    async def main() -> None:
+        async with serve_async(no_auth=True) as server:
+            async with httpx.AsyncClient() as c:
+                r = await c.get(
+                    f"{server.url}/api2/json/cluster/resources", params={"type": "node"}
+                )
+                assert r.json()["data"][0]["id"] == "node/pve1"
+
+    asyncio.run(main())
+
+
+def test_command_line_serves_until_sigterm_and_keeps_state(tmp_path) -> None:
+    state = tmp_path / "state.json"
+    env = {**os.environ, "PROXMOX_MOCK_PASSWORD": "cli-pass", "PORT": "0"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "proxmox_sdk.server",
+        "--state-file",
+        str(state),
+        "--namespace",
+        "cli-test",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("proxmox-sdk mock server: http://127.0.0.1:"), first
+        url = first.split(": ", 1)[1].split("/api2/json")[0]
+        assert "cli-pass" not in proc.stdout.readline(), "a configured password is not printed"
+        with httpx.Client() as c:
+            ticket, csrf = login(c, url, "cli-pass")
+            c.cookies.set("PVEAuthCookie", ticket)
+            r = c.post(
+                f"{url}/api2/json/pools",
+                data={"poolid": "survivor"},
+                headers={"CSRFPreventionToken": csrf},
+            )
+            assert r.status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    saved = json.loads(state.read_text())
+    assert "survivor" in saved["members"]["pools"]
+
+
+def test_command_line_errors() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "proxmox_sdk.server"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PROXMOX_API_MODE": "real"},
+        timeout=30,
+    )
+    assert out.returncode == 2
+    assert "only mock mode is available" in out.stderr
+    help_text = subprocess.run(
+        [sys.executable, "-m", "proxmox_sdk.server", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert help_text.returncode == 0 and "--state-file" in help_text.stdout
+
+
+def test_generated_password_is_printed() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PROXMOX_MOCK_PASSWORD"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxmox_sdk.server", "--port", "0", "--tls"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert lines[0].startswith("proxmox-sdk mock server: https://127.0.0.1:")
+        assert lines[1].startswith("TLS certificate SHA-256 fingerprint: ")
+        assert lines[2].startswith("login: root@pam / ") and "(generated" in lines[2]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 20
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.returncode == 0
