@@ -10,18 +10,14 @@ use serde_json::{json, Value};
 
 fn config(ns: &str, auth: bool) -> ServerConfig {
     proxmox_sdk::mock::store::forget_store("9.2", ns);
-    ServerConfig {
-        version: "latest".into(),
-        namespace: ns.into(),
-        data_path: None,
-        state_file: None,
-        auth: AuthConfig {
+    ServerConfig::mock(
+        "latest",
+        ns,
+        AuthConfig {
             enabled: auth,
             root_password: "correct horse".into(),
         },
-        tls: None,
-        lenient: false,
-    }
+    )
 }
 
 fn run(cfg: ServerConfig) -> RunningServer {
@@ -387,4 +383,75 @@ fn command_line_flags() {
         proxmox_sdk::server::cli::main_with_args(["x", "--mode", "real"]),
         2
     );
+}
+
+#[test]
+fn docs_rate_limit_cors_and_codegen_endpoints() {
+    let mut cfg = config("srv-extras", false);
+    cfg.rate_limit = Some(5);
+    cfg.cors_origins = vec!["https://ui.example".into()];
+    cfg.codegen_api_key = Some("k3y".into());
+    let server = run(cfg);
+    let url = server.url();
+    rt().block_on(async {
+        let c = client();
+        // Swagger UI from the bundled assets (no CDN): the page and its script load locally.
+        let page = c.get(format!("{url}/docs/")).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("swagger-ui"), "{html}");
+        let js = c.get(format!("{url}/docs/swagger-ui-bundle.js")).send().await.unwrap();
+        assert_eq!(js.status(), 200);
+        assert!(js.text().await.unwrap().len() > 100_000);
+        let init = c.get(format!("{url}/docs/swagger-initializer.js")).send().await.unwrap().text().await.unwrap();
+        assert!(init.contains("/openapi.json"), "{init}");
+
+        // CORS preflight.
+        let pre = c
+            .request(reqwest::Method::OPTIONS, format!("{url}/api2/json/version"))
+            .header("Origin", "https://ui.example")
+            .header("Access-Control-Request-Method", "GET")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pre.headers()["access-control-allow-origin"], "https://ui.example");
+
+        // Codegen endpoint: 401 with a wrong key, a document with the right one.
+        let apidoc = r#"[{"path": "/version", "text": "version", "info": {"GET": {"method": "GET", "name": "v", "description": "d", "parameters": {}, "returns": {"type": "object"}}}}]"#;
+        let wrong = c.post(format!("{url}/codegen/openapi")).bearer_auth("nope").body(apidoc).send().await.unwrap();
+        assert_eq!(wrong.status(), 401);
+        let ok = c
+            .post(format!("{url}/codegen/openapi?version_tag=1.0"))
+            .bearer_auth("k3y")
+            .body(apidoc)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200);
+        let doc: Value = ok.json().await.unwrap();
+        assert_eq!(doc["info"]["version"], "1.0");
+
+        // Rate limit: 5 per second per client address, then 429 with Retry-After.
+        let mut limited = None;
+        for _ in 0..20 {
+            let r = c.get(format!("{url}/health")).send().await.unwrap();
+            if r.status() == 429 {
+                limited = Some(r);
+                break;
+            }
+        }
+        let r = limited.expect("a 429 within 20 quick requests");
+        assert!(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    });
+    let no_key = run(config("srv-nokey", false));
+    rt().block_on(async {
+        let r = client()
+            .post(format!("{}/codegen/openapi", no_key.url()))
+            .bearer_auth("x")
+            .body("[]")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+    });
 }

@@ -136,6 +136,9 @@ def start_server(
     no_auth: bool = False,
     namespace: str = "default",
     lenient: bool = False,
+    rate_limit: int | None = None,
+    cors_origins: list[str] = ...,
+    codegen_api_key: str | None = None,
 ) -> ServerHandle:
     """Start the mock server in the background."""
 

@@ -64,7 +64,8 @@ impl ServerHandle {
 /// Starts the mock server in the background (see `proxmox_sdk.server.start`).
 #[pyfunction]
 #[pyo3(signature = (*, host = "127.0.0.1", port = 0, version = "latest", tls = false, cert = None, key = None,
-    data = None, state_file = None, password = None, no_auth = false, namespace = "default", lenient = false))]
+    data = None, state_file = None, password = None, no_auth = false, namespace = "default", lenient = false,
+    rate_limit = None, cors_origins = Vec::new(), codegen_api_key = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn start_server(
     py: Python<'_>,
@@ -80,6 +81,9 @@ pub fn start_server(
     no_auth: bool,
     namespace: &str,
     lenient: bool,
+    rate_limit: Option<u32>,
+    cors_origins: Vec<String>,
+    codegen_api_key: Option<String>,
 ) -> PyResult<ServerHandle> {
     let password = password.unwrap_or_else(cli::generated_password);
     let tls = match (cert, key) {
@@ -107,6 +111,9 @@ pub fn start_server(
         },
         tls,
         lenient,
+        rate_limit,
+        cors_origins,
+        codegen_api_key,
     };
     let server = guarded(py, || {
         let listener = TcpListener::bind((host, port))

@@ -56,6 +56,18 @@ pub struct ServerArgs {
     /// Store writes to paths PVE lacks instead of answering 501.
     #[arg(long)]
     pub lenient: bool,
+    /// Requests per second per client address (429 with Retry-After above it).
+    #[arg(long, env = "PROXMOX_RATE_LIMIT")]
+    pub rate_limit: Option<u32>,
+    /// Origins allowed by CORS, comma-separated (`*` for any).
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Bearer key for the codegen endpoints (they answer 403 without one).
+    #[arg(long, env = "CODEGEN_API_KEY", hide_env_values = true)]
+    pub codegen_api_key: Option<String>,
+    /// Log each request (method, path, status, time) to stderr.
+    #[arg(long)]
+    pub log: bool,
     /// mock (default) or real.
     #[arg(long, env = "PROXMOX_API_MODE", default_value = "mock")]
     pub mode: String,
@@ -98,6 +110,14 @@ impl ServerArgs {
                 },
                 tls,
                 lenient: self.lenient,
+                rate_limit: self.rate_limit,
+                cors_origins: self
+                    .cors_origins
+                    .iter()
+                    .map(|o| o.trim().to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+                codegen_api_key: self.codegen_api_key.clone(),
             },
             generated && !self.no_auth,
         )
@@ -131,6 +151,12 @@ where
             return 1;
         }
     };
+    if args.log {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(tracing_subscriber::EnvFilter::new("proxmox_sdk=info"))
+            .try_init();
+    }
     let (config, show_password) = args.config();
     let password = config.auth.root_password.clone();
     let auth = config.auth.enabled;
@@ -141,23 +167,6 @@ where
             return 1;
         }
     };
-    println!(
-        "proxmox-sdk mock server: {}/api2/json (schema {})",
-        server.url(),
-        args.schema_version
-    );
-    if let Some(fp) = server.fingerprint {
-        println!("TLS certificate SHA-256 fingerprint: {fp}");
-    }
-    if !auth {
-        println!("authentication: off (--no-auth)");
-    } else if show_password {
-        println!(
-            "login: root@pam / {password} (generated; set --password or PROXMOX_MOCK_PASSWORD)"
-        );
-    } else {
-        println!("login: root@pam with the configured password");
-    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -169,19 +178,41 @@ where
         }
     };
     runtime.block_on(async {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let term_fut = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
-                }
-                None => std::future::pending::<()>().await,
+        use tokio::signal::unix::{signal, SignalKind};
+        // Listen for the signals before announcing the server, so that a signal sent as
+        // soon as the banner appears is never missed.
+        let (mut int, mut term) = match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(i), Ok(t)) => (i, t),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("error: cannot listen for signals: {e}");
+                return;
             }
         };
+        println!(
+            "proxmox-sdk mock server: {}/api2/json (schema {})",
+            server.url(),
+            args.schema_version
+        );
+        if let Some(fp) = server.fingerprint {
+            println!("TLS certificate SHA-256 fingerprint: {fp}");
+        }
+        if !auth {
+            println!("authentication: off (--no-auth)");
+        } else if show_password {
+            println!(
+                "login: root@pam / {password} (generated; set --password or PROXMOX_MOCK_PASSWORD)"
+            );
+        } else {
+            println!("login: root@pam with the configured password");
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term_fut => {}
+            _ = int.recv() => {}
+            _ = term.recv() => {}
         }
     });
     println!("shutting down");

@@ -74,6 +74,30 @@ pub struct ServerConfig {
     pub tls: Option<TlsSource>,
     /// Store writes to paths PVE lacks instead of answering 501.
     pub lenient: bool,
+    /// Requests per second per client address (`PROXMOX_RATE_LIMIT`); over it: 429.
+    pub rate_limit: Option<u32>,
+    /// Origins allowed by CORS (`CORS_ORIGINS`, comma-separated; `*` for any).
+    pub cors_origins: Vec<String>,
+    /// Bearer key of the codegen endpoints (`CODEGEN_API_KEY`); without one they answer 403.
+    pub codegen_api_key: Option<String>,
+}
+
+impl ServerConfig {
+    /// A mock-mode configuration with the defaults of the command line.
+    pub fn mock(version: &str, namespace: &str, auth: AuthConfig) -> ServerConfig {
+        ServerConfig {
+            version: version.to_string(),
+            namespace: namespace.to_string(),
+            data_path: None,
+            state_file: None,
+            auth,
+            tls: None,
+            lenient: false,
+            rate_limit: None,
+            cors_origins: Vec::new(),
+            codegen_api_key: None,
+        }
+    }
 }
 
 /// Why the server could not start or stopped with an error.
@@ -278,9 +302,15 @@ fn build_app(config: ServerConfig) -> Result<Arc<App>, ServerError> {
     }))
 }
 
-/// The router: API fallback plus the service endpoints.
+type KeyedLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
+/// The router: API fallback plus the service endpoints, docs and middleware.
 fn router(app: Arc<App>) -> Router {
-    Router::new()
+    use utoipa_swagger_ui::{Config, SwaggerUi};
+    let docs: Router<Arc<App>> = SwaggerUi::new("/docs")
+        .config(Config::from("/openapi.json"))
+        .into();
+    let mut r = Router::new()
         .route("/", get(index))
         .route("/health", get(health))
         .route("/version", get(server_version))
@@ -288,11 +318,111 @@ fn router(app: Arc<App>) -> Router {
         .route("/versions", get(versions))
         .route("/openapi.json", get(openapi))
         .route("/metrics", get(metrics))
-        .fallback(api)
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            64 * 1024 * 1024,
-        ))
-        .with_state(app)
+        .route("/codegen/openapi", axum::routing::post(codegen_openapi))
+        .merge(docs)
+        .fallback(api);
+    if let Some(rps) = app.config.rate_limit.and_then(std::num::NonZeroU32::new) {
+        let limiter = Arc::new(KeyedLimiter::keyed(governor::Quota::per_second(rps)));
+        r = r.layer(axum::middleware::from_fn(
+            move |ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                  req: axum::extract::Request,
+                  next: axum::middleware::Next| {
+                let limiter = limiter.clone();
+                async move { rate_limited(&limiter, peer, req, next).await }
+            },
+        ));
+    }
+    if !app.config.cors_origins.is_empty() {
+        use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+        let origins = &app.config.cors_origins;
+        let allow = if origins.iter().any(|o| o == "*") {
+            AllowOrigin::from(Any)
+        } else {
+            AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+        };
+        r = r.layer(
+            CorsLayer::new()
+                .allow_origin(allow)
+                .allow_methods(Any)
+                .allow_headers(Any),
+        );
+    }
+    r.layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(60),
+    ))
+    .layer(tower_http::limit::RequestBodyLimitLayer::new(
+        64 * 1024 * 1024,
+    ))
+    .with_state(app)
+}
+
+/// Lets a request through, or answers 429 with `Retry-After` when its client is over the
+/// rate limit.
+async fn rate_limited(
+    limiter: &KeyedLimiter,
+    peer: SocketAddr,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response<Body> {
+    match limiter.check_key(&peer.ip()) {
+        Ok(()) => next.run(req).await,
+        Err(not_until) => {
+            use governor::clock::{Clock, DefaultClock};
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let mut resp = pve_response(Err(ApiError::new(429, "rate limit exceeded")));
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            resp
+        }
+    }
+}
+
+/// `POST /codegen/openapi?version_tag=TAG` with an apidoc body: the OpenAPI document the
+/// codegen makes of it. Needs `Authorization: Bearer $CODEGEN_API_KEY`.
+async fn codegen_openapi(
+    State(app): State<Arc<App>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    let Some(key) = &app.config.codegen_api_key else {
+        return pve_response(Err(ApiError::new(
+            403,
+            "codegen endpoints are disabled (no CODEGEN_API_KEY)",
+        )));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Compare digests so the check takes the same time whatever the key.
+    if secret_hash(given) != secret_hash(key) {
+        return pve_response(Err(ApiError::new(401, "invalid codegen API key")));
+    }
+    let tag = uri
+        .query()
+        .and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "version_tag")
+                .map(|(_, v)| v.into_owned())
+        })
+        .unwrap_or_else(|| "custom".to_string());
+    let text = String::from_utf8_lossy(&body);
+    match crate::codegen::render(&text, &tag, "request body") {
+        Ok(r) => {
+            let mut resp = Response::new(Body::from(r.openapi_json));
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            resp
+        }
+        Err(e) => pve_response(Err(ApiError::new(400, e.to_string()))),
+    }
 }
 
 /// Starts the server on `listener` in a background thread with its own runtime.
@@ -733,8 +863,17 @@ async fn api(
     } else {
         pve_response(handle_api(&app, &method, &uri, &headers, &body))
     };
-    app.metrics
-        .observe(started.elapsed(), resp.status().as_u16());
+    let elapsed = started.elapsed();
+    app.metrics.observe(elapsed, resp.status().as_u16());
+    // The path only: query strings and bodies can hold passwords and tickets.
+    tracing::info!(
+        target: "proxmox_sdk::server",
+        method = %method,
+        path = %uri.path(),
+        status = resp.status().as_u16(),
+        micros = elapsed.as_micros() as u64,
+        "request"
+    );
     resp
 }
 

@@ -33,6 +33,9 @@ def start(
     no_auth: bool = False,
     namespace: str | None = None,
     lenient: bool = False,
+    rate_limit: int | None = None,
+    cors_origins: list[str] | None = None,
+    codegen_api_key: str | None = None,
 ) -> Any:
     """Start the server in the background; returns a handle with ``url``, ``fingerprint``,
     ``password`` and ``stop()``. ``namespace=None`` gives the server a state of its own."""
@@ -55,6 +58,9 @@ def start(
         no_auth=no_auth,
         namespace=namespace or isolated_namespace("server"),
         lenient=lenient,
+        rate_limit=rate_limit,
+        cors_origins=list(cors_origins or []),
+        codegen_api_key=codegen_api_key,
     )
 
 
