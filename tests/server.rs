@@ -455,3 +455,218 @@ fn docs_rate_limit_cors_and_codegen_endpoints() {
         assert_eq!(r.status(), 403);
     });
 }
+
+/// Logs into a server as root@pam; returns (cookie, csrf).
+async fn root_session(c: &reqwest::Client, url: &str) -> (String, String) {
+    let (status, _, body) = answer(
+        c.post(format!("{url}/api2/json/access/ticket"))
+            .form(&[("username", "root@pam"), ("password", "correct horse")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    (
+        format!("PVEAuthCookie={}", body["data"]["ticket"].as_str().unwrap()),
+        body["data"]["CSRFPreventionToken"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )
+}
+
+fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
+    use proxmox_sdk::server::proxy::UpstreamConfig;
+    // The "real PVE": our own server over TLS with authentication on.
+    let mut up_cfg = config("srv-upstream", true);
+    up_cfg.tls = Some(TlsSource::SelfSigned(vec![
+        "localhost".into(),
+        "127.0.0.1".into(),
+    ]));
+    let upstream = run(up_cfg);
+    let up_url = upstream.url();
+    let fp = upstream.fingerprint.unwrap();
+    let secret = rt().block_on(async {
+        let c = client();
+        let (cookie, csrf) = root_session(&c, &up_url).await;
+        let (status, _, body) = answer(
+            c.post(format!(
+                "{up_url}/api2/json/access/users/root@pam/token/proxy"
+            ))
+            .header("Cookie", cookie)
+            .header("CSRFPreventionToken", csrf)
+            .form(&[("privsep", "0")])
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        body["data"]["value"].as_str().unwrap().to_string()
+    });
+    let upstream_config = |strict: bool, token: bool| UpstreamConfig {
+        url: up_url.clone(),
+        path_prefix: String::new(),
+        token_id: token.then(|| "root@pam!proxy".to_string()),
+        token_secret: token.then(|| secret.clone()),
+        username: (!token).then(|| "root@pam".to_string()),
+        password: (!token).then(|| "correct horse".to_string()),
+        verify_ssl: true,
+        fingerprint: Some(fp),
+        timeout: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(5),
+        strict,
+    };
+    let mut proxy_cfg = config("srv-proxy", false);
+    proxy_cfg.upstream = Some(upstream_config(false, true));
+    let proxy = run(proxy_cfg);
+    let mut strict_cfg = config("srv-proxy-strict", false);
+    strict_cfg.upstream = Some(upstream_config(true, false));
+    let strict = run(strict_cfg);
+    rt().block_on(async {
+        let c = client();
+        let up_metrics = || async {
+            c.get(format!("{up_url}/metrics"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let before = metric(&up_metrics().await, "proxmox_mock_requests_total");
+
+        // A bad request is refused locally: nothing reaches the upstream.
+        let (status, reason, body) = answer(
+            c.post(format!("{}/api2/json/nodes/pve1/qemu", proxy.url()))
+                .form(&[("vmid", "42")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, reason.as_str()),
+            (400, "Parameter verification failed.")
+        );
+        assert!(body["errors"]["vmid"].is_string());
+        let (status, _, _) = answer(
+            c.get(format!("{}/api2/json/nodes/pve1/bogus", proxy.url()))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 501);
+        assert_eq!(
+            metric(&up_metrics().await, "proxmox_mock_requests_total"),
+            before
+        );
+
+        // A good one reaches the upstream with its /api2/json path, with the proxy's token.
+        let (status, _, body) = answer(
+            c.post(format!("{}/api2/json/nodes/pve1/qemu", proxy.url()))
+                .form(&[("vmid", "100"), ("name", "via-proxy")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body["data"].as_str().unwrap().starts_with("UPID:pve1:"));
+        let (cookie, _) = root_session(&c, &up_url).await;
+        let (_, _, direct) = answer(
+            c.get(format!("{up_url}/api2/json/nodes/pve1/qemu/100/config"))
+                .header("Cookie", &cookie)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(direct["data"]["name"], "via-proxy");
+        // Upstream errors come back with PVE's reason phrase.
+        let (status, reason, _) = answer(
+            c.get(format!(
+                "{}/api2/json/nodes/pve1/qemu/999/config",
+                proxy.url()
+            ))
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, reason.as_str()),
+            (
+                500,
+                "Configuration file 'nodes/pve1/qemu-server/999.conf' does not exist"
+            )
+        );
+        let mode: Value = c
+            .get(format!("{}/mode", proxy.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(mode["mode"], "real");
+
+        // An upstream answer that breaks its schema: reported (header, counter), or 502 when strict.
+        let up_mock =
+            proxmox_sdk::mock::MockPve::shared("latest", "srv-upstream", None, false).unwrap();
+        up_mock.set_object(
+            "/nodes/pve1/version",
+            json!({"version": 9, "release": "9.2", "repoid": "0123abcd"}),
+        );
+        let resp = c
+            .get(format!("{}/api2/json/nodes/pve1/version", proxy.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(resp.headers()[proxmox_sdk::server::MISMATCH_HEADER]
+            .to_str()
+            .unwrap()
+            .contains("'/version'"));
+        let m = c
+            .get(format!("{}/metrics", proxy.url()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(metric(&m, "proxmox_proxy_schema_mismatches_total"), 1);
+        // The strict proxy logs in with a password (ticket) and answers 502.
+        let (status, reason, _) = answer(
+            c.get(format!("{}/api2/json/nodes/pve1/version", strict.url()))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 502);
+        assert!(
+            reason.contains("does not match its schema at '/version'"),
+            "{reason}"
+        );
+        let (status, _, body) = answer(
+            c.get(format!("{}/api2/json/nodes", strict.url()))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    });
+}

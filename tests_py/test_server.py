@@ -166,7 +166,7 @@ def test_command_line_errors() -> None:
         timeout=30,
     )
     assert out.returncode == 2
-    assert "only mock mode is available" in out.stderr
+    assert "real mode needs PROXMOX_API_URL" in out.stderr
     help_text = subprocess.run(
         [sys.executable, "-m", "proxmox_sdk.server", "--help"],
         capture_output=True,

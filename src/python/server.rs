@@ -114,6 +114,7 @@ pub fn start_server(
         rate_limit,
         cors_origins,
         codegen_api_key,
+        upstream: None,
     };
     let server = guarded(py, || {
         let listener = TcpListener::bind((host, port))

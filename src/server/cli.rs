@@ -68,6 +68,12 @@ pub struct ServerArgs {
     /// Log each request (method, path, status, time) to stderr.
     #[arg(long)]
     pub log: bool,
+    /// Real mode: answer 502 when the real PVE's answer does not match its schema.
+    #[arg(long, env = "PROXMOX_API_STRICT")]
+    pub strict: bool,
+    /// Real mode: pin the real PVE's certificate by SHA-256 fingerprint.
+    #[arg(long, env = "PROXMOX_API_FINGERPRINT")]
+    pub upstream_fingerprint: Option<String>,
     /// mock (default) or real.
     #[arg(long, env = "PROXMOX_API_MODE", default_value = "mock")]
     pub mode: String,
@@ -118,6 +124,7 @@ impl ServerArgs {
                     .filter(|o| !o.is_empty())
                     .collect(),
                 codegen_api_key: self.codegen_api_key.clone(),
+                upstream: None,
             },
             generated && !self.no_auth,
         )
@@ -137,13 +144,20 @@ where
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    if !args.mode.eq_ignore_ascii_case("mock") {
-        eprintln!(
-            "error: PROXMOX_API_MODE={}: only mock mode is available in this build (real mode needs the HTTPS transport)",
-            args.mode
-        );
-        return 2;
-    }
+    let upstream = match args.mode.to_ascii_lowercase().as_str() {
+        "mock" => None,
+        "real" => match upstream_from_env(args.strict, args.upstream_fingerprint.as_deref()) {
+            Ok(u) => Some(u),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        },
+        other => {
+            eprintln!("error: PROXMOX_API_MODE={other}: expected mock or real");
+            return 2;
+        }
+    };
     let listener = match TcpListener::bind((args.host.as_str(), args.port)) {
         Ok(l) => l,
         Err(e) => {
@@ -157,7 +171,9 @@ where
             .with_env_filter(tracing_subscriber::EnvFilter::new("proxmox_sdk=info"))
             .try_init();
     }
-    let (config, show_password) = args.config();
+    let (mut config, show_password) = args.config();
+    let real = upstream.is_some();
+    config.upstream = upstream;
     let password = config.auth.root_password.clone();
     let auth = config.auth.enabled;
     let server = match start(listener, config) {
@@ -199,7 +215,9 @@ where
         if let Some(fp) = server.fingerprint {
             println!("TLS certificate SHA-256 fingerprint: {fp}");
         }
-        if !auth {
+        if real {
+            println!("mode: real (validating proxy); clients need no login, the proxy uses its own credentials");
+        } else if !auth {
             println!("authentication: off (--no-auth)");
         } else if show_password {
             println!(
@@ -223,4 +241,54 @@ where
             1
         }
     }
+}
+
+/// Real mode's upstream from the environment variables of the original server.
+pub fn upstream_from_env(
+    strict: bool,
+    fingerprint: Option<&str>,
+) -> Result<super::proxy::UpstreamConfig, String> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let url =
+        var("PROXMOX_API_URL").ok_or("real mode needs PROXMOX_API_URL (https://host:8006)")?;
+    let secs = |k: &str, default: f64| -> Result<std::time::Duration, String> {
+        match var(k) {
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|s| *s > 0.0)
+                .map(std::time::Duration::from_secs_f64)
+                .ok_or_else(|| format!("{k}: expected a number of seconds > 0, got '{v}'")),
+            None => Ok(std::time::Duration::from_secs_f64(default)),
+        }
+    };
+    let verify_ssl = match var("PROXMOX_API_VERIFY_SSL")
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("1" | "true" | "yes" | "on") => true,
+        Some("0" | "false" | "no" | "off") => false,
+        Some(other) => {
+            return Err(format!(
+                "PROXMOX_API_VERIFY_SSL: expected true or false, got '{other}'"
+            ))
+        }
+    };
+    let fingerprint = fingerprint
+        .map(crate::tls::Fingerprint::parse)
+        .transpose()?;
+    Ok(super::proxy::UpstreamConfig {
+        url,
+        path_prefix: var("PROXMOX_API_PATH_PREFIX").unwrap_or_default(),
+        token_id: var("PROXMOX_API_TOKEN_ID"),
+        token_secret: var("PROXMOX_API_TOKEN_SECRET"),
+        username: var("PROXMOX_API_USERNAME"),
+        password: var("PROXMOX_API_PASSWORD"),
+        verify_ssl,
+        fingerprint,
+        timeout: secs("PROXMOX_API_TIMEOUT", 30.0)?,
+        connect_timeout: secs("PROXMOX_API_CONNECT_TIMEOUT", 10.0)?,
+        strict,
+    })
 }

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod proxy;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -80,6 +81,8 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// Bearer key of the codegen endpoints (`CODEGEN_API_KEY`); without one they answer 403.
     pub codegen_api_key: Option<String>,
+    /// Real mode: forward to this PVE instead of answering from the mock.
+    pub upstream: Option<proxy::UpstreamConfig>,
 }
 
 impl ServerConfig {
@@ -96,6 +99,7 @@ impl ServerConfig {
             rate_limit: None,
             cors_origins: Vec::new(),
             codegen_api_key: None,
+            upstream: None,
         }
     }
 }
@@ -188,6 +192,7 @@ struct App {
     /// Tickets issued before this time are refused ("expire all tickets").
     not_before: AtomicU64,
     metrics: Metrics,
+    upstream: Option<proxy::Upstream>,
     started: Instant,
     openapi: std::sync::OnceLock<Bytes>,
 }
@@ -291,12 +296,19 @@ fn build_app(config: ServerConfig) -> Result<Arc<App>, ServerError> {
             root.meta.insert("password_hash".into(), json!(hash));
         }
     });
+    let upstream = config
+        .upstream
+        .clone()
+        .map(proxy::Upstream::new)
+        .transpose()
+        .map_err(ServerError::Io)?;
     Ok(Arc::new(App {
         mock,
         config,
         signer: Signer::random(),
         not_before: AtomicU64::new(0),
         metrics: Metrics::default(),
+        upstream,
         started: Instant::now(),
         openapi: std::sync::OnceLock::new(),
     }))
@@ -517,9 +529,16 @@ async fn server_version(State(app): State<Arc<App>>) -> axum::Json<Value> {
 }
 
 async fn mode(State(app): State<Arc<App>>) -> axum::Json<Value> {
-    axum::Json(
-        json!({"mode": "mock", "auth": app.config.auth.enabled, "lenient": app.mock.lenient()}),
-    )
+    match &app.upstream {
+        Some(up) => axum::Json(json!({
+            "mode": "real",
+            "upstream": up.config().url,
+            "strict": up.config().strict,
+        })),
+        None => axum::Json(
+            json!({"mode": "mock", "auth": app.config.auth.enabled, "lenient": app.mock.lenient()}),
+        ),
+    }
 }
 
 async fn versions(State(app): State<Arc<App>>) -> axum::Json<Value> {
@@ -547,7 +566,22 @@ async fn openapi(State(app): State<Arc<App>>) -> Response<Body> {
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response<Body> {
-    let mut resp = Response::new(Body::from(app.metrics.render()));
+    let mut text = app.metrics.render();
+    if let Some(up) = &app.upstream {
+        text.push_str("# HELP proxmox_proxy_forwarded_total Requests forwarded to the real PVE.\n");
+        text.push_str("# TYPE proxmox_proxy_forwarded_total counter\n");
+        text.push_str(&format!(
+            "proxmox_proxy_forwarded_total {}\n",
+            up.forwarded.load(Ordering::Relaxed)
+        ));
+        text.push_str("# HELP proxmox_proxy_schema_mismatches_total Upstream answers that did not match their schema.\n");
+        text.push_str("# TYPE proxmox_proxy_schema_mismatches_total counter\n");
+        text.push_str(&format!(
+            "proxmox_proxy_schema_mismatches_total {}\n",
+            up.mismatches.load(Ordering::Relaxed)
+        ));
+    }
+    let mut resp = Response::new(Body::from(text));
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),
@@ -860,6 +894,8 @@ async fn api(
         let mut r = Response::new(Body::from("Not Found"));
         *r.status_mut() = StatusCode::NOT_FOUND;
         r
+    } else if let Some(upstream) = &app.upstream {
+        forward(&app, upstream, &method, &uri, &headers, &body).await
     } else {
         pve_response(handle_api(&app, &method, &uri, &headers, &body))
     };
@@ -934,4 +970,87 @@ fn handle_api(
         }
     }
     Ok(result)
+}
+
+/// The header that reports a schema mismatch of an upstream answer.
+pub const MISMATCH_HEADER: &str = "x-proxmox-sdk-schema-mismatch";
+
+/// Real mode: validate locally, forward, check the answer against `returns`.
+async fn forward(
+    app: &App,
+    upstream: &proxy::Upstream,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response<Body> {
+    let params = match request_params(uri, headers, body) {
+        Ok(p) => p,
+        Err(e) => return pve_response(Err(e)),
+    };
+    let path = uri.path();
+    let schema = app.mock.schema();
+    let op = match schema.validate_request(method.as_str(), path, &params) {
+        Ok(v) => v.operation,
+        Err(e) => return pve_response(Err(e.into())),
+    };
+    let rel = crate::schema::index::strip_api_prefix(path);
+    let fwd = match upstream.forward(method, rel, &params).await {
+        Ok(f) => f,
+        Err(e) => return pve_response(Err(e)),
+    };
+    let mismatches = match (fwd.status, fwd.body.get("data")) {
+        (200, Some(data)) => op.check_response(data),
+        _ => Vec::new(),
+    };
+    let operation = format!("{} {}", op.method, op.template);
+    if let Some(first) = mismatches.first() {
+        upstream.mismatches.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            target: "proxmox_sdk::server",
+            operation = %operation,
+            field = %first.pointer,
+            count = mismatches.len(),
+            "upstream answer does not match its schema: {}",
+            first.message
+        );
+        if upstream.config().strict {
+            return pve_response(Err(ApiError::new(
+                502,
+                format!(
+                    "answer of {operation} does not match its schema at '{}': {}",
+                    first.pointer, first.message
+                ),
+            )));
+        }
+    }
+    let mut resp = Response::new(Body::from(
+        serde_json::to_vec(&fwd.body).unwrap_or_default(),
+    ));
+    *resp.status_mut() = StatusCode::from_u16(fwd.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    if fwd.status != 200 {
+        if let Ok(p) = hyper::ext::ReasonPhrase::try_from(reason(&fwd.reason).into_bytes()) {
+            resp.extensions_mut().insert(p);
+        }
+    }
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
+    h.insert(
+        header::SERVER,
+        HeaderValue::from_static("pve-api-daemon/3.0"),
+    );
+    if let Some(first) = mismatches.first() {
+        let text = format!(
+            "{} field(s); first at '{}'",
+            mismatches.len(),
+            first.pointer
+        );
+        if let Ok(v) = HeaderValue::from_str(&reason(&text)) {
+            h.insert(MISMATCH_HEADER, v);
+        }
+    }
+    resp
 }
