@@ -670,3 +670,128 @@ fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
         assert_eq!(status, 200, "{body}");
     });
 }
+
+#[test]
+fn two_step_login_with_totp() {
+    let server = run(config("srv-tfa", true));
+    let url = server.url();
+    let base32 = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let totp = totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        totp_rs::Secret::Encoded(base32.into()).to_bytes().unwrap(),
+    );
+    rt().block_on(async {
+        let c = client();
+        let (cookie, csrf) = root_session(&c, &url).await;
+        let admin = |req: reqwest::RequestBuilder| {
+            req.header("Cookie", &cookie)
+                .header("CSRFPreventionToken", &csrf)
+        };
+        let (status, _, _) = answer(
+            admin(c.post(format!("{url}/api2/json/access/users")))
+                .form(&[("userid", "bob@pve"), ("password", "bob-password")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let uri = format!("otpauth://totp/pve:bob@pve?secret={base32}&issuer=pve");
+        let (status, _, body) = answer(
+            admin(c.post(format!("{url}/api2/json/access/tfa/bob@pve")))
+                .form(&[
+                    ("type", "totp"),
+                    ("totp", uri.as_str()),
+                    ("value", "000000"),
+                ])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            status, 400,
+            "a wrong code does not register the factor: {body}"
+        );
+        let code = totp.generate_current().unwrap();
+        let (status, _, body) = answer(
+            admin(c.post(format!("{url}/api2/json/access/tfa/bob@pve")))
+                .form(&[
+                    ("type", "totp"),
+                    ("totp", uri.as_str()),
+                    ("value", code.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+
+        // Step one: password -> challenge ticket with NeedTFA, useless for API calls.
+        let (status, _, body) = answer(
+            c.post(format!("{url}/api2/json/access/ticket"))
+                .form(&[("username", "bob@pve"), ("password", "bob-password")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(body["data"]["NeedTFA"], 1);
+        let challenge = body["data"]["ticket"].as_str().unwrap().to_string();
+        assert!(challenge.starts_with("PVE:!tfa!bob@pve:"));
+        let (status, _, _) = answer(
+            c.get(format!("{url}/api2/json/nodes"))
+                .header("Cookie", format!("PVEAuthCookie={challenge}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 401);
+        // Step two: a wrong code fails, the right one gives a full ticket.
+        let (status, reason, _) = answer(
+            c.post(format!("{url}/api2/json/access/ticket"))
+                .form(&[
+                    ("username", "bob@pve"),
+                    ("tfa-challenge", challenge.as_str()),
+                    ("password", "totp:000000"),
+                ])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!((status, reason.as_str()), (401, "authentication failure"));
+        let code = format!("totp:{}", totp.generate_current().unwrap());
+        let (status, _, body) = answer(
+            c.post(format!("{url}/api2/json/access/ticket"))
+                .form(&[
+                    ("username", "bob@pve"),
+                    ("tfa-challenge", challenge.as_str()),
+                    ("password", code.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let ticket = body["data"]["ticket"].as_str().unwrap();
+        assert!(ticket.starts_with("PVE:bob@pve:"));
+        assert!(body["data"].get("NeedTFA").is_none());
+        let (status, _, _) = answer(
+            c.get(format!("{url}/api2/json/nodes"))
+                .header("Cookie", format!("PVEAuthCookie={ticket}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+    });
+}

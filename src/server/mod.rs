@@ -734,7 +734,10 @@ fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
             let ticket = percent_encoding::percent_decode_str(ticket).decode_utf8_lossy();
             app.signer
                 .check_ticket(&ticket, now(), app.not_before.load(Ordering::Relaxed))
+                .ok()
+                .filter(|(user, _)| !user.starts_with(TFA_PREFIX))
                 .map(|(user, time)| Caller::Ticket { user, time })
+                .ok_or(())
                 .map_err(|_| ApiError::new(401, "permission denied - invalid PVE ticket"))
         }
         None => Ok(Caller::Anonymous),
@@ -757,6 +760,26 @@ fn login(app: &App, params: &Map<String, Value>) -> Result<Value, ApiError> {
         username = format!("{username}@{realm}");
     }
     let failure = || ApiError::new(401, "authentication failure");
+    let challenge = text("tfa-challenge");
+    if !challenge.is_empty() {
+        // Second step of a TFA login: the challenge ticket plus `totp:<code>`.
+        let user = app
+            .signer
+            .check_ticket(&challenge, now(), app.not_before.load(Ordering::Relaxed))
+            .ok()
+            .and_then(|(u, _)| u.strip_prefix(TFA_PREFIX).map(str::to_string))
+            .filter(|u| username.is_empty() || *u == username)
+            .ok_or_else(failure)?;
+        let code = password.strip_prefix("totp:").ok_or_else(failure)?;
+        let secret = app
+            .mock
+            .store()
+            .read(|s| user_meta(s, &user, "totp_secret"));
+        if !secret.is_some_and(|s| totp_matches(&s, code)) {
+            return Err(failure());
+        }
+        return Ok(full_login(app, &user));
+    }
     let user = if password.starts_with("PVE:") {
         // Renewal: the current ticket, still valid, for the same user.
         let (user, _) = app
@@ -779,10 +802,97 @@ fn login(app: &App, params: &Map<String, Value>) -> Result<Value, ApiError> {
         if !ok {
             return Err(failure());
         }
+        if app
+            .mock
+            .store()
+            .read(|s| user_meta(s, &username, "totp_secret"))
+            .is_some()
+        {
+            // PVE's first step for a user with TFA: a challenge ticket and `NeedTFA`.
+            let time = now();
+            let challenge_user = format!("{TFA_PREFIX}{username}");
+            return Ok(json!({
+                "username": username,
+                "ticket": app.signer.ticket(&challenge_user, time),
+                "CSRFPreventionToken": app.signer.csrf(&challenge_user, time),
+                "NeedTFA": 1,
+            }));
+        }
         username
     };
+    Ok(full_login(app, &user))
+}
+
+/// The marker PVE puts in front of the user of a TFA challenge ticket.
+const TFA_PREFIX: &str = "!tfa!";
+
+fn user_meta(s: &crate::mock::store::MockState, user: &str, key: &str) -> Option<String> {
+    s.members
+        .get("access/users")?
+        .get(user)?
+        .meta
+        .get(key)?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// Whether `code` is the current TOTP code (30 s steps, one step of skew) of a base32 secret.
+fn totp_matches(secret: &str, code: &str) -> bool {
+    let Ok(bytes) = totp_rs::Secret::Encoded(secret.to_string()).to_bytes() else {
+        return false;
+    };
+    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
+        .check_current(code.trim())
+        .unwrap_or(false)
+}
+
+/// Registers a TOTP factor (`POST /access/tfa/{userid}` with `type=totp`,
+/// `totp=otpauth://...secret=...` and the current code as `value`).
+fn add_totp(app: &App, path: &str, params: &Map<String, Value>) -> Result<Value, ApiError> {
+    let (_, path_params) = app.mock.schema().operation("POST", path)?;
+    app.mock
+        .schema()
+        .validate_request("POST", path, params)
+        .map_err(ApiError::from)?;
+    let user = path_params
+        .iter()
+        .find(|(k, _)| *k == "userid")
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default();
+    let uri = params.get("totp").and_then(Value::as_str).unwrap_or("");
+    let secret = uri
+        .split_once('?')
+        .map(|(_, q)| q)
+        .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "secret"))
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| ApiError::new(400, "totp: expected an otpauth:// URI with a secret"))?;
+    let code = params.get("value").and_then(Value::as_str).unwrap_or("");
+    if !totp_matches(&secret, code) {
+        return Err(ApiError::new(400, "failed to verify TOTP challenge"));
+    }
+    let found = app.mock.store().write(|s| {
+        match s
+            .members
+            .get_mut("access/users")
+            .and_then(|m| m.get_mut(&user))
+        {
+            Some(r) => {
+                r.meta.insert("totp_secret".into(), json!(secret));
+                true
+            }
+            None => false,
+        }
+    });
+    if !found {
+        return Err(ApiError::new(500, format!("no such user ('{user}')")));
+    }
+    Ok(json!({"id": format!("totp-{}", &secret_hash(&secret)[..8])}))
+}
+
+/// A full ticket for `user`.
+fn full_login(app: &App, user: &str) -> Value {
     let time = now();
-    Ok(json!({
+    json!({
         "username": user,
         "ticket": app.signer.ticket(&user, time),
         "CSRFPreventionToken": app.signer.csrf(&user, time),
@@ -795,7 +905,7 @@ fn login(app: &App, params: &Map<String, Value>) -> Result<Value, ApiError> {
             "sdn": {"SDN.Audit": 1},
             "mapping": {"Mapping.Audit": 1},
         },
-    }))
+    })
 }
 
 /// Creates an API token (`POST /access/users/{userid}/token/{tokenid}`): the secret is
@@ -947,6 +1057,11 @@ fn handle_api(
             let parts: Vec<&str> = rest.split('/').collect();
             if let ["users", _, "token", _] = parts[..] {
                 return create_token(app, path, &params);
+            }
+            if let ["tfa", _] = parts[..] {
+                if params.get("type").and_then(Value::as_str) == Some("totp") {
+                    return add_totp(app, path, &params);
+                }
             }
         }
     }
