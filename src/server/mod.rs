@@ -894,8 +894,8 @@ fn full_login(app: &App, user: &str) -> Value {
     let time = now();
     json!({
         "username": user,
-        "ticket": app.signer.ticket(&user, time),
-        "CSRFPreventionToken": app.signer.csrf(&user, time),
+        "ticket": app.signer.ticket(user, time),
+        "CSRFPreventionToken": app.signer.csrf(user, time),
         "cap": {
             "vms": {"VM.Audit": 1, "VM.PowerMgmt": 1, "VM.Allocate": 1, "VM.Config.Options": 1},
             "storage": {"Datastore.Audit": 1, "Datastore.AllocateSpace": 1},
