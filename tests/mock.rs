@@ -266,6 +266,42 @@ fn lenient_mode_keeps_legacy_seeding() {
     assert!(m
         .handle("GET", "/nodes/pve1/qemu/999/status/current", &Map::new())
         .is_ok());
+    // Re-creating what exists updates it; a stale digest does not fail.
+    m.handle(
+        "POST",
+        "/pools",
+        &p(json!({"poolid": "again", "comment": "one"})),
+    )
+    .unwrap();
+    m.handle(
+        "POST",
+        "/pools",
+        &p(json!({"poolid": "again", "comment": "two"})),
+    )
+    .unwrap();
+    assert_eq!(
+        m.handle("GET", "/pools", &Map::new()).unwrap(),
+        json!([{"poolid": "again", "comment": "two"}])
+    );
+    m.handle("POST", "/nodes/pve1/qemu", &p(json!({"vmid": 300})))
+        .unwrap();
+    m.handle(
+        "PUT",
+        "/nodes/pve1/qemu/300/config",
+        &p(json!({"cores": 2, "digest": "0".repeat(40)})),
+    )
+    .unwrap();
+    // Integer ids are positions.
+    m.handle(
+        "POST",
+        "/cluster/firewall/rules",
+        &p(json!({"type": "in", "action": "ACCEPT"})),
+    )
+    .unwrap();
+    let rules = m
+        .handle("GET", "/cluster/firewall/rules", &Map::new())
+        .unwrap();
+    assert_eq!(rules[0]["pos"], 0);
 }
 
 #[test]

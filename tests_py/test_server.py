@@ -195,3 +195,38 @@ def test_generated_password_is_printed() -> None:
         while proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert proc.returncode == 0
+
+
+def test_schemathesis_finds_no_server_error_and_no_schema_violation() -> None:
+    """schemathesis generates requests for every operation of /openapi.json (a bounded
+    number each) against a lenient no-auth server: no 5xx, every answer matches its
+    schema."""
+    import shutil
+
+    st = shutil.which("schemathesis", path=os.path.dirname(sys.executable))
+    assert st, "schemathesis is installed by requirements-dev.txt"
+    with serve(no_auth=True, lenient=True) as server:
+        out = subprocess.run(
+            [
+                st,
+                "run",
+                f"{server.url}/openapi.json",
+                "--max-examples",
+                "2",
+                "--phases",
+                "examples,fuzzing",
+                "--checks",
+                "not_a_server_error,response_schema_conformance",
+                "--generation-deterministic",
+                "--mode",
+                "positive",
+                "--workers",
+                "2",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    tail = out.stdout[-3000:]
+    assert out.returncode == 0, tail
+    assert "675/675" in out.stdout, tail

@@ -713,10 +713,20 @@ impl MockPve {
         let id = match params.get(&c.id_param) {
             Some(Value::String(s)) => s.clone(),
             Some(v) => v.to_string(),
-            None => self.store.write(|s| {
-                s.seq += 1;
-                format!("{}-{:08x}", c.id_param, s.seq)
-            }),
+            None => {
+                let numeric = op
+                    .param(&c.id_param)
+                    .is_some_and(|p| p.schema_type() == SchemaType::Integer);
+                self.store.write(|s| {
+                    if numeric {
+                        // Integer ids (firewall rule `pos`, ...) are positions: the next one.
+                        s.members.get(&list).map_or(0, |m| m.len()).to_string()
+                    } else {
+                        s.seq += 1;
+                        format!("{}-{:08x}", c.id_param, s.seq)
+                    }
+                })
+            }
         };
         let is_guest = list.ends_with("/qemu") || list.ends_with("/lxc");
         let mut config = Map::new();
@@ -733,8 +743,11 @@ impl MockPve {
         if is_guest {
             meta.insert("status".into(), json!("stopped"));
         }
+        let lenient = self.lenient;
         self.store.write(|s| {
-            if is_guest {
+            if lenient {
+                // Legacy seeding re-creates what exists: an update, not an error.
+            } else if is_guest {
                 // VMIDs are unique cluster-wide.
                 for (other_list, members) in &s.members {
                     if (other_list.ends_with("/qemu") || other_list.ends_with("/lxc"))
@@ -771,6 +784,7 @@ impl MockPve {
         let Some(c) = self.collections.ancestors(&op.template).last() else {
             return Ok(self.answer(op, ctx));
         };
+        let lenient = self.lenient;
         let list = concrete(&c.template, path_params);
         let id = path_params
             .iter()
@@ -795,7 +809,7 @@ impl MockPve {
                 .entry(id.clone())
                 .or_default();
             if let Some(want) = params.get("digest").and_then(Value::as_str) {
-                if !want.is_empty() && want != config_digest(&rec.config) {
+                if !lenient && !want.is_empty() && want != config_digest(&rec.config) {
                     return Err(err500(
                         "detected modified configuration - file changed by other user? Try again.",
                     ));
