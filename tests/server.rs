@@ -288,6 +288,35 @@ fn tickets_csrf_renewal_and_tokens() {
         )
         .await;
         assert_eq!((status, reason.as_str()), (401, "invalid token value!"));
+        // With privilege separation (the default) a token may do only what ACLs grant it.
+        let admin = |req: reqwest::RequestBuilder| req.header("Cookie", &cookie).header("CSRFPreventionToken", &csrf);
+        for vmid in ["100", "101"] {
+            let (status, _, _) = answer(admin(c.post(format!("{base}/nodes/pve1/qemu"))).form(&[("vmid", vmid)]).send().await.unwrap()).await;
+            assert_eq!(status, 200);
+        }
+        let (_, _, body) = answer(admin(c.post(format!("{base}/access/users/root@pam/token/sep"))).send().await.unwrap()).await;
+        assert_eq!(body["data"]["info"]["privsep"], 1);
+        let sep = format!("PVEAPIToken=root@pam!sep={}", body["data"]["value"].as_str().unwrap());
+        let (status, reason, _) = answer(c.get(format!("{base}/nodes/pve1/qemu/100/config")).header("Authorization", &sep).send().await.unwrap()).await;
+        assert_eq!((status, reason.as_str()), (403, "Permission check failed (/vms/100, VM.Audit)"));
+        let (status, _, _) = answer(c.get(format!("{base}/version")).header("Authorization", &sep).send().await.unwrap()).await;
+        assert_eq!(status, 200, "operations open to every user stay open");
+        let (status, _, _) = answer(
+            admin(c.put(format!("{base}/access/acl")))
+                .form(&[("path", "/vms/100"), ("tokens", "root@pam!sep"), ("roles", "PVEVMAdmin")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (status, _, _) = answer(c.get(format!("{base}/nodes/pve1/qemu/100/config")).header("Authorization", &sep).send().await.unwrap()).await;
+        assert_eq!(status, 200);
+        let (status, _, _) = answer(c.get(format!("{base}/nodes/pve1/qemu/101/config")).header("Authorization", &sep).send().await.unwrap()).await;
+        assert_eq!(status, 403);
+        let (_, _, acl) = answer(c.get(format!("{base}/access/acl")).header("Cookie", &cookie).send().await.unwrap()).await;
+        assert_eq!(acl["data"], json!([{"path": "/vms/100", "type": "token", "ugid": "root@pam!sep", "roleid": "PVEVMAdmin", "propagate": 1}]));
+
         // The token list shows it, without the secret.
         let (_, _, body) = answer(
             c.get(format!("{base}/access/users/root@pam/token"))

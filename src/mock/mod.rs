@@ -525,6 +525,7 @@ impl MockPve {
             "/cluster/resources",
             "/nodes/{node}/tasks/{upid}/status",
             "/nodes/{node}/tasks/{upid}/log",
+            "/access/acl",
         ];
         if !SPECIAL.contains(&template) {
             return None;
@@ -674,6 +675,16 @@ impl MockPve {
                 }))
             }
             "/nodes/{node}/tasks/{upid}/log" => Some(json!([{"n": 1, "t": "TASK OK"}])),
+            "/access/acl" => Some(Value::Array(
+                s.members
+                    .get("access/acl")
+                    .map(|acl| {
+                        acl.values()
+                            .map(|r| Value::Object(r.config.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )),
             _ => None,
         }
     }
