@@ -108,6 +108,8 @@ fn mock_api_over_http_without_auth() {
         assert_eq!(versions["latest"], "9.2");
         let doc: Value = c.get(format!("{}/openapi.json", server.url())).send().await.unwrap().json().await.unwrap();
         assert_eq!(doc["openapi"], "3.1.0");
+        assert_eq!(doc["paths"]["/health"]["servers"][0]["url"], "/");
+        assert!(doc["paths"]["/nodes/{node}/qemu"]["post"].is_object());
         let metrics = c.get(format!("{}/metrics", server.url())).send().await.unwrap().text().await.unwrap();
         assert!(metrics.contains("proxmox_mock_requests_total "), "{metrics}");
         assert!(metrics.contains("proxmox_mock_request_duration_seconds_bucket{le=\"+Inf\"}"));

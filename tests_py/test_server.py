@@ -57,6 +57,11 @@ def test_envelope_errors_and_auth_with_httpx() -> None:
         assert r.headers["server"] == "pve-api-daemon/3.0"
         assert c.get(f"{server.url}/health").json()["status"] == "ok"
         assert c.get(f"{server.url}/mode").json()["mode"] == "mock"
+        from openapi_spec_validator import validate as validate_openapi
+
+        served = c.get(f"{server.url}/openapi.json").json()
+        validate_openapi(served)
+        assert "/health" in served["paths"] and "/nodes/{node}/qemu" in served["paths"]
     assert not server.running
 
 

@@ -553,7 +553,8 @@ async fn openapi(State(app): State<Arc<App>>) -> Response<Body> {
     let body = app
         .openapi
         .get_or_init(|| {
-            let doc = crate::schema::openapi::openapi_document(app.mock.schema());
+            let mut doc = crate::schema::openapi::openapi_document(app.mock.schema());
+            add_server_endpoints(&mut doc);
             Bytes::from(serde_json::to_vec(&doc).unwrap_or_default())
         })
         .clone();
@@ -1296,4 +1297,70 @@ fn check_token_privileges(
             format!("Permission check failed ({acl_path}, {privilege})"),
         ))
     }
+}
+
+/// Adds the server's own endpoints (outside `/api2/json`) to the served OpenAPI document.
+fn add_server_endpoints(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let json_get = |id: &str, summary: &str| {
+        json!({
+            "servers": [{"url": "/"}],
+            "get": {
+                "operationId": id,
+                "summary": summary,
+                "tags": ["server"],
+                "security": [],
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }
+        })
+    };
+    paths.insert(
+        "/health".into(),
+        json_get("server_health", "Readiness: status, mode, schema version"),
+    );
+    paths.insert(
+        "/version".into(),
+        json_get("server_version", "Server and schema versions"),
+    );
+    paths.insert(
+        "/mode".into(),
+        json_get("server_mode", "mock or real (validating proxy)"),
+    );
+    paths.insert(
+        "/versions".into(),
+        json_get("server_versions", "Bundled schema versions"),
+    );
+    paths.insert(
+        "/metrics".into(),
+        json!({
+            "servers": [{"url": "/"}],
+            "get": {
+                "operationId": "server_metrics",
+                "summary": "Prometheus metrics: requests, latency histogram, schema mismatches",
+                "tags": ["server"],
+                "security": [],
+                "responses": {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+            }
+        }),
+    );
+    paths.insert(
+        "/codegen/openapi".into(),
+        json!({
+            "servers": [{"url": "/"}],
+            "post": {
+                "operationId": "server_codegen_openapi",
+                "summary": "OpenAPI document of an apidoc body (Authorization: Bearer $CODEGEN_API_KEY)",
+                "tags": ["server"],
+                "security": [],
+                "parameters": [{"name": "version_tag", "in": "query", "required": false, "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"text/plain": {"schema": {"type": "string"}}}},
+                "responses": {
+                    "200": {"description": "The OpenAPI document", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "default": {"$ref": "#/components/responses/Error"},
+                },
+            }
+        }),
+    );
 }
