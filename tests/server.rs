@@ -67,6 +67,12 @@ fn mock_api_over_http_without_auth() {
         assert_eq!(status, 200);
         assert_eq!(body["data"]["release"], "9.2");
 
+        // Reads are cached between writes, never across one.
+        let (_, _, empty) = answer(c.get(format!("{base}/nodes/pve1/qemu")).send().await.unwrap()).await;
+        assert_eq!(empty["data"], json!([]));
+        let (_, _, again) = answer(c.get(format!("{base}/nodes/pve1/qemu")).send().await.unwrap()).await;
+        assert_eq!(again["data"], json!([]));
+
         // Form-encoded create, JSON update, query-string read.
         let (status, _, body) = answer(
             c.post(format!("{base}/nodes/pve1/qemu"))
@@ -87,6 +93,10 @@ fn mock_api_over_http_without_auth() {
         )
         .await;
         assert_eq!(status, 200);
+        let listed = c.get(format!("{base}/nodes/pve1/qemu")).send().await.unwrap();
+        assert!(listed.headers().contains_key("expires"));
+        let (_, _, listed) = answer(listed).await;
+        assert_eq!(listed["data"][0]["vmid"], 100, "the create is visible right after it");
         let (_, _, body) = answer(c.get(format!("{base}/nodes/pve1/qemu/100/config?current=1")).send().await.unwrap()).await;
         assert_eq!((body["data"]["cores"].clone(), body["data"]["onboot"].clone()), (json!(4), json!(1)));
 

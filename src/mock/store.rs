@@ -146,6 +146,8 @@ pub fn read_data_file(path: &Path) -> Result<Vec<(String, Value)>, DataError> {
 pub struct MockStore {
     version: String,
     namespace: String,
+    /// Bumped by every write, so readers can cache answers between writes.
+    generation: std::sync::atomic::AtomicU64,
     state: RwLock<MockState>,
     initial: RwLock<MockState>,
 }
@@ -158,6 +160,7 @@ impl MockStore {
             namespace: namespace.to_string(),
             state: RwLock::new(initial.clone()),
             initial: RwLock::new(initial),
+            generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -178,19 +181,34 @@ impl MockStore {
 
     /// Runs `f` with exclusive access.
     pub fn write<T>(&self, f: impl FnOnce(&mut MockState) -> T) -> T {
-        f(&mut self.state.write())
+        let mut state = self.state.write();
+        let out = f(&mut state);
+        self.bump();
+        out
+    }
+
+    fn bump(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// A number that changes whenever the state may have changed.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Back to the initial state (default cluster plus initial data).
     pub fn reset(&self) {
         let initial = self.initial.read().clone();
         *self.state.write() = initial;
+        self.bump();
     }
 
     /// Replaces the initial state (and the live one), for seeding from Python.
     pub fn set_initial(&self, state: MockState) {
         *self.initial.write() = state.clone();
         *self.state.write() = state;
+        self.bump();
     }
 
     /// A copy of the live state.
@@ -217,6 +235,7 @@ impl MockStore {
             message: format!("not a saved mock state: {e}"),
         })?;
         *self.state.write() = state;
+        self.bump();
         Ok(())
     }
 }

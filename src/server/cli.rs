@@ -210,7 +210,7 @@ where
         println!(
             "proxmox-sdk mock server: {}/api2/json (schema {})",
             server.url(),
-            args.schema_version
+            crate::schema::bundled::resolve_version(&args.schema_version).unwrap_or("?")
         );
         if let Some(fp) = server.fingerprint {
             println!("TLS certificate SHA-256 fingerprint: {fp}");

@@ -192,6 +192,7 @@ struct App {
     /// Tickets issued before this time are refused ("expire all tickets").
     not_before: AtomicU64,
     metrics: Metrics,
+    answers: AnswerCache,
     upstream: Option<proxy::Upstream>,
     started: Instant,
     openapi: std::sync::OnceLock<Bytes>,
@@ -308,6 +309,7 @@ fn build_app(config: ServerConfig) -> Result<Arc<App>, ServerError> {
         signer: Signer::random(),
         not_before: AtomicU64::new(0),
         metrics: Metrics::default(),
+        answers: AnswerCache::default(),
         upstream,
         started: Instant::now(),
         openapi: std::sync::OnceLock::new(),
@@ -630,7 +632,12 @@ fn pve_response(result: Result<Value, ApiError>) -> Response<Body> {
             resp.extensions_mut().insert(p);
         }
     }
-    let h = resp.headers_mut();
+    pve_headers(resp.headers_mut());
+    resp
+}
+
+/// PVE's response headers (`Expires` equals the date: nothing may be cached).
+fn pve_headers(h: &mut HeaderMap) {
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json;charset=UTF-8"),
@@ -641,10 +648,45 @@ fn pve_response(result: Result<Value, ApiError>) -> Response<Body> {
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=0"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    if let Some(date) = h.get(header::DATE).cloned() {
-        h.insert(header::EXPIRES, date);
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(std::time::SystemTime::now())) {
+        h.insert(header::EXPIRES, v);
     }
+}
+
+/// A 200 answer from an already serialized `{"data": ...}` body.
+fn pve_ok_bytes(body: Bytes) -> Response<Body> {
+    let mut resp = Response::new(Body::from(body));
+    pve_headers(resp.headers_mut());
     resp
+}
+
+/// Serialized GET answers by request URI, valid while the store's generation is unchanged
+/// (reads between writes answer the same bytes).
+#[derive(Default)]
+struct AnswerCache {
+    entries: parking_lot::Mutex<std::collections::HashMap<String, (u64, Bytes)>>,
+}
+
+const ANSWER_CACHE_LIMIT: usize = 1024;
+
+impl AnswerCache {
+    fn get(&self, key: &str, generation: u64) -> Option<Bytes> {
+        match self.entries.lock().get(key) {
+            Some((g, b)) if *g == generation => Some(b.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&self, key: String, generation: u64, body: Bytes) {
+        let mut entries = self.entries.lock();
+        if entries.len() >= ANSWER_CACHE_LIMIT {
+            entries.retain(|_, (g, _)| *g == generation);
+            if entries.len() >= ANSWER_CACHE_LIMIT {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (generation, body));
+    }
 }
 
 /// Query string and body (form-encoded or JSON) as one parameter map; repeated keys
@@ -1019,6 +1061,8 @@ async fn api(
         r
     } else if let Some(upstream) = &app.upstream {
         forward(&app, upstream, &method, &uri, &headers, &body).await
+    } else if method == Method::GET && body.is_empty() {
+        cached_read(&app, &uri, &headers)
     } else {
         pve_response(handle_api(&app, &method, &uri, &headers, &body))
     };
@@ -1036,20 +1080,39 @@ async fn api(
     resp
 }
 
-fn handle_api(
-    app: &App,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Value, ApiError> {
-    let path = uri.path();
-    let params = request_params(uri, headers, body)?;
+/// A GET: authorized per request, answered from the cache while nothing was written.
+fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap) -> Response<Body> {
+    if let Err(e) = authorize(app, &Method::GET, uri.path(), headers) {
+        return pve_response(Err(e));
+    }
+    let key = uri
+        .path_and_query()
+        .map_or_else(|| uri.path().to_string(), |p| p.as_str().to_string());
+    let generation = app.mock.store().generation();
+    if let Some(body) = app.answers.get(&key, generation) {
+        return pve_ok_bytes(body);
+    }
+    let result = request_params(uri, headers, &[])
+        .and_then(|params| app.mock.handle("GET", uri.path(), &params));
+    match result {
+        Ok(data) => {
+            let body =
+                Bytes::from(serde_json::to_vec(&json!({ "data": data })).unwrap_or_default());
+            // Only if no write happened meanwhile: the answer belongs to this generation.
+            if app.mock.store().generation() == generation {
+                app.answers.put(key, generation, body.clone());
+            }
+            pve_ok_bytes(body)
+        }
+        Err(e) => pve_response(Err(e)),
+    }
+}
+
+/// Authentication and authorization of one API request (tickets, CSRF on writes, tokens
+/// and their privilege separation).
+fn authorize(app: &App, method: &Method, path: &str, headers: &HeaderMap) -> Result<(), ApiError> {
     let rel = crate::schema::index::strip_api_prefix(path);
     let is_write = method != Method::GET && method != Method::HEAD;
-    if rel == "access/ticket" && method == Method::POST {
-        return login(app, &params);
-    }
     if app.config.auth.enabled && !(rel == "access/ticket" && method == Method::GET) {
         match authenticate(app, headers)? {
             Caller::Anonymous => return Err(ApiError::new(401, "No ticket")),
@@ -1069,6 +1132,23 @@ fn handle_api(
             _ => {}
         }
     }
+    Ok(())
+}
+
+fn handle_api(
+    app: &App,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let path = uri.path();
+    let params = request_params(uri, headers, body)?;
+    let rel = crate::schema::index::strip_api_prefix(path);
+    if rel == "access/ticket" && method == Method::POST {
+        return login(app, &params);
+    }
+    authorize(app, method, path, headers)?;
     if method == Method::POST {
         if let Some(("access", rest)) = rel.split_once('/') {
             let parts: Vec<&str> = rest.split('/').collect();
