@@ -23,25 +23,25 @@ pub struct Schema {
     pub default: Option<Value>,
     /// `description`.
     #[serde(default)]
-    pub description: Option<String>,
+    pub description: Option<Box<str>>,
     /// `verbose_description`.
     #[serde(default)]
-    pub verbose_description: Option<String>,
+    pub verbose_description: Option<Box<str>>,
     /// `typetext`: PVE's one-line rendering of the type (used by `usage`).
     #[serde(default)]
-    pub typetext: Option<String>,
+    pub typetext: Option<Box<str>>,
     /// `title`.
     #[serde(default)]
-    pub title: Option<String>,
+    pub title: Option<Box<str>>,
     /// `format_description`: short name of a property-string key's value.
     #[serde(default)]
-    pub format_description: Option<String>,
+    pub format_description: Option<Box<str>>,
     /// `enum`: the allowed values (PVE compares them as strings).
     #[serde(rename = "enum", default, deserialize_with = "de_enum")]
     pub enumeration: Option<Vec<String>>,
     /// `pattern`: a Perl regex, implicitly anchored at both ends.
     #[serde(default)]
-    pub pattern: Option<String>,
+    pub pattern: Option<Box<str>>,
     /// `minimum` for numbers.
     #[serde(default, deserialize_with = "de_num")]
     pub minimum: Option<f64>,
@@ -63,10 +63,10 @@ pub struct Schema {
     pub default_key: bool,
     /// `alias`: this property-string key stands for another key.
     #[serde(default)]
-    pub alias: Option<String>,
+    pub alias: Option<Box<str>>,
     /// `keyAlias`: with `alias`, the key itself is stored as the value of this other key.
     #[serde(rename = "keyAlias", default)]
-    pub key_alias: Option<String>,
+    pub key_alias: Option<Box<str>>,
     /// `items` for arrays.
     #[serde(default)]
     pub items: Option<Box<Schema>>,
@@ -81,7 +81,7 @@ pub struct Schema {
     pub requires: Option<Value>,
     /// `type-property`: the sibling property whose value selects a `oneOf` variant.
     #[serde(rename = "type-property", default)]
-    pub type_property: Option<String>,
+    pub type_property: Option<Box<str>>,
     /// `instance-types`: the values of `type-property` this variant belongs to.
     #[serde(rename = "instance-types", default)]
     pub instance_types: Option<Vec<String>>,
@@ -94,7 +94,7 @@ pub struct Schema {
     pub links: Option<Vec<Link>>,
     /// The compiled `pattern`, built on first use.
     #[serde(skip)]
-    pub(crate) pattern_re: OnceLock<Option<fancy_regex::Regex>>,
+    pub(crate) pattern_re: OnceLock<Option<Box<fancy_regex::Regex>>>,
 }
 
 /// A hyper-schema link of a directory index.
@@ -223,8 +223,8 @@ impl Schema {
     pub fn pattern_regex(&self) -> Option<&fancy_regex::Regex> {
         let p = self.pattern.as_deref()?;
         self.pattern_re
-            .get_or_init(|| crate::schema::formats::compile_pattern(p))
-            .as_ref()
+            .get_or_init(|| crate::schema::formats::compile_pattern(p).map(Box::new))
+            .as_deref()
     }
 
     /// Whether members not listed in `properties` are refused.
@@ -382,7 +382,7 @@ impl Schema {
             ("type-property", &self.type_property),
         ] {
             if let Some(v) = v {
-                put(k, Value::from(v.as_str()));
+                put(k, Value::from(v.as_ref()));
             }
         }
         if let Some(e) = &self.enumeration {

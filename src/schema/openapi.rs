@@ -48,10 +48,10 @@ pub fn json_schema(s: &Schema) -> Value {
         _ => {}
     }
     if let Some(d) = &s.description {
-        m.insert("description".into(), Value::from(d.as_str()));
+        m.insert("description".into(), Value::from(d.as_ref()));
     }
     if let Some(t) = &s.title {
-        m.insert("title".into(), Value::from(t.as_str()));
+        m.insert("title".into(), Value::from(t.as_ref()));
     }
     if let Some(d) = &s.default {
         match default_value(s, ty, d) {
@@ -84,7 +84,7 @@ pub fn json_schema(s: &Schema) -> Value {
                 )),
             );
         }
-        m.insert("x-pve-pattern".into(), Value::from(p.as_str()));
+        m.insert("x-pve-pattern".into(), Value::from(p.as_ref()));
     }
     let numeric = matches!(
         ty,
@@ -118,7 +118,7 @@ pub fn json_schema(s: &Schema) -> Value {
         ("x-pve-type-property", &s.type_property),
     ] {
         if let Some(v) = v {
-            m.insert(key.into(), Value::from(v.as_str()));
+            m.insert(key.into(), Value::from(v.as_ref()));
         }
     }
     if s.default_key {
