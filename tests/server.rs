@@ -566,6 +566,8 @@ fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
         timeout: Duration::from_secs(10),
         connect_timeout: Duration::from_secs(5),
         strict,
+        retries: 0,
+        retry_backoff: Duration::from_millis(10),
     };
     let mut proxy_cfg = config("srv-proxy", false);
     proxy_cfg.upstream = Some(upstream_config(false, true));
@@ -834,5 +836,75 @@ fn two_step_login_with_totp() {
         )
         .await;
         assert_eq!(status, 200);
+    });
+}
+
+#[test]
+fn real_mode_retries_reads_on_503() {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    // A flaky "PVE": 503 twice, then the answer.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let seen = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            let resp = if n < 2 {
+                "HTTP/1.1 503 busy\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".to_string()
+            } else {
+                let body = r#"{"data":{"version":"9.2.0","release":"9.2","repoid":"0123abcd"}}"#;
+                format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+            };
+            let _ = s.write_all(resp.as_bytes());
+        }
+    });
+    let mut cfg = config("srv-retry", false);
+    cfg.upstream = Some(proxmox_sdk::server::proxy::UpstreamConfig {
+        url: format!("http://{addr}"),
+        path_prefix: String::new(),
+        token_id: Some("root@pam!t".into()),
+        token_secret: Some("s".into()),
+        username: None,
+        password: None,
+        verify_ssl: true,
+        fingerprint: None,
+        timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(5),
+        strict: true,
+        retries: 3,
+        retry_backoff: Duration::from_millis(10),
+    });
+    let proxy = run(cfg);
+    rt().block_on(async {
+        let (status, _, body) = answer(
+            client()
+                .get(format!("{}/api2/json/version", proxy.url()))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["release"], "9.2");
+        assert_eq!(hits.load(Ordering::SeqCst), 3, "two retries, then success");
+        // Writes are never retried.
+        hits.store(0, Ordering::SeqCst);
+        let (status, reason, _) = answer(
+            client()
+                .post(format!("{}/api2/json/pools", proxy.url()))
+                .form(&[("poolid", "x")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!((status, reason.as_str()), (503, "busy"));
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
     });
 }

@@ -235,3 +235,52 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation() -> None:
     tail = out.stdout[-3000:]
     assert out.returncode == 0, tail
     assert "675/675" in out.stdout, tail
+
+
+def test_real_mode_from_config_file(tmp_path) -> None:
+    """``PROXMOX_API_MODE=real`` with the upstream in ``PROXMOX_CONFIG_FILE`` (YAML): the
+    command-line server validates locally and forwards to an upstream (our TLS server)."""
+    with serve(tls=True, password="up-pass") as upstream, httpx.Client(verify=False) as c:
+        ticket, csrf = login(c, upstream.url, "up-pass")
+        c.cookies.set("PVEAuthCookie", ticket)
+        token = c.post(
+            f"{upstream.url}/api2/json/access/users/root@pam/token/proxy",
+            data={"privsep": "0"},
+            headers={"CSRFPreventionToken": csrf},
+        ).json()["data"]["value"]
+        cfg = tmp_path / "pve.yaml"
+        cfg.write_text(
+            f"PROXMOX_API_URL: {upstream.url}\n"
+            "PROXMOX_API_TOKEN_ID: root@pam!proxy\n"
+            f"PROXMOX_API_TOKEN_SECRET: {token}\n"
+            "PROXMOX_API_VERIFY_SSL: false\n"
+        )
+        env = {
+            **os.environ,
+            "PROXMOX_API_MODE": "real",
+            "PROXMOX_CONFIG_FILE": str(cfg),
+            "PORT": "0",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "proxmox_sdk.server"], stdout=subprocess.PIPE, text=True, env=env
+        )
+        try:
+            first = proc.stdout.readline()
+            assert first.startswith("proxmox-sdk mock server: http://127.0.0.1:"), first
+            url = first.split(": ", 1)[1].split("/api2/json")[0]
+            assert "mode: real" in proc.stdout.readline()
+            with httpx.Client() as p:
+                assert p.get(f"{url}/mode").json()["mode"] == "real"
+                bad = p.post(f"{url}/api2/json/nodes/pve1/qemu", data={"vmid": "7"})
+                assert bad.status_code == 400
+                ok = p.post(
+                    f"{url}/api2/json/nodes/pve1/qemu", data={"vmid": "100", "name": "proxied"}
+                )
+                assert ok.status_code == 200, ok.text
+            assert (
+                c.get(f"{upstream.url}/api2/json/nodes/pve1/qemu/100/config").json()["data"]["name"]
+                == "proxied"
+            )
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0

@@ -248,7 +248,49 @@ pub fn upstream_from_env(
     strict: bool,
     fingerprint: Option<&str>,
 ) -> Result<super::proxy::UpstreamConfig, String> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    // PROXMOX_CONFIG_FILE (JSON or YAML) supplies the same keys; the environment wins.
+    let file: serde_json::Map<String, serde_json::Value> =
+        match std::env::var("PROXMOX_CONFIG_FILE") {
+            Ok(path) if !path.trim().is_empty() => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("PROXMOX_CONFIG_FILE {path}: {e}"))?;
+                let value: serde_json::Value = if path.ends_with(".yaml") || path.ends_with(".yml")
+                {
+                    serde_norway::from_str(&text)
+                        .map_err(|e| format!("PROXMOX_CONFIG_FILE {path}: invalid YAML: {e}"))?
+                } else {
+                    serde_json::from_str(&text)
+                        .map_err(|e| format!("PROXMOX_CONFIG_FILE {path}: invalid JSON: {e}"))?
+                };
+                match value {
+                    serde_json::Value::Object(m) => m,
+                    _ => {
+                        return Err(format!(
+                            "PROXMOX_CONFIG_FILE {path}: expected a mapping of PROXMOX_API_* keys"
+                        ))
+                    }
+                }
+            }
+            _ => serde_json::Map::new(),
+        };
+    let var = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .or_else(|| {
+                file.get(k).map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            })
+            .filter(|v| !v.trim().is_empty())
+    };
+    if let Some(service) = var("PROXMOX_API_SERVICE") {
+        if !service.eq_ignore_ascii_case("PVE") {
+            return Err(format!(
+                "PROXMOX_API_SERVICE={service}: this server validates against the PVE schema only"
+            ));
+        }
+    }
     let url =
         var("PROXMOX_API_URL").ok_or("real mode needs PROXMOX_API_URL (https://host:8006)")?;
     let secs = |k: &str, default: f64| -> Result<std::time::Duration, String> {
@@ -290,5 +332,22 @@ pub fn upstream_from_env(
         timeout: secs("PROXMOX_API_TIMEOUT", 30.0)?,
         connect_timeout: secs("PROXMOX_API_CONNECT_TIMEOUT", 10.0)?,
         strict,
+        retries: match var("PROXMOX_API_RETRIES") {
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("PROXMOX_API_RETRIES: expected a whole number, got '{v}'"))?,
+            None => 0,
+        },
+        retry_backoff: match var("PROXMOX_API_RETRY_BACKOFF") {
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|s| *s >= 0.0)
+                .map(std::time::Duration::from_secs_f64)
+                .ok_or_else(|| {
+                    format!("PROXMOX_API_RETRY_BACKOFF: expected seconds >= 0, got '{v}'")
+                })?,
+            None => std::time::Duration::from_millis(500),
+        },
     })
 }

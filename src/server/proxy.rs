@@ -38,6 +38,10 @@ pub struct UpstreamConfig {
     pub connect_timeout: Duration,
     /// Turn a response that does not match its schema into 502.
     pub strict: bool,
+    /// Retries of GET requests on 502/503/504 and connection errors.
+    pub retries: u32,
+    /// First retry delay; doubles each time, capped at 30 s.
+    pub retry_backoff: Duration,
 }
 
 impl std::fmt::Debug for UpstreamConfig {
@@ -171,11 +175,31 @@ impl Upstream {
         params: &Map<String, Value>,
     ) -> Result<Forwarded, ApiError> {
         self.forwarded.fetch_add(1, Ordering::Relaxed);
-        let first = self.send(method, rel, params, false).await?;
-        if first.status == 401 && self.config.token_id.is_none() {
-            return self.send(method, rel, params, true).await;
+        let retries = if *method == Method::GET {
+            self.config.retries
+        } else {
+            0
+        };
+        let mut attempt = 0;
+        loop {
+            let result = match self.send(method, rel, params, false).await {
+                Ok(f) if f.status == 401 && self.config.token_id.is_none() => {
+                    // An expired or revoked ticket: one fresh login and one replay.
+                    self.send(method, rel, params, true).await
+                }
+                other => other,
+            };
+            let retryable = match &result {
+                Ok(f) => matches!(f.status, 502..=504),
+                Err(e) => matches!(e.status, 504 | 595 | 599),
+            };
+            if !retryable || attempt >= retries {
+                return result;
+            }
+            attempt += 1;
+            let delay = self.config.retry_backoff.as_secs_f64() * 2f64.powi(attempt as i32 - 1);
+            tokio::time::sleep(Duration::from_secs_f64(delay.min(30.0))).await;
         }
-        Ok(first)
     }
 
     async fn send(
