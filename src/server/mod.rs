@@ -1249,14 +1249,7 @@ async fn forward(
         }
     }
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json;charset=UTF-8"),
-    );
-    h.insert(
-        header::SERVER,
-        HeaderValue::from_static("pve-api-daemon/3.0"),
-    );
+    pve_headers(h);
     if let Some(first) = mismatches.first() {
         let text = format!(
             "{} field(s); first at '{}'",
