@@ -908,3 +908,51 @@ fn real_mode_retries_reads_on_503() {
         assert_eq!(hits.load(Ordering::SeqCst), 1);
     });
 }
+
+#[test]
+fn tls_from_pem_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let mut cfg = config("srv-pem", false);
+    cfg.tls = Some(TlsSource::Files {
+        cert: cert.clone(),
+        key: key.clone(),
+    });
+    let server = run(cfg);
+    let expected = proxmox_sdk::tls::Fingerprint::of(certified.cert.der().as_ref());
+    assert_eq!(
+        server.fingerprint,
+        Some(expected),
+        "the fingerprint of the given certificate"
+    );
+    rt().block_on(async {
+        let pinned = reqwest::Client::builder()
+            .use_preconfigured_tls(proxmox_sdk::tls::pinned_client_config(expected))
+            .build()
+            .unwrap();
+        let (status, _, _) = answer(
+            pinned
+                .get(format!("{}/api2/json/version", server.url()))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+    });
+    // A missing key file is an error naming it, not a panic.
+    let mut bad = config("srv-pem-bad", false);
+    bad.tls = Some(TlsSource::Files {
+        cert,
+        key: dir.path().join("missing.pem"),
+    });
+    let err = start(TcpListener::bind("127.0.0.1:0").unwrap(), bad)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("missing.pem"), "{err}");
+}

@@ -284,3 +284,28 @@ def test_real_mode_from_config_file(tmp_path) -> None:
         finally:
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=20) == 0
+
+
+def test_request_logs_never_show_secrets() -> None:
+    env = {**os.environ, "PROXMOX_MOCK_PASSWORD": "log-pass", "PORT": "0"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxmox_sdk.server", "--log"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        url = proc.stdout.readline().split(": ", 1)[1].split("/api2/json")[0]
+        with httpx.Client() as c:
+            ticket, _ = login(c, url, "log-pass")
+            c.get(f"{url}/api2/json/version", params={"password": "query-secret"})
+            c.cookies.set("PVEAuthCookie", ticket)
+            c.get(f"{url}/api2/json/version")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    logs = proc.stderr.read()
+    assert "path=/api2/json/version" in logs and "status=401" in logs, logs
+    for secret in ("log-pass", "query-secret", ticket):
+        assert secret not in logs

@@ -168,6 +168,7 @@ where
     if args.log {
         let _ = tracing_subscriber::fmt()
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_env_filter(tracing_subscriber::EnvFilter::new("proxmox_sdk=info"))
             .try_init();
     }
