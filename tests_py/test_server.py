@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -234,7 +235,9 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation() -> None:
         )
     tail = out.stdout[-3000:]
     assert out.returncode == 0, tail
-    assert "675/675" in out.stdout, tail
+    # Every PVE operation of 9.2 (675) plus the server's own endpoints was tested.
+    selected = re.search(r"Tested: (\d+)", out.stdout)
+    assert selected and int(selected.group(1)) >= 675, tail
 
 
 def test_real_mode_from_config_file(tmp_path) -> None:
