@@ -483,3 +483,130 @@ fn sample_param(name: &str) -> String {
     }
     .to_string()
 }
+
+#[test]
+fn guest_lifecycle_and_task_outcomes() {
+    let m = mock("lifecycle");
+    let task = |upid: &Value| {
+        let enc = percent_encoding::utf8_percent_encode(
+            upid.as_str().unwrap(),
+            percent_encoding::NON_ALPHANUMERIC,
+        )
+        .to_string();
+        let status = m
+            .handle(
+                "GET",
+                &format!("/nodes/pve1/tasks/{enc}/status"),
+                &Map::new(),
+            )
+            .unwrap();
+        let log = m
+            .handle("GET", &format!("/nodes/pve1/tasks/{enc}/log"), &Map::new())
+            .unwrap();
+        (status["exitstatus"].as_str().unwrap().to_string(), log)
+    };
+    let current = || {
+        m.handle("GET", "/nodes/pve1/qemu/100/status/current", &Map::new())
+            .unwrap()
+    };
+    m.handle(
+        "POST",
+        "/nodes/pve1/qemu",
+        &p(json!({"vmid": 100, "name": "vm"})),
+    )
+    .unwrap();
+    let st = current();
+    assert_eq!(
+        (st["status"].as_str(), st.get("pid")),
+        (Some("stopped"), None)
+    );
+
+    let up = m
+        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .unwrap();
+    assert_eq!(task(&up).0, "OK");
+    let st = current();
+    assert_eq!(
+        (st["status"].as_str(), st["qmpstatus"].as_str()),
+        (Some("running"), Some("running"))
+    );
+    let (op, _) = m
+        .schema()
+        .operation("GET", "/nodes/pve1/qemu/100/status/current")
+        .unwrap();
+    assert_eq!(op.check_response(&st), vec![]);
+    assert_eq!(
+        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap()[0]["status"],
+        "running"
+    );
+
+    // Starting a running VM: the call answers a UPID, the task fails as PVE's does.
+    let again = m
+        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .unwrap();
+    let (exit, log) = task(&again);
+    assert_eq!(exit, "VM 100 already running");
+    assert_eq!(
+        log,
+        json!([{"n": 1, "t": "TASK ERROR: VM 100 already running"}])
+    );
+
+    m.handle("POST", "/nodes/pve1/qemu/100/status/suspend", &Map::new())
+        .unwrap();
+    assert_eq!(current()["qmpstatus"], "paused");
+    m.handle("POST", "/nodes/pve1/qemu/100/status/resume", &Map::new())
+        .unwrap();
+    m.handle("POST", "/nodes/pve1/qemu/100/status/shutdown", &Map::new())
+        .unwrap();
+    assert_eq!(current()["status"], "stopped");
+    let down = m
+        .handle("POST", "/nodes/pve1/qemu/100/status/shutdown", &Map::new())
+        .unwrap();
+    assert_eq!(task(&down).0, "VM 100 not running");
+    // Stopping a stopped VM is fine, as in PVE.
+    let stop = m
+        .handle("POST", "/nodes/pve1/qemu/100/status/stop", &Map::new())
+        .unwrap();
+    assert_eq!(task(&stop).0, "OK");
+
+    // The node's task list has them all, newest first, with their outcomes.
+    let tasks = m.handle("GET", "/nodes/pve1/tasks", &Map::new()).unwrap();
+    let statuses: Vec<&str> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert!(
+        statuses.contains(&"VM 100 already running") && statuses.contains(&"OK"),
+        "{statuses:?}"
+    );
+    assert!(tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["type"] == "qmcreate"));
+
+    // A container has the same life, with CT wording.
+    m.handle(
+        "POST",
+        "/nodes/pve1/lxc",
+        &p(json!({"vmid": 200, "ostemplate": "local:vztmpl/debian-13.tar.zst"})),
+    )
+    .unwrap();
+    m.handle("POST", "/nodes/pve1/lxc/200/status/start", &Map::new())
+        .unwrap();
+    let again = m
+        .handle("POST", "/nodes/pve1/lxc/200/status/start", &Map::new())
+        .unwrap();
+    assert_eq!(task(&again).0, "CT 200 already running");
+    let ct = m
+        .handle("GET", "/nodes/pve1/lxc/200/status/current", &Map::new())
+        .unwrap();
+    assert_eq!(ct["status"], "running");
+    let (op, _) = m
+        .schema()
+        .operation("GET", "/nodes/pve1/lxc/200/status/current")
+        .unwrap();
+    assert_eq!(op.check_response(&ct), vec![]);
+}

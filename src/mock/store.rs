@@ -39,6 +39,20 @@ pub struct MockState {
     pub nodes: Vec<String>,
     /// Counter for generated ids.
     pub seq: u64,
+    /// Worker tasks by UPID: how they ended and what they logged.
+    #[serde(default)]
+    pub tasks: BTreeMap<String, TaskRecord>,
+}
+
+/// A finished worker task.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TaskRecord {
+    /// `OK`, or the error (PVE's `exitstatus`).
+    pub exitstatus: String,
+    /// Log lines, in order.
+    pub log: Vec<String>,
+    /// When it ended (epoch seconds).
+    pub endtime: u64,
 }
 
 /// Normalizes an API path to the store's key form: no `/api2/json`, no surrounding slashes.
