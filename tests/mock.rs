@@ -610,3 +610,36 @@ fn guest_lifecycle_and_task_outcomes() {
         .unwrap();
     assert_eq!(op.check_response(&ct), vec![]);
 }
+
+#[test]
+fn worker_table_covers_every_string_returning_write_of_both_versions() {
+    use proxmox_sdk::mock::tasks::{is_not_worker, worker_type, NOT_WORKERS, WORKERS};
+    use proxmox_sdk::schema::SchemaType;
+    let mut missing = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for v in bundled::versions() {
+        let s = bundled::load(v).unwrap();
+        for op in s.operations() {
+            let r = &op.info.returns;
+            let plain_string =
+                r.ty == Some(SchemaType::String) && r.format.is_none() && r.pattern.is_none();
+            if op.method == Method::Get || !plain_string {
+                continue;
+            }
+            let (m, t) = (op.method.as_str(), op.template.as_str());
+            seen.insert((m.to_string(), t.to_string()));
+            let listed = worker_type(m, t).is_some() as u8 + is_not_worker(m, t) as u8;
+            if listed != 1 {
+                missing.push(format!("{v}: {m} {t} (listed {listed} times)"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
+    // And the table names only operations that exist.
+    for (m, t, _) in WORKERS.iter().chain(NOT_WORKERS) {
+        assert!(
+            seen.contains(&(m.to_string(), t.to_string())),
+            "{m} {t} is in no bundled schema"
+        );
+    }
+}

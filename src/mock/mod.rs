@@ -6,6 +6,7 @@
 pub mod collections;
 pub mod generate;
 pub mod store;
+pub mod tasks;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -919,7 +920,9 @@ impl MockPve {
         match (op.method, returns.schema_type()) {
             (Method::Get, _) => generate(returns, "", ctx),
             (_, SchemaType::Null) => Value::Null,
-            (_, SchemaType::String) if returns.format.is_none() && returns.pattern.is_none() => {
+            (_, SchemaType::String)
+                if tasks::worker_type(op.method.as_str(), &op.template).is_some() =>
+            {
                 let upid = self.new_upid(op, ctx);
                 self.record_task(&upid, Ok(()));
                 Value::String(upid)
@@ -1118,30 +1121,8 @@ fn guest_list_item(kind: &str, id: &str, rec: &Record, fields: &[&str], base: &V
 }
 
 /// PVE's worker type for an operation (what the UPID carries).
-fn task_type(op: &Operation) -> String {
-    let t = op.template.as_str();
-    let guest = if t.contains("/lxc") { "vz" } else { "qm" };
-    let last = t.rsplit('/').next().unwrap_or("");
-    match (op.method, last) {
-        (Method::Post, "qemu" | "lxc") => format!("{guest}create"),
-        (Method::Delete, "{vmid}") => format!("{guest}destroy"),
-        (
-            Method::Post,
-            "start" | "stop" | "shutdown" | "reboot" | "suspend" | "resume" | "reset",
-        ) => format!("{guest}{last}"),
-        (Method::Post, "clone") => format!("{guest}clone"),
-        (Method::Post, "migrate") => format!("{guest}migrate"),
-        (Method::Post, "template") => format!("{guest}template"),
-        (Method::Post, "vzdump") => "vzdump".into(),
-        (Method::Post, "download-url") => "download".into(),
-        (Method::Post, "upload") => "imgcopy".into(),
-        (Method::Post, "config") | (Method::Put, "config") => format!("{guest}config"),
-        _ => format!(
-            "{}{}",
-            op.method.as_str().to_ascii_lowercase(),
-            last.replace(['{', '}', '-'], "")
-        ),
-    }
+fn task_type(op: &Operation) -> &'static str {
+    tasks::worker_type(op.method.as_str(), &op.template).unwrap_or("unknown")
 }
 
 /// The parts of a UPID.

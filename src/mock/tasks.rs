@@ -1,0 +1,246 @@
+//! Which operations PVE runs as workers, and the task type their UPID carries. One table,
+//! checked by a test against every bundled schema: each write operation that returns a
+//! plain string is either a worker here or listed in [`NOT_WORKERS`] with what it returns.
+
+/// (method, path template, PVE task type).
+pub const WORKERS: &[(&str, &str, &str)] = &[
+    ("POST", "/access/domains/{realm}/sync", "auth-realm-sync"),
+    ("POST", "/cluster/acme/account", "acmeregister"),
+    ("DELETE", "/cluster/acme/account/{name}", "acmedeactivate"),
+    ("PUT", "/cluster/acme/account/{name}", "acmeupdate"),
+    ("POST", "/cluster/bulk-action/guest/migrate", "bulk-migrate"),
+    (
+        "POST",
+        "/cluster/bulk-action/guest/shutdown",
+        "bulk-shutdown",
+    ),
+    ("POST", "/cluster/bulk-action/guest/start", "bulk-start"),
+    ("POST", "/cluster/bulk-action/guest/suspend", "bulk-suspend"),
+    ("PUT", "/cluster/ceph/flags", "cephsetflags"),
+    ("POST", "/cluster/config", "clustercreate"),
+    ("POST", "/cluster/config/join", "clusterjoin"),
+    ("PUT", "/cluster/sdn", "reloadnetworkall"),
+    ("POST", "/nodes/{node}/aplinfo", "download"),
+    ("POST", "/nodes/{node}/apt/update", "aptupdate"),
+    ("DELETE", "/nodes/{node}/ceph/fs/{name}", "cephdestroyfs"),
+    ("POST", "/nodes/{node}/ceph/fs/{name}", "cephfscreate"),
+    ("DELETE", "/nodes/{node}/ceph/mds/{name}", "cephdestroymds"),
+    ("POST", "/nodes/{node}/ceph/mds/{name}", "cephcreatemds"),
+    ("DELETE", "/nodes/{node}/ceph/mgr/{id}", "cephdestroymgr"),
+    ("POST", "/nodes/{node}/ceph/mgr/{id}", "cephcreatemgr"),
+    ("DELETE", "/nodes/{node}/ceph/mon/{monid}", "cephdestroymon"),
+    ("POST", "/nodes/{node}/ceph/mon/{monid}", "cephcreatemon"),
+    ("POST", "/nodes/{node}/ceph/osd", "cephcreateosd"),
+    ("DELETE", "/nodes/{node}/ceph/osd/{osdid}", "cephdestroyosd"),
+    ("POST", "/nodes/{node}/ceph/pool", "cephcreatepool"),
+    (
+        "DELETE",
+        "/nodes/{node}/ceph/pool/{name}",
+        "cephdestroypool",
+    ),
+    ("PUT", "/nodes/{node}/ceph/pool/{name}", "cephsetpool"),
+    ("POST", "/nodes/{node}/ceph/restart", "srvrestart"),
+    ("POST", "/nodes/{node}/ceph/start", "srvstart"),
+    ("POST", "/nodes/{node}/ceph/stop", "srvstop"),
+    (
+        "DELETE",
+        "/nodes/{node}/certificates/acme/certificate",
+        "acmerevoke",
+    ),
+    (
+        "POST",
+        "/nodes/{node}/certificates/acme/certificate",
+        "acmenewcert",
+    ),
+    (
+        "PUT",
+        "/nodes/{node}/certificates/acme/certificate",
+        "acmerenew",
+    ),
+    ("POST", "/nodes/{node}/disks/directory", "dircreate"),
+    (
+        "DELETE",
+        "/nodes/{node}/disks/directory/{name}",
+        "dirremove",
+    ),
+    ("POST", "/nodes/{node}/disks/initgpt", "diskinit"),
+    ("POST", "/nodes/{node}/disks/lvm", "lvmcreate"),
+    ("DELETE", "/nodes/{node}/disks/lvm/{name}", "lvmremove"),
+    ("POST", "/nodes/{node}/disks/lvmthin", "lvmthincreate"),
+    (
+        "DELETE",
+        "/nodes/{node}/disks/lvmthin/{name}",
+        "lvmthinremove",
+    ),
+    ("PUT", "/nodes/{node}/disks/wipedisk", "wipedisk"),
+    ("POST", "/nodes/{node}/disks/zfs", "zfscreate"),
+    ("DELETE", "/nodes/{node}/disks/zfs/{name}", "zfsremove"),
+    ("POST", "/nodes/{node}/lxc", "vzcreate"),
+    ("DELETE", "/nodes/{node}/lxc/{vmid}", "vzdestroy"),
+    ("POST", "/nodes/{node}/lxc/{vmid}/clone", "vzclone"),
+    ("POST", "/nodes/{node}/lxc/{vmid}/migrate", "vzmigrate"),
+    (
+        "POST",
+        "/nodes/{node}/lxc/{vmid}/move_volume",
+        "move_volume",
+    ),
+    (
+        "POST",
+        "/nodes/{node}/lxc/{vmid}/remote_migrate",
+        "vzmigrate",
+    ),
+    ("PUT", "/nodes/{node}/lxc/{vmid}/resize", "resize"),
+    ("POST", "/nodes/{node}/lxc/{vmid}/snapshot", "vzsnapshot"),
+    (
+        "DELETE",
+        "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}",
+        "vzdelsnapshot",
+    ),
+    (
+        "POST",
+        "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback",
+        "vzrollback",
+    ),
+    ("POST", "/nodes/{node}/lxc/{vmid}/status/reboot", "vzreboot"),
+    ("POST", "/nodes/{node}/lxc/{vmid}/status/resume", "vzresume"),
+    (
+        "POST",
+        "/nodes/{node}/lxc/{vmid}/status/shutdown",
+        "vzshutdown",
+    ),
+    ("POST", "/nodes/{node}/lxc/{vmid}/status/start", "vzstart"),
+    ("POST", "/nodes/{node}/lxc/{vmid}/status/stop", "vzstop"),
+    (
+        "POST",
+        "/nodes/{node}/lxc/{vmid}/status/suspend",
+        "vzsuspend",
+    ),
+    ("POST", "/nodes/{node}/migrateall", "migrateall"),
+    ("PUT", "/nodes/{node}/network", "srvreload"),
+    ("POST", "/nodes/{node}/qemu", "qmcreate"),
+    ("DELETE", "/nodes/{node}/qemu/{vmid}", "qmdestroy"),
+    ("POST", "/nodes/{node}/qemu/{vmid}/clone", "qmclone"),
+    ("POST", "/nodes/{node}/qemu/{vmid}/config", "qmconfig"),
+    ("POST", "/nodes/{node}/qemu/{vmid}/migrate", "qmigrate"),
+    ("POST", "/nodes/{node}/qemu/{vmid}/move_disk", "qmmove"),
+    (
+        "POST",
+        "/nodes/{node}/qemu/{vmid}/remote_migrate",
+        "qmigrate",
+    ),
+    ("PUT", "/nodes/{node}/qemu/{vmid}/resize", "resize"),
+    ("POST", "/nodes/{node}/qemu/{vmid}/snapshot", "qmsnapshot"),
+    (
+        "DELETE",
+        "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
+        "qmdelsnapshot",
+    ),
+    (
+        "POST",
+        "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
+        "qmrollback",
+    ),
+    (
+        "POST",
+        "/nodes/{node}/qemu/{vmid}/status/reboot",
+        "qmreboot",
+    ),
+    ("POST", "/nodes/{node}/qemu/{vmid}/status/reset", "qmreset"),
+    (
+        "POST",
+        "/nodes/{node}/qemu/{vmid}/status/resume",
+        "qmresume",
+    ),
+    (
+        "POST",
+        "/nodes/{node}/qemu/{vmid}/status/shutdown",
+        "qmshutdown",
+    ),
+    ("POST", "/nodes/{node}/qemu/{vmid}/status/start", "qmstart"),
+    ("POST", "/nodes/{node}/qemu/{vmid}/status/stop", "qmstop"),
+    (
+        "POST",
+        "/nodes/{node}/qemu/{vmid}/status/suspend",
+        "qmsuspend",
+    ),
+    ("POST", "/nodes/{node}/qemu/{vmid}/template", "qmtemplate"),
+    (
+        "POST",
+        "/nodes/{node}/services/{service}/reload",
+        "srvreload",
+    ),
+    (
+        "POST",
+        "/nodes/{node}/services/{service}/restart",
+        "srvrestart",
+    ),
+    ("POST", "/nodes/{node}/services/{service}/start", "srvstart"),
+    ("POST", "/nodes/{node}/services/{service}/stop", "srvstop"),
+    ("POST", "/nodes/{node}/startall", "startall"),
+    ("POST", "/nodes/{node}/stopall", "stopall"),
+    ("POST", "/nodes/{node}/suspendall", "suspendall"),
+    (
+        "DELETE",
+        "/nodes/{node}/storage/{storage}/content/{volume}",
+        "imgdel",
+    ),
+    (
+        "POST",
+        "/nodes/{node}/storage/{storage}/content/{volume}",
+        "imgcopy",
+    ),
+    (
+        "POST",
+        "/nodes/{node}/storage/{storage}/download-url",
+        "download",
+    ),
+    (
+        "POST",
+        "/nodes/{node}/storage/{storage}/oci-registry-pull",
+        "download",
+    ),
+    (
+        "DELETE",
+        "/nodes/{node}/storage/{storage}/prunebackups",
+        "prunebackups",
+    ),
+    ("POST", "/nodes/{node}/storage/{storage}/upload", "imgcopy"),
+    ("POST", "/nodes/{node}/vzdump", "vzdump"),
+];
+
+/// Write operations that return a plain string but are not workers: (method, template,
+/// what they return).
+pub const NOT_WORKERS: &[(&str, &str, &str)] = &[
+    ("POST", "/access/openid/auth-url", "the redirection URL"),
+    ("POST", "/cluster/sdn/lock", "the lock token"),
+    (
+        "POST",
+        "/nodes/{node}/qemu/{vmid}/monitor",
+        "the monitor's output",
+    ),
+    (
+        "POST",
+        "/nodes/{node}/replication/{id}/schedule_now",
+        "the job id",
+    ),
+    (
+        "POST",
+        "/nodes/{node}/storage/{storage}/content",
+        "the new volume ID",
+    ),
+];
+
+/// The task type of a worker operation.
+pub fn worker_type(method: &str, template: &str) -> Option<&'static str> {
+    WORKERS
+        .iter()
+        .find(|(m, t, _)| *m == method && *t == template)
+        .map(|(_, _, kind)| *kind)
+}
+
+/// Whether the operation is known to return a plain string that is not a task ID.
+pub fn is_not_worker(method: &str, template: &str) -> bool {
+    NOT_WORKERS
+        .iter()
+        .any(|(m, t, _)| *m == method && *t == template)
+}
