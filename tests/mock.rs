@@ -643,3 +643,145 @@ fn worker_table_covers_every_string_returning_write_of_both_versions() {
         );
     }
 }
+
+#[test]
+fn clone_migrate_template_and_pools() {
+    let m = mock("guest-actions");
+    m.store().write(|s| s.nodes.push("pve2".into()));
+    let exit = |upid: Value| {
+        let enc = percent_encoding::utf8_percent_encode(
+            upid.as_str().unwrap(),
+            percent_encoding::NON_ALPHANUMERIC,
+        )
+        .to_string();
+        m.handle(
+            "GET",
+            &format!("/nodes/pve1/tasks/{enc}/status"),
+            &Map::new(),
+        )
+        .unwrap()["exitstatus"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    m.handle("POST", "/pools", &p(json!({"poolid": "prod"})))
+        .unwrap();
+    let err = m
+        .handle(
+            "POST",
+            "/nodes/pve1/qemu",
+            &p(json!({"vmid": 100, "pool": "nope"})),
+        )
+        .unwrap_err();
+    assert_eq!(err.message, "pool 'nope' does not exist");
+    m.handle(
+        "POST",
+        "/nodes/pve1/qemu",
+        &p(json!({"vmid": 100, "name": "base", "cores": 2, "pool": "prod"})),
+    )
+    .unwrap();
+    let pool = m.handle("GET", "/pools/prod", &Map::new()).unwrap();
+    assert_eq!(
+        pool["members"],
+        json!([{"id": "qemu/100", "type": "qemu", "vmid": 100, "node": "pve1"}])
+    );
+
+    // Template, then clone it (config copied, new name, not a template).
+    assert_eq!(
+        exit(
+            m.handle("POST", "/nodes/pve1/qemu/100/template", &Map::new())
+                .unwrap()
+        ),
+        "OK"
+    );
+    assert_eq!(
+        m.handle("GET", "/nodes/pve1/qemu/100/config", &Map::new())
+            .unwrap()["template"],
+        1
+    );
+    let up = m
+        .handle(
+            "POST",
+            "/nodes/pve1/qemu/100/clone",
+            &p(json!({"newid": 101, "name": "web"})),
+        )
+        .unwrap();
+    assert_eq!(parse_upid(up.as_str().unwrap()).unwrap().kind, "qmclone");
+    assert_eq!(exit(up), "OK");
+    let cfg = m
+        .handle("GET", "/nodes/pve1/qemu/101/config", &Map::new())
+        .unwrap();
+    assert_eq!(
+        (
+            cfg["name"].as_str(),
+            cfg["cores"].as_i64(),
+            cfg.get("template")
+        ),
+        (Some("web"), Some(2), None)
+    );
+    let dup = m
+        .handle(
+            "POST",
+            "/nodes/pve1/qemu/100/clone",
+            &p(json!({"newid": 101})),
+        )
+        .unwrap();
+    assert_eq!(
+        exit(dup),
+        "unable to create VM 101 - VM 101 already exists on node 'pve1'"
+    );
+
+    // Migrate: refused while running without online, then moved to the other node.
+    m.handle("POST", "/nodes/pve1/qemu/101/status/start", &Map::new())
+        .unwrap();
+    let refused = m
+        .handle(
+            "POST",
+            "/nodes/pve1/qemu/101/migrate",
+            &p(json!({"target": "pve2"})),
+        )
+        .unwrap();
+    assert_eq!(exit(refused), "can't migrate running VM without --online");
+    let local = m
+        .handle(
+            "POST",
+            "/nodes/pve1/qemu/101/migrate",
+            &p(json!({"target": "pve1", "online": 1})),
+        )
+        .unwrap();
+    assert_eq!(exit(local), "target is local node.");
+    let moved = m
+        .handle(
+            "POST",
+            "/nodes/pve1/qemu/101/migrate",
+            &p(json!({"target": "pve2", "online": 1})),
+        )
+        .unwrap();
+    assert_eq!(exit(moved), "OK");
+    assert!(m
+        .handle("GET", "/nodes/pve1/qemu/101/config", &Map::new())
+        .is_err());
+    assert_eq!(
+        m.handle("GET", "/nodes/pve2/qemu/101/status/current", &Map::new())
+            .unwrap()["status"],
+        "running"
+    );
+    let res = m
+        .handle("GET", "/cluster/resources", &p(json!({"type": "vm"})))
+        .unwrap();
+    let nodes: Vec<(&str, &str)> = res
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap(), r["node"].as_str().unwrap()))
+        .collect();
+    assert!(nodes.contains(&("qemu/101", "pve2")), "{nodes:?}");
+
+    // Destroy drops the guest from its pool.
+    m.handle("DELETE", "/nodes/pve1/qemu/100", &Map::new())
+        .unwrap();
+    assert_eq!(
+        m.handle("GET", "/pools/prod", &Map::new()).unwrap()["members"],
+        json!([])
+    );
+}

@@ -331,6 +331,9 @@ impl MockPve {
             Method::Post if lifecycle_action(template).is_some() => {
                 Ok(self.lifecycle(op, path_params, &ctx))
             }
+            Method::Post if guest_action(template).is_some() => {
+                Ok(self.guest_action(op, path_params, params, &ctx))
+            }
             _ => Ok(self.answer(op, &ctx)),
         }
     }
@@ -821,9 +824,21 @@ impl MockPve {
             } else if s.members.get(&list).is_some_and(|m| m.contains_key(&id)) && !s.is_deleted(&format!("{list}/{id}")) {
                 return Err(err500(already_exists(c, &id)));
             }
+            let pool = if is_guest { params.get("pool").and_then(Value::as_str) } else { None };
+            if let Some(pool) = pool {
+                if !s.members.get("pools").is_some_and(|p| p.contains_key(pool)) {
+                    return Err(err500(format!("pool '{pool}' does not exist")));
+                }
+            }
             s.undelete(&format!("{list}/{id}"));
             s.drop_overrides_below(&format!("{list}/{id}"));
-            s.members.entry(list.clone()).or_default().insert(id.clone(), Record { config, meta });
+            s.members
+                .entry(list.clone())
+                .or_default()
+                .insert(id.clone(), Record { config, meta });
+            if let Some(pool) = pool {
+                add_pool_member(s, pool, &list, &id);
+            }
             Ok(())
         })?;
         let mut p: Vec<(&str, String)> = path_params.to_vec();
@@ -903,15 +918,131 @@ impl MockPve {
             .find(|(n, _)| *n == c.id_param)
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
+        let is_guest = list.ends_with("/qemu") || list.ends_with("/lxc");
         self.store.write(|s| {
             if let Some(m) = s.members.get_mut(&list) {
                 m.remove(&id);
+            }
+            if is_guest {
+                // PVE drops a destroyed guest from its pool.
+                if let Some(pools) = s.members.get_mut("pools") {
+                    for pool in pools.values_mut() {
+                        if let Some(Value::Array(members)) = pool.meta.get_mut("members") {
+                            members.retain(|m| {
+                                m.get("vmid").and_then(Value::as_u64).map(|v| v.to_string())
+                                    != Some(id.clone())
+                            });
+                        }
+                    }
+                }
             }
             let member = format!("{list}/{id}");
             s.drop_overrides_below(&member);
             s.deleted.insert(member);
         });
         Ok(self.answer(op, ctx))
+    }
+
+    /// clone, migrate and template of a guest; refusals end the task with PVE's error.
+    fn guest_action(
+        &self,
+        op: &Operation,
+        path_params: &[(&str, String)],
+        params: &Map<String, Value>,
+        ctx: &GenContext<'_>,
+    ) -> Value {
+        let action = guest_action(&op.template).unwrap_or_default();
+        let kind = if op.template.contains("/lxc/") {
+            "lxc"
+        } else {
+            "qemu"
+        };
+        let guest = if kind == "lxc" { "CT" } else { "VM" };
+        let get = |k: &str| {
+            path_params
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let text = |k: &str| match params.get(k) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Null) | None => None,
+            Some(v) => Some(v.to_string()),
+        };
+        let (node, vmid) = (get("node"), get("vmid"));
+        let list = format!("nodes/{node}/{kind}");
+        let outcome = self.store.write(|s| -> Result<(), String> {
+            let rec = s
+                .members
+                .get(&list)
+                .and_then(|m| m.get(&vmid))
+                .cloned()
+                .ok_or_else(|| format!("{guest} {vmid} does not exist"))?;
+            let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
+            match action {
+                "template" => {
+                    if running {
+                        return Err(format!("you can't convert a running {guest} to a template"));
+                    }
+                    if let Some(r) = s.members.get_mut(&list).and_then(|m| m.get_mut(&vmid)) {
+                        r.config.insert("template".into(), json!(1));
+                    }
+                    Ok(())
+                }
+                "clone" => {
+                    let newid = text("newid").unwrap_or_default();
+                    let target = text("target").unwrap_or_else(|| node.clone());
+                    if !s.nodes.contains(&target) {
+                        return Err(format!("no such cluster node '{target}'"));
+                    }
+                    if let Some(owner) = guest_owner(s, &newid) {
+                        return Err(format!(
+                            "unable to create {guest} {newid} - {guest} {newid} already exists on node '{owner}'"
+                        ));
+                    }
+                    let mut config = rec.config.clone();
+                    config.remove("template");
+                    let name = text("name").or_else(|| text("hostname")).unwrap_or_else(|| {
+                        let base = rec.config.get("name").and_then(Value::as_str).unwrap_or("vm");
+                        format!("Copy-of-VM-{base}")
+                    });
+                    config.insert(if kind == "lxc" { "hostname" } else { "name" }.into(), json!(name));
+                    let mut meta = Map::new();
+                    meta.insert("status".into(), json!("stopped"));
+                    s.undelete(&format!("nodes/{target}/{kind}/{newid}"));
+                    s.members
+                        .entry(format!("nodes/{target}/{kind}"))
+                        .or_default()
+                        .insert(newid, Record { config, meta });
+                    Ok(())
+                }
+                "migrate" => {
+                    let target = text("target").unwrap_or_default();
+                    if target == node {
+                        return Err("target is local node.".into());
+                    }
+                    if !s.nodes.contains(&target) {
+                        return Err(format!("no such cluster node '{target}'"));
+                    }
+                    let live = ["online", "restart"].iter().any(|k| {
+                        params.get(*k).and_then(Value::as_u64) == Some(1)
+                    });
+                    if running && !live {
+                        return Err(format!("can't migrate running {guest} without --online"));
+                    }
+                    if let Some(r) = s.members.get_mut(&list).and_then(|m| m.remove(&vmid)) {
+                        s.drop_overrides_below(&format!("{list}/{vmid}"));
+                        s.members.entry(format!("nodes/{target}/{kind}")).or_default().insert(vmid.clone(), r);
+                    }
+                    Ok(())
+                }
+                _ => Ok(()),
+            }
+        });
+        let upid = self.new_upid(op, ctx);
+        self.record_task(&upid, outcome);
+        Value::String(upid)
     }
 
     /// The answer of a write: a task ID for workers, `null`, or a generated value.
@@ -1316,6 +1447,50 @@ fn guest_runtime(obj: &mut Map<String, Value>, rec: &Record, schema: &crate::sch
         ] {
             if obj.contains_key(k) {
                 obj.insert(k.into(), json!(0));
+            }
+        }
+    }
+}
+
+/// The guest action (clone, migrate, template) of a `.../qemu|lxc/{vmid}/<action>` template.
+fn guest_action(template: &str) -> Option<&str> {
+    let (base, action) = template.rsplit_once('/')?;
+    let guest = base == "/nodes/{node}/qemu/{vmid}" || base == "/nodes/{node}/lxc/{vmid}";
+    (guest && matches!(action, "clone" | "migrate" | "template")).then_some(action)
+}
+
+/// The node that holds guest `vmid`, if any (VMIDs are unique cluster-wide).
+fn guest_owner(s: &MockState, vmid: &str) -> Option<String> {
+    s.members.iter().find_map(|(list, members)| {
+        let parts: Vec<&str> = list.split('/').collect();
+        match parts[..] {
+            ["nodes", node, "qemu" | "lxc"]
+                if members.contains_key(vmid) && !s.is_deleted(&format!("{list}/{vmid}")) =>
+            {
+                Some(node.to_string())
+            }
+            _ => None,
+        }
+    })
+}
+
+/// Adds a guest to a pool's `members` (what `GET /pools/{poolid}` lists).
+fn add_pool_member(s: &mut MockState, pool: &str, list: &str, vmid: &str) {
+    let mut parts = list.split('/');
+    let (Some("nodes"), Some(node), Some(kind)) = (parts.next(), parts.next(), parts.next()) else {
+        return;
+    };
+    let entry = json!({
+        "id": format!("{kind}/{vmid}"),
+        "type": kind,
+        "vmid": vmid.parse::<u64>().unwrap_or(0),
+        "node": node,
+    });
+    if let Some(rec) = s.members.get_mut("pools").and_then(|p| p.get_mut(pool)) {
+        match rec.meta.get_mut("members") {
+            Some(Value::Array(members)) => members.push(entry),
+            _ => {
+                rec.meta.insert("members".into(), json!([entry]));
             }
         }
     }
