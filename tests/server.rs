@@ -956,3 +956,156 @@ fn tls_from_pem_files() {
         .to_string();
     assert!(err.contains("missing.pem"), "{err}");
 }
+
+#[test]
+fn admin_endpoints_control_the_mock() {
+    let off = run(config("srv-admin-off", false));
+    rt().block_on(async {
+        let r = client()
+            .post(format!("{}/_mock/latency", off.url()))
+            .form(&[("ms", "5")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "disabled unless asked for");
+    });
+    let mut cfg = config("srv-admin", true);
+    cfg.admin = true;
+    let server = run(cfg);
+    let url = server.url();
+    let base = format!("{url}/api2/json");
+    rt().block_on(async {
+        let c = client();
+        let (cookie, csrf) = root_session(&c, &url).await;
+        let get = |p: &str| c.get(format!("{base}{p}")).header("Cookie", &cookie);
+        // Failures for the next two matching calls, then normal answers.
+        let r = c
+            .post(format!("{url}/_mock/faults"))
+            .form(&[
+                ("method", "GET"),
+                ("path", "/nodes/pve1/version"),
+                ("count", "2"),
+                ("status", "500"),
+                ("message", "boom"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        for _ in 0..2 {
+            let (status, reason, _) =
+                answer(get("/nodes/pve1/version").send().await.unwrap()).await;
+            assert_eq!((status, reason.as_str()), (500, "boom"));
+        }
+        let (status, _, _) = answer(get("/nodes/pve1/version").send().await.unwrap()).await;
+        assert_eq!(status, 200);
+
+        // A failure injected into a worker ends its task with the message.
+        let admin = |req: reqwest::RequestBuilder| {
+            req.header("Cookie", &cookie)
+                .header("CSRFPreventionToken", &csrf)
+        };
+        answer(
+            admin(c.post(format!("{base}/nodes/pve1/qemu")))
+                .form(&[("vmid", "100")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        c.post(format!("{url}/_mock/faults"))
+            .form(&[
+                ("path", "nodes/{node}/qemu/{vmid}/status/start"),
+                ("message", "start failed: QEMU exited with code 1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let (status, _, body) = answer(
+            admin(c.post(format!("{base}/nodes/pve1/qemu/100/status/start")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let upid = body["data"].as_str().unwrap().to_string();
+        let enc = percent_encoding::utf8_percent_encode(&upid, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+        let (_, _, st) = answer(
+            get(&format!("/nodes/pve1/tasks/{enc}/status"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            st["data"]["exitstatus"],
+            "start failed: QEMU exited with code 1"
+        );
+
+        // An offline node answers 595.
+        c.post(format!("{url}/_mock/nodes/pve1/offline"))
+            .send()
+            .await
+            .unwrap();
+        let (status, reason, _) = answer(get("/nodes/pve1/status").send().await.unwrap()).await;
+        assert_eq!((status, reason.as_str()), (595, "No route to host"));
+        c.delete(format!("{url}/_mock/nodes/pve1/offline"))
+            .send()
+            .await
+            .unwrap();
+        let (status, _, _) = answer(get("/nodes/pve1/status").send().await.unwrap()).await;
+        assert_eq!(status, 200);
+
+        // The clock: two hours later the ticket has expired; expiring all tickets works too.
+        c.post(format!("{url}/_mock/clock/advance"))
+            .form(&[("seconds", "7201")])
+            .send()
+            .await
+            .unwrap();
+        let (status, reason, _) = answer(get("/version").send().await.unwrap()).await;
+        assert_eq!(
+            (status, reason.as_str()),
+            (401, "permission denied - invalid PVE ticket")
+        );
+        let (cookie2, _) = root_session(&c, &url).await;
+        let (status, _, _) = answer(
+            c.get(format!("{base}/version"))
+                .header("Cookie", &cookie2)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        c.post(format!("{url}/_mock/tickets/expire"))
+            .send()
+            .await
+            .unwrap();
+        let (status, _, _) = answer(
+            c.get(format!("{base}/version"))
+                .header("Cookie", &cookie2)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 401);
+
+        // The request log, with secrets redacted.
+        let log: Value = c
+            .get(format!("{url}/_mock/requests"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let entries = log["data"].as_array().unwrap();
+        assert!(entries
+            .iter()
+            .any(|e| e["path"] == "/nodes/pve1/qemu" && e["method"] == "POST"));
+        assert!(!log.to_string().contains("correct horse"));
+    });
+}

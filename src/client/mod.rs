@@ -276,6 +276,10 @@ impl Client {
     ) -> Result<Value, ClientError> {
         match &self.backend {
             Backend::Mock(m) => {
+                let latency = m.store().control().latency;
+                if !latency.is_zero() {
+                    std::thread::sleep(latency);
+                }
                 let params = encode_params(Some(m.schema()), method, path, params);
                 Ok(m.handle(method, path, &params)?)
             }

@@ -10,7 +10,6 @@ pub mod tasks;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -149,12 +148,6 @@ pub struct MockPve {
 
 /// Bound on cached generated answers (the cache is dropped when it grows past this).
 const GENERATED_CACHE_LIMIT: usize = 4096;
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
 
 fn err500(msg: impl Into<String>) -> ApiError {
     ApiError::new(500, msg)
@@ -297,6 +290,7 @@ impl MockPve {
         path: &str,
         params: &Map<String, Value>,
     ) -> Result<Value, ApiError> {
+        self.log_request(method, path, params);
         let validated = match self.schema.validate_request(method, path, params) {
             Ok(v) => v,
             Err(e @ RequestError::NotImplemented { .. }) => {
@@ -313,6 +307,9 @@ impl MockPve {
         let params = &validated.params;
         let ctx = GenContext { path_params };
         let template = op.template.as_str();
+        if let Some(injected) = self.injected_failure(op, path, path_params, &ctx) {
+            return injected;
+        }
 
         if !self.lenient {
             self.check_members_exist(template, path_params)?;
@@ -428,7 +425,7 @@ impl MockPve {
                     if let Value::Object(obj) = &mut v {
                         overlay(obj, rec, returns, full);
                         if template.ends_with("/status/current") {
-                            guest_runtime(obj, rec, returns);
+                            guest_runtime(obj, rec, returns, self.store.now());
                         }
                     }
                 }
@@ -466,6 +463,7 @@ impl MockPve {
         };
         if let (Some(kind), Some(schema)) = (guest_kind, item_schema) {
             // The required members are the same for every guest but the vmid: build once.
+            let clock = self.store.now();
             let base = generate_object(schema, ctx, false);
             let props = schema.properties.as_ref();
             let fields: Vec<&str> = GUEST_LIST_FIELDS
@@ -475,7 +473,7 @@ impl MockPve {
                 .collect();
             return Value::Array(
                 ids.into_iter()
-                    .map(|id| guest_list_item(kind, id, &members[id], &fields, &base))
+                    .map(|id| guest_list_item(kind, id, &members[id], &fields, &base, clock))
                     .collect(),
             );
         }
@@ -943,6 +941,67 @@ impl MockPve {
         Ok(self.answer(op, ctx))
     }
 
+    fn log_request(&self, method: &str, path: &str, params: &Map<String, Value>) {
+        let mut control = self.store.control();
+        control.requests.push_back(store::LoggedRequest {
+            method: method.to_ascii_uppercase(),
+            path: format!("/{}", key(path)),
+            params: store::redact(params),
+        });
+        while control.requests.len() > store::REQUEST_LOG_LIMIT {
+            control.requests.pop_front();
+        }
+    }
+
+    /// An offline node (595) or a failure a test injected for this request: for a worker
+    /// operation the task fails with the message, otherwise the request does.
+    fn injected_failure(
+        &self,
+        op: &Operation,
+        path: &str,
+        path_params: &[(&str, String)],
+        ctx: &GenContext<'_>,
+    ) -> Option<Result<Value, ApiError>> {
+        let k = key(path);
+        let failure = {
+            let mut control = self.store.control();
+            let node = path_params
+                .iter()
+                .find(|(n, _)| *n == "node")
+                .map(|(_, v)| v.as_str());
+            if node.is_some_and(|n| control.offline.contains(n)) {
+                return Some(Err(ApiError::new(595, "No route to host")));
+            }
+            let template = store::key(&op.template);
+            let pos = control.faults.iter().position(|f| {
+                f.method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(op.method.as_str()))
+                    && (f.path == template
+                        || k == f.path
+                        || k.starts_with(&format!("{}/", f.path.trim_end_matches('/'))))
+            })?;
+            let fault = &mut control.faults[pos];
+            fault.remaining = fault.remaining.saturating_sub(1);
+            let failure = (fault.status, fault.message.clone());
+            if fault.remaining == 0 {
+                control.faults.remove(pos);
+            }
+            failure
+        };
+        if tasks::worker_type(op.method.as_str(), &op.template).is_some() {
+            let upid = self.new_upid(op, ctx);
+            self.record_task(&upid, Err(failure.1));
+            return Some(Ok(Value::String(upid)));
+        }
+        Some(Err(ApiError::new(failure.0, failure.1)))
+    }
+
+    /// The mock's clock (epoch seconds), which tests can advance.
+    pub fn now(&self) -> u64 {
+        self.store.now()
+    }
+
     /// clone, migrate and template of a guest; refusals end the task with PVE's error.
     fn guest_action(
         &self,
@@ -1085,6 +1144,7 @@ impl MockPve {
             .find(|(k, _)| *k == c.id_param)
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
+        let clock = self.store.now();
         let outcome = self.store.write(|s| {
             let Some(rec) = s.members.get_mut(&list).and_then(|m| m.get_mut(&id)) else {
                 return Err(format!("{guest} {id} does not exist"));
@@ -1098,7 +1158,7 @@ impl MockPve {
                 "start" if running => Err(format!("{guest} {id} already running")),
                 "start" => {
                     set(rec, "running");
-                    rec.meta.insert("starttime".into(), json!(now()));
+                    rec.meta.insert("starttime".into(), json!(clock));
                     Ok(())
                 }
                 "stop" => {
@@ -1136,12 +1196,12 @@ impl MockPve {
             Ok(()) => crate::mock::store::TaskRecord {
                 exitstatus: "OK".into(),
                 log: vec!["TASK OK".into()],
-                endtime: now(),
+                endtime: self.store.now(),
             },
             Err(e) => crate::mock::store::TaskRecord {
                 log: vec![format!("TASK ERROR: {e}")],
                 exitstatus: e,
-                endtime: now(),
+                endtime: self.store.now(),
             },
         };
         self.store.write(|s| {
@@ -1171,7 +1231,7 @@ impl MockPve {
             "UPID:{node}:{:08X}:{:08X}:{:08X}:{}:{id}:root@pam:",
             0x1000 + pid,
             0x2000 + pid,
-            now(),
+            self.store.now(),
             task_type(op)
         )
     }
@@ -1212,7 +1272,14 @@ fn leading_mib(v: Option<&Value>) -> Option<u64> {
 }
 
 /// One guest as its node's guest list shows it, from its stored config and state.
-fn guest_list_item(kind: &str, id: &str, rec: &Record, fields: &[&str], base: &Value) -> Value {
+fn guest_list_item(
+    kind: &str,
+    id: &str,
+    rec: &Record,
+    fields: &[&str],
+    base: &Value,
+    clock: u64,
+) -> Value {
     let Value::Object(mut item) = base.clone() else {
         return Value::Null;
     };
@@ -1236,7 +1303,7 @@ fn guest_list_item(kind: &str, id: &str, rec: &Record, fields: &[&str], base: &V
                 match rec.meta.get("starttime").and_then(Value::as_u64) {
                     Some(t)
                         if rec.meta.get("status").and_then(Value::as_str) == Some("running") =>
-                        now().saturating_sub(t),
+                        clock.saturating_sub(t),
                     _ => 0,
                 }
             )),
@@ -1409,7 +1476,12 @@ fn lifecycle_action(template: &str) -> Option<&str> {
 }
 
 /// What a guest's `status/current` shows of its runtime: counters and pid only while it runs.
-fn guest_runtime(obj: &mut Map<String, Value>, rec: &Record, schema: &crate::schema::Schema) {
+fn guest_runtime(
+    obj: &mut Map<String, Value>,
+    rec: &Record,
+    schema: &crate::schema::Schema,
+    clock: u64,
+) {
     let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
     obj.insert(
         "status".into(),
@@ -1432,8 +1504,8 @@ fn guest_runtime(obj: &mut Map<String, Value>, rec: &Record, schema: &crate::sch
             .meta
             .get("starttime")
             .and_then(Value::as_u64)
-            .unwrap_or_else(now);
-        obj.insert("uptime".into(), json!(now().saturating_sub(started)));
+            .unwrap_or(clock);
+        obj.insert("uptime".into(), json!(clock.saturating_sub(started)));
     } else {
         obj.remove("pid");
         for k in [

@@ -162,6 +162,8 @@ pub struct MockStore {
     namespace: String,
     /// Bumped by every write, so readers can cache answers between writes.
     generation: std::sync::atomic::AtomicU64,
+    /// Clock, faults, latency and the request log, for tests.
+    control: parking_lot::Mutex<Control>,
     state: RwLock<MockState>,
     initial: RwLock<MockState>,
 }
@@ -175,6 +177,7 @@ impl MockStore {
             state: RwLock::new(initial.clone()),
             initial: RwLock::new(initial),
             generation: std::sync::atomic::AtomicU64::new(0),
+            control: parking_lot::Mutex::new(Control::default()),
         }
     }
 
@@ -201,7 +204,8 @@ impl MockStore {
         out
     }
 
-    fn bump(&self) {
+    /// Marks the state as changed (cached answers are stale).
+    pub fn bump(&self) {
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
@@ -279,4 +283,134 @@ pub fn forget_store(version: &str, namespace: &str) -> bool {
         .lock()
         .remove(&(version.to_string(), namespace.to_string()))
         .is_some()
+}
+
+/// A failure to inject: the next `remaining` requests matching `method` (any when `None`)
+/// and `path` (a concrete path prefix or a template) fail with `status` and `message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// HTTP method, or any.
+    pub method: Option<String>,
+    /// Path without `/api2/json`: a concrete prefix (`nodes/pve1/qemu/100`) or a template.
+    pub path: String,
+    /// How many more requests fail.
+    pub remaining: u32,
+    /// HTTP status (or the task's failure for worker operations).
+    pub status: u16,
+    /// PVE's message.
+    pub message: String,
+}
+
+/// One request as the mock received it (secrets redacted).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoggedRequest {
+    /// Method.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// Parameters, with passwords, secrets, tokens and tickets replaced.
+    pub params: Map<String, Value>,
+}
+
+/// What tests control: the clock, injected failures, latency, offline nodes, the request log
+/// and ticket expiry.
+#[derive(Debug, Default)]
+pub struct Control {
+    /// Seconds added to the real clock.
+    pub clock_offset: i64,
+    /// Pending failures.
+    pub faults: Vec<Fault>,
+    /// Added to every request.
+    pub latency: std::time::Duration,
+    /// Nodes that answer 595.
+    pub offline: BTreeSet<String>,
+    /// The last requests (bounded).
+    pub requests: std::collections::VecDeque<LoggedRequest>,
+    /// Tickets issued before this time are refused.
+    pub tickets_not_before: u64,
+}
+
+/// How many requests the log keeps.
+pub const REQUEST_LOG_LIMIT: usize = 1000;
+
+/// Replaces the values of secret-looking parameters.
+pub fn redact(params: &Map<String, Value>) -> Map<String, Value> {
+    params
+        .iter()
+        .map(|(k, v)| {
+            let lower = k.to_ascii_lowercase();
+            let secret = ["password", "secret", "token", "ticket", "key", "otp"]
+                .iter()
+                .any(|s| lower.contains(s));
+            (
+                k.clone(),
+                if secret {
+                    Value::from("********")
+                } else {
+                    v.clone()
+                },
+            )
+        })
+        .collect()
+}
+
+impl MockStore {
+    /// The test-controlled state.
+    pub fn control(&self) -> parking_lot::MutexGuard<'_, Control> {
+        self.control.lock()
+    }
+
+    /// The mock's clock (real time plus what tests advanced it by), epoch seconds.
+    pub fn now(&self) -> u64 {
+        let real = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()) as i64;
+        (real + self.control.lock().clock_offset).max(0) as u64
+    }
+
+    /// Moves the clock forward by `seconds`.
+    pub fn advance_clock(&self, seconds: i64) {
+        self.control.lock().clock_offset += seconds;
+        self.bump();
+    }
+
+    /// Adds a failure for the next `fault.remaining` matching requests.
+    pub fn inject_fault(&self, mut fault: Fault) {
+        fault.path = key(&fault.path);
+        self.control.lock().faults.push(fault);
+        self.bump();
+    }
+
+    /// Sets the latency every request gets.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.control.lock().latency = latency;
+    }
+
+    /// Takes a node offline (its requests answer 595) or back online.
+    pub fn set_node_offline(&self, node: &str, offline: bool) {
+        let mut c = self.control.lock();
+        if offline {
+            c.offline.insert(node.to_string());
+        } else {
+            c.offline.remove(node);
+        }
+        drop(c);
+        self.bump();
+    }
+
+    /// The requests received so far (oldest first, secrets redacted).
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.control.lock().requests.iter().cloned().collect()
+    }
+
+    /// Forgets the request log.
+    pub fn clear_requests(&self) {
+        self.control.lock().requests.clear();
+    }
+
+    /// Makes every ticket issued so far invalid.
+    pub fn expire_tickets(&self) {
+        let now = self.now();
+        self.control.lock().tickets_not_before = now + 1;
+    }
 }

@@ -226,6 +226,80 @@ impl PyClient {
         Ok(())
     }
 
+    /// Mock control: the next `count` requests matching `method` (any if `None`) and `path`
+    /// (a concrete path prefix or a template) fail with `status` and `message`; worker
+    /// operations answer a UPID whose task fails instead.
+    #[pyo3(signature = (path, status = 500, message = "injected failure".to_string(), method = None, count = 1))]
+    fn store_inject_failure(
+        &self,
+        path: String,
+        status: u16,
+        message: String,
+        method: Option<String>,
+        count: u32,
+    ) -> PyResult<()> {
+        if !(100..=599).contains(&status) {
+            return Err(PyValueError::new_err(format!(
+                "status: expected an HTTP status from 100 to 599, got {status}"
+            )));
+        }
+        self.mock_or_err()?
+            .store()
+            .inject_fault(crate::mock::store::Fault {
+                method,
+                path,
+                remaining: count.max(1),
+                status,
+                message,
+            });
+        Ok(())
+    }
+
+    /// Mock control: latency added to every request (seconds).
+    fn store_set_latency(&self, seconds: f64) -> PyResult<()> {
+        if !seconds.is_finite() || seconds < 0.0 {
+            return Err(PyValueError::new_err(format!(
+                "seconds: expected a number >= 0, got {seconds}"
+            )));
+        }
+        self.mock_or_err()?
+            .store()
+            .set_latency(std::time::Duration::from_secs_f64(seconds));
+        Ok(())
+    }
+
+    /// Mock control: a node's requests answer 595 while it is offline.
+    #[pyo3(signature = (node, offline = true))]
+    fn store_set_node_offline(&self, node: &str, offline: bool) -> PyResult<()> {
+        self.mock_or_err()?.store().set_node_offline(node, offline);
+        Ok(())
+    }
+
+    /// Mock control: moves the mock's clock forward; returns the new time (epoch seconds).
+    fn store_advance_clock(&self, seconds: i64) -> PyResult<u64> {
+        let store = self.mock_or_err()?.store();
+        store.advance_clock(seconds);
+        Ok(store.now())
+    }
+
+    /// Mock control: makes every ticket issued so far invalid.
+    fn store_expire_tickets(&self) -> PyResult<()> {
+        self.mock_or_err()?.store().expire_tickets();
+        Ok(())
+    }
+
+    /// Mock control: the requests received (oldest first, secrets redacted).
+    fn store_requests<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let log = serde_json::to_value(self.mock_or_err()?.store().requests()).unwrap_or_default();
+        to_py(py, &log)
+    }
+
+    /// Mock control: forgets the request log.
+    fn store_clear_requests(&self) -> PyResult<()> {
+        self.mock_or_err()?.store().clear_requests();
+        Ok(())
+    }
+
     fn __repr__(&self) -> String {
         format!("<proxmox_sdk Client backend={}>", self.backend_name)
     }

@@ -65,7 +65,7 @@ impl ServerHandle {
 #[pyfunction]
 #[pyo3(signature = (*, host = "127.0.0.1", port = 0, version = "latest", tls = false, cert = None, key = None,
     data = None, state_file = None, password = None, no_auth = false, namespace = "default", lenient = false,
-    rate_limit = None, cors_origins = Vec::new(), codegen_api_key = None))]
+    rate_limit = None, cors_origins = Vec::new(), codegen_api_key = None, admin = false))]
 #[allow(clippy::too_many_arguments)]
 pub fn start_server(
     py: Python<'_>,
@@ -84,6 +84,7 @@ pub fn start_server(
     rate_limit: Option<u32>,
     cors_origins: Vec<String>,
     codegen_api_key: Option<String>,
+    admin: bool,
 ) -> PyResult<ServerHandle> {
     let password = password.unwrap_or_else(cli::generated_password);
     let tls = match (cert, key) {
@@ -114,6 +115,7 @@ pub fn start_server(
         rate_limit,
         cors_origins,
         codegen_api_key,
+        admin,
         upstream: None,
     };
     let server = guarded(py, || {

@@ -65,6 +65,9 @@ pub struct ServerArgs {
     /// Bearer key for the codegen endpoints (they answer 403 without one).
     #[arg(long, env = "CODEGEN_API_KEY", hide_env_values = true)]
     pub codegen_api_key: Option<String>,
+    /// Serve the test-control endpoints under /_mock/ (faults, latency, clock, request log).
+    #[arg(long, env = "PROXMOX_MOCK_ADMIN")]
+    pub admin: bool,
     /// Log each request (method, path, status, time) to stderr.
     #[arg(long)]
     pub log: bool,
@@ -124,6 +127,7 @@ impl ServerArgs {
                     .filter(|o| !o.is_empty())
                     .collect(),
                 codegen_api_key: self.codegen_api_key.clone(),
+                admin: self.admin,
                 upstream: None,
             },
             generated && !self.no_auth,

@@ -24,7 +24,7 @@ use serde_json::{json, Map, Value};
 use crate::client::ApiError;
 use crate::mock::MockPve;
 use crate::tls::Fingerprint;
-use auth::{now, parse_token_header, secret_hash, Signer};
+use auth::{parse_token_header, secret_hash, Signer};
 
 /// How the server authenticates API calls.
 #[derive(Clone)]
@@ -81,6 +81,8 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// Bearer key of the codegen endpoints (`CODEGEN_API_KEY`); without one they answer 403.
     pub codegen_api_key: Option<String>,
+    /// Serve the test-control endpoints under `/_mock/` (off unless asked for).
+    pub admin: bool,
     /// Real mode: forward to this PVE instead of answering from the mock.
     pub upstream: Option<proxy::UpstreamConfig>,
 }
@@ -99,6 +101,7 @@ impl ServerConfig {
             rate_limit: None,
             cors_origins: Vec::new(),
             codegen_api_key: None,
+            admin: false,
             upstream: None,
         }
     }
@@ -189,8 +192,6 @@ struct App {
     mock: MockPve,
     config: ServerConfig,
     signer: Signer,
-    /// Tickets issued before this time are refused ("expire all tickets").
-    not_before: AtomicU64,
     metrics: Metrics,
     answers: AnswerCache,
     upstream: Option<proxy::Upstream>,
@@ -307,7 +308,6 @@ fn build_app(config: ServerConfig) -> Result<Arc<App>, ServerError> {
         mock,
         config,
         signer: Signer::random(),
-        not_before: AtomicU64::new(0),
         metrics: Metrics::default(),
         answers: AnswerCache::default(),
         upstream,
@@ -333,6 +333,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/metrics", get(metrics))
         .route("/codegen/openapi", axum::routing::post(codegen_openapi))
+        .route("/_mock/{*rest}", axum::routing::any(admin))
         .merge(docs)
         .fallback(api);
     if let Some(rps) = app.config.rate_limit.and_then(std::num::NonZeroU32::new) {
@@ -788,7 +789,11 @@ fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
         Some(ticket) => {
             let ticket = percent_encoding::percent_decode_str(ticket).decode_utf8_lossy();
             app.signer
-                .check_ticket(&ticket, now(), app.not_before.load(Ordering::Relaxed))
+                .check_ticket(
+                    &ticket,
+                    app.mock.now(),
+                    app.mock.store().control().tickets_not_before,
+                )
                 .ok()
                 .filter(|(user, _)| !user.starts_with(TFA_PREFIX))
                 .map(|(user, time)| Caller::Ticket { user, time })
@@ -820,7 +825,11 @@ fn login(app: &App, params: &Map<String, Value>) -> Result<Value, ApiError> {
         // Second step of a TFA login: the challenge ticket plus `totp:<code>`.
         let user = app
             .signer
-            .check_ticket(&challenge, now(), app.not_before.load(Ordering::Relaxed))
+            .check_ticket(
+                &challenge,
+                app.mock.now(),
+                app.mock.store().control().tickets_not_before,
+            )
             .ok()
             .and_then(|(u, _)| u.strip_prefix(TFA_PREFIX).map(str::to_string))
             .filter(|u| username.is_empty() || *u == username)
@@ -839,7 +848,11 @@ fn login(app: &App, params: &Map<String, Value>) -> Result<Value, ApiError> {
         // Renewal: the current ticket, still valid, for the same user.
         let (user, _) = app
             .signer
-            .check_ticket(&password, now(), app.not_before.load(Ordering::Relaxed))
+            .check_ticket(
+                &password,
+                app.mock.now(),
+                app.mock.store().control().tickets_not_before,
+            )
             .map_err(|_| failure())?;
         if user != username {
             return Err(failure());
@@ -864,7 +877,10 @@ fn login(app: &App, params: &Map<String, Value>) -> Result<Value, ApiError> {
             .is_some()
         {
             // PVE's first step for a user with TFA: a challenge ticket and `NeedTFA`.
-            let time = now();
+            let time = app
+                .mock
+                .now()
+                .max(app.mock.store().control().tickets_not_before);
             let challenge_user = format!("{TFA_PREFIX}{username}");
             return Ok(json!({
                 "username": username,
@@ -946,7 +962,10 @@ fn add_totp(app: &App, path: &str, params: &Map<String, Value>) -> Result<Value,
 
 /// A full ticket for `user`.
 fn full_login(app: &App, user: &str) -> Value {
-    let time = now();
+    let time = app
+        .mock
+        .now()
+        .max(app.mock.store().control().tickets_not_before);
     json!({
         "username": user,
         "ticket": app.signer.ticket(user, time),
@@ -1055,12 +1074,17 @@ async fn api(
 ) -> Response<Body> {
     let started = Instant::now();
     let path = uri.path();
+    // Copied out so that no lock is held across the sleep below.
+    let latency = app.mock.store().control().latency;
     let resp = if !(path == "/api2/json" || path.starts_with("/api2/json/")) {
         let mut r = Response::new(Body::from("Not Found"));
         *r.status_mut() = StatusCode::NOT_FOUND;
         r
     } else if let Some(upstream) = &app.upstream {
         forward(&app, upstream, &method, &uri, &headers, &body).await
+    } else if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+        pve_response(handle_api(&app, &method, &uri, &headers, &body))
     } else if method == Method::GET && body.is_empty() {
         cached_read(&app, &uri, &headers)
     } else {
@@ -1436,4 +1460,91 @@ fn add_server_endpoints(doc: &mut Value) {
             }
         }),
     );
+}
+
+/// `/_mock/...`: test control of a mock server (enabled with `--admin`): inject failures,
+/// add latency, take nodes offline, expire tickets, advance the clock, read the request log.
+async fn admin(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    if !app.config.admin {
+        return pve_response(Err(ApiError::new(
+            404,
+            "admin endpoints are disabled (start with --admin)",
+        )));
+    }
+    let params = match request_params(&uri, &headers, &body) {
+        Ok(p) => p,
+        Err(e) => return pve_response(Err(e)),
+    };
+    let store = app.mock.store();
+    let text = |k: &str| match params.get(k) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Null) | None => None,
+        Some(v) => Some(v.to_string()),
+    };
+    let number = |k: &str| text(k).and_then(|v| v.parse::<f64>().ok());
+    let rest = uri
+        .path()
+        .trim_start_matches("/_mock/")
+        .trim_end_matches('/');
+    let parts: Vec<&str> = rest.split('/').collect();
+    let result = match (method.as_str(), parts.as_slice()) {
+        ("POST", ["faults"]) => match text("path") {
+            Some(path) => {
+                store.inject_fault(crate::mock::store::Fault {
+                    method: text("method"),
+                    path,
+                    remaining: number("count").map_or(1, |c| c.max(1.0) as u32),
+                    status: number("status").map_or(500, |s| s as u16),
+                    message: text("message").unwrap_or_else(|| "injected failure".into()),
+                });
+                Ok(Value::Null)
+            }
+            None => Err(ApiError::new(
+                400,
+                "path: required (a concrete path or a template)",
+            )),
+        },
+        ("POST", ["latency"]) => {
+            store.set_latency(Duration::from_millis(
+                number("ms").unwrap_or(0.0).max(0.0) as u64
+            ));
+            Ok(Value::Null)
+        }
+        ("POST", ["nodes", node, "offline"]) => {
+            store.set_node_offline(node, true);
+            Ok(Value::Null)
+        }
+        ("DELETE", ["nodes", node, "offline"]) => {
+            store.set_node_offline(node, false);
+            Ok(Value::Null)
+        }
+        ("POST", ["tickets", "expire"]) => {
+            store.expire_tickets();
+            Ok(Value::Null)
+        }
+        ("POST", ["clock", "advance"]) => {
+            store.advance_clock(number("seconds").unwrap_or(0.0) as i64);
+            Ok(json!({"now": store.now()}))
+        }
+        ("GET", ["requests"]) => Ok(serde_json::to_value(store.requests()).unwrap_or_default()),
+        ("DELETE", ["requests"]) => {
+            store.clear_requests();
+            Ok(Value::Null)
+        }
+        ("POST", ["reset"]) => {
+            store.reset();
+            Ok(Value::Null)
+        }
+        _ => Err(ApiError::new(
+            501,
+            format!("Method '{method} {}' not implemented", uri.path()),
+        )),
+    };
+    pve_response(result)
 }

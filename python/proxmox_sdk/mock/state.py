@@ -47,6 +47,44 @@ class MockStore:
         """Replace the live state with one written by :meth:`save`."""
         self._client.store_load(os.fspath(path))
 
+    def inject_failure(
+        self,
+        path: str,
+        status: int = 500,
+        message: str = "injected failure",
+        method: str | None = None,
+        count: int = 1,
+    ) -> None:
+        """Make the next ``count`` requests matching ``method`` (any if ``None``) and
+        ``path`` (a concrete path prefix such as ``/nodes/pve1/qemu/100`` or a template)
+        fail with ``status`` and ``message``. Worker operations answer a UPID whose task
+        ends with the message instead, as PVE's tasks do."""
+        self._client.store_inject_failure(path, status, message, method, count)
+
+    def set_latency(self, seconds: float) -> None:
+        """Add ``seconds`` to every request."""
+        self._client.store_set_latency(seconds)
+
+    def set_node_offline(self, node: str, offline: bool = True) -> None:
+        """While offline, requests for the node answer ``595 No route to host``."""
+        self._client.store_set_node_offline(node, offline)
+
+    def advance_clock(self, seconds: int) -> int:
+        """Move the mock's clock forward (uptimes, task times, ticket expiry)."""
+        return self._client.store_advance_clock(seconds)
+
+    def expire_tickets(self) -> None:
+        """Make every ticket issued so far invalid (servers on this store)."""
+        self._client.store_expire_tickets()
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The requests received, oldest first, with secrets redacted."""
+        return self._client.store_requests()
+
+    def clear_requests(self) -> None:
+        """Forget the request log."""
+        self._client.store_clear_requests()
+
     @property
     def schema_version(self) -> str:
         """The schema version this store serves."""

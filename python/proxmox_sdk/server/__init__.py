@@ -36,6 +36,7 @@ def start(
     rate_limit: int | None = None,
     cors_origins: list[str] | None = None,
     codegen_api_key: str | None = None,
+    admin: bool = False,
 ) -> Any:
     """Start the server in the background; returns a handle with ``url``, ``fingerprint``,
     ``password`` and ``stop()``. ``namespace=None`` gives the server a state of its own."""
@@ -61,6 +62,7 @@ def start(
         rate_limit=rate_limit,
         cors_origins=list(cors_origins or []),
         codegen_api_key=codegen_api_key,
+        admin=admin,
     )
 
 

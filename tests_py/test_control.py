@@ -1,0 +1,110 @@
+"""Controlling the in-memory PVE from tests: failures, latency, offline nodes, the clock
+and the request log; a guest's whole life through the SDK and, unchanged, over HTTP."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from proxmox_sdk import ProxmoxSDK, Tasks
+from proxmox_sdk.sdk.api import isolated_namespace
+from proxmox_sdk.sdk.exceptions import ResourceException
+from proxmox_sdk.sdk.tools.tasks import TaskFailedError
+from proxmox_sdk.server import serve
+
+
+@pytest.fixture
+def px():
+    return ProxmoxSDK.sync_mock(mock_namespace=isolated_namespace())
+
+
+def test_injected_failures_latency_offline_and_log(px) -> None:
+    store = px.mock_store
+    store.inject_failure("/nodes/pve1/version", status=503, message="busy", method="GET", count=2)
+    for _ in range(2):
+        with pytest.raises(ResourceException) as info:
+            px.nodes("pve1").version.get()
+        assert (info.value.status_code, info.value.content) == (503, "busy")
+    assert px.nodes("pve1").version.get()["release"]
+
+    px.nodes("pve1").qemu.post(vmid=100)
+    store.inject_failure("nodes/{node}/qemu/{vmid}/status/start", message="no space left")
+    upid = px.nodes("pve1").qemu(100).status.start.post()
+    with pytest.raises(TaskFailedError, match="no space left"):
+        Tasks.wait_for_task(px, upid)
+
+    store.set_node_offline("pve1")
+    with pytest.raises(ResourceException) as info:
+        px.nodes("pve1").status.get()
+    assert str(info.value) == "HTTP 595 Connection Error: No route to host"
+    store.set_node_offline("pve1", offline=False)
+
+    store.set_latency(0.05)
+    t = time.perf_counter()
+    px.version.get()
+    assert time.perf_counter() - t >= 0.05
+    store.set_latency(0)
+
+    store.clear_requests()
+    px.access.users.post(userid="carol@pve", password="very-secret-1")
+    log = store.requests()
+    assert log[-1]["method"] == "POST" and log[-1]["path"] == "/access/users"
+    assert log[-1]["params"]["password"] == "********"
+    assert "very-secret-1" not in repr(log)
+
+
+def test_clock_moves_uptime(px) -> None:
+    px.nodes("pve1").qemu.post(vmid=100)
+    px.nodes("pve1").qemu(100).status.start.post()
+    before = px.nodes("pve1").qemu(100).status.current.get()["uptime"]
+    px.mock_store.advance_clock(3600)
+    after = px.nodes("pve1").qemu(100).status.current.get()["uptime"]
+    assert after - before >= 3600
+
+
+def vm_life(px) -> None:
+    """The life of a VM as a user's code sees it; runs against any SDK."""
+    upid = px.nodes("pve1").qemu.post(vmid=150, name="life", cores=2, memory="2048")
+    assert Tasks.blocking_status(px, upid)["exitstatus"] == "OK"
+    assert px.nodes("pve1").qemu(150).config.get()["name"] == "life"
+    px.nodes("pve1").qemu(150).config.put(cores=4)
+    Tasks.wait_for_task(px, px.nodes("pve1").qemu(150).status.start.post())
+    assert px.nodes("pve1").qemu(150).status.current.get()["status"] == "running"
+    Tasks.wait_for_task(px, px.nodes("pve1").qemu(150).status.stop.post())
+    assert px.nodes("pve1").qemu(150).status.current.get()["status"] == "stopped"
+    Tasks.wait_for_task(px, px.nodes("pve1").qemu(150).delete())
+    assert all(v["vmid"] != 150 for v in px.nodes("pve1").qemu.get())
+    assert all(r.get("vmid") != 150 for r in px.cluster.resources.get(type="vm"))
+    with pytest.raises(ResourceException) as info:
+        px.nodes("pve1").qemu(150).config.get()
+    assert (
+        info.value.content == "Configuration file 'nodes/pve1/qemu-server/150.conf' does not exist"
+    )
+
+
+def test_vm_life_in_process(px) -> None:
+    vm_life(px)
+
+
+def test_vm_life_over_http_with_proxmoxer() -> None:
+    """The same steps through the HTTP server, driven by proxmoxer (a different client)."""
+    from proxmoxer import ProxmoxAPI
+    from proxmoxer.core import ResourceException as ProxmoxerError
+
+    with serve(tls=True) as server:
+        host, port = server.url.removeprefix("https://").split(":")
+        api = ProxmoxAPI(
+            host, port=int(port), user="root@pam", password=server.password, verify_ssl=False
+        )
+        node = api.nodes("pve1")
+        node.qemu.post(vmid=150, name="life")
+        node.qemu(150).status.start.post()
+        assert node.qemu(150).status.current.get()["status"] == "running"
+        again = node.qemu(150).status.start.post()
+        status = node.tasks(again).status.get()
+        assert (status["status"], status["exitstatus"]) == ("stopped", "VM 150 already running")
+        node.qemu(150).status.stop.post()
+        node.qemu(150).delete()
+        assert node.qemu.get() == []
+        with pytest.raises(ProxmoxerError, match="does not exist"):
+            node.qemu(150).config.get()
