@@ -37,7 +37,9 @@ def rss_mib(pid: int) -> float:
 
 def start(cmd: list[str], env: dict[str, str], port: int) -> tuple[subprocess.Popen, float]:
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = t0 + 60
     while time.perf_counter() < deadline:
         try:
@@ -53,13 +55,17 @@ def start(cmd: list[str], env: dict[str, str], port: int) -> tuple[subprocess.Po
 def seed(port: int) -> int:
     for vmid in range(100, 150):
         data = f"vmid={vmid}&name=vm{vmid}&cores=1&memory=1024".encode()
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/api2/json/nodes/pve1/qemu", data=data, method="POST")
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api2/json/nodes/pve1/qemu", data=data, method="POST"
+        )
         req.add_header("Content-Type", "application/x-www-form-urlencoded")
         try:
             urllib.request.urlopen(req, timeout=5).read()
         except OSError:
             pass
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api2/json/nodes/pve1/qemu", timeout=5) as r:
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{port}/api2/json/nodes/pve1/qemu", timeout=5
+    ) as r:
         body = json.loads(r.read())
         # The original answers some lists without PVE's {"data": ...} envelope.
         return len(body["data"] if isinstance(body, dict) else body)
@@ -67,7 +73,10 @@ def seed(port: int) -> int:
 
 def wrk(url: str) -> tuple[float, str]:
     out = subprocess.run(
-        ["wrk", "-t2", "-c64", f"-d{DURATION}", "--latency", url], capture_output=True, text=True, check=True
+        ["wrk", "-t2", "-c64", f"-d{DURATION}", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+(\S+)", out).group(1)
@@ -107,7 +116,9 @@ def main() -> None:
         (a, pa), (b, pb) = ours[path], theirs[path]
         print(f"| GET {path}: requests/s | {a:.0f} | {b:.0f} | {a / b:.1f}x |")
         print(f"| GET {path}: p99 latency | {pa} | {pb} | |")
-    print(f"| start to healthy (ms) | {ours['startup_ms']:.0f} | {theirs['startup_ms']:.0f} | {theirs['startup_ms'] / ours['startup_ms']:.1f}x |")
+    print(
+        f"| start to healthy (ms) | {ours['startup_ms']:.0f} | {theirs['startup_ms']:.0f} | {theirs['startup_ms'] / ours['startup_ms']:.1f}x |"
+    )
     print(f"| RSS after the load (MiB) | {ours['rss_mib']:.1f} | {theirs['rss_mib']:.1f} | |")
     print(f"| VMs in the list | {ours['vms']} | {theirs['vms']} | |")
 
