@@ -785,3 +785,67 @@ fn clone_migrate_template_and_pools() {
         json!([])
     );
 }
+
+#[test]
+fn tasks_take_simulated_time_on_a_clock_tests_control() {
+    let m = mock("time-scale");
+    m.store().set_time_scale(1.0);
+    let status = |upid: &str| {
+        let enc = percent_encoding::utf8_percent_encode(upid, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+        m.handle(
+            "GET",
+            &format!("/nodes/pve1/tasks/{enc}/status"),
+            &Map::new(),
+        )
+        .unwrap()
+    };
+    let upid = m
+        .handle("POST", "/nodes/pve1/qemu", &p(json!({"vmid": 100})))
+        .unwrap();
+    let upid = upid.as_str().unwrap().to_string();
+    let st = status(&upid);
+    assert_eq!(
+        (st["status"].as_str(), st.get("exitstatus")),
+        (Some("running"), None)
+    );
+    let (op, _) = m
+        .schema()
+        .operation("GET", "/nodes/pve1/tasks/x/status")
+        .unwrap();
+    assert_eq!(op.check_response(&st), vec![]);
+    let listed = m.handle("GET", "/nodes/pve1/tasks", &Map::new()).unwrap();
+    assert!(
+        listed[0].get("endtime").is_none(),
+        "a running task has no end yet"
+    );
+    m.store().advance_clock(5);
+    let st = status(&upid);
+    assert_eq!(
+        (st["status"].as_str(), st["exitstatus"].as_str()),
+        (Some("stopped"), Some("OK"))
+    );
+
+    // DELETE on a running task stops it.
+    let start = m
+        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .unwrap();
+    let start = start.as_str().unwrap().to_string();
+    assert_eq!(status(&start)["status"], "running");
+    let enc = percent_encoding::utf8_percent_encode(&start, percent_encoding::NON_ALPHANUMERIC)
+        .to_string();
+    m.handle("DELETE", &format!("/nodes/pve1/tasks/{enc}"), &Map::new())
+        .unwrap();
+    let st = status(&start);
+    assert_eq!(
+        (st["status"].as_str(), st["exitstatus"].as_str()),
+        (Some("stopped"), Some("interrupted by signal"))
+    );
+    let log = m
+        .handle("GET", &format!("/nodes/pve1/tasks/{enc}/log"), &Map::new())
+        .unwrap();
+    assert_eq!(
+        log.as_array().unwrap().last().unwrap()["t"],
+        "TASK ERROR: interrupted by signal"
+    );
+}

@@ -108,3 +108,14 @@ def test_vm_life_over_http_with_proxmoxer() -> None:
         assert node.qemu.get() == []
         with pytest.raises(ProxmoxerError, match="does not exist"):
             node.qemu(150).config.get()
+
+
+def test_time_scale_and_clock_make_tasks_take_time(px) -> None:
+    store = px.mock_store
+    store.set_time_scale(1.0)
+    upid = px.nodes("pve1").qemu.post(vmid=100)
+    assert px.nodes("pve1").tasks(upid).status.get()["status"] == "running"
+    with pytest.raises(TimeoutError):
+        Tasks.blocking_status(px, upid, timeout=0.05, polling_interval=0.01)
+    store.advance_clock(10)
+    assert Tasks.wait_for_task(px, upid)["exitstatus"] == "OK"

@@ -325,6 +325,23 @@ impl MockPve {
             Method::Delete if self.collections.member_at(template).is_some() => {
                 self.destroy(op, path_params, &ctx)
             }
+            Method::Delete if template == "/nodes/{node}/tasks/{upid}" => {
+                let upid = path_params
+                    .iter()
+                    .find(|(k, _)| *k == "upid")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                let now = self.store.now();
+                self.store.write(|s| {
+                    if let Some(t) = s.tasks.get_mut(&upid).filter(|t| t.endtime > now) {
+                        t.endtime = now;
+                        t.exitstatus = "interrupted by signal".into();
+                        t.log.pop();
+                        t.log.push("TASK ERROR: interrupted by signal".into());
+                    }
+                });
+                Ok(Value::Null)
+            }
             Method::Post if lifecycle_action(template).is_some() => {
                 Ok(self.lifecycle(op, path_params, &ctx))
             }
@@ -678,19 +695,37 @@ impl MockPve {
             "/nodes/{node}/tasks/{upid}/status" => {
                 let upid = path_params.iter().find(|(k, _)| *k == "upid")?.1.clone();
                 let parsed = parse_upid(&upid)?;
-                Some(json!({
+                let mut status = json!({
                     "upid": upid, "node": parsed.node, "pid": parsed.pid, "pstart": parsed.pstart,
                     "starttime": parsed.starttime, "type": parsed.kind, "id": parsed.id, "user": parsed.user,
                     "status": "stopped",
                     "exitstatus": s.tasks.get(&upid).map_or("OK", |t| t.exitstatus.as_str()),
-                }))
+                });
+                if s.tasks
+                    .get(&upid)
+                    .is_some_and(|t| t.endtime > self.store.now())
+                {
+                    status["status"] = json!("running");
+                    if let Some(o) = status.as_object_mut() {
+                        o.remove("exitstatus");
+                    }
+                }
+                Some(status)
             }
             "/nodes/{node}/tasks/{upid}/log" => {
                 let upid = path_params.iter().find(|(k, _)| *k == "upid")?.1.clone();
-                let lines = s
+                let running = s
+                    .tasks
+                    .get(&upid)
+                    .is_some_and(|t| t.endtime > self.store.now());
+                let mut lines: Vec<String> = s
                     .tasks
                     .get(&upid)
                     .map_or_else(|| vec!["TASK OK".to_string()], |t| t.log.clone());
+                if running {
+                    // The final `TASK OK` / `TASK ERROR:` line comes when the task ends.
+                    lines.pop();
+                }
                 Some(Value::Array(
                     lines
                         .iter()
@@ -704,6 +739,7 @@ impl MockPve {
                     .iter()
                     .find(|(k, _)| *k == "node")
                     .map(|(_, v)| v.as_str());
+                let clock = self.store.now();
                 let mut items: Vec<Value> = s
                     .tasks
                     .iter()
@@ -712,11 +748,18 @@ impl MockPve {
                         if node.is_some_and(|n| n != u.node) {
                             return None;
                         }
-                        Some(json!({
+                        let mut item = json!({
                             "upid": upid, "node": u.node, "pid": u.pid, "pstart": u.pstart,
                             "starttime": u.starttime, "type": u.kind, "id": u.id, "user": u.user,
                             "status": t.exitstatus, "endtime": t.endtime,
-                        }))
+                        });
+                        if t.endtime > clock {
+                            if let Some(o) = item.as_object_mut() {
+                                o.remove("status");
+                                o.remove("endtime");
+                            }
+                        }
+                        Some(item)
                     })
                     .collect();
                 items.reverse();
@@ -1192,16 +1235,19 @@ impl MockPve {
 
     /// Remembers how a worker task ended (`OK`, or PVE's error and a `TASK ERROR:` line).
     fn record_task(&self, upid: &str, outcome: Result<(), String>) {
+        let kind = parse_upid(upid).map(|u| u.kind).unwrap_or_default();
+        let scale = self.store.control().time_scale;
+        let endtime = self.store.now() + (tasks::nominal_seconds(&kind) * scale).round() as u64;
         let record = match outcome {
             Ok(()) => crate::mock::store::TaskRecord {
                 exitstatus: "OK".into(),
                 log: vec!["TASK OK".into()],
-                endtime: self.store.now(),
+                endtime,
             },
             Err(e) => crate::mock::store::TaskRecord {
                 log: vec![format!("TASK ERROR: {e}")],
                 exitstatus: e,
-                endtime: self.store.now(),
+                endtime,
             },
         };
         self.store.write(|s| {

@@ -51,7 +51,7 @@ pub struct TaskRecord {
     pub exitstatus: String,
     /// Log lines, in order.
     pub log: Vec<String>,
-    /// When it ended (epoch seconds).
+    /// When it ends (epoch seconds, on the mock's clock); running until then.
     pub endtime: u64,
 }
 
@@ -328,6 +328,8 @@ pub struct Control {
     pub requests: std::collections::VecDeque<LoggedRequest>,
     /// Tickets issued before this time are refused.
     pub tickets_not_before: u64,
+    /// Simulated seconds a task takes per second of its nominal duration (0: at once).
+    pub time_scale: f64,
 }
 
 /// How many requests the log keeps.
@@ -406,6 +408,17 @@ impl MockStore {
     /// Forgets the request log.
     pub fn clear_requests(&self) {
         self.control.lock().requests.clear();
+    }
+
+    /// Makes tasks take `scale` times their nominal duration on the mock's clock
+    /// (0, the default, finishes them at once).
+    pub fn set_time_scale(&self, scale: f64) {
+        self.control.lock().time_scale = if scale.is_finite() {
+            scale.max(0.0)
+        } else {
+            0.0
+        };
+        self.bump();
     }
 
     /// Makes every ticket issued so far invalid.

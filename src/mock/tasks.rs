@@ -244,3 +244,21 @@ pub fn is_not_worker(method: &str, template: &str) -> bool {
         .iter()
         .any(|(m, t, _)| *m == method && *t == template)
 }
+
+/// How long a task of this type takes on a real node, in seconds (scaled by the mock's
+/// time scale; with the default scale 0 every task ends at once).
+pub fn nominal_seconds(kind: &str) -> f64 {
+    match kind {
+        "qmcreate" | "vzcreate" => 5.0,
+        "qmstart" | "vzstart" | "qmreboot" | "vzreboot" => 3.0,
+        "qmstop" | "vzstop" | "qmsuspend" | "vzsuspend" | "qmresume" | "vzresume" | "qmreset" => {
+            2.0
+        }
+        "qmshutdown" | "vzshutdown" => 10.0,
+        "qmclone" | "vzclone" => 20.0,
+        "qmigrate" | "vzmigrate" | "bulk-migrate" => 30.0,
+        "vzdump" => 60.0,
+        "download" | "imgcopy" => 15.0,
+        _ => 2.0,
+    }
+}

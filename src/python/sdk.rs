@@ -282,6 +282,17 @@ impl PyClient {
         Ok(store.now())
     }
 
+    /// Mock control: tasks take `scale` times their nominal duration on the mock's clock.
+    fn store_set_time_scale(&self, scale: f64) -> PyResult<()> {
+        if !scale.is_finite() || scale < 0.0 {
+            return Err(PyValueError::new_err(format!(
+                "scale: expected a number >= 0, got {scale}"
+            )));
+        }
+        self.mock_or_err()?.store().set_time_scale(scale);
+        Ok(())
+    }
+
     /// Mock control: makes every ticket issued so far invalid.
     fn store_expire_tickets(&self) -> PyResult<()> {
         self.mock_or_err()?.store().expire_tickets();

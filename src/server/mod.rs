@@ -1113,7 +1113,10 @@ fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap) -> Response<Body> {
         .path_and_query()
         .map_or_else(|| uri.path().to_string(), |p| p.as_str().to_string());
     let generation = app.mock.store().generation();
-    if let Some(body) = app.answers.get(&key, generation) {
+    // Answers that change with time alone (running tasks, uptimes) are never cached.
+    let cacheable =
+        app.mock.store().control().time_scale == 0.0 && !uri.path().ends_with("/status/current");
+    if let Some(body) = app.answers.get(&key, generation).filter(|_| cacheable) {
         return pve_ok_bytes(body);
     }
     let result = request_params(uri, headers, &[])
@@ -1123,7 +1126,7 @@ fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap) -> Response<Body> {
             let body =
                 Bytes::from(serde_json::to_vec(&json!({ "data": data })).unwrap_or_default());
             // Only if no write happened meanwhile: the answer belongs to this generation.
-            if app.mock.store().generation() == generation {
+            if cacheable && app.mock.store().generation() == generation {
                 app.answers.put(key, generation, body.clone());
             }
             pve_ok_bytes(body)
@@ -1522,6 +1525,10 @@ async fn admin(
         }
         ("DELETE", ["nodes", node, "offline"]) => {
             store.set_node_offline(node, false);
+            Ok(Value::Null)
+        }
+        ("POST", ["time-scale"]) => {
+            store.set_time_scale(number("scale").unwrap_or(0.0));
             Ok(Value::Null)
         }
         ("POST", ["tickets", "expire"]) => {

@@ -73,6 +73,12 @@ class MockStore:
         """Move the mock's clock forward (uptimes, task times, ticket expiry)."""
         return self._client.store_advance_clock(seconds)
 
+    def set_time_scale(self, scale: float) -> None:
+        """Make tasks take ``scale`` times their nominal duration on the mock's clock, so
+        they are ``running`` until the clock (see :meth:`advance_clock`) passes their end;
+        0, the default, ends every task at once."""
+        self._client.store_set_time_scale(scale)
+
     def expire_tickets(self) -> None:
         """Make every ticket issued so far invalid (servers on this store)."""
         self._client.store_expire_tickets()
