@@ -849,3 +849,74 @@ fn tasks_take_simulated_time_on_a_clock_tests_control() {
         "TASK ERROR: interrupted by signal"
     );
 }
+
+#[test]
+fn a_running_task_locks_its_guest() {
+    let m = mock("locks");
+    m.store().set_time_scale(1.0);
+    let exit = |upid: Value| {
+        let enc = percent_encoding::utf8_percent_encode(
+            upid.as_str().unwrap(),
+            percent_encoding::NON_ALPHANUMERIC,
+        )
+        .to_string();
+        m.handle(
+            "GET",
+            &format!("/nodes/pve1/tasks/{enc}/status"),
+            &Map::new(),
+        )
+        .unwrap()
+    };
+    m.handle(
+        "POST",
+        "/nodes/pve1/qemu",
+        &p(json!({"vmid": 100, "name": "busy"})),
+    )
+    .unwrap();
+    assert_eq!(
+        m.handle("GET", "/nodes/pve1/qemu/100/config", &Map::new())
+            .unwrap()["lock"],
+        "create"
+    );
+    assert_eq!(
+        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap()[0]["lock"],
+        "create"
+    );
+    let err = m
+        .handle(
+            "PUT",
+            "/nodes/pve1/qemu/100/config",
+            &p(json!({"cores": 2})),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (err.status, err.message.as_str()),
+        (500, "VM is locked (create)")
+    );
+    let err = m
+        .handle("DELETE", "/nodes/pve1/qemu/100", &Map::new())
+        .unwrap_err();
+    assert_eq!(err.message, "VM is locked (create)");
+    let start = m
+        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .unwrap();
+    m.store().advance_clock(60);
+    assert_eq!(exit(start)["exitstatus"], "VM is locked (create)");
+    // Once the create task ended, the lock is gone.
+    assert!(m
+        .handle("GET", "/nodes/pve1/qemu/100/config", &Map::new())
+        .unwrap()
+        .get("lock")
+        .is_none());
+    m.handle(
+        "PUT",
+        "/nodes/pve1/qemu/100/config",
+        &p(json!({"cores": 2})),
+    )
+    .unwrap();
+    let start = m
+        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .unwrap();
+    m.store().advance_clock(60);
+    assert_eq!(exit(start)["exitstatus"], "OK");
+}

@@ -444,6 +444,13 @@ impl MockPve {
                         if template.ends_with("/status/current") {
                             guest_runtime(obj, rec, returns, self.store.now());
                         }
+                        if rec.meta.contains_key("lock_until")
+                            && held_lock(rec, self.store.now()).is_none()
+                        {
+                            if rec.config.get("lock").is_none() {
+                                obj.remove("lock");
+                            }
+                        }
                     }
                 }
             }
@@ -914,6 +921,7 @@ impl MockPve {
                     .collect()
             })
             .unwrap_or_default();
+        let clock = self.store.now();
         self.store.write(|s| {
             let rec = s
                 .members
@@ -921,6 +929,10 @@ impl MockPve {
                 .or_default()
                 .entry(id.clone())
                 .or_default();
+            if let Some(lock) = held_lock(rec, clock) {
+                let guest = if list.ends_with("/lxc") { "CT" } else { "VM" };
+                return Err(err500(format!("{guest} is locked ({lock})")));
+            }
             if let Some(want) = params.get("digest").and_then(Value::as_str) {
                 if !lenient && !want.is_empty() && want != config_digest(&rec.config) {
                     return Err(err500(
@@ -960,6 +972,17 @@ impl MockPve {
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let is_guest = list.ends_with("/qemu") || list.ends_with("/lxc");
+        let clock = self.store.now();
+        let locked = self.store.read(|s| {
+            s.members
+                .get(&list)
+                .and_then(|m| m.get(&id))
+                .and_then(|r| held_lock(r, clock))
+        });
+        if let (true, Some(lock)) = (is_guest, locked) {
+            let guest = if list.ends_with("/lxc") { "CT" } else { "VM" };
+            return Err(err500(format!("{guest} is locked ({lock})")));
+        }
         self.store.write(|s| {
             if let Some(m) = s.members.get_mut(&list) {
                 m.remove(&id);
@@ -1074,6 +1097,7 @@ impl MockPve {
         };
         let (node, vmid) = (get("node"), get("vmid"));
         let list = format!("nodes/{node}/{kind}");
+        let clock = self.store.now();
         let outcome = self.store.write(|s| -> Result<(), String> {
             let rec = s
                 .members
@@ -1081,6 +1105,9 @@ impl MockPve {
                 .and_then(|m| m.get(&vmid))
                 .cloned()
                 .ok_or_else(|| format!("{guest} {vmid} does not exist"))?;
+            if let Some(lock) = held_lock(&rec, clock) {
+                return Err(format!("{guest} is locked ({lock})"));
+            }
             let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
             match action {
                 "template" => {
@@ -1192,6 +1219,9 @@ impl MockPve {
             let Some(rec) = s.members.get_mut(&list).and_then(|m| m.get_mut(&id)) else {
                 return Err(format!("{guest} {id} does not exist"));
             };
+            if let Some(lock) = held_lock(rec, clock) {
+                return Err(format!("{guest} is locked ({lock})"));
+            }
             let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
             let set = |rec: &mut Record, status: &str| {
                 rec.meta.insert("status".into(), json!(status));
@@ -1250,8 +1280,31 @@ impl MockPve {
                 endtime,
             },
         };
+        let now = self.store.now();
+        let lock = tasks::lock_kind(&kind).filter(|_| endtime > now);
+        let vmid = parse_upid(upid).map(|u| u.id).unwrap_or_default();
         self.store.write(|s| {
             s.tasks.insert(upid.to_string(), record);
+            if let (Some(lock), Some(node)) = (lock, guest_owner(s, &vmid)) {
+                // The guest stays locked while the task runs, as PVE's config lock does.
+                let kind = if s
+                    .members
+                    .get(&format!("nodes/{node}/lxc"))
+                    .is_some_and(|m| m.contains_key(&vmid))
+                {
+                    "lxc"
+                } else {
+                    "qemu"
+                };
+                if let Some(r) = s
+                    .members
+                    .get_mut(&format!("nodes/{node}/{kind}"))
+                    .and_then(|m| m.get_mut(&vmid))
+                {
+                    r.meta.insert("lock".into(), json!(lock));
+                    r.meta.insert("lock_until".into(), json!(endtime));
+                }
+            }
         });
     }
 
@@ -1353,7 +1406,11 @@ fn guest_list_item(
                     _ => 0,
                 }
             )),
-            "template" | "tags" | "lock" => cfg.get(*field).cloned(),
+            "lock" => cfg
+                .get("lock")
+                .cloned()
+                .or_else(|| held_lock(rec, clock).map(Value::from)),
+            "template" | "tags" => cfg.get(*field).cloned(),
             _ => Some(json!(0)),
         };
         if let Some(v) = value {
@@ -1612,4 +1669,16 @@ fn add_pool_member(s: &mut MockState, pool: &str, list: &str, vmid: &str) {
             }
         }
     }
+}
+
+/// The lock a running task holds on a guest, if its task has not ended yet.
+fn held_lock(rec: &Record, now: u64) -> Option<String> {
+    let until = rec.meta.get("lock_until")?.as_u64()?;
+    (until > now).then(|| {
+        rec.meta
+            .get("lock")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    })
 }

@@ -262,3 +262,17 @@ pub fn nominal_seconds(kind: &str) -> f64 {
         _ => 2.0,
     }
 }
+
+/// The config lock a task of this type holds while it runs.
+pub fn lock_kind(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "qmcreate" | "vzcreate" => "create",
+        "qmclone" | "vzclone" => "clone",
+        "qmigrate" | "vzmigrate" => "migrate",
+        "vzdump" => "backup",
+        "qmsnapshot" | "vzsnapshot" => "snapshot",
+        "qmdelsnapshot" | "vzdelsnapshot" => "snapshot-delete",
+        "qmrollback" | "vzrollback" => "rollback",
+        _ => return None,
+    })
+}
