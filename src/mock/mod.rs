@@ -446,10 +446,9 @@ impl MockPve {
                         }
                         if rec.meta.contains_key("lock_until")
                             && held_lock(rec, self.store.now()).is_none()
+                            && rec.config.get("lock").is_none()
                         {
-                            if rec.config.get("lock").is_none() {
-                                obj.remove("lock");
-                            }
+                            obj.remove("lock");
                         }
                     }
                 }
