@@ -346,7 +346,7 @@ impl MockPve {
                 Ok(self.lifecycle(op, path_params, &ctx))
             }
             Method::Post if guest_action(template).is_some() => {
-                Ok(self.guest_action(op, path_params, params, &ctx))
+                self.guest_action(op, path_params, params, &ctx)
             }
             _ => Ok(self.answer(op, &ctx)),
         }
@@ -1074,7 +1074,7 @@ impl MockPve {
         path_params: &[(&str, String)],
         params: &Map<String, Value>,
         ctx: &GenContext<'_>,
-    ) -> Value {
+    ) -> Result<Value, ApiError> {
         let action = guest_action(&op.template).unwrap_or_default();
         let kind = if op.template.contains("/lxc/") {
             "lxc"
@@ -1096,6 +1096,12 @@ impl MockPve {
         };
         let (node, vmid) = (get("node"), get("vmid"));
         let list = format!("nodes/{node}/{kind}");
+        let exists = self
+            .store
+            .read(|s| s.members.get(&list).is_some_and(|m| m.contains_key(&vmid)));
+        if !exists && self.lenient {
+            return Ok(self.answer(op, ctx));
+        }
         let clock = self.store.now();
         let outcome = self.store.write(|s| -> Result<(), String> {
             let rec = s
@@ -1168,9 +1174,13 @@ impl MockPve {
                 _ => Ok(()),
             }
         });
+        if tasks::worker_type(op.method.as_str(), &op.template).is_none() {
+            // Not a worker in PVE (a container's `template`): done, or refused, right away.
+            return outcome.map(|()| Value::Null).map_err(err500);
+        }
         let upid = self.new_upid(op, ctx);
         self.record_task(&upid, outcome);
-        Value::String(upid)
+        Ok(Value::String(upid))
     }
 
     /// The answer of a write: a task ID for workers, `null`, or a generated value.
