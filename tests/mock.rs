@@ -609,6 +609,26 @@ fn guest_lifecycle_and_task_outcomes() {
         .operation("GET", "/nodes/pve1/lxc/200/status/current")
         .unwrap();
     assert_eq!(op.check_response(&ct), vec![]);
+    // A container's template is no worker in PVE: refused or done right away.
+    let err = m
+        .handle("POST", "/nodes/pve1/lxc/200/template", &Map::new())
+        .unwrap_err();
+    assert_eq!(
+        (err.status, err.message.as_str()),
+        (500, "you can't convert a running CT to a template")
+    );
+    m.handle("POST", "/nodes/pve1/lxc/200/status/stop", &Map::new())
+        .unwrap();
+    assert_eq!(
+        m.handle("POST", "/nodes/pve1/lxc/200/template", &Map::new())
+            .unwrap(),
+        Value::Null
+    );
+    assert_eq!(
+        m.handle("GET", "/nodes/pve1/lxc/200/config", &Map::new())
+            .unwrap()["template"],
+        1
+    );
 }
 
 #[test]
