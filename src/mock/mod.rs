@@ -872,7 +872,7 @@ impl MockPve {
                 return Err(err500(already_exists(c, &id)));
             }
             let pool = if is_guest { params.get("pool").and_then(Value::as_str) } else { None };
-            if let Some(pool) = pool {
+            if let Some(pool) = pool.filter(|_| !lenient) {
                 if !s.members.get("pools").is_some_and(|p| p.contains_key(pool)) {
                     return Err(err500(format!("pool '{pool}' does not exist")));
                 }
@@ -1175,7 +1175,11 @@ impl MockPve {
             }
         });
         if tasks::worker_type(op.method.as_str(), &op.template).is_none() {
-            // Not a worker in PVE (a container's `template`): done, or refused, right away.
+            // Not a worker in PVE (a container's `template`): done, or refused, right away
+            // (lenient mode refuses nothing).
+            if self.lenient {
+                return Ok(Value::Null);
+            }
             return outcome.map(|()| Value::Null).map_err(err500);
         }
         let upid = self.new_upid(op, ctx);
