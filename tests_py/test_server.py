@@ -203,7 +203,7 @@ def test_generated_password_is_printed() -> None:
         assert proc.returncode == 0
 
 
-def test_schemathesis_finds_no_server_error_and_no_schema_violation() -> None:
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path) -> None:
     """schemathesis generates requests for every operation of /openapi.json (a bounded
     number each) against a lenient no-auth server: no 5xx, every answer matches its
     schema."""
@@ -232,6 +232,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation() -> None:
             capture_output=True,
             text=True,
             timeout=600,
+            cwd=tmp_path,  # schemathesis keeps a cache in its working directory
         )
     tail = out.stdout[-3000:]
     assert out.returncode == 0, tail
