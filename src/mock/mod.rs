@@ -326,10 +326,8 @@ impl MockPve {
                 self.destroy(op, path_params, &ctx)
             }
             Method::Delete if template == "/nodes/{node}/tasks/{upid}" => {
-                let upid = path_params
-                    .iter()
-                    .find(|(k, _)| *k == "upid")
-                    .map(|(_, v)| v.clone())
+                let upid = path_param(path_params, "upid")
+                    .map(str::to_string)
                     .unwrap_or_default();
                 let now = self.store.now();
                 self.store.write(|s| {
@@ -431,11 +429,7 @@ impl MockPve {
             let mut v = self.generated(&k, returns, ctx);
             if let Some(c) = self.collections.ancestors(template).last() {
                 let list = concrete(&c.template, path_params);
-                let id = path_params
-                    .iter()
-                    .find(|(n, _)| *n == c.id_param)
-                    .map(|(_, v)| v.as_str())
-                    .unwrap_or("");
+                let id = path_param(path_params, &c.id_param).unwrap_or("");
                 if let Some(rec) = s.members.get(&list).and_then(|m| m.get(id)) {
                     let full = template == c.member_template
                         || template == format!("{}/config", c.member_template);
@@ -741,10 +735,7 @@ impl MockPve {
                 ))
             }
             "/nodes/{node}/tasks" | "/cluster/tasks" => {
-                let node = path_params
-                    .iter()
-                    .find(|(k, _)| *k == "node")
-                    .map(|(_, v)| v.as_str());
+                let node = path_param(path_params, "node");
                 let clock = self.store.now();
                 let mut items: Vec<Value> = s
                     .tasks
@@ -905,10 +896,8 @@ impl MockPve {
         };
         let lenient = self.lenient;
         let list = concrete(&c.template, path_params);
-        let id = path_params
-            .iter()
-            .find(|(n, _)| *n == c.id_param)
-            .map(|(_, v)| v.clone())
+        let id = path_param(path_params, &c.id_param)
+            .map(str::to_string)
             .unwrap_or_default();
         let deletes: Vec<String> = params
             .get("delete")
@@ -965,10 +954,8 @@ impl MockPve {
             return Ok(self.answer(op, ctx));
         };
         let list = concrete(&c.template, path_params);
-        let id = path_params
-            .iter()
-            .find(|(n, _)| *n == c.id_param)
-            .map(|(_, v)| v.clone())
+        let id = path_param(path_params, &c.id_param)
+            .map(str::to_string)
             .unwrap_or_default();
         let is_guest = list.ends_with("/qemu") || list.ends_with("/lxc");
         let clock = self.store.now();
@@ -1030,10 +1017,7 @@ impl MockPve {
         let k = key(path);
         let failure = {
             let mut control = self.store.control();
-            let node = path_params
-                .iter()
-                .find(|(n, _)| *n == "node")
-                .map(|(_, v)| v.as_str());
+            let node = path_param(path_params, "node");
             if node.is_some_and(|n| control.offline.contains(n)) {
                 return Some(Err(ApiError::new(595, "No route to host")));
             }
@@ -1083,10 +1067,8 @@ impl MockPve {
         };
         let guest = if kind == "lxc" { "CT" } else { "VM" };
         let get = |k: &str| {
-            path_params
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.clone())
+            path_param(path_params, k)
+                .map(str::to_string)
                 .unwrap_or_default()
         };
         let text = |k: &str| match params.get(k) {
@@ -1222,10 +1204,8 @@ impl MockPve {
             return self.answer(op, ctx);
         };
         let list = concrete(&c.template, path_params);
-        let id = path_params
-            .iter()
-            .find(|(k, _)| *k == c.id_param)
-            .map(|(_, v)| v.clone())
+        let id = path_param(path_params, &c.id_param)
+            .map(str::to_string)
             .unwrap_or_default();
         let clock = self.store.now();
         let outcome = self.store.write(|s| {
@@ -1326,18 +1306,12 @@ impl MockPve {
             s.seq += 1;
             s.seq
         });
-        let node = ctx
-            .path_params
-            .iter()
-            .find(|(k, _)| *k == "node")
-            .map(|(_, v)| v.clone())
+        let node = path_param(ctx.path_params, "node")
+            .map(str::to_string)
             .or_else(|| self.store.read(|s| s.nodes.first().cloned()))
             .unwrap_or_else(|| "pve1".into());
-        let id = ctx
-            .path_params
-            .iter()
-            .find(|(k, _)| *k == "vmid")
-            .map(|(_, v)| v.clone())
+        let id = path_param(ctx.path_params, "vmid")
+            .map(str::to_string)
             .unwrap_or_default();
         format!(
             "UPID:{node}:{:08X}:{:08X}:{:08X}:{}:{id}:root@pam:",
@@ -1694,4 +1668,12 @@ fn held_lock(rec: &Record, now: u64) -> Option<String> {
             .unwrap_or("")
             .to_string()
     })
+}
+
+/// The value of path parameter `name`.
+fn path_param<'a>(params: &'a [(&str, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.as_str())
 }
