@@ -22,6 +22,16 @@ pub struct Collection {
     pub member_depth: usize,
 }
 
+impl Collection {
+    /// Whether `template` is the member itself or its `config` (what holds its record).
+    pub fn is_member_or_config(&self, template: &str) -> bool {
+        matches!(
+            template.strip_prefix(self.member_template.as_str()),
+            Some("" | "/config")
+        )
+    }
+}
+
 /// Every collection of a schema version, and which ones each template lies under.
 #[derive(Debug, Default)]
 pub struct Collections {

@@ -120,8 +120,7 @@ pub fn set_object(
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
             let list = concrete(&c.template, &params);
-            let is_config = endpoint.template == c.member_template
-                || endpoint.template == format!("{}/config", c.member_template);
+            let is_config = c.is_member_or_config(&endpoint.template);
             let members = state.members.entry(list).or_default();
             let rec = members.entry(id).or_default();
             if is_config {
@@ -227,18 +226,9 @@ impl MockPve {
             if let Some(v) = s.overrides.get(&k) {
                 return Some(v.clone());
             }
-            let (endpoint, params) = self.schema.resolve(&k)?;
-            let params: Vec<(&str, String)> =
-                params.iter().map(|(n, v)| (*n, v.to_string())).collect();
-            let c = self.collections.ancestors(&endpoint.template).last()?;
-            if endpoint.template != c.member_template
-                && endpoint.template != format!("{}/config", c.member_template)
-            {
-                return None;
-            }
-            let id = params.iter().find(|(n, _)| *n == c.id_param)?.1.clone();
+            let (list, id) = self.member_of(&k)?;
             s.members
-                .get(&concrete(&c.template, &params))?
+                .get(&list)?
                 .get(&id)
                 .map(|r| Value::Object(r.config.clone()))
         })
@@ -274,12 +264,10 @@ impl MockPve {
         let (endpoint, params) = self.schema.resolve(path)?;
         let params: Vec<(&str, String)> = params.iter().map(|(n, v)| (*n, v.to_string())).collect();
         let c = self.collections.ancestors(&endpoint.template).last()?;
-        if endpoint.template != c.member_template
-            && endpoint.template != format!("{}/config", c.member_template)
-        {
+        if !c.is_member_or_config(&endpoint.template) {
             return None;
         }
-        let id = params.iter().find(|(n, _)| *n == c.id_param)?.1.clone();
+        let id = path_param(&params, &c.id_param)?.to_string();
         Some((concrete(&c.template, &params), id))
     }
 
@@ -363,9 +351,7 @@ impl MockPve {
         self.collections
             .ancestors(template)
             .last()
-            .is_some_and(|c| {
-                template == c.member_template || template == format!("{}/config", c.member_template)
-            })
+            .is_some_and(|c| c.is_member_or_config(template))
     }
 
     /// Every collection member the path lies under must exist, as in PVE.
@@ -431,8 +417,7 @@ impl MockPve {
                 let list = concrete(&c.template, path_params);
                 let id = path_param(path_params, &c.id_param).unwrap_or("");
                 if let Some(rec) = s.members.get(&list).and_then(|m| m.get(id)) {
-                    let full = template == c.member_template
-                        || template == format!("{}/config", c.member_template);
+                    let full = c.is_member_or_config(template);
                     if let Value::Object(obj) = &mut v {
                         overlay(obj, rec, returns, full);
                         if template.ends_with("/status/current") {
