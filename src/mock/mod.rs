@@ -1656,7 +1656,7 @@ fn held_lock(rec: &Record, now: u64) -> Option<String> {
 }
 
 /// The value of path parameter `name`.
-fn path_param<'a>(params: &'a [(&str, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn path_param<'a>(params: &'a [(&str, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| *k == name)

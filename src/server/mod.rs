@@ -920,16 +920,10 @@ fn totp_matches(secret: &str, code: &str) -> bool {
 /// Registers a TOTP factor (`POST /access/tfa/{userid}` with `type=totp`,
 /// `totp=otpauth://...secret=...` and the current code as `value`).
 fn add_totp(app: &App, path: &str, params: &Map<String, Value>) -> Result<Value, ApiError> {
-    let (_, path_params) = app.mock.schema().operation("POST", path)?;
-    app.mock
-        .schema()
-        .validate_request("POST", path, params)
-        .map_err(ApiError::from)?;
-    let user = path_params
-        .iter()
-        .find(|(k, _)| *k == "userid")
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_default();
+    let validated = app.mock.schema().validate_request("POST", path, params)?;
+    let user = crate::mock::path_param(&validated.path_params, "userid")
+        .unwrap_or_default()
+        .to_string();
     let uri = params.get("totp").and_then(Value::as_str).unwrap_or("");
     let secret = uri
         .split_once('?')
@@ -985,20 +979,11 @@ fn full_login(app: &App, user: &str) -> Value {
 /// Creates an API token (`POST /access/users/{userid}/token/{tokenid}`): the secret is
 /// returned once and only its hash is kept.
 fn create_token(app: &App, path: &str, params: &Map<String, Value>) -> Result<Value, ApiError> {
-    let (_, path_params) = app.mock.schema().operation("POST", path)?;
-    let get = |k: &str| {
-        path_params
-            .iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.to_string())
-    };
+    let validated = app.mock.schema().validate_request("POST", path, params)?;
+    let get = |k: &str| crate::mock::path_param(&validated.path_params, k).map(str::to_string);
     let (Some(user), Some(id)) = (get("userid"), get("tokenid")) else {
         return Err(ApiError::new(400, "missing userid or tokenid"));
     };
-    app.mock
-        .schema()
-        .validate_request("POST", path, params)
-        .map_err(ApiError::from)?;
     let exists = app.mock.store().read(|s| {
         s.members
             .get("access/users")
