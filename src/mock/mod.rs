@@ -406,7 +406,7 @@ impl MockPve {
                 let list = concrete(&c.template, path_params);
                 return self.list_members(s, c, &list, returns, ctx);
             }
-            if let Some(v) = self.special_read(s, template, path_params, params, ctx) {
+            if let Some(v) = self.special_read(s, template, path_params, params, returns) {
                 return v;
             }
             if returns.child_link_key().is_some() {
@@ -519,31 +519,17 @@ impl MockPve {
         Value::Array(out)
     }
 
-    /// Lists and answers PVE computes from the cluster rather than from one collection.
+    /// Lists and answers PVE computes from the cluster rather than from one collection
+    /// (`None` for every other template). `returns` is the operation's answer schema.
     fn special_read(
         &self,
         s: &MockState,
         template: &str,
         path_params: &[(&str, String)],
         params: &Map<String, Value>,
-        _ctx: &GenContext<'_>,
+        returns: &crate::schema::Schema,
     ) -> Option<Value> {
-        const SPECIAL: &[&str] = &[
-            "/nodes",
-            "/nodes/{node}/storage",
-            "/cluster/nextid",
-            "/cluster/resources",
-            "/nodes/{node}/tasks/{upid}/status",
-            "/nodes/{node}/tasks/{upid}/log",
-            "/access/acl",
-            "/nodes/{node}/tasks",
-            "/cluster/tasks",
-        ];
-        if !SPECIAL.contains(&template) {
-            return None;
-        }
-        let (op, _) = self.schema.operation("GET", template).ok()?;
-        let item_schema = op.info.returns.items.as_deref();
+        let item_schema = returns.items.as_deref();
         let gen_item = |extra: &[(&str, String)]| -> Map<String, Value> {
             let mut p: Vec<(&str, String)> = path_params.to_vec();
             p.extend(extra.iter().cloned());
