@@ -7,15 +7,19 @@
 //! - [`client`]: the request model shared by backends (errors, parameter encoding).
 //! - [`server`]: the axum server (mock mode): envelope, reason phrases, auth, TLS.
 //! - [`codegen`]: apidoc (file or live node URL) -> `generated/proxmox/<version>/`.
+//! - [`transport`]: the real backends (HTTPS, pvesh over local/openssh/russh), on the shared
+//!   [`runtime`].
 //! - [`tls`]: rustls setup shared by every HTTPS client (fingerprint pinning).
 //! - `python` (feature `python`): the PyO3 edge, compiled only when maturin builds the module.
 
 pub mod client;
 pub mod codegen;
 pub mod mock;
+pub mod runtime;
 pub mod schema;
 pub mod server;
 pub mod tls;
+pub mod transport;
 
 #[cfg(feature = "python")]
 mod python;

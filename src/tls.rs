@@ -141,6 +141,38 @@ pub fn pinned_client_config(pin: Fingerprint) -> rustls::ClientConfig {
     config
 }
 
+/// A pinned client config (see [`pinned_client_config`]) that also presents the client
+/// certificate and key of a PEM file.
+pub fn pinned_client_config_with_identity(
+    pin: Fingerprint,
+    pem: &[u8],
+) -> Result<rustls::ClientConfig, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::PrivateKeyDer;
+    install_crypto_provider();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("invalid PEM certificate: {e}"))?;
+    if certs.is_empty() {
+        return Err("the PEM file holds a key but no certificate".into());
+    }
+    let key = PrivateKeyDer::from_pem_slice(pem).map_err(|e| format!("invalid PEM key: {e}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = Arc::new(PinnedCertVerifier {
+        pin,
+        provider: provider.clone(),
+    });
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_client_auth_cert(certs, key)
+        .map_err(|e| format!("the certificate does not match its key: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,10 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use crate::schema::{ApiSchema, RequestError, SchemaType};
+use crate::transport::https::HttpsTransport;
+use crate::transport::pvesh::{PveshTransport, Runner};
+use crate::transport::Call;
 
 /// A failed API call: the HTTP status, PVE's message (what PVE puts in the reason phrase)
 /// and, for parameter errors, the per-parameter messages.
@@ -18,6 +22,8 @@ pub struct ApiError {
     pub message: String,
     /// Per-parameter messages of a 400.
     pub errors: Option<BTreeMap<String, String>>,
+    /// The exit code of the command that answered (pvesh backends).
+    pub exit_code: Option<i32>,
 }
 
 impl ApiError {
@@ -27,6 +33,7 @@ impl ApiError {
             status,
             message: message.into(),
             errors: None,
+            exit_code: None,
         }
     }
 
@@ -52,6 +59,7 @@ impl From<RequestError> for ApiError {
                 status: 400,
                 message: "Parameter verification failed.".into(),
                 errors: Some(p.errors),
+                exit_code: None,
             },
             other => ApiError::new(other.status(), other.to_string()),
         }
@@ -194,12 +202,15 @@ mod tests {
     }
 }
 
-/// Where requests go. The mock answers in-process; the network and pvesh transports plug
-/// in here as they land.
+/// Where requests go: the in-process mock, or a real transport.
 #[derive(Debug, Clone)]
 pub enum Backend {
     /// The in-memory PVE.
     Mock(crate::mock::MockPve),
+    /// PVE's REST API over HTTPS.
+    Https(Arc<HttpsTransport>),
+    /// `pvesh`/`pmgsh` locally, over the `ssh` binary, or over russh.
+    Pvesh(Arc<PveshTransport>),
     /// A backend that cannot serve requests in this build, with the reason.
     Unavailable {
         /// Its name (`https`, `ssh_paramiko`, ...).
@@ -223,7 +234,52 @@ pub enum ClientError {
         /// The answer's size in bytes.
         size: usize,
     },
+    /// Login failed or credentials are missing.
+    Auth(String),
+    /// The server answered with a redirect (never followed).
+    Redirect {
+        /// 301, 302, ...
+        status: u16,
+        /// Where it pointed.
+        location: Option<String>,
+    },
+    /// The request or the command timed out.
+    Timeout(String),
+    /// No connection could be made (or it broke).
+    Connection(String),
+    /// TLS failed: an untrusted certificate, a fingerprint mismatch, a handshake error.
+    Tls(String),
+    /// The answer could not be decoded.
+    Encoding(String),
+    /// An argument the caller gave is unusable (the message names it).
+    Invalid(String),
 }
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Api(e) => write!(f, "{e}"),
+            ClientError::TooLarge { limit, size } => write!(
+                f,
+                "response of {size} bytes exceeds the limit of {limit} bytes"
+            ),
+            ClientError::Redirect { status, location } => write!(
+                f,
+                "HTTP {status} redirect to {} refused",
+                location.as_deref().unwrap_or("(no location)")
+            ),
+            ClientError::NotAvailable(m)
+            | ClientError::Auth(m)
+            | ClientError::Timeout(m)
+            | ClientError::Connection(m)
+            | ClientError::Tls(m)
+            | ClientError::Encoding(m)
+            | ClientError::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
 
 impl From<ApiError> for ClientError {
     fn from(e: ApiError) -> ClientError {
@@ -235,8 +291,10 @@ impl From<ApiError> for ClientError {
 #[derive(Debug, Clone)]
 pub struct Client {
     backend: Backend,
-    /// When set, requests are validated against this schema before they are sent.
-    validate: Option<std::sync::Arc<ApiSchema>>,
+    /// The schema used to encode lists (`-list` formats joined with commas).
+    schema: Option<Arc<ApiSchema>>,
+    /// Validate requests against `schema` before they are sent.
+    validate: bool,
 }
 
 impl Client {
@@ -244,13 +302,21 @@ impl Client {
     pub fn new(backend: Backend) -> Client {
         Client {
             backend,
-            validate: None,
+            schema: None,
+            validate: false,
         }
     }
 
+    /// Encodes parameters with `schema` (lists of `-list` formats become comma lists).
+    pub fn with_schema(mut self, schema: Arc<ApiSchema>) -> Client {
+        self.schema = Some(schema);
+        self
+    }
+
     /// Validates every request against `schema` before sending it (the mock always does).
-    pub fn with_validation(mut self, schema: std::sync::Arc<ApiSchema>) -> Client {
-        self.validate = Some(schema);
+    pub fn with_validation(mut self, schema: Arc<ApiSchema>) -> Client {
+        self.schema = Some(schema);
+        self.validate = true;
         self
     }
 
@@ -263,41 +329,27 @@ impl Client {
     pub fn mock(&self) -> Option<&crate::mock::MockPve> {
         match &self.backend {
             Backend::Mock(m) => Some(m),
-            Backend::Unavailable { .. } => None,
+            _ => None,
         }
     }
 
-    /// Sends one request and returns the unwrapped `data`.
+    /// Whether calls answer in-process without I/O (the mock): the async SDK then skips
+    /// the event-loop round trip.
+    pub fn is_in_process(&self) -> bool {
+        matches!(self.backend, Backend::Mock(_) | Backend::Unavailable { .. })
+    }
+
+    /// Sends one request and returns the unwrapped `data` (blocking for real transports).
     pub fn call(
         &self,
         method: &str,
         path: &str,
         params: Map<String, Value>,
     ) -> Result<Value, ClientError> {
-        match &self.backend {
-            Backend::Mock(m) => {
-                let latency = m.store().control().latency;
-                if !latency.is_zero() {
-                    std::thread::sleep(latency);
-                }
-                let params = encode_params(Some(m.schema()), method, path, params);
-                Ok(m.handle(method, path, &params)?)
-            }
-            Backend::Unavailable { backend, reason } => {
-                if let Some(schema) = &self.validate {
-                    let params = encode_params(Some(schema), method, path, params);
-                    schema
-                        .validate_request(method, path, &params)
-                        .map_err(ApiError::from)?;
-                }
-                Err(ClientError::NotAvailable(format!(
-                    "backend '{backend}' is not available: {reason}"
-                )))
-            }
-        }
+        self.execute(Call::new(method, path, params))
     }
 
-    /// `call`, refusing answers larger than `limit` bytes of JSON.
+    /// `call`, refusing answers larger than `limit` bytes.
     pub fn call_bounded(
         &self,
         method: &str,
@@ -305,11 +357,164 @@ impl Client {
         params: Map<String, Value>,
         limit: usize,
     ) -> Result<Value, ClientError> {
-        let value = self.call(method, path, params)?;
-        let size = serde_json::to_vec(&value).map_or(0, |v| v.len());
-        if size > limit {
-            return Err(ClientError::TooLarge { limit, size });
-        }
-        Ok(value)
+        let mut call = Call::new(method, path, params);
+        call.limit = Some(limit);
+        self.execute(call)
     }
+
+    /// Runs `call` to its end, blocking the calling thread while a transport works.
+    pub fn execute(&self, call: Call) -> Result<Value, ClientError> {
+        match &self.backend {
+            Backend::Mock(m) => {
+                let latency = m.store().control().latency;
+                if !latency.is_zero() {
+                    std::thread::sleep(latency);
+                }
+                let params = encode_params(Some(m.schema()), &call.method, &call.path, call.params);
+                if let Some(up) = call.uploads.first() {
+                    return mock_upload(m, &call.method, &call.path, params, up);
+                }
+                let value = m.handle(&call.method, &call.path, &params)?;
+                if let Some(limit) = call.limit {
+                    let size = serde_json::to_vec(&value).map_or(0, |v| v.len());
+                    if size > limit {
+                        return Err(ClientError::TooLarge { limit, size });
+                    }
+                }
+                Ok(value)
+            }
+            Backend::Unavailable { backend, reason } => {
+                self.prepare(call)?;
+                Err(ClientError::NotAvailable(format!(
+                    "backend '{backend}' is not available: {reason}"
+                )))
+            }
+            Backend::Https(_) | Backend::Pvesh(_) => {
+                crate::runtime::block_on(self.clone().execute_async(call))
+            }
+        }
+    }
+
+    /// Encodes the parameters and, with validation on, checks them.
+    fn prepare(&self, mut call: Call) -> Result<Call, ClientError> {
+        call.params = encode_params(
+            self.schema.as_deref(),
+            &call.method,
+            &call.path,
+            call.params,
+        );
+        if let (Some(schema), true) = (&self.schema, self.validate) {
+            let mut params = call.params.clone();
+            for up in &call.uploads {
+                params
+                    .entry(up.field.clone())
+                    .or_insert_with(|| Value::String(up.file_name.clone()));
+            }
+            schema
+                .validate_request(&call.method, &call.path, &params)
+                .map_err(ApiError::from)?;
+        }
+        Ok(call)
+    }
+
+    /// Runs `call` on the current async runtime (real transports), or in place (mock).
+    pub async fn execute_async(self, call: Call) -> Result<Value, ClientError> {
+        match &self.backend {
+            Backend::Https(t) => {
+                let call = self.prepare(call)?;
+                t.call(&call).await
+            }
+            Backend::Pvesh(t) => {
+                let call = self.prepare(call)?;
+                t.call(&call).await
+            }
+            Backend::Mock(_) | Backend::Unavailable { .. } => self.execute(call),
+        }
+    }
+
+    /// `(ticket, CSRFPreventionToken)` of HTTPS ticket authentication (logs in if needed);
+    /// `None` for every other kind of authentication.
+    pub async fn tokens(&self) -> Result<Option<(String, String)>, ClientError> {
+        match &self.backend {
+            Backend::Https(t) => t.tokens().await,
+            _ => Ok(None),
+        }
+    }
+
+    /// Releases connections and sessions (the client stays usable: it reconnects).
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Https(t) => t.logout(),
+            Backend::Pvesh(t) => {
+                if let Runner::Russh(s) = &t.runner {
+                    s.close().await;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An upload to the in-process mock: the file is read in chunks (counted and hashed as the
+/// server does), then the mock runs the upload.
+fn mock_upload(
+    m: &crate::mock::MockPve,
+    method: &str,
+    path: &str,
+    mut params: Map<String, Value>,
+    up: &crate::transport::Upload,
+) -> Result<Value, ClientError> {
+    use std::io::Read;
+    let algorithm = params
+        .get("checksum-algorithm")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut hasher = algorithm
+        .as_deref()
+        .and_then(crate::server::digest::Hasher::new);
+    let size = match &up.source {
+        crate::transport::UploadSource::Bytes(b) => {
+            if let Some(h) = hasher.as_mut() {
+                h.update(b);
+            }
+            b.len() as u64
+        }
+        crate::transport::UploadSource::Path(p) => {
+            let mut f = std::fs::File::open(p).map_err(|e| {
+                ClientError::Invalid(format!("{}: cannot open '{}': {e}", up.field, p.display()))
+            })?;
+            let mut buf = vec![0u8; 256 * 1024];
+            let mut size = 0u64;
+            loop {
+                let n = f.read(&mut buf).map_err(|e| {
+                    ClientError::Invalid(format!(
+                        "{}: cannot read '{}': {e}",
+                        up.field,
+                        p.display()
+                    ))
+                })?;
+                if n == 0 {
+                    break;
+                }
+                size += n as u64;
+                if let Some(h) = hasher.as_mut() {
+                    h.update(&buf[..n]);
+                }
+            }
+            size
+        }
+    };
+    params.insert(up.field.clone(), Value::String(up.file_name.clone()));
+    let upid = m.handle(method, path, &params)?;
+    let digest = hasher.map(|h| h.hex());
+    let expected = params
+        .get("checksum")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase);
+    let checksum = match (expected, digest) {
+        (Some(e), Some(d)) if e != d => Err((e, d)),
+        _ => Ok(()),
+    };
+    m.finish_upload(path, &params, &up.file_name, size, checksum, &upid);
+    Ok(upid)
 }

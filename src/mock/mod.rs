@@ -7,6 +7,7 @@ pub mod collections;
 pub mod generate;
 pub mod store;
 pub mod tasks;
+pub mod volumes;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -570,6 +571,11 @@ impl MockPve {
                         })
                         .collect(),
                 ))
+            }
+            "/nodes/{node}/storage/{storage}/content" => {
+                let node = path_param(path_params, "node")?;
+                let storage = path_param(path_params, "storage")?;
+                Some(volumes::list(s, node, storage, params))
             }
             "/cluster/nextid" => {
                 let used: std::collections::BTreeSet<u64> = s

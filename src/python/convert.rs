@@ -78,20 +78,6 @@ pub fn to_value(obj: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<V
     )))
 }
 
-/// Converts keyword parameters into a JSON object (None values are kept here and dropped
-/// by the encoder, so validation sees what was meant).
-pub fn params_to_map(params: Option<&Bound<'_, PyDict>>) -> PyResult<Map<String, Value>> {
-    let mut map = Map::new();
-    if let Some(d) = params {
-        for (k, v) in d.iter() {
-            let key: String = k.extract()?;
-            let value = to_value(&v, &|| format!("parameter '{key}'"))?;
-            map.insert(key, value);
-        }
-    }
-    Ok(map)
-}
-
 /// Converts JSON into Python objects. Object keys repeat across list items (a guest list has
 /// the same thirty keys fifty times), so each distinct key becomes a Python string once.
 pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {

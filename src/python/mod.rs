@@ -5,6 +5,7 @@
 mod convert;
 mod sdk;
 mod server;
+mod ssh;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -142,6 +143,14 @@ fn read_structured_file(py: Python<'_>, path: &str) -> PyResult<String> {
     })
 }
 
+/// The HTTPS base URL for `host` (`name`, `name:port`, IPv4, bare or bracketed IPv6, or
+/// a full URL) with `port` or the service's `default_port`.
+#[pyfunction]
+#[pyo3(signature = (host, port = None, default_port = 8006))]
+fn base_url(host: &str, port: Option<u16>, default_port: u16) -> PyResult<String> {
+    crate::transport::https::base_url(host, port, default_port).map_err(value_error)
+}
+
 /// Drops the mock store of (version, namespace); the next mock there starts fresh.
 #[pyfunction]
 #[pyo3(signature = (version = "latest", namespace = "default"))]
@@ -154,6 +163,8 @@ fn forget_mock_store(version: &str, namespace: &str) -> PyResult<bool> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // Async calls of the real transports run on the crate's shared runtime.
+    let _ = pyo3_async_runtimes::tokio::init_with_runtime(crate::runtime::runtime());
     m.add_function(wrap_pyfunction!(schema_versions, m)?)?;
     m.add_function(wrap_pyfunction!(latest_version, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_version, m)?)?;
@@ -163,10 +174,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(resolve_path, m)?)?;
     m.add_function(wrap_pyfunction!(codegen_main, m)?)?;
     m.add_function(wrap_pyfunction!(forget_mock_store, m)?)?;
+    m.add_function(wrap_pyfunction!(base_url, m)?)?;
     m.add_function(wrap_pyfunction!(read_structured_file, m)?)?;
     m.add_class::<sdk::PyClient>()?;
     m.add_class::<sdk::ProxmoxResource>()?;
     m.add_class::<sdk::ProxmoxCall>()?;
+    m.add_class::<ssh::SshClient>()?;
     m.add_class::<server::ServerHandle>()?;
     m.add_function(wrap_pyfunction!(server::start_server, m)?)?;
     m.add_function(wrap_pyfunction!(server::server_main, m)?)?;

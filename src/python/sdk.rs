@@ -12,10 +12,11 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use serde_json::{Map, Value};
 
-use super::convert::{params_to_map, to_py, to_value};
+use super::convert::{to_py, to_value};
 use super::guarded;
 use crate::client::{Backend, Client, ClientError};
 use crate::mock::MockPve;
+use crate::transport::{Call, Upload, UploadSource};
 
 /// The root of every path.
 const ROOT: &str = "/api2/json";
@@ -42,6 +43,8 @@ fn to_py_err(py: Python<'_>, e: ClientError) -> PyErr {
                     api.status,
                     api.status_text(),
                     api.message.clone(),
+                    api.errors.clone(),
+                    api.exit_code,
                 ))?,
             },
             ClientError::NotAvailable(msg) => {
@@ -52,6 +55,21 @@ fn to_py_err(py: Python<'_>, e: ClientError) -> PyErr {
                     "response of {size} bytes exceeds the limit of {limit} bytes"
                 ),))?
             }
+            ClientError::Auth(msg) => module.getattr("AuthenticationError")?.call1((msg,))?,
+            ClientError::Redirect { status, location } => module
+                .getattr("ProxmoxRedirectError")?
+                .call1((status, location))?,
+            ClientError::Timeout(msg) => module.getattr("ProxmoxTimeoutError")?.call1((msg,))?,
+            ClientError::Connection(msg) | ClientError::Tls(msg) => {
+                module.getattr("ProxmoxConnectionError")?.call1((msg,))?
+            }
+            ClientError::Encoding(msg) => module
+                .getattr("UnsupportedResponseEncodingError")?
+                .call1((msg,))?,
+            ClientError::Invalid(msg) => PyValueError::new_err(msg)
+                .into_value(py)
+                .into_bound(py)
+                .into_any(),
         };
         Ok(PyErr::from_value(exc))
     };
@@ -98,6 +116,251 @@ impl PyClient {
         Ok(PyClient {
             inner: Arc::new(Client::new(Backend::Mock(mock))),
             backend_name: "mock".into(),
+        })
+    }
+
+    /// A client over PVE's REST API (HTTPS). Token auth when `token_name` is given, else
+    /// ticket auth with `password` (and `otp`). `validate` checks requests against the
+    /// bundled schema of `schema_version` before sending.
+    #[staticmethod]
+    #[pyo3(signature = (base_url, *, user, password = None, token_name = None, token_value = None,
+        otp = None, otptype = "totp".to_string(), token_prefix = "PVEAPIToken=".to_string(),
+        token_separator = "=".to_string(), auth_cookie = "PVEAuthCookie".to_string(),
+        path_prefix = String::new(), verify_ssl = true, cert = None, fingerprint = None,
+        timeout = Some(5.0), connect_timeout = None, proxies = None, max_retries = 0,
+        retry_backoff = 0.5, schema_version = "latest", validate = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn https(
+        base_url: String,
+        user: String,
+        password: Option<String>,
+        token_name: Option<String>,
+        token_value: Option<String>,
+        otp: Option<String>,
+        otptype: String,
+        token_prefix: String,
+        token_separator: String,
+        auth_cookie: String,
+        path_prefix: String,
+        verify_ssl: bool,
+        cert: Option<String>,
+        fingerprint: Option<String>,
+        timeout: Option<f64>,
+        connect_timeout: Option<f64>,
+        proxies: Option<Vec<(String, String)>>,
+        max_retries: u32,
+        retry_backoff: f64,
+        schema_version: &str,
+        validate: bool,
+    ) -> PyResult<PyClient> {
+        use crate::transport::https::{HttpsAuth, HttpsConfig, HttpsTransport};
+        let auth = match (token_name, token_value, password) {
+            (Some(name), Some(secret), _) => {
+                HttpsAuth::token(&token_prefix, &user, &name, &token_separator, &secret)
+            }
+            (_, _, Some(password)) => HttpsAuth::Password {
+                user,
+                password,
+                otp,
+                otptype,
+                cookie: auth_cookie,
+            },
+            _ => {
+                return Err(PyValueError::new_err(
+                    "https backend needs credentials: user and password, or user, token_name and token_value",
+                ))
+            }
+        };
+        let secs = |name: &str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(std::time::Duration::from_secs_f64(v))
+            } else {
+                Err(PyValueError::new_err(format!(
+                    "{name}: expected a number of seconds >= 0, got {v}"
+                )))
+            }
+        };
+        let mut config = HttpsConfig::new(base_url, auth);
+        config.path_prefix = path_prefix;
+        config.verify_ssl = verify_ssl;
+        config.cert = cert.map(Into::into);
+        config.fingerprint = fingerprint
+            .as_deref()
+            .map(crate::tls::Fingerprint::parse)
+            .transpose()
+            .map_err(|e| PyValueError::new_err(format!("fingerprint: {e}")))?;
+        config.timeout = timeout.map(|t| secs("timeout", t)).transpose()?;
+        config.connect_timeout = connect_timeout
+            .map(|t| secs("connect_timeout", t))
+            .transpose()?;
+        config.proxies = proxies.unwrap_or_default();
+        config.max_retries = max_retries;
+        config.retry_backoff = secs("retry_backoff", retry_backoff)?;
+        let transport = HttpsTransport::new(config).map_err(PyValueError::new_err)?;
+        let client = attach_schema(
+            Client::new(Backend::Https(Arc::new(transport))),
+            schema_version,
+            validate,
+        )?;
+        Ok(PyClient {
+            inner: Arc::new(client),
+            backend_name: "https".into(),
+        })
+    }
+
+    /// A client running `pvesh` (or `pmgsh`): `runner` is `local`, `openssh` (the system
+    /// ssh binary) or `ssh` (russh, the `ssh_paramiko` backend).
+    #[staticmethod]
+    #[pyo3(signature = (runner, *, backend_name, cli = "pvesh".to_string(), sudo = false, timeout = None,
+        host = None, port = None, user = None, password = None, private_key_file = None,
+        private_key_passphrase = None, use_agent = false, identity_file = None, config_file = None,
+        forward_ssh_agent = false, known_hosts_file = None, host_key_fingerprint = None,
+        accept_new_host_key = false, ssh_options = None, connect_timeout = 10.0,
+        schema_version = "latest", validate = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn pvesh(
+        runner: &str,
+        backend_name: String,
+        cli: String,
+        sudo: bool,
+        timeout: Option<f64>,
+        host: Option<String>,
+        port: Option<u16>,
+        user: Option<String>,
+        password: Option<String>,
+        private_key_file: Option<String>,
+        private_key_passphrase: Option<String>,
+        use_agent: bool,
+        identity_file: Option<String>,
+        config_file: Option<String>,
+        forward_ssh_agent: bool,
+        known_hosts_file: Option<String>,
+        host_key_fingerprint: Option<String>,
+        accept_new_host_key: bool,
+        ssh_options: Option<Vec<String>>,
+        connect_timeout: f64,
+        schema_version: &str,
+        validate: bool,
+    ) -> PyResult<PyClient> {
+        use crate::transport::pvesh::{OpenSshConfig, PveshTransport, Runner};
+        let dur = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(std::time::Duration::from_secs_f64(v))
+            } else {
+                Err(PyValueError::new_err(format!(
+                    "{name}: expected a number of seconds > 0, got {v}"
+                )))
+            }
+        };
+        let need_host = || {
+            host.clone().filter(|h| !h.is_empty()).ok_or_else(|| {
+                PyValueError::new_err(format!("host: required for the {backend_name} backend"))
+            })
+        };
+        let runner = match runner {
+            "local" => Runner::Local,
+            "openssh" => {
+                let mut options = ssh_options.unwrap_or_default();
+                if let Some(k) = &known_hosts_file {
+                    options.push(format!("UserKnownHostsFile={k}"));
+                }
+                if accept_new_host_key {
+                    options.push("StrictHostKeyChecking=accept-new".into());
+                }
+                Runner::OpenSsh(OpenSshConfig {
+                    host: need_host()?,
+                    port,
+                    // PVE's users look like root@pam; the SSH login is the part before the realm.
+                    user: user.map(|u| u.split('@').next().unwrap_or_default().to_string()),
+                    identity_file: identity_file.or(private_key_file).map(Into::into),
+                    config_file: config_file.map(Into::into),
+                    forward_agent: forward_ssh_agent,
+                    options,
+                    connect_timeout: Some(dur("connect_timeout", connect_timeout)?),
+                    ssh_binary: None,
+                    scp_binary: None,
+                })
+            }
+            "ssh" => {
+                let config = ssh_config(
+                    need_host()?,
+                    port,
+                    user,
+                    password,
+                    private_key_file.or(identity_file),
+                    private_key_passphrase,
+                    use_agent,
+                    known_hosts_file,
+                    host_key_fingerprint,
+                    accept_new_host_key,
+                    dur("connect_timeout", connect_timeout)?,
+                )?;
+                Runner::Russh(Arc::new(crate::transport::ssh::SshSession::new(config)))
+            }
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "runner: expected local, openssh or ssh, got '{other}'"
+                )))
+            }
+        };
+        let transport = PveshTransport {
+            cli,
+            sudo,
+            timeout: timeout.map(|t| dur("timeout", t)).transpose()?,
+            runner,
+        };
+        let client = attach_schema(
+            Client::new(Backend::Pvesh(Arc::new(transport))),
+            schema_version,
+            validate,
+        )?;
+        Ok(PyClient {
+            inner: Arc::new(client),
+            backend_name,
+        })
+    }
+
+    /// `(ticket, CSRFPreventionToken)` of ticket authentication (logs in if needed), or
+    /// `None`; blocking.
+    fn tokens(&self, py: Python<'_>) -> PyResult<Option<(String, String)>> {
+        let client = (*self.inner).clone();
+        let result = guarded(py, || {
+            Ok(crate::runtime::block_on(
+                async move { client.tokens().await },
+            ))
+        })?;
+        result.map_err(|e| to_py_err(py, e))
+    }
+
+    /// `tokens()` as an awaitable.
+    fn tokens_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = (*self.inner).clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            client
+                .tokens()
+                .await
+                .map_err(|e| Python::attach(|py| to_py_err(py, e)))
+        })
+    }
+
+    /// Closes connections and forgets sessions (blocking; later calls reconnect).
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        if self.inner.is_in_process() {
+            return Ok(());
+        }
+        let client = (*self.inner).clone();
+        guarded(py, || {
+            crate::runtime::block_on(async move { client.close().await });
+            Ok(())
+        })
+    }
+
+    /// `close()` as an awaitable.
+    fn close_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = (*self.inner).clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            client.close().await;
+            Ok(())
         })
     }
 
@@ -156,8 +419,11 @@ impl PyClient {
         path: &str,
         params: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let params = params_to_map(params)?;
-        run_call(py, &self.inner, method, path, params, None)
+        let (params, uploads, timeout) = split_params(params)?;
+        let mut call = Call::new(method, path, params);
+        call.uploads = uploads;
+        call.timeout = timeout;
+        run_call(py, &self.inner, call)
     }
 
     /// Mock store: back to the initial state.
@@ -316,24 +582,114 @@ impl PyClient {
     }
 }
 
-fn run_call<'py>(
-    py: Python<'py>,
-    client: &Arc<Client>,
-    method: &str,
-    path: &str,
-    params: Map<String, Value>,
-    limit: Option<usize>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let result = guarded(py, || {
-        Ok(match limit {
-            Some(limit) => client.call_bounded(method, path, params, limit),
-            None => client.call(method, path, params),
-        })
-    })?;
+/// Attaches the bundled schema of `version` for parameter encoding (and validation).
+fn attach_schema(client: Client, version: &str, validate: bool) -> PyResult<Client> {
+    let schema = crate::schema::bundled::load(version)
+        .map_err(|e| PyValueError::new_err(format!("schema_version: {e}")))?;
+    Ok(if validate {
+        client.with_validation(schema)
+    } else {
+        client.with_schema(schema)
+    })
+}
+
+/// The russh configuration from the SDK's arguments.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn ssh_config(
+    host: String,
+    port: Option<u16>,
+    user: Option<String>,
+    password: Option<String>,
+    private_key_file: Option<String>,
+    private_key_passphrase: Option<String>,
+    use_agent: bool,
+    known_hosts_file: Option<String>,
+    host_key_fingerprint: Option<String>,
+    accept_new_host_key: bool,
+    connect_timeout: std::time::Duration,
+) -> PyResult<crate::transport::ssh::SshConfig> {
+    use crate::transport::ssh::{HostKeyPolicy, SshAuth, SshConfig};
+    let mut auth = Vec::new();
+    if let Some(path) = private_key_file {
+        auth.push(SshAuth::KeyFile {
+            path: path.into(),
+            passphrase: private_key_passphrase,
+        });
+    }
+    if use_agent {
+        auth.push(SshAuth::Agent);
+    }
+    if let Some(p) = password {
+        auth.push(SshAuth::Password(p));
+    }
+    if auth.is_empty() {
+        if std::env::var_os("SSH_AUTH_SOCK").is_some() {
+            auth.push(SshAuth::Agent);
+        } else {
+            return Err(PyValueError::new_err(
+                "ssh login: give password=, private_key_file= or run an ssh-agent (SSH_AUTH_SOCK)",
+            ));
+        }
+    }
+    let host_key = match host_key_fingerprint {
+        Some(fp) => HostKeyPolicy::Fingerprint(fp),
+        None => HostKeyPolicy::KnownHosts {
+            path: known_hosts_file.map(Into::into),
+            accept_new: accept_new_host_key,
+        },
+    };
+    let user = match user {
+        Some(u) => u,
+        None => std::env::var("USER").unwrap_or_else(|_| "root".into()),
+    };
+    // PVE's users look like root@pam; the SSH login is the part before the realm.
+    let user = user
+        .split_once('@')
+        .map_or(user.clone(), |(u, _)| u.to_string());
+    Ok(SshConfig {
+        host,
+        port: port.unwrap_or(22),
+        user,
+        auth,
+        host_key,
+        connect_timeout,
+    })
+}
+
+fn run_call<'py>(py: Python<'py>, client: &Arc<Client>, call: Call) -> PyResult<Bound<'py, PyAny>> {
+    let result = guarded(py, || Ok(client.execute(call)))?;
     match result {
         Ok(v) => to_py(py, &v),
         Err(e) => Err(to_py_err(py, e)),
     }
+}
+
+/// JSON handed back to Python from a future.
+struct JsonOut(Value);
+
+impl<'py> IntoPyObject<'py> for JsonOut {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0)
+    }
+}
+
+/// An asyncio awaitable running `call` on the shared runtime.
+fn call_future<'py>(
+    py: Python<'py>,
+    client: &Arc<Client>,
+    call: Call,
+) -> PyResult<Bound<'py, PyAny>> {
+    let client = (**client).clone();
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        match client.execute_async(call).await {
+            Ok(v) => Ok(JsonOut(v)),
+            Err(e) => Err(Python::attach(|py| to_py_err(py, e))),
+        }
+    })
 }
 
 /// Appends one already-split segment, percent-encoded with no safe characters.
@@ -437,20 +793,21 @@ impl ProxmoxResource {
         limit: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let path = self.with_args(args)?;
-        let params = params_to_map(params)?;
+        let (params, uploads, timeout) = split_params(params)?;
+        let mut call = Call::new(method, &path, params);
+        call.uploads = uploads;
+        call.timeout = timeout;
+        call.limit = limit;
         if self.is_async {
             let call = ProxmoxCall {
                 pending: Some(Pending {
                     client: self.client.clone(),
-                    method,
-                    path,
-                    params,
-                    limit,
+                    call,
                 }),
             };
             return Ok(Bound::new(py, call)?.into_any());
         }
-        run_call(py, &self.client, method, &path, params, limit)
+        run_call(py, &self.client, call)
     }
 }
 
@@ -637,10 +994,7 @@ impl ProxmoxResource {
 
 struct Pending {
     client: Arc<Client>,
-    method: &'static str,
-    path: String,
-    params: Map<String, Value>,
-    limit: Option<usize>,
+    call: Call,
 }
 
 /// What an async verb returns: an awaitable that runs the request when awaited. The mock
@@ -657,15 +1011,27 @@ impl ProxmoxCall {
                 "cannot reuse an already awaited ProxmoxCall",
             ));
         };
-        let value = run_call(py, &p.client, p.method, &p.path, p.params, p.limit)?;
+        let value = run_call(py, &p.client, p.call)?;
         Err(PyStopIteration::new_err((value.unbind(),)))
     }
 }
 
 #[pymethods]
 impl ProxmoxCall {
-    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
+    /// The mock answers in place (this object is its own iterator); a real transport
+    /// runs on the shared runtime behind an asyncio future.
+    fn __await__(mut slf: PyRefMut<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let in_process = slf
+            .pending
+            .as_ref()
+            .is_none_or(|p| p.client.is_in_process());
+        if in_process {
+            return Ok(slf.into_pyobject(py)?.into_any().unbind());
+        }
+        let p = slf.pending.take().expect("checked above");
+        let fut = call_future(py, &p.client, p.call)?;
+        Ok(fut.call_method0("__await__")?.unbind())
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -704,8 +1070,123 @@ impl ProxmoxCall {
 
     fn __repr__(&self) -> String {
         match &self.pending {
-            Some(p) => format!("<ProxmoxCall {} {}>", p.method, p.path),
+            Some(p) => format!("<ProxmoxCall {} {}>", p.call.method, p.call.path),
             None => "<ProxmoxCall (done)>".to_string(),
         }
     }
+}
+
+/// Keyword parameters split into plain values, files to upload (a file-like value or an
+/// `os.PathLike` makes the request multipart) and the `_timeout` option (seconds, this
+/// call only).
+#[allow(clippy::type_complexity)]
+fn split_params(
+    params: Option<&Bound<'_, PyDict>>,
+) -> PyResult<(Map<String, Value>, Vec<Upload>, Option<std::time::Duration>)> {
+    let mut map = Map::new();
+    let mut uploads = Vec::new();
+    let mut timeout = None;
+    let Some(d) = params else {
+        return Ok((map, uploads, timeout));
+    };
+    for (k, v) in d.iter() {
+        let key: String = k.extract()?;
+        if key == "_timeout" {
+            if v.is_none() {
+                continue;
+            }
+            let secs: f64 = v
+                .extract()
+                .map_err(|_| PyTypeError::new_err("_timeout: expected a number of seconds"))?;
+            if !secs.is_finite() || secs <= 0.0 {
+                return Err(PyValueError::new_err(format!(
+                    "_timeout: expected a number of seconds > 0, got {secs}"
+                )));
+            }
+            timeout = Some(std::time::Duration::from_secs_f64(secs));
+            continue;
+        }
+        if let Some(up) = as_upload(&key, &v)? {
+            uploads.push(up);
+            continue;
+        }
+        let value = to_value(&v, &|| format!("parameter '{key}'"))?;
+        map.insert(key, value);
+    }
+    Ok((map, uploads, timeout))
+}
+
+fn base_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string())
+}
+
+/// A file to upload, if `v` is one: `os.PathLike` (streamed from disk), an open file at its
+/// start (streamed from its path), or another file-like object (read into memory).
+fn as_upload(key: &str, v: &Bound<'_, PyAny>) -> PyResult<Option<Upload>> {
+    let py = v.py();
+    if v.is_instance_of::<PyString>() || v.is_instance_of::<pyo3::types::PyBytes>() {
+        return Ok(None);
+    }
+    let os = py.import("os")?;
+    if v.is_instance(&os.getattr("PathLike")?)? {
+        let path: String = os.call_method1("fspath", (v,))?.extract()?;
+        let meta = std::fs::metadata(&path)
+            .map_err(|e| PyValueError::new_err(format!("{key}: cannot read '{path}': {e}")))?;
+        if !meta.is_file() {
+            return Err(PyValueError::new_err(format!(
+                "{key}: '{path}' is not a regular file"
+            )));
+        }
+        // `pathlib.Path.name` is the base name; other path-likes may name the file otherwise.
+        let file_name = v
+            .getattr("name")
+            .ok()
+            .and_then(|n| n.extract::<String>().ok())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| base_name(&path));
+        return Ok(Some(Upload {
+            field: key.to_string(),
+            file_name,
+            source: UploadSource::Path(path.into()),
+        }));
+    }
+    if !v.hasattr("read")? {
+        return Ok(None);
+    }
+    let name: Option<String> = v
+        .getattr("name")
+        .ok()
+        .and_then(|n| n.extract::<String>().ok());
+    let at_start = match v.call_method0("tell") {
+        Ok(pos) => pos.extract::<i64>().unwrap_or(-1) == 0,
+        Err(_) => false,
+    };
+    if let Some(name) = &name {
+        if at_start && std::fs::metadata(name).is_ok_and(|m| m.is_file()) {
+            return Ok(Some(Upload {
+                field: key.to_string(),
+                file_name: base_name(name),
+                source: UploadSource::Path(name.into()),
+            }));
+        }
+    }
+    let data = v.call_method0("read")?;
+    let bytes = if let Ok(b) = data.cast::<pyo3::types::PyBytes>() {
+        b.as_bytes().to_vec()
+    } else if let Ok(s) = data.cast::<PyString>() {
+        s.to_str()?.as_bytes().to_vec()
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "{key}: read() returned {}, expected bytes or str",
+            data.get_type().name()?
+        )));
+    };
+    Ok(Some(Upload {
+        field: key.to_string(),
+        file_name: name.as_deref().map_or_else(|| key.to_string(), base_name),
+        source: UploadSource::Bytes(bytes),
+    }))
 }

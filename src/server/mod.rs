@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod cli;
+pub(crate) mod digest;
 pub mod proxy;
 
 use std::net::SocketAddr;
@@ -335,7 +336,20 @@ fn router(app: Arc<App>) -> Router {
         .route("/codegen/openapi", axum::routing::post(codegen_openapi))
         .route("/_mock/{*rest}", axum::routing::any(admin))
         .merge(docs)
-        .fallback(api);
+        .fallback(api)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            64 * 1024 * 1024,
+        ))
+        // Uploads stream any size and take as long as they take (PVE sets no limit).
+        .merge(
+            Router::new()
+                .route(UPLOAD_ROUTE, axum::routing::post(upload))
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        );
     if let Some(rps) = app.config.rate_limit.and_then(std::num::NonZeroU32::new) {
         let limiter = Arc::new(KeyedLimiter::keyed(governor::Quota::per_second(rps)));
         r = r.layer(axum::middleware::from_fn(
@@ -362,14 +376,133 @@ fn router(app: Arc<App>) -> Router {
                 .allow_headers(Any),
         );
     }
-    r.layer(tower_http::timeout::TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        Duration::from_secs(60),
-    ))
-    .layer(tower_http::limit::RequestBodyLimitLayer::new(
-        64 * 1024 * 1024,
-    ))
-    .with_state(app)
+    r.with_state(app)
+}
+
+/// PVE's storage upload, the one multipart endpoint.
+const UPLOAD_ROUTE: &str = "/api2/json/nodes/{node}/storage/{storage}/upload";
+
+/// `POST .../storage/{storage}/upload` (multipart): the file part is streamed (counted and
+/// hashed, never held in memory), the other parts are parameters; then the mock runs the
+/// upload as PVE does (an `imgcopy` task; a checksum that does not match fails it).
+async fn upload(
+    State(app): State<Arc<App>>,
+    uri: Uri,
+    headers: HeaderMap,
+    method: Method,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response<Body> {
+    let path = uri.path().to_string();
+    if let Err(e) = authorize(&app, &method, &path, &headers) {
+        return pve_response(Err(e));
+    }
+    let mut multipart = match multipart {
+        Ok(m) => m,
+        Err(_) => {
+            // A form without a file: PVE answers as for any missing parameter.
+            return pve_response(Err(ApiError {
+                status: 400,
+                message: "Parameter verification failed.".into(),
+                errors: Some(
+                    [(
+                        "filename".to_string(),
+                        "property is missing and it is not optional".to_string(),
+                    )]
+                    .into(),
+                ),
+                exit_code: None,
+            }));
+        }
+    };
+    let mut params = Map::new();
+    let mut file: Option<(String, u64, String)> = None;
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                return pve_response(Err(ApiError::new(
+                    400,
+                    format!("invalid multipart body: {e}"),
+                )))
+            }
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        if let Some(file_name) = field.file_name().map(str::to_string) {
+            let algorithm = params
+                .get("checksum-algorithm")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let mut hasher = algorithm
+                .as_deref()
+                .and_then(crate::server::digest::Hasher::new);
+            let mut size = 0u64;
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) => {
+                        size += chunk.len() as u64;
+                        if let Some(h) = hasher.as_mut() {
+                            h.update(&chunk);
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        return pve_response(Err(ApiError::new(
+                            400,
+                            format!("upload interrupted: {e}"),
+                        )))
+                    }
+                }
+            }
+            let digest = hasher.map(|h| h.hex()).unwrap_or_default();
+            params.insert(name, Value::String(file_name.clone()));
+            file = Some((file_name, size, digest));
+        } else {
+            match field.text().await {
+                Ok(t) => {
+                    params.insert(name, Value::String(t));
+                }
+                Err(e) => {
+                    return pve_response(Err(ApiError::new(
+                        400,
+                        format!("invalid multipart field: {e}"),
+                    )))
+                }
+            }
+        }
+    }
+    let Some((file_name, size, digest)) = file else {
+        return pve_response(Err(ApiError {
+            status: 400,
+            message: "Parameter verification failed.".into(),
+            errors: Some(
+                [(
+                    "filename".to_string(),
+                    "property is missing and it is not optional".to_string(),
+                )]
+                .into(),
+            ),
+            exit_code: None,
+        }));
+    };
+    let expected = params
+        .get("checksum")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase);
+    let checksum_ok = match (&expected, digest.is_empty()) {
+        (Some(e), false) => *e == digest,
+        _ => true,
+    };
+    let checksum = if checksum_ok {
+        Ok(())
+    } else {
+        Err((expected.unwrap_or_default(), digest))
+    };
+    let result = app.mock.handle("POST", &path, &params).inspect(|upid| {
+        app.mock
+            .finish_upload(&path, &params, &file_name, size, checksum, upid);
+    });
+    pve_response(result)
 }
 
 /// Lets a request through, or answers 429 with `Retry-After` when its client is over the

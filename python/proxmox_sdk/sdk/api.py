@@ -19,10 +19,7 @@ from proxmox_sdk.sdk.services import service_config
 
 __all__ = ["ProxmoxSDK", "SyncProxmoxSDK"]
 
-_PENDING_TRANSPORT = (
-    "the {backend} transport is not part of this build yet; "
-    "use backend='mock' (or ProxmoxSDK.mock()) for the in-memory PVE"
-)
+_RUNNERS = {"local": "local", "openssh": "openssh", "ssh_paramiko": "ssh"}
 
 
 def _check_number(name: str, value: Any, *, minimum: float = 0, allow_none: bool = False) -> None:
@@ -74,6 +71,12 @@ class _BaseSDK(ProxmoxResource):
         mock_data_path: str | None = None,
         lenient: bool = False,
         validate: bool | None = None,
+        fingerprint: str | None = None,
+        private_key_passphrase: str | None = None,
+        known_hosts_file: str | None = None,
+        host_key_fingerprint: str | None = None,
+        accept_new_host_key: bool = False,
+        ssh_options: list[str] | None = None,
     ) -> Any:
         service_name, config = service_config(service)
         backend_name = str(backend).lower()
@@ -106,13 +109,55 @@ class _BaseSDK(ProxmoxResource):
             namespace = mock_namespace or os.environ.get("PROXMOX_MOCK_STATE_NAMESPACE", "default")
             data_path = mock_data_path or os.environ.get("PROXMOX_MOCK_DATA_PATH") or None
             client = _native.Client.mock(schema_version, namespace, data_path, lenient)
-        else:
+        elif backend_name == "https":
             # Client-side validation is off by default for real backends (PVE validates);
             # validate=True refuses bad parameters before anything is sent.
-            client = _native.Client.unavailable(
-                backend_name,
-                _PENDING_TRANSPORT.format(backend=backend_name),
-                schema_version if validate else None,
+            client = _native.Client.https(
+                _native.base_url(str(host), port, config["default_port"]),
+                user=user,
+                password=password,
+                token_name=token_name,
+                token_value=token_value,
+                otp=otp,
+                otptype=otptype,
+                token_prefix=config["auth_header_prefix"],
+                token_separator=config["token_separator"],
+                auth_cookie=config["auth_cookie"],
+                path_prefix=path_prefix,
+                verify_ssl=bool(verify_ssl),
+                cert=os.fspath(cert) if cert else None,
+                fingerprint=fingerprint,
+                timeout=timeout,
+                connect_timeout=connect_timeout,
+                proxies=sorted((proxies or {}).items()),
+                max_retries=max_retries,
+                retry_backoff=retry_backoff,
+                schema_version=schema_version,
+                validate=bool(validate),
+            )
+        else:
+            client = _native.Client.pvesh(
+                _RUNNERS[backend_name],
+                backend_name=backend_name,
+                cli=config.get("cli", "pvesh"),
+                sudo=bool(sudo),
+                timeout=timeout or None,
+                host=host,
+                port=port,
+                user=user,
+                password=password,
+                private_key_file=os.fspath(private_key_file) if private_key_file else None,
+                private_key_passphrase=private_key_passphrase,
+                identity_file=os.fspath(identity_file) if identity_file else None,
+                config_file=os.fspath(config_file) if config_file else None,
+                forward_ssh_agent=bool(forward_ssh_agent),
+                known_hosts_file=os.fspath(known_hosts_file) if known_hosts_file else None,
+                host_key_fingerprint=host_key_fingerprint,
+                accept_new_host_key=bool(accept_new_host_key),
+                ssh_options=list(ssh_options or []),
+                connect_timeout=connect_timeout or 10.0,
+                schema_version=schema_version,
+                validate=bool(validate),
             )
         self = super().__new__(cls, client, cls._is_async)
         self._client = client
@@ -187,8 +232,8 @@ class _BaseSDK(ProxmoxResource):
             raise BackendNotAvailableError(f"backend {self._backend_name!r} has no mock store")
         return MockStore(self._client)
 
-    def _tokens(self) -> tuple[str, str]:
-        raise RuntimeError(
+    def _no_tokens(self) -> RuntimeError:
+        return RuntimeError(
             f"get_tokens: the {self._backend_name} backend does not use ticket authentication"
         )
 
@@ -224,12 +269,16 @@ class ProxmoxSDK(_BaseSDK):
         )
 
     async def close(self) -> None:
-        """Release the connection (idempotent)."""
+        """Release the connection (idempotent; a later call reconnects)."""
         self._closed = True
+        await self._client.close_async()
 
     async def get_tokens(self) -> tuple[str, str]:
-        """``(ticket, CSRFPreventionToken)`` of ticket authentication."""
-        return self._tokens()
+        """``(ticket, CSRFPreventionToken)`` of ticket authentication (logs in if needed)."""
+        tokens = await self._client.tokens_async()
+        if tokens is None:
+            raise self._no_tokens()
+        return tokens
 
     async def __aenter__(self) -> Any:
         return self.root
@@ -252,12 +301,16 @@ class SyncProxmoxSDK(_BaseSDK):
         return cls(backend="mock", service=service, schema_version=schema_version, **kwargs)
 
     def close(self) -> None:
-        """Release the connection (idempotent)."""
+        """Release the connection (idempotent; a later call reconnects)."""
         self._closed = True
+        self._client.close()
 
     def get_tokens(self) -> tuple[str, str]:
-        """``(ticket, CSRFPreventionToken)`` of ticket authentication."""
-        return self._tokens()
+        """``(ticket, CSRFPreventionToken)`` of ticket authentication (logs in if needed)."""
+        tokens = self._client.tokens()
+        if tokens is None:
+            raise self._no_tokens()
+        return tokens
 
     def __enter__(self) -> Any:
         return self.root

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from proxmox_sdk import _native
+from typing import Any
+
 from proxmox_sdk.sdk.backends.base import NativeBackend
 
 
 class HttpsBackend(NativeBackend):
-    """HTTPS transport. Not part of this build yet: requests raise
-    ``BackendNotAvailableError`` saying so."""
+    """HTTPS transport; takes the ``ProxmoxSDK`` arguments (``user``, ``password`` or
+    ``token_name``/``token_value``, ``port``, ``verify_ssl``, ``fingerprint``, ...)."""
 
-    def __init__(self, host: str, *, api_path_prefix: str = "/api2/json", **_: object) -> None:
+    def __init__(self, host: str, *, api_path_prefix: str = "/api2/json", **kwargs: Any) -> None:
+        from proxmox_sdk.sdk.api import ProxmoxSDK
+
         super().__init__(api_path_prefix)
         self.host = host
-        self._client = _native.Client.unavailable(
-            "https", "the https transport is not part of this build yet; use backend='mock'"
-        )
+        self._sdk = ProxmoxSDK(host, backend="https", **kwargs)
+        self._client = self._sdk._client
+
+    async def close(self) -> None:
+        await self._client.close_async()
+
+    async def get_tokens(self) -> tuple[str, str]:
+        return await self._sdk.get_tokens()

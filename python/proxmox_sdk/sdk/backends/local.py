@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from proxmox_sdk import _native
+from typing import Any
+
 from proxmox_sdk.sdk.backends.base import NativeBackend
 
 
 class LocalBackend(NativeBackend):
-    """Local pvesh transport. Not part of this build yet: requests raise
-    ``BackendNotAvailableError`` saying so."""
+    """Local pvesh transport (``sudo``, ``timeout`` and ``service`` as for ``ProxmoxSDK``)."""
 
-    def __init__(self, *, api_path_prefix: str = "/api2/json", **_: object) -> None:
+    def __init__(self, *, api_path_prefix: str = "/api2/json", **kwargs: Any) -> None:
+        from proxmox_sdk.sdk.api import ProxmoxSDK
+
         super().__init__(api_path_prefix)
-        self._client = _native.Client.unavailable(
-            "local", "the local pvesh transport is not part of this build yet; use backend='mock'"
-        )
+        self._client = ProxmoxSDK(backend="local", **kwargs)._client

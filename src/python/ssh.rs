@@ -1,0 +1,147 @@
+//! `SshClient`: the native half of `proxmox_sdk.ssh.RemoteSSHClient` (one russh
+//! connection, commands with timeouts and output caps).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use crate::transport::ssh::{SshFailure, SshSession};
+
+/// The exception of `proxmox_sdk.ssh` for a failure.
+fn to_py_err(py: Python<'_>, e: SshFailure) -> PyErr {
+    let name = match &e {
+        SshFailure::HostKey(_) => "HostKeyMismatch",
+        SshFailure::Auth(_) => "SshAuthFailed",
+        SshFailure::Timeout(_) => "SshTimeout",
+        SshFailure::TooLarge { .. } => "OutputTooLarge",
+        SshFailure::Other(_) => "SshError",
+    };
+    let build = || -> PyResult<PyErr> {
+        let cls = py.import("proxmox_sdk.ssh")?.getattr(name)?;
+        Ok(PyErr::from_value(cls.call1((e.to_string(),))?))
+    };
+    build().unwrap_or_else(|err| err)
+}
+
+/// One SSH connection, opened on first use and reused.
+#[pyclass(module = "proxmox_sdk._native", name = "SshClient", frozen)]
+pub struct SshClient {
+    session: Arc<SshSession>,
+}
+
+struct RunOut(crate::transport::ssh::ExecResult);
+
+impl<'py> IntoPyObject<'py> for RunOut {
+    type Target = PyDict;
+    type Output = Bound<'py, PyDict>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("stdout", PyBytes::new(py, &self.0.stdout))?;
+        d.set_item("stderr", PyBytes::new(py, &self.0.stderr))?;
+        d.set_item("exit_code", self.0.exit_code)?;
+        d.set_item("duration_s", self.0.duration.as_secs_f64())?;
+        d.set_item("truncated", self.0.truncated)?;
+        Ok(d)
+    }
+}
+
+#[pymethods]
+impl SshClient {
+    #[new]
+    #[pyo3(signature = (host, *, port = 22, user = None, password = None, private_key_file = None,
+        private_key_passphrase = None, use_agent = false, known_hosts_file = None,
+        host_key_fingerprint = None, accept_new_host_key = false, connect_timeout = 10.0))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        host: String,
+        port: u16,
+        user: Option<String>,
+        password: Option<String>,
+        private_key_file: Option<String>,
+        private_key_passphrase: Option<String>,
+        use_agent: bool,
+        known_hosts_file: Option<String>,
+        host_key_fingerprint: Option<String>,
+        accept_new_host_key: bool,
+        connect_timeout: f64,
+    ) -> PyResult<SshClient> {
+        if !connect_timeout.is_finite() || connect_timeout <= 0.0 {
+            return Err(PyValueError::new_err(format!(
+                "connect_timeout: expected a number of seconds > 0, got {connect_timeout}"
+            )));
+        }
+        let config = super::sdk::ssh_config(
+            host,
+            Some(port),
+            user,
+            password,
+            private_key_file,
+            private_key_passphrase,
+            use_agent,
+            known_hosts_file,
+            host_key_fingerprint,
+            accept_new_host_key,
+            Duration::from_secs_f64(connect_timeout),
+        )?;
+        Ok(SshClient {
+            session: Arc::new(SshSession::new(config)),
+        })
+    }
+
+    /// Connects and logs in (awaitable).
+    fn connect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.session.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            s.connect()
+                .await
+                .map_err(|e| Python::attach(|py| to_py_err(py, e)))
+        })
+    }
+
+    /// Runs a shell command line; awaitable of a dict (`stdout`, `stderr` as bytes,
+    /// `exit_code`, `duration_s`, `truncated`).
+    #[pyo3(signature = (command, timeout = None, max_output_bytes = None))]
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        command: String,
+        timeout: Option<f64>,
+        max_output_bytes: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let timeout = match timeout {
+            Some(t) if !t.is_finite() || t <= 0.0 => {
+                return Err(PyValueError::new_err(format!(
+                    "timeout: expected a number of seconds > 0, got {t}"
+                )))
+            }
+            Some(t) => Some(Duration::from_secs_f64(t)),
+            None => None,
+        };
+        let s = self.session.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            s.exec(&command, timeout, max_output_bytes)
+                .await
+                .map(RunOut)
+                .map_err(|e| Python::attach(|py| to_py_err(py, e)))
+        })
+    }
+
+    /// Closes the connection (awaitable).
+    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.session.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            s.close().await;
+            Ok(())
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        let c = self.session.config();
+        format!("<SshClient {}@{}:{}>", c.user, c.host, c.port)
+    }
+}

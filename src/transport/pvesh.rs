@@ -1,0 +1,693 @@
+//! The pvesh-based backends: one layer that turns a [`Call`] into a `pvesh` (or `pmgsh`)
+//! command line and its output back into PVE's data or error, over three runners: a local
+//! subprocess (`local`), the system `ssh` binary (`openssh`) and russh (`ssh_paramiko`).
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use percent_encoding::percent_decode_str;
+use serde_json::Value;
+use tokio::io::AsyncReadExt;
+
+use super::https::scalar_text;
+use super::ssh::SshSession;
+use super::{Call, UploadSource};
+use crate::client::{ApiError, ClientError};
+
+/// What a command printed and how it ended.
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    /// Standard output.
+    pub stdout: Vec<u8>,
+    /// Standard error.
+    pub stderr: Vec<u8>,
+    /// The exit code (`None` if killed by a signal).
+    pub exit_code: Option<i32>,
+}
+
+/// The command line for `call`: `[sudo] pvesh <verb> <path> --output-format json -k v ...`.
+pub fn argv(cli: &str, sudo: bool, call: &Call) -> Result<Vec<String>, ClientError> {
+    let verb = match call.method.as_str() {
+        "GET" => "get",
+        "POST" => "create",
+        "PUT" | "PATCH" => "set",
+        "DELETE" => "delete",
+        other => {
+            return Err(ClientError::Invalid(format!(
+                "method: '{other}' has no pvesh verb (expected GET, POST, PUT or DELETE)"
+            )))
+        }
+    };
+    let rel = crate::schema::index::strip_api_prefix(&call.path);
+    let mut path = String::with_capacity(rel.len() + 1);
+    for seg in rel.split('/').filter(|s| !s.is_empty()) {
+        path.push('/');
+        path.push_str(&percent_decode_str(seg).decode_utf8_lossy());
+    }
+    if path.is_empty() {
+        path.push('/');
+    }
+    let mut out = Vec::with_capacity(6 + 2 * call.params.len());
+    if sudo {
+        out.push("sudo".to_string());
+        out.push("-n".to_string());
+    }
+    out.extend([cli.to_string(), verb.to_string(), path.clone()]);
+    out.extend(["--output-format".to_string(), "json".to_string()]);
+    let is_exec = path.ends_with("/agent/exec");
+    for (k, v) in &call.params {
+        match v {
+            Value::Null => {}
+            Value::String(s) if is_exec && k == "command" => {
+                let words = shlex::split(s).ok_or_else(|| {
+                    ClientError::Invalid(format!(
+                        "command: cannot split {s:?} into arguments (unbalanced quotes)"
+                    ))
+                })?;
+                for w in words {
+                    out.push(format!("-{k}"));
+                    out.push(w);
+                }
+            }
+            Value::Array(items) => {
+                for i in items.iter().filter(|i| !i.is_null()) {
+                    out.push(format!("-{k}"));
+                    out.push(scalar_text(i));
+                }
+            }
+            other => {
+                out.push(format!("-{k}"));
+                out.push(scalar_text(other));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `text` holds a UPID (`UPID:node:...`).
+fn find_upid(text: &str) -> Option<&str> {
+    text.lines()
+        .map(|l| l.trim().trim_matches('"'))
+        .find(|l| l.starts_with("UPID:") && l.matches(':').count() >= 8)
+}
+
+/// `NNN Reason` at the start of a line.
+fn status_line(line: &str) -> Option<(u16, &str)> {
+    let (code, rest) = line.trim().split_once(' ')?;
+    if code.len() != 3 {
+        return None;
+    }
+    let status = code
+        .parse::<u16>()
+        .ok()
+        .filter(|s| (100..=599).contains(s))?;
+    Some((status, rest.trim()))
+}
+
+/// Parses stdout as JSON, skipping non-JSON lines in front of it (pvesh prints warnings
+/// there); text that is no JSON at all is returned as a string, nothing as `None`.
+pub fn parse_stdout(stdout: &str) -> Value {
+    let trimmed = stdout.trim();
+    if trimmed.is_empty() {
+        return Value::Null;
+    }
+    if let Ok(v) = serde_json::from_str(trimmed) {
+        return v;
+    }
+    let mut offset = 0;
+    for line in stdout.split_inclusive('\n') {
+        let rest = &stdout[offset..];
+        offset += line.len();
+        let t = line.trim_start();
+        if t.starts_with(['{', '[', '"']) || t.starts_with("null") {
+            if let Ok(v) = serde_json::from_str(rest.trim()) {
+                return v;
+            }
+        }
+    }
+    Value::String(trimmed.to_string())
+}
+
+/// PVE's data or error from a command's output: a UPID means success; else the first
+/// `NNN Reason` line of stderr gives the status (later `param: message` lines of a 400
+/// become its errors); else a non-zero exit code is a 500 with stderr as the message.
+pub fn interpret(out: &Output) -> Result<Value, ClientError> {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if let Some(upid) = find_upid(&stdout).or_else(|| find_upid(&stderr)) {
+        return Ok(Value::String(upid.to_string()));
+    }
+    let mut lines = stderr.lines().map(str::trim).filter(|l| !l.is_empty());
+    if let Some((status, reason)) = lines.clone().find_map(status_line) {
+        if status >= 400 || out.exit_code != Some(0) {
+            let errors = if status == 400 {
+                let map: std::collections::BTreeMap<String, String> = lines
+                    .by_ref()
+                    .skip_while(|l| status_line(l).is_none())
+                    .skip(1)
+                    .filter_map(|l| l.split_once(": "))
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                    .collect();
+                Some(map).filter(|m| !m.is_empty())
+            } else {
+                None
+            };
+            return Err(ClientError::Api(ApiError {
+                status,
+                message: reason.to_string(),
+                errors,
+                exit_code: out.exit_code,
+            }));
+        }
+    }
+    if out.exit_code != Some(0) {
+        let message = stderr.trim();
+        let message = if message.is_empty() {
+            match out.exit_code {
+                Some(c) => format!("command failed with exit code {c}"),
+                None => "command was killed by a signal".to_string(),
+            }
+        } else {
+            message.to_string()
+        };
+        return Err(ClientError::Api(ApiError {
+            status: 500,
+            message,
+            errors: None,
+            exit_code: out.exit_code,
+        }));
+    }
+    Ok(parse_stdout(&stdout))
+}
+
+/// Quotes an argv for a remote shell (each word single-quoted where needed).
+pub fn shell_join(argv: &[String]) -> Result<String, ClientError> {
+    shlex::try_join(argv.iter().map(String::as_str))
+        .map_err(|e| ClientError::Invalid(format!("command: cannot quote for the shell: {e}")))
+}
+
+/// The system `ssh`/`scp` binaries and their options.
+#[derive(Debug, Clone, Default)]
+pub struct OpenSshConfig {
+    /// Host name or address.
+    pub host: String,
+    /// Port (`None`: what `~/.ssh/config` says, else 22).
+    pub port: Option<u16>,
+    /// Login user (`None`: from `~/.ssh/config`).
+    pub user: Option<String>,
+    /// `-i` identity file.
+    pub identity_file: Option<PathBuf>,
+    /// `-F` config file.
+    pub config_file: Option<PathBuf>,
+    /// `-A`.
+    pub forward_agent: bool,
+    /// Extra `-o` options (tests use them for a private known_hosts file).
+    pub options: Vec<String>,
+    /// Connect timeout.
+    pub connect_timeout: Option<Duration>,
+    /// The `ssh` binary (default `ssh`).
+    pub ssh_binary: Option<String>,
+    /// The `scp` binary (default `scp`).
+    pub scp_binary: Option<String>,
+}
+
+impl OpenSshConfig {
+    fn common(&self, port_flag: &str) -> Vec<String> {
+        let mut a = vec!["-o".to_string(), "BatchMode=yes".to_string()];
+        if let Some(t) = self.connect_timeout {
+            a.push("-o".into());
+            a.push(format!("ConnectTimeout={}", t.as_secs().max(1)));
+        }
+        if let Some(p) = self.port {
+            a.push(port_flag.into());
+            a.push(p.to_string());
+        }
+        if let Some(i) = &self.identity_file {
+            a.push("-i".into());
+            a.push(i.display().to_string());
+        }
+        if let Some(f) = &self.config_file {
+            a.push("-F".into());
+            a.push(f.display().to_string());
+        }
+        for o in &self.options {
+            a.push("-o".into());
+            a.push(o.clone());
+        }
+        a
+    }
+
+    fn destination(&self) -> String {
+        let host = if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match &self.user {
+            Some(u) => format!("{u}@{host}"),
+            None => host,
+        }
+    }
+
+    fn ssh_destination(&self) -> String {
+        match &self.user {
+            Some(u) => format!("{u}@{}", self.host),
+            None => self.host.clone(),
+        }
+    }
+}
+
+/// Where the pvesh command runs.
+#[derive(Debug, Clone)]
+pub enum Runner {
+    /// A subprocess on this machine.
+    Local,
+    /// The system `ssh` binary.
+    OpenSsh(OpenSshConfig),
+    /// A russh connection (reused for every call).
+    Russh(Arc<SshSession>),
+}
+
+/// Runs `argv` locally with a timeout; the process is killed when it runs out.
+pub async fn run_local(argv: &[String], timeout: Option<Duration>) -> Result<Output, ClientError> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err(ClientError::Invalid("command: empty argv".into()));
+    };
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let child = cmd.spawn().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ClientError::Api(ApiError {
+                status: 500,
+                message: format!("'{program}' not found on PATH: is this a Proxmox node?"),
+                errors: None,
+                exit_code: Some(127),
+            })
+        } else {
+            ClientError::Api(ApiError::new(500, format!("cannot run '{program}': {e}")))
+        }
+    })?;
+    let wait = collect(child);
+    match timeout {
+        Some(t) => tokio::time::timeout(t, wait).await.map_err(|_| {
+            ClientError::Timeout(format!(
+                "'{}' did not finish within {:.1} s (killed)",
+                argv.join(" "),
+                t.as_secs_f64()
+            ))
+        })?,
+        None => wait.await,
+    }
+}
+
+async fn collect(mut child: tokio::process::Child) -> Result<Output, ClientError> {
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let (r1, r2) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
+    r1.and(r2)
+        .map_err(|e| ClientError::Connection(format!("reading the command's output: {e}")))?;
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| ClientError::Connection(format!("waiting for the command: {e}")))?;
+    Ok(Output {
+        stdout: out,
+        stderr: err,
+        exit_code: status.code(),
+    })
+}
+
+impl Runner {
+    /// Runs `argv` where this runner runs commands.
+    pub async fn run(
+        &self,
+        argv: &[String],
+        timeout: Option<Duration>,
+    ) -> Result<Output, ClientError> {
+        match self {
+            Runner::Local => run_local(argv, timeout).await,
+            Runner::OpenSsh(cfg) => {
+                let mut full = vec![cfg.ssh_binary.clone().unwrap_or_else(|| "ssh".into())];
+                full.extend(cfg.common("-p"));
+                if cfg.forward_agent {
+                    full.push("-A".into());
+                }
+                full.push("--".into());
+                full.push(cfg.ssh_destination());
+                full.push(shell_join(argv)?);
+                let out = run_local(&full, timeout).await?;
+                if out.exit_code == Some(255) && !String::from_utf8_lossy(&out.stdout).contains('{')
+                {
+                    // ssh itself failed (255 is also pvesh's error code: tell them apart
+                    // by ssh's own messages).
+                    let err = String::from_utf8_lossy(&out.stderr);
+                    if is_ssh_failure(&err) {
+                        return Err(ssh_failure(err.trim()));
+                    }
+                }
+                Ok(out)
+            }
+            Runner::Russh(s) => {
+                let r = s.exec(&shell_join(argv)?, timeout, None).await?;
+                Ok(Output {
+                    stdout: r.stdout,
+                    stderr: r.stderr,
+                    exit_code: r.exit_code,
+                })
+            }
+        }
+    }
+
+    /// Puts `source` at `remote` on the node.
+    async fn put_file(&self, source: &UploadSource, remote: &str) -> Result<(), ClientError> {
+        match self {
+            Runner::Local => match source {
+                UploadSource::Path(p) => tokio::fs::copy(p, remote).await.map(|_| ()),
+                UploadSource::Bytes(b) => tokio::fs::write(remote, b).await,
+            }
+            .map_err(|e| ClientError::Connection(format!("copying the upload to {remote}: {e}"))),
+            Runner::OpenSsh(cfg) => {
+                let (local, _guard) = match source {
+                    UploadSource::Path(p) => (p.clone(), None),
+                    UploadSource::Bytes(b) => {
+                        let tmp = tempfile_with(b)?;
+                        (tmp.0.clone(), Some(tmp))
+                    }
+                };
+                let mut full = vec![cfg.scp_binary.clone().unwrap_or_else(|| "scp".into())];
+                full.push("-q".into());
+                full.extend(cfg.common("-P"));
+                full.push("--".into());
+                full.push(local.display().to_string());
+                full.push(format!("{}:{remote}", cfg.destination()));
+                let out = run_local(&full, None).await?;
+                if out.exit_code != Some(0) {
+                    return Err(ssh_failure(String::from_utf8_lossy(&out.stderr).trim()));
+                }
+                Ok(())
+            }
+            Runner::Russh(s) => s.upload(source, remote).await,
+        }
+    }
+}
+
+/// A temporary local file removed on drop.
+struct LocalTemp(PathBuf);
+
+impl Drop for LocalTemp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn tempfile_with(bytes: &[u8]) -> Result<LocalTemp, ClientError> {
+    let path = std::env::temp_dir().join(format!("proxmox-sdk-upload-{}", random_hex()));
+    std::fs::write(&path, bytes)
+        .map_err(|e| ClientError::Connection(format!("writing {}: {e}", path.display())))?;
+    Ok(LocalTemp(path))
+}
+
+fn random_hex() -> String {
+    use rand::RngExt;
+    let n: u64 = rand::rng().random();
+    format!("{n:016x}")
+}
+
+fn is_ssh_failure(stderr: &str) -> bool {
+    let s = stderr.to_ascii_lowercase();
+    [
+        "host key verification failed",
+        "permission denied (",
+        "connection refused",
+        "could not resolve hostname",
+        "connection timed out",
+        "no route to host",
+        "remote host identification has changed",
+        "connection closed by",
+    ]
+    .iter()
+    .any(|m| s.contains(m))
+}
+
+fn ssh_failure(message: &str) -> ClientError {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("permission denied") {
+        ClientError::Auth(format!("ssh: {message}"))
+    } else if lower.contains("host key") || lower.contains("identification has changed") {
+        ClientError::Tls(format!("ssh: {message}"))
+    } else if lower.contains("timed out") {
+        ClientError::Timeout(format!("ssh: {message}"))
+    } else {
+        ClientError::Connection(format!("ssh: {message}"))
+    }
+}
+
+/// A pvesh backend: the command-line tool (`pvesh` or `pmgsh`), sudo, a timeout and where
+/// commands run.
+#[derive(Debug, Clone)]
+pub struct PveshTransport {
+    /// `pvesh` (PVE) or `pmgsh` (PMG).
+    pub cli: String,
+    /// Prefix commands with `sudo -n`.
+    pub sudo: bool,
+    /// Timeout of each command.
+    pub timeout: Option<Duration>,
+    /// Where commands run.
+    pub runner: Runner,
+}
+
+impl PveshTransport {
+    /// Runs `call` as a pvesh command. Uploads are first copied to a unique temporary file
+    /// on the node (`/var/tmp/pveupload-<hex>`, the name PVE's upload handler uses), passed
+    /// as `tmpfilename`, and removed afterwards.
+    pub async fn call(&self, call: &Call) -> Result<Value, ClientError> {
+        let timeout = call.timeout.or(self.timeout);
+        if call.uploads.is_empty() {
+            let argv = argv(&self.cli, self.sudo, call)?;
+            let out = self.runner.run(&argv, timeout).await?;
+            return interpret(&out);
+        }
+        if call.uploads.len() > 1 {
+            return Err(ClientError::Invalid(
+                "uploads: pvesh backends send one file per request".into(),
+            ));
+        }
+        let up = &call.uploads[0];
+        let remote = format!("/var/tmp/pveupload-{}", random_hex());
+        self.runner.put_file(&up.source, &remote).await?;
+        let mut with_file = call.clone();
+        with_file.uploads.clear();
+        with_file
+            .params
+            .insert(up.field.clone(), Value::String(up.file_name.clone()));
+        with_file
+            .params
+            .insert("tmpfilename".into(), Value::String(remote.clone()));
+        let result = match argv(&self.cli, self.sudo, &with_file) {
+            Ok(a) => match self.runner.run(&a, None).await {
+                Ok(out) => interpret(&out),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        // PVE moves the file away on success; remove whatever is left either way.
+        let rm = vec!["rm".to_string(), "-f".to_string(), "--".to_string(), remote];
+        let _ = self.runner.run(&rm, timeout).await;
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn call(method: &str, path: &str, params: Value) -> Call {
+        Call::new(method, path, params.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn command_lines() {
+        let c = call(
+            "POST",
+            "/api2/json/nodes/pve%2D1/qemu",
+            json!({"vmid": 100, "onboot": true, "net0": "virtio,bridge=vmbr0", "x": null, "tags": ["a", "b"]}),
+        );
+        assert_eq!(
+            argv("pvesh", false, &c).unwrap(),
+            [
+                "pvesh",
+                "create",
+                "/nodes/pve-1/qemu",
+                "--output-format",
+                "json",
+                "-net0",
+                "virtio,bridge=vmbr0",
+                "-onboot",
+                "1",
+                "-tags",
+                "a",
+                "-tags",
+                "b",
+                "-vmid",
+                "100"
+            ]
+        );
+        let c = call("PUT", "/api2/json/nodes/pve1/qemu/100/config", json!({}));
+        assert_eq!(
+            argv("pmgsh", true, &c).unwrap()[..5],
+            ["sudo", "-n", "pmgsh", "set", "/nodes/pve1/qemu/100/config"]
+        );
+        let c = call("DELETE", "/api2/json", json!({}));
+        assert_eq!(argv("pvesh", false, &c).unwrap()[1..3], ["delete", "/"]);
+        let c = call(
+            "POST",
+            "/api2/json/nodes/pve1/qemu/100/agent/exec",
+            json!({"command": "ls -l 'my dir'"}),
+        );
+        assert_eq!(
+            argv("pvesh", false, &c).unwrap()[5..],
+            ["-command", "ls", "-command", "-l", "-command", "my dir"]
+        );
+        let c = call(
+            "POST",
+            "/api2/json/nodes/pve1/qemu/100/agent/exec",
+            json!({"command": "ls 'open"}),
+        );
+        assert!(
+            matches!(argv("pvesh", false, &c), Err(ClientError::Invalid(m)) if m.starts_with("command:"))
+        );
+        let c = call("OPTIONS", "/api2/json", json!({}));
+        assert!(
+            matches!(argv("pvesh", false, &c), Err(ClientError::Invalid(m)) if m.starts_with("method:"))
+        );
+    }
+
+    fn out(stdout: &str, stderr: &str, code: i32) -> Output {
+        Output {
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: stderr.as_bytes().to_vec(),
+            exit_code: Some(code),
+        }
+    }
+
+    #[test]
+    fn outputs() {
+        assert_eq!(
+            interpret(&out("{\"a\":1}\n", "", 0)).unwrap(),
+            json!({"a": 1})
+        );
+        assert_eq!(
+            interpret(&out(
+                "Use of uninitialized value in x.pm line 3.\n[1,2]\n",
+                "",
+                0
+            ))
+            .unwrap(),
+            json!([1, 2])
+        );
+        assert_eq!(interpret(&out("", "", 0)).unwrap(), Value::Null);
+        assert_eq!(
+            interpret(&out("plain text\n", "", 0)).unwrap(),
+            json!("plain text")
+        );
+        let upid = "UPID:pve1:00001234:00005678:6B08E68D:qmstart:100:root@pam:";
+        assert_eq!(
+            interpret(&out("", &format!("{upid}\n"), 0)).unwrap(),
+            json!(upid)
+        );
+        assert_eq!(
+            interpret(&out(&format!("\"{upid}\"\n"), "", 0)).unwrap(),
+            json!(upid)
+        );
+        match interpret(&out(
+            "",
+            "400 Parameter verification failed.\nvmid: type check ('integer') failed - got 'x'\n",
+            255,
+        )) {
+            Err(ClientError::Api(e)) => {
+                assert_eq!((e.status, e.exit_code), (400, Some(255)));
+                assert_eq!(e.message, "Parameter verification failed.");
+                assert_eq!(
+                    e.errors.unwrap()["vmid"],
+                    "type check ('integer') failed - got 'x'"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match interpret(&out(
+            "",
+            "Configuration file 'nodes/pve1/qemu-server/100.conf' does not exist\n",
+            2,
+        )) {
+            Err(ClientError::Api(e)) => {
+                assert_eq!((e.status, e.exit_code), (500, Some(2)));
+                assert!(e.message.starts_with("Configuration file"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match interpret(&out("", "", 1)) {
+            Err(ClientError::Api(e)) => assert!(e.message.contains("exit code 1")),
+            other => panic!("{other:?}"),
+        }
+        match interpret(&out(
+            "",
+            "403 Permission check failed (/vms/100, VM.Audit)\n",
+            255,
+        )) {
+            Err(ClientError::Api(e)) => {
+                assert_eq!(e.status, 403);
+                assert_eq!(e.message, "Permission check failed (/vms/100, VM.Audit)");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn quoting() {
+        let a = vec![
+            "pvesh".to_string(),
+            "create".into(),
+            "-comment".into(),
+            "it's $HOME; rm -rf /".into(),
+        ];
+        let q = shell_join(&a).unwrap();
+        assert_eq!(shlex::split(&q).unwrap(), a);
+        assert!(shell_join(&["a\0b".to_string()]).is_err());
+    }
+
+    #[tokio::test]
+    async fn local_runner() {
+        let out = run_local(
+            &[
+                "sh".into(),
+                "-c".into(),
+                "echo out; echo err >&2; exit 3".into(),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (out.stdout.as_slice(), out.stderr.as_slice(), out.exit_code),
+            (&b"out\n"[..], &b"err\n"[..], Some(3))
+        );
+        let missing = run_local(&["no-such-pvesh-binary".into()], None).await;
+        assert!(
+            matches!(missing, Err(ClientError::Api(e)) if e.message.contains("'no-such-pvesh-binary' not found"))
+        );
+        let slow = run_local(
+            &["sleep".into(), "5".into()],
+            Some(Duration::from_millis(100)),
+        )
+        .await;
+        assert!(matches!(slow, Err(ClientError::Timeout(m)) if m.contains("killed")));
+    }
+}
