@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 VERSIONS := $(notdir $(wildcard generated/inputs/*))
 CODEGEN := cargo run --quiet --bin proxmox-sdk-codegen --
 
-.PHONY: help venv dev test test-rust test-py lint regen regen-check bench clean
+.PHONY: help venv dev system-deps test test-rust test-py lint regen regen-check bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -27,7 +27,10 @@ dev: venv ## build the native module (debug) and install the package editable in
 test-rust: ## cargo test (the core, without Python)
 	cargo test --all-targets
 
-test-py: dev ## pytest against the editable build
+system-deps: ## OpenSSH server for the SSH transport tests (Debian package, needs root)
+	@test -x /usr/sbin/sshd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client >/dev/null; }
+
+test-py: dev system-deps ## pytest against the editable build
 	$(BIN)/pytest tests_py
 
 test: test-rust test-py ## every Rust and Python test

@@ -1,12 +1,14 @@
 """Type stubs of the native core ``proxmox_sdk._native`` (built from ``src/python/``)."""
 
-from collections.abc import Generator
+from collections.abc import Awaitable, Generator
 from typing import Any, final
 
 from typing_extensions import disjoint_base
 
 __all__ = [
     "Client",
+    "SshClient",
+    "base_url",
     "ServerHandle",
     "ProxmoxCall",
     "ProxmoxResource",
@@ -58,6 +60,34 @@ def forget_mock_store(version: str = "latest", namespace: str = "default") -> bo
 def read_structured_file(path: str) -> str:
     """Read a JSON or YAML file (by extension) and return it as JSON text."""
 
+def base_url(host: str, port: int | None = None, default_port: int = 8006) -> str:
+    """The HTTPS base URL for ``host`` (name, name:port, IPv4, IPv6, or a full URL)."""
+
+@final
+class SshClient:
+    """One russh connection (the native half of ``proxmox_sdk.ssh.RemoteSSHClient``)."""
+
+    def __new__(
+        cls,
+        host: str,
+        *,
+        port: int = 22,
+        user: str | None = None,
+        password: str | None = None,
+        private_key_file: str | None = None,
+        private_key_passphrase: str | None = None,
+        use_agent: bool = False,
+        known_hosts_file: str | None = None,
+        host_key_fingerprint: str | None = None,
+        accept_new_host_key: bool = False,
+        connect_timeout: float = 10.0,
+    ) -> SshClient: ...
+    def connect(self) -> Awaitable[None]: ...
+    def run(
+        self, command: str, timeout: float | None = None, max_output_bytes: int | None = None
+    ) -> Awaitable[dict[str, Any]]: ...
+    def close(self) -> Awaitable[None]: ...
+
 @final
 class Client:
     """One SDK connection: a backend and its request pipeline."""
@@ -71,6 +101,61 @@ class Client:
     ) -> Client: ...
     @staticmethod
     def unavailable(backend: str, reason: str, validate_version: str | None = None) -> Client: ...
+    @staticmethod
+    def https(
+        base_url: str,
+        *,
+        user: str,
+        password: str | None = None,
+        token_name: str | None = None,
+        token_value: str | None = None,
+        otp: str | None = None,
+        otptype: str = ...,
+        token_prefix: str = ...,
+        token_separator: str = ...,
+        auth_cookie: str = ...,
+        path_prefix: str = ...,
+        verify_ssl: bool = True,
+        cert: str | None = None,
+        fingerprint: str | None = None,
+        timeout: float | None = ...,
+        connect_timeout: float | None = None,
+        proxies: list[tuple[str, str]] | None = None,
+        max_retries: int = 0,
+        retry_backoff: float = 0.5,
+        schema_version: str = "latest",
+        validate: bool = False,
+    ) -> Client: ...
+    @staticmethod
+    def pvesh(
+        runner: str,
+        *,
+        backend_name: str,
+        cli: str = ...,
+        sudo: bool = False,
+        timeout: float | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        private_key_file: str | None = None,
+        private_key_passphrase: str | None = None,
+        use_agent: bool = False,
+        identity_file: str | None = None,
+        config_file: str | None = None,
+        forward_ssh_agent: bool = False,
+        known_hosts_file: str | None = None,
+        host_key_fingerprint: str | None = None,
+        accept_new_host_key: bool = False,
+        ssh_options: list[str] | None = None,
+        connect_timeout: float = 10.0,
+        schema_version: str = "latest",
+        validate: bool = False,
+    ) -> Client: ...
+    def tokens(self) -> tuple[str, str] | None: ...
+    def tokens_async(self) -> Awaitable[tuple[str, str] | None]: ...
+    def close(self) -> None: ...
+    def close_async(self) -> Awaitable[None]: ...
     @property
     def backend_name(self) -> str: ...
     @property

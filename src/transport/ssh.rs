@@ -250,7 +250,13 @@ impl client::Handler for Checker {
 pub struct SshSession {
     config: SshConfig,
     handle: tokio::sync::Mutex<Option<Arc<Handle<Checker>>>>,
+    /// OpenSSH allows 10 sessions per connection (`MaxSessions`); more concurrent
+    /// commands wait for a free channel instead of failing.
+    channels: tokio::sync::Semaphore,
 }
+
+/// Concurrent channels per connection (below OpenSSH's default `MaxSessions` of 10).
+const MAX_CHANNELS: usize = 8;
 
 impl std::fmt::Debug for SshSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -269,6 +275,7 @@ impl SshSession {
         SshSession {
             config,
             handle: tokio::sync::Mutex::new(None),
+            channels: tokio::sync::Semaphore::new(MAX_CHANNELS),
         }
     }
 
@@ -403,6 +410,11 @@ impl SshSession {
         let started = Instant::now();
         let handle = self.handle().await?;
         let run = async {
+            let _permit = self
+                .channels
+                .acquire()
+                .await
+                .map_err(|_| SshFailure::Other("the connection is closing".into()))?;
             let mut channel = handle
                 .channel_open_session()
                 .await
@@ -452,6 +464,11 @@ impl SshSession {
         let other = |what: &str, e: &dyn std::fmt::Display| {
             ClientError::from(SshFailure::Other(format!("sftp {what}: {e}")))
         };
+        let _permit = self
+            .channels
+            .acquire()
+            .await
+            .map_err(|e| other("channel", &e))?;
         let channel = handle
             .channel_open_session()
             .await

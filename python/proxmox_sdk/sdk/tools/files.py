@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 
-
 def _check_public_http_url(url: str) -> None:
     """Refuse non-http(s) URLs and hosts that resolve to private or loopback addresses."""
     parsed = urlparse(url)

@@ -1,0 +1,550 @@
+//! The HTTPS transport against real servers on 127.0.0.1: our mock server over TLS
+//! (tickets, re-login after expiry, tokens, TFA, pinning, uploads) and a small axum server
+//! that misbehaves on purpose (failures to retry, redirects, slow and large answers) and
+//! records what it received (cookies, CSRF headers, renewals).
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use parking_lot::Mutex;
+use proxmox_sdk::client::{Backend, Client, ClientError};
+use proxmox_sdk::mock::MockPve;
+use proxmox_sdk::server::{start, AuthConfig, RunningServer, ServerConfig, TlsSource};
+use proxmox_sdk::tls::Fingerprint;
+use proxmox_sdk::transport::https::{HttpsAuth, HttpsConfig, HttpsTransport};
+use proxmox_sdk::transport::{Call, Upload, UploadSource};
+use serde_json::{json, Map, Value};
+
+const ROOT_PASSWORD: &str = "correct horse";
+
+fn tls_server(ns: &str) -> RunningServer {
+    proxmox_sdk::mock::store::forget_store("9.2", ns);
+    let mut cfg = ServerConfig::mock(
+        "latest",
+        ns,
+        AuthConfig {
+            enabled: true,
+            root_password: ROOT_PASSWORD.into(),
+        },
+    );
+    cfg.tls = Some(TlsSource::SelfSigned(vec!["localhost".into()]));
+    start(TcpListener::bind("127.0.0.1:0").unwrap(), cfg).unwrap()
+}
+
+fn password_auth(user: &str, password: &str, otp: Option<&str>) -> HttpsAuth {
+    HttpsAuth::Password {
+        user: user.into(),
+        password: password.into(),
+        otp: otp.map(str::to_string),
+        otptype: "totp".into(),
+        cookie: "PVEAuthCookie".into(),
+    }
+}
+
+fn client_for(base: &str, auth: HttpsAuth, tweak: impl FnOnce(&mut HttpsConfig)) -> Client {
+    let mut cfg = HttpsConfig::new(base.to_string(), auth);
+    tweak(&mut cfg);
+    Client::new(Backend::Https(Arc::new(HttpsTransport::new(cfg).unwrap())))
+}
+
+fn pinned(server: &RunningServer, auth: HttpsAuth) -> Client {
+    let fp = server.fingerprint.unwrap();
+    client_for(&server.url(), auth, |c| c.fingerprint = Some(fp))
+}
+
+fn params(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+fn api_err(r: Result<Value, ClientError>) -> proxmox_sdk::client::ApiError {
+    match r {
+        Err(ClientError::Api(e)) => e,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+#[test]
+fn ticket_auth_over_pinned_tls_with_relogin_after_expiry() {
+    let server = tls_server("https-ticket");
+    let px = pinned(&server, password_auth("root@pam", ROOT_PASSWORD, None));
+    let v = px.call("GET", "/api2/json/version", Map::new()).unwrap();
+    assert_eq!(v["release"], "9.2");
+    let upid = px
+        .call(
+            "POST",
+            "/api2/json/nodes/pve1/qemu",
+            params(json!({"vmid": 100, "name": "web", "onboot": true})),
+        )
+        .unwrap();
+    assert!(upid.as_str().unwrap().starts_with("UPID:pve1:"), "{upid}");
+    let cfg = px
+        .call("GET", "/api2/json/nodes/pve1/qemu/100/config", Map::new())
+        .unwrap();
+    assert_eq!(cfg["name"], "web");
+    assert_eq!(cfg["onboot"], 1, "booleans travel as 0/1");
+
+    // Every ticket issued so far becomes invalid: the next call logs in once more and
+    // replays the request, for reads and writes alike.
+    let store = MockPve::shared("9.2", "https-ticket", None, false).unwrap();
+    store.store().expire_tickets();
+    let list = px
+        .call("GET", "/api2/json/nodes/pve1/qemu", Map::new())
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    store.store().expire_tickets();
+    px.call(
+        "PUT",
+        "/api2/json/nodes/pve1/qemu/100/config",
+        params(json!({"memory": 4096})),
+    )
+    .unwrap();
+
+    // PVE's answers come back as errors with its message.
+    let e = api_err(px.call("GET", "/api2/json/nodes/pve1/qemu/999/config", Map::new()));
+    assert_eq!(e.status, 500);
+    assert_eq!(
+        e.message,
+        "Configuration file 'nodes/pve1/qemu-server/999.conf' does not exist"
+    );
+    let e = api_err(px.call(
+        "POST",
+        "/api2/json/nodes/pve1/qemu",
+        params(json!({"vmid": "abc"})),
+    ));
+    assert_eq!(e.status, 400);
+    assert!(e.errors.unwrap()["vmid"].contains("type check"));
+    server.stop().unwrap();
+}
+
+#[test]
+fn tls_verification_and_pinning() {
+    let server = tls_server("https-tls");
+    let auth = || password_auth("root@pam", ROOT_PASSWORD, None);
+    // Verification on (the default): a self-signed certificate is refused.
+    let strict = client_for(&server.url(), auth(), |_| {});
+    match strict.call("GET", "/api2/json/version", Map::new()) {
+        Err(ClientError::Tls(m)) => assert!(m.contains("certificate"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // A pin of another certificate is refused too, naming both fingerprints.
+    let wrong = Fingerprint::of(b"some other certificate");
+    let mismatch = client_for(&server.url(), auth(), |c| c.fingerprint = Some(wrong));
+    match mismatch.call("GET", "/api2/json/version", Map::new()) {
+        Err(ClientError::Tls(m)) => assert!(m.to_lowercase().contains("fingerprint"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // verify_ssl=False still works.
+    let loose = client_for(&server.url(), auth(), |c| c.verify_ssl = false);
+    assert!(loose.call("GET", "/api2/json/version", Map::new()).is_ok());
+    // The right pin works.
+    assert!(pinned(&server, auth())
+        .call("GET", "/api2/json/version", Map::new())
+        .is_ok());
+    server.stop().unwrap();
+}
+
+#[test]
+fn failed_logins_keep_pves_reason() {
+    let server = tls_server("https-badlogin");
+    let px = pinned(&server, password_auth("root@pam", "wrong", None));
+    match px.call("GET", "/api2/json/version", Map::new()) {
+        Err(ClientError::Auth(m)) => {
+            assert!(m.contains("root@pam") && m.contains("401"), "{m}");
+            assert!(!m.contains("wrong"), "the password is never shown: {m}");
+        }
+        other => panic!("{other:?}"),
+    }
+    server.stop().unwrap();
+}
+
+#[test]
+fn api_tokens_and_tfa() {
+    let server = tls_server("https-token");
+    let root = pinned(&server, password_auth("root@pam", ROOT_PASSWORD, None));
+    let token = root
+        .call(
+            "POST",
+            "/api2/json/access/users/root@pam/token/ci",
+            params(json!({"privsep": 0})),
+        )
+        .unwrap();
+    let secret = token["value"].as_str().unwrap().to_string();
+    let by_token = pinned(
+        &server,
+        HttpsAuth::token("PVEAPIToken=", "root@pam", "ci", "=", &secret),
+    );
+    assert_eq!(
+        by_token
+            .call("GET", "/api2/json/version", Map::new())
+            .unwrap()["release"],
+        "9.2"
+    );
+    // Writes need no CSRF token with API tokens.
+    by_token
+        .call(
+            "POST",
+            "/api2/json/pools",
+            params(json!({"poolid": "ci-pool"})),
+        )
+        .unwrap();
+    let wrong = pinned(
+        &server,
+        HttpsAuth::token(
+            "PVEAPIToken=",
+            "root@pam",
+            "ci",
+            "=",
+            "00000000-0000-0000-0000-000000000000",
+        ),
+    );
+    let e = api_err(wrong.call("GET", "/api2/json/version", Map::new()));
+    assert_eq!(e.status, 401);
+
+    // TFA: bob gets a TOTP factor; without an OTP the login says what is missing.
+    root.call(
+        "POST",
+        "/api2/json/access/users",
+        params(json!({"userid": "bob@pve", "password": "bob-password"})),
+    )
+    .unwrap();
+    let base32 = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let totp = totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        totp_rs::Secret::Encoded(base32.into()).to_bytes().unwrap(),
+    );
+    root.call(
+        "POST",
+        "/api2/json/access/tfa/bob@pve",
+        params(json!({
+            "type": "totp",
+            "totp": format!("otpauth://totp/pve:bob@pve?secret={base32}&issuer=pve"),
+            "value": totp.generate_current().unwrap(),
+        })),
+    )
+    .unwrap();
+    let no_otp = pinned(&server, password_auth("bob@pve", "bob-password", None));
+    match no_otp.call("GET", "/api2/json/version", Map::new()) {
+        Err(ClientError::Auth(m)) => assert!(m.contains("otp="), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let bad_otp = pinned(
+        &server,
+        password_auth("bob@pve", "bob-password", Some("000000")),
+    );
+    assert!(matches!(
+        bad_otp.call("GET", "/api2/json/version", Map::new()),
+        Err(ClientError::Auth(_))
+    ));
+    let code = totp.generate_current().unwrap();
+    let bob = pinned(
+        &server,
+        password_auth("bob@pve", "bob-password", Some(&code)),
+    );
+    assert!(bob.call("GET", "/api2/json/version", Map::new()).is_ok());
+    let (ticket, csrf) = proxmox_sdk::runtime::block_on({
+        let bob = bob.clone();
+        async move { bob.tokens().await }
+    })
+    .unwrap()
+    .unwrap();
+    assert!(ticket.starts_with("PVE:bob@pve:"), "{ticket}");
+    assert!(!csrf.is_empty());
+    server.stop().unwrap();
+}
+
+#[test]
+fn uploads_stream_as_multipart_and_land_in_storage() {
+    let server = tls_server("https-upload");
+    let px = pinned(&server, password_auth("root@pam", ROOT_PASSWORD, None));
+    let dir = tempfile::tempdir().unwrap();
+    let iso = dir.path().join("debian.iso");
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&iso, &bytes).unwrap();
+    let digest = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(&bytes);
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let upload = |checksum: &str, name: &str| {
+        let mut call = Call::new(
+            "POST",
+            "/api2/json/nodes/pve1/storage/local/upload",
+            params(json!({"content": "iso", "checksum": checksum, "checksum-algorithm": "sha256"})),
+        );
+        call.uploads.push(Upload {
+            field: "filename".into(),
+            file_name: name.into(),
+            source: UploadSource::Path(iso.clone()),
+        });
+        px.execute(call).unwrap()
+    };
+    let status = |upid: &Value| {
+        px.call(
+            "GET",
+            &format!(
+                "/api2/json/nodes/pve1/tasks/{}/status",
+                percent_encoding::utf8_percent_encode(
+                    upid.as_str().unwrap(),
+                    percent_encoding::NON_ALPHANUMERIC
+                )
+            ),
+            Map::new(),
+        )
+        .unwrap()
+    };
+    let upid = upload(&digest, "debian.iso");
+    assert_eq!(status(&upid)["exitstatus"], "OK");
+    let content = px
+        .call(
+            "GET",
+            "/api2/json/nodes/pve1/storage/local/content",
+            Map::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        content,
+        json!([{"volid": "local:iso/debian.iso", "content": "iso", "format": "iso",
+                "size": 3_000_000, "ctime": content[0]["ctime"]}])
+    );
+    // A checksum that does not match fails the task as PVE does, and stores nothing.
+    let upid = upload(&"0".repeat(64), "other.iso");
+    let st = status(&upid);
+    assert!(
+        st["exitstatus"]
+            .as_str()
+            .unwrap()
+            .starts_with("checksum mismatch: got '"),
+        "{st}"
+    );
+    let content = px
+        .call(
+            "GET",
+            "/api2/json/nodes/pve1/storage/local/content",
+            Map::new(),
+        )
+        .unwrap();
+    assert_eq!(content.as_array().unwrap().len(), 1);
+    server.stop().unwrap();
+}
+
+/// Method, `Cookie` and `CSRFPreventionToken` of one request.
+type Echo = (String, Option<String>, Option<String>);
+
+/// What the misbehaving server saw.
+#[derive(Default)]
+struct Seen {
+    logins: AtomicUsize,
+    flaky: AtomicUsize,
+    /// (method, cookie, csrf) of `/echo` requests.
+    echo: Mutex<Vec<Echo>>,
+    /// The `password` of each ticket request.
+    passwords: Mutex<Vec<String>>,
+}
+
+fn header(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+async fn ticket(State(seen): State<Arc<Seen>>, body: String) -> Response {
+    let n = seen.logins.fetch_add(1, Ordering::SeqCst) + 1;
+    let form: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    let password = form
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    seen.passwords.lock().push(password);
+    axum::Json(json!({"data": {
+        "ticket": format!("PVE:root@pam:0000000{n}::sig=={n}"),
+        "CSRFPreventionToken": format!("0000000{n}:csrf{n}"),
+        "username": "root@pam",
+    }}))
+    .into_response()
+}
+
+fn misbehaving() -> (String, Arc<Seen>) {
+    let seen = Arc::new(Seen::default());
+    let app = Router::new()
+        .route("/api2/json/access/ticket", post(ticket))
+        .route(
+            "/api2/json/echo",
+            any(|State(seen): State<Arc<Seen>>, method: axum::http::Method, h: HeaderMap| async move {
+                seen.echo.lock().push((
+                    method.to_string(),
+                    header(&h, "cookie"),
+                    header(&h, "csrfpreventiontoken"),
+                ));
+                axum::Json(json!({"data": "ok"}))
+            }),
+        )
+        .route(
+            "/api2/json/flaky",
+            any(|State(seen): State<Arc<Seen>>| async move {
+                if seen.flaky.fetch_add(1, Ordering::SeqCst) < 2 {
+                    (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response()
+                } else {
+                    axum::Json(json!({"data": "finally"})).into_response()
+                }
+            }),
+        )
+        .route(
+            "/api2/json/redirect",
+            get(|| async { (StatusCode::FOUND, [("location", "https://elsewhere.example/")]).into_response() }),
+        )
+        .route(
+            "/api2/json/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                axum::Json(json!({"data": 1}))
+            }),
+        )
+        .route(
+            "/api2/json/big",
+            get(|| async { axum::Json(json!({"data": "x".repeat(100_000)})) }),
+        )
+        .route(
+            "/api2/json/unreachable",
+            get(|| async {
+                let mut r = Response::new(axum::body::Body::from("{\"data\":null}"));
+                *r.status_mut() = StatusCode::from_u16(595).unwrap();
+                r.extensions_mut().insert(hyper::ext::ReasonPhrase::from_static(b"No route to host"));
+                r
+            }),
+        )
+        .with_state(seen.clone());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(l, app).await.unwrap();
+        });
+    });
+    (format!("http://{addr}"), seen)
+}
+
+#[test]
+fn csrf_only_on_writes_cookie_unquoted_and_renewal() {
+    let (base, seen) = misbehaving();
+    let px = client_for(&base, password_auth("root@pam", "pw", None), |_| {});
+    px.call("GET", "/api2/json/echo", Map::new()).unwrap();
+    px.call("POST", "/api2/json/echo", Map::new()).unwrap();
+    px.call("DELETE", "/api2/json/echo", Map::new()).unwrap();
+    let echo = seen.echo.lock().clone();
+    assert_eq!(seen.logins.load(Ordering::SeqCst), 1, "one lazy login");
+    assert_eq!(
+        echo[0].1.as_deref(),
+        Some("PVEAuthCookie=PVE:root@pam:00000001::sig==1")
+    );
+    assert_eq!(echo[0].2, None, "no CSRF token on reads");
+    assert_eq!(echo[1].2.as_deref(), Some("00000001:csrf1"));
+    assert_eq!(echo[2].2.as_deref(), Some("00000001:csrf1"));
+
+    // A ticket older than the renewal age is renewed by posting it as the password.
+    let renewing = client_for(&base, password_auth("root@pam", "pw", None), |c| {
+        c.renew_after = Duration::ZERO
+    });
+    renewing.call("GET", "/api2/json/echo", Map::new()).unwrap();
+    renewing.call("GET", "/api2/json/echo", Map::new()).unwrap();
+    let passwords = seen.passwords.lock().clone();
+    assert_eq!(passwords[1], "pw");
+    assert_eq!(passwords[2], "PVE:root@pam:00000002::sig==2");
+}
+
+#[test]
+fn retries_redirects_timeouts_and_size_caps() {
+    let (base, seen) = misbehaving();
+    let token = || HttpsAuth::token("PVEAPIToken=", "root@pam", "t", "=", "s");
+    // Writes are never retried.
+    let retrying = client_for(&base, token(), |c| {
+        c.max_retries = 3;
+        c.retry_backoff = Duration::from_millis(10);
+    });
+    let e = api_err(retrying.call("POST", "/api2/json/flaky", Map::new()));
+    assert_eq!(e.status, 503);
+    assert_eq!(seen.flaky.load(Ordering::SeqCst), 1);
+    // Reads are, until the server recovers.
+    assert_eq!(
+        retrying
+            .call("GET", "/api2/json/flaky", Map::new())
+            .unwrap(),
+        json!("finally")
+    );
+    assert_eq!(seen.flaky.load(Ordering::SeqCst), 3);
+
+    match retrying.call("GET", "/api2/json/redirect", Map::new()) {
+        Err(ClientError::Redirect { status, location }) => {
+            assert_eq!(status, 302);
+            assert_eq!(location.as_deref(), Some("https://elsewhere.example/"));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let quick = client_for(&base, token(), |c| {
+        c.timeout = Some(Duration::from_millis(300))
+    });
+    assert!(matches!(
+        quick.call("GET", "/api2/json/slow", Map::new()),
+        Err(ClientError::Timeout(_))
+    ));
+    // A per-call timeout overrides the client's.
+    let mut call = Call::new("GET", "/api2/json/slow", Map::new());
+    call.timeout = Some(Duration::from_millis(200));
+    let patient = client_for(&base, token(), |c| {
+        c.timeout = Some(Duration::from_secs(30))
+    });
+    assert!(matches!(
+        patient.execute(call),
+        Err(ClientError::Timeout(_))
+    ));
+
+    match patient.call_bounded("GET", "/api2/json/big", Map::new(), 1000) {
+        Err(ClientError::TooLarge { limit, size }) => {
+            assert_eq!(limit, 1000);
+            assert!(size > 1000);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(patient
+        .call_bounded("GET", "/api2/json/big", Map::new(), 200_000)
+        .is_ok());
+
+    let e = api_err(patient.call("GET", "/api2/json/unreachable", Map::new()));
+    assert_eq!(e.status, 595);
+    assert!(
+        e.message
+            .starts_with("No route to host (PVE could not connect"),
+        "{}",
+        e.message
+    );
+
+    // Nothing listens: a connection error (and retried reads give up after max_retries).
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let nowhere = client_for(&format!("http://127.0.0.1:{port}"), token(), |c| {
+        c.max_retries = 1;
+        c.retry_backoff = Duration::from_millis(1);
+    });
+    assert!(matches!(
+        nowhere.call("GET", "/api2/json/version", Map::new()),
+        Err(ClientError::Connection(_))
+    ));
+}
