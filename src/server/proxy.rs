@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use parking_lot::RwLock;
 use serde_json::{Map, Value};
 
-use crate::client::ApiError;
-use crate::tls::{pinned_client_config, Fingerprint};
+use crate::client::{ApiError, ClientError};
+use crate::tls::Fingerprint;
+use crate::transport::https::{HttpsAuth, HttpsConfig, HttpsTransport};
+use crate::transport::Call;
 
 /// How to reach and authenticate to the real PVE.
 #[derive(Clone)]
@@ -63,18 +64,10 @@ impl std::fmt::Debug for UpstreamConfig {
     }
 }
 
-/// A logged-in session: ticket and CSRF token (never logged).
-#[derive(Clone)]
-struct Session {
-    ticket: String,
-    csrf: String,
-}
-
-/// The upstream PVE and the client that talks to it.
+/// The upstream PVE and the HTTPS transport that talks to it.
 pub struct Upstream {
     config: UpstreamConfig,
-    client: reqwest::Client,
-    session: RwLock<Option<Session>>,
+    transport: HttpsTransport,
     /// Responses that did not match their schema.
     pub mismatches: AtomicU64,
     /// Requests forwarded.
@@ -92,29 +85,40 @@ pub struct Forwarded {
 }
 
 impl Upstream {
-    /// Builds the HTTPS client for `config`.
+    /// Builds the HTTPS transport for `config` (the SDK's, with token or ticket auth,
+    /// pinning, retries of reads and one re-login and replay on an expired ticket).
     pub fn new(config: UpstreamConfig) -> Result<Upstream, String> {
-        crate::tls::install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(fp) = config.fingerprint {
-            builder = builder.use_preconfigured_tls(pinned_client_config(fp));
-        } else if !config.verify_ssl {
-            builder = builder.tls_danger_accept_invalid_certs(true);
-        }
-        if config.token_id.is_none() && (config.username.is_none() || config.password.is_none()) {
-            return Err(
-                "real mode needs PROXMOX_API_TOKEN_ID and PROXMOX_API_TOKEN_SECRET, or PROXMOX_API_USERNAME and PROXMOX_API_PASSWORD"
-                    .into(),
-            );
-        }
-        let client = builder.build().map_err(|e| e.to_string())?;
+        let auth = match (&config.token_id, &config.token_secret, &config.username, &config.password) {
+            (Some(id), Some(secret), _, _) => HttpsAuth::Token {
+                id_part: format!("PVEAPIToken={id}="),
+                secret: secret.clone(),
+            },
+            (_, _, Some(user), Some(password)) => HttpsAuth::Password {
+                user: user.clone(),
+                password: password.clone(),
+                otp: None,
+                otptype: "totp".into(),
+                cookie: "PVEAuthCookie".into(),
+            },
+            _ => {
+                return Err(
+                    "real mode needs PROXMOX_API_TOKEN_ID and PROXMOX_API_TOKEN_SECRET, or PROXMOX_API_USERNAME and PROXMOX_API_PASSWORD"
+                        .into(),
+                )
+            }
+        };
+        let mut https = HttpsConfig::new(config.url.clone(), auth);
+        https.path_prefix = config.path_prefix.clone();
+        https.verify_ssl = config.verify_ssl;
+        https.fingerprint = config.fingerprint;
+        https.timeout = Some(config.timeout);
+        https.connect_timeout = Some(config.connect_timeout);
+        https.max_retries = config.retries;
+        https.retry_backoff = config.retry_backoff;
+        let transport = HttpsTransport::new(https)?;
         Ok(Upstream {
             config,
-            client,
-            session: RwLock::new(None),
+            transport,
             mismatches: AtomicU64::new(0),
             forwarded: AtomicU64::new(0),
         })
@@ -125,49 +129,7 @@ impl Upstream {
         &self.config
     }
 
-    fn url(&self, rel: &str) -> String {
-        format!(
-            "{}{}/api2/json/{}",
-            self.config.url.trim_end_matches('/'),
-            self.config.path_prefix.trim_end_matches('/'),
-            rel
-        )
-    }
-
-    async fn login(&self) -> Result<Session, ApiError> {
-        let (Some(user), Some(password)) = (&self.config.username, &self.config.password) else {
-            return Err(ApiError::new(500, "no upstream credentials"));
-        };
-        let resp = self
-            .client
-            .post(self.url("access/ticket"))
-            .form(&[("username", user.as_str()), ("password", password.as_str())])
-            .send()
-            .await
-            .map_err(|e| transport_error(&e))?;
-        if !resp.status().is_success() {
-            return Err(ApiError::new(
-                resp.status().as_u16(),
-                format!("upstream login failed: {}", reason_of(&resp)),
-            ));
-        }
-        let body: Value = resp
-            .json()
-            .await
-            .map_err(|e| ApiError::new(502, format!("upstream login: {e}")))?;
-        let data = &body["data"];
-        let session = Session {
-            ticket: data["ticket"].as_str().unwrap_or_default().to_string(),
-            csrf: data["CSRFPreventionToken"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        };
-        *self.session.write() = Some(session.clone());
-        Ok(session)
-    }
-
-    /// Forwards one request; a 401 with a ticket triggers one fresh login and one replay.
+    /// Forwards one request (`rel` is the path below `/api2/json/`).
     pub async fn forward(
         &self,
         method: &Method,
@@ -175,132 +137,32 @@ impl Upstream {
         params: &Map<String, Value>,
     ) -> Result<Forwarded, ApiError> {
         self.forwarded.fetch_add(1, Ordering::Relaxed);
-        let retries = if *method == Method::GET {
-            self.config.retries
-        } else {
-            0
-        };
-        let mut attempt = 0;
-        loop {
-            let result = match self.send(method, rel, params, false).await {
-                Ok(f) if f.status == 401 && self.config.token_id.is_none() => {
-                    // An expired or revoked ticket: one fresh login and one replay.
-                    self.send(method, rel, params, true).await
-                }
-                other => other,
-            };
-            let retryable = match &result {
-                Ok(f) => matches!(f.status, 502..=504),
-                Err(e) => matches!(e.status, 504 | 595 | 599),
-            };
-            if !retryable || attempt >= retries {
-                return result;
-            }
-            attempt += 1;
-            let delay = self.config.retry_backoff.as_secs_f64() * 2f64.powi(attempt as i32 - 1);
-            tokio::time::sleep(Duration::from_secs_f64(delay.min(30.0))).await;
+        let call = Call::new(
+            method.as_str(),
+            &format!("/api2/json/{rel}"),
+            params.clone(),
+        );
+        match self.transport.raw(&call).await {
+            Ok(a) => Ok(Forwarded {
+                status: a.status,
+                reason: a.reason,
+                body: a.body,
+            }),
+            Err(e) => Err(upstream_error(e)),
         }
-    }
-
-    async fn send(
-        &self,
-        method: &Method,
-        rel: &str,
-        params: &Map<String, Value>,
-        relogin: bool,
-    ) -> Result<Forwarded, ApiError> {
-        let pairs = form_pairs(params);
-        let url = self.url(rel);
-        let reqwest_method = reqwest::Method::from_bytes(method.as_str().as_bytes())
-            .map_err(|_| ApiError::new(501, format!("Method '{method}' not implemented")))?;
-        let mut req = self.client.request(reqwest_method, url);
-        req = if matches!(*method, Method::GET | Method::DELETE) {
-            req.query(&pairs)
-        } else {
-            req.form(&pairs)
-        };
-        if let (Some(id), Some(secret)) = (&self.config.token_id, &self.config.token_secret) {
-            req = req.header("Authorization", format!("PVEAPIToken={id}={secret}"));
-        } else {
-            let cached = if relogin {
-                None
-            } else {
-                self.session.read().clone()
-            };
-            let session = match cached {
-                Some(s) => s,
-                None => self.login().await?,
-            };
-            req = req.header("Cookie", format!("PVEAuthCookie={}", session.ticket));
-            if *method != Method::GET {
-                req = req.header("CSRFPreventionToken", session.csrf);
-            }
-        }
-        let resp = req.send().await.map_err(|e| transport_error(&e))?;
-        let status = resp.status().as_u16();
-        let reason = reason_of(&resp);
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| ApiError::new(597, format!("upstream body: {e}")))?;
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        Ok(Forwarded {
-            status,
-            reason,
-            body,
-        })
     }
 }
 
-/// Query/form pairs: lists as repeated keys, booleans as 0/1.
-fn form_pairs(params: &Map<String, Value>) -> Vec<(String, String)> {
-    let text = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => u8::from(*b).to_string(),
-        other => other.to_string(),
+/// A transport failure in PVE's proxy statuses: 504 for timeouts, 595 when no connection
+/// could be made, 596 for TLS errors, 401 for a failed upstream login, 599 otherwise.
+fn upstream_error(e: ClientError) -> ApiError {
+    let status = match &e {
+        ClientError::Api(api) => return api.clone(),
+        ClientError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT.as_u16(),
+        ClientError::Connection(_) => 595,
+        ClientError::Tls(_) => 596,
+        ClientError::Auth(_) => 401,
+        _ => 599,
     };
-    let mut out = Vec::with_capacity(params.len());
-    for (k, v) in params {
-        match v {
-            Value::Null => {}
-            Value::Array(items) => out.extend(items.iter().map(|i| (k.clone(), text(i)))),
-            other => out.push((k.clone(), text(other))),
-        }
-    }
-    out
-}
-
-fn reason_of(resp: &reqwest::Response) -> String {
-    resp.extensions()
-        .get::<hyper::ext::ReasonPhrase>()
-        .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
-        .or_else(|| resp.status().canonical_reason().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// PVE's proxy statuses for transport failures: 595 when no connection could be made,
-/// 596 for TLS or request errors, 599 otherwise.
-fn transport_error(e: &reqwest::Error) -> ApiError {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    let status = if e.is_timeout() {
-        StatusCode::GATEWAY_TIMEOUT.as_u16()
-    } else if e.is_connect() {
-        if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
-            596
-        } else {
-            595
-        }
-    } else if e.is_request() {
-        596
-    } else {
-        599
-    };
-    ApiError::new(status, format!("upstream: {text}"))
+    ApiError::new(status, format!("upstream: {e}"))
 }
