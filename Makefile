@@ -64,6 +64,7 @@ bench: venv $(BENCH_VENV)/.deps ## benchmarks, side by side with proxmox-sdk 0.0
 	$(BIN)/python benches/compare_sdk.py
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python benches/server_bench.py
+	$(BIN)/python benches/https_bench.py
 	@echo "(the editable install in $(VENV) is now a release build; 'make dev' restores debug)"
 
 clean: ## remove build output and .venv

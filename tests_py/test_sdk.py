@@ -11,7 +11,7 @@ import pytest
 from proxmox_sdk import ProxmoxSDK, SyncProxmoxSDK
 from proxmox_sdk.sdk.api import isolated_namespace
 from proxmox_sdk.sdk.exceptions import (
-    BackendNotAvailableError,
+    ProxmoxConnectionError,
     ResourceException,
     ResponseTooLargeError,
     ValidationError,
@@ -72,8 +72,10 @@ def test_properties_and_repr_hide_secrets() -> None:
     )
     pw = ProxmoxSDK("pve1", user="root@pam", password="hunter2")
     assert "hunter2" not in repr(pw)
-    with pytest.raises(BackendNotAvailableError, match="https transport is not part of this build"):
+    # A host that does not resolve: a connection error naming the URL, never the secret.
+    with pytest.raises(ProxmoxConnectionError, match="pve1:8006") as failed:
         asyncio.run(sdk.version.get())
+    assert "s3cr3t" not in str(failed.value)
     # validate=True refuses bad parameters before anything is sent.
     checked = ProxmoxSDK.sync(host="pve1", user="root@pam", password="x", validate=True)
     with pytest.raises(ValidationError) as info:
@@ -81,7 +83,7 @@ def test_properties_and_repr_hide_secrets() -> None:
     assert info.value.errors == {
         "vmid": "invalid format - value does not look like a valid VM ID\n"
     }
-    with pytest.raises(BackendNotAvailableError):
+    with pytest.raises(ProxmoxConnectionError):
         checked.nodes("pve1").qemu.post(vmid=500)
 
 

@@ -13,6 +13,7 @@ __all__ = [
     "ProxmoxCall",
     "ProxmoxResource",
     "__version__",
+    "_drain_async_calls",
     "apidoc_json",
     "codegen_main",
     "forget_mock_store",
@@ -59,6 +60,9 @@ def forget_mock_store(version: str = "latest", namespace: str = "default") -> bo
 
 def read_structured_file(path: str) -> str:
     """Read a JSON or YAML file (by extension) and return it as JSON text."""
+
+def _drain_async_calls() -> None:
+    """``atexit`` hook: wait for async completions that are inside Python."""
 
 def base_url(host: str, port: int | None = None, default_port: int = 8006) -> str:
     """The HTTPS base URL for ``host`` (name, name:port, IPv4, IPv6, or a full URL)."""

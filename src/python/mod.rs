@@ -2,6 +2,7 @@
 //! function releases the GIL while Rust works and turns a Rust panic into a Python
 //! `RuntimeError` instead of letting it cross into the interpreter.
 
+mod bridge;
 mod convert;
 mod sdk;
 mod server;
@@ -163,8 +164,12 @@ fn forget_mock_store(version: &str, namespace: &str) -> PyResult<bool> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    // Async calls of the real transports run on the crate's shared runtime.
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(crate::runtime::runtime());
+    // Async calls complete on the shared runtime; exit waits for those inside Python.
+    let drain = wrap_pyfunction!(bridge::_drain_async_calls, m)?;
+    m.add_function(drain.clone())?;
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (drain,))?;
     m.add_function(wrap_pyfunction!(schema_versions, m)?)?;
     m.add_function(wrap_pyfunction!(latest_version, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_version, m)?)?;

@@ -335,11 +335,9 @@ impl PyClient {
     /// `tokens()` as an awaitable.
     fn tokens_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = (*self.inner).clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            client
-                .tokens()
-                .await
-                .map_err(|e| Python::attach(|py| to_py_err(py, e)))
+        super::bridge::spawn(py, async move { client.tokens().await }, |py, r| match r {
+            Ok(t) => Ok(t.into_pyobject(py)?.into_any().unbind()),
+            Err(e) => Err(to_py_err(py, e)),
         })
     }
 
@@ -358,9 +356,8 @@ impl PyClient {
     /// `close()` as an awaitable.
     fn close_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = (*self.inner).clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            client.close().await;
-            Ok(())
+        super::bridge::spawn(py, async move { client.close().await }, |py, ()| {
+            Ok(py.None())
         })
     }
 
@@ -664,19 +661,6 @@ fn run_call<'py>(py: Python<'py>, client: &Arc<Client>, call: Call) -> PyResult<
     }
 }
 
-/// JSON handed back to Python from a future.
-struct JsonOut(Value);
-
-impl<'py> IntoPyObject<'py> for JsonOut {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.0)
-    }
-}
-
 /// An asyncio awaitable running `call` on the shared runtime.
 fn call_future<'py>(
     py: Python<'py>,
@@ -684,11 +668,9 @@ fn call_future<'py>(
     call: Call,
 ) -> PyResult<Bound<'py, PyAny>> {
     let client = (**client).clone();
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        match client.execute_async(call).await {
-            Ok(v) => Ok(JsonOut(v)),
-            Err(e) => Err(Python::attach(|py| to_py_err(py, e))),
-        }
+    super::bridge::spawn(py, client.execute_async(call), |py, result| match result {
+        Ok(v) => Ok(to_py(py, &v)?.unbind()),
+        Err(e) => Err(to_py_err(py, e)),
     })
 }
 

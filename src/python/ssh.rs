@@ -96,10 +96,9 @@ impl SshClient {
     /// Connects and logs in (awaitable).
     fn connect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let s = self.session.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            s.connect()
-                .await
-                .map_err(|e| Python::attach(|py| to_py_err(py, e)))
+        super::bridge::spawn(py, async move { s.connect().await }, |py, r| match r {
+            Ok(()) => Ok(py.None()),
+            Err(e) => Err(to_py_err(py, e)),
         })
     }
 
@@ -123,21 +122,17 @@ impl SshClient {
             None => None,
         };
         let s = self.session.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            s.exec(&command, timeout, max_output_bytes)
-                .await
-                .map(RunOut)
-                .map_err(|e| Python::attach(|py| to_py_err(py, e)))
+        let run = async move { s.exec(&command, timeout, max_output_bytes).await };
+        super::bridge::spawn(py, run, |py, r| match r {
+            Ok(out) => Ok(RunOut(out).into_pyobject(py)?.into_any().unbind()),
+            Err(e) => Err(to_py_err(py, e)),
         })
     }
 
     /// Closes the connection (awaitable).
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let s = self.session.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            s.close().await;
-            Ok(())
-        })
+        super::bridge::spawn(py, async move { s.close().await }, |py, ()| Ok(py.None()))
     }
 
     fn __repr__(&self) -> String {

@@ -1,0 +1,140 @@
+"""1,000 GETs at 50 concurrent against our mock server over TLS (on 127.0.0.1), from three
+clients, each in its own process so that its CPU time is its own:
+
+- this package's async SDK (`.venv`, release build; reqwest on the shared runtime),
+- the original ``proxmox-sdk==0.0.15`` async SDK (aiohttp, from ``.bench-venv``),
+- proxmoxer 2.3.0 (requests) with 50 threads (from ``.bench-venv``).
+
+All three log in with a ticket first (not timed) and skip certificate checks the way each
+allows (the pinned fingerprint for ours). Prints requests per second and CPU time per
+request (user + system of the client process)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+N, CONCURRENCY, ROUNDS = 1000, 50, 3
+
+OURS = """
+import asyncio, json, resource, sys, time
+from proxmox_sdk import ProxmoxSDK
+host, password, fp = sys.argv[1:4]
+N, C = int(sys.argv[4]), int(sys.argv[5])
+async def main():
+    px = ProxmoxSDK(host=host, user="root@pam", password=password, fingerprint=fp)
+    await px.version.get()
+    sem = asyncio.Semaphore(C)
+    async def one():
+        async with sem:
+            return await px.nodes.get()
+    r0 = resource.getrusage(resource.RUSAGE_SELF); t0 = time.perf_counter()
+    out = await asyncio.gather(*(one() for _ in range(N)))
+    t1 = time.perf_counter(); r1 = resource.getrusage(resource.RUSAGE_SELF)
+    assert len(out) == N and out[0][0]["node"] == "pve1"
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    print(json.dumps({"wall": t1 - t0, "cpu": cpu}))
+asyncio.run(main())
+"""
+
+ORIGINAL = """
+import asyncio, json, resource, sys, time
+from proxmox_sdk import ProxmoxSDK
+host, password, fp = sys.argv[1:4]
+N, C = int(sys.argv[4]), int(sys.argv[5])
+async def main():
+    async with ProxmoxSDK(host=host, user="root@pam", password=password, verify_ssl=False) as px:
+        await px.version.get()
+        sem = asyncio.Semaphore(C)
+        async def one():
+            async with sem:
+                return await px.nodes.get()
+        r0 = resource.getrusage(resource.RUSAGE_SELF); t0 = time.perf_counter()
+        out = await asyncio.gather(*(one() for _ in range(N)))
+        t1 = time.perf_counter(); r1 = resource.getrusage(resource.RUSAGE_SELF)
+        assert len(out) == N
+        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+        print(json.dumps({"wall": t1 - t0, "cpu": cpu}))
+asyncio.run(main())
+"""
+
+PROXMOXER = """
+import json, resource, sys, time, warnings
+from concurrent.futures import ThreadPoolExecutor
+from proxmoxer import ProxmoxAPI
+warnings.filterwarnings("ignore")
+host, password, fp = sys.argv[1:4]
+N, C = int(sys.argv[4]), int(sys.argv[5])
+name, port = host.rsplit(":", 1)
+px = ProxmoxAPI(name, port=int(port), user="root@pam", password=password, verify_ssl=False)
+px.version.get()
+r0 = resource.getrusage(resource.RUSAGE_SELF); t0 = time.perf_counter()
+with ThreadPoolExecutor(C) as pool:
+    out = list(pool.map(lambda _: px.nodes.get(), range(N)))
+t1 = time.perf_counter(); r1 = resource.getrusage(resource.RUSAGE_SELF)
+assert len(out) == N
+cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+print(json.dumps({"wall": t1 - t0, "cpu": cpu}))
+"""
+
+
+def measure(python: Path, script: str, server: object) -> dict[str, float]:
+    host = server.url.removeprefix("https://")  # type: ignore[attr-defined]
+    best: dict[str, float] | None = None
+    for _ in range(ROUNDS):
+        out = subprocess.run(
+            [
+                str(python),
+                "-c",
+                textwrap.dedent(script),
+                host,
+                server.password,  # type: ignore[attr-defined]
+                server.fingerprint,  # type: ignore[attr-defined]
+                str(N),
+                str(CONCURRENCY),
+            ],
+            capture_output=True,
+            text=True,
+            cwd="/tmp",
+            timeout=600,
+        )
+        if out.returncode != 0:
+            raise SystemExit(f"{python}: {out.stderr}")
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        if best is None or r["wall"] < best["wall"]:
+            best = r
+    assert best is not None
+    return best
+
+
+def main() -> None:
+    from proxmox_sdk.server import start
+
+    server = start(tls=True)
+    try:
+        rows = [
+            ("proxmox-sdk (this, async)", measure(ROOT / ".venv/bin/python", OURS, server)),
+            (
+                "proxmox-sdk 0.0.15 (async, aiohttp)",
+                measure(ROOT / ".bench-venv/bin/python", ORIGINAL, server),
+            ),
+            (
+                "proxmoxer 2.3.0 (50 threads)",
+                measure(ROOT / ".bench-venv/bin/python", PROXMOXER, server),
+            ),
+        ]
+    finally:
+        server.stop()
+    print(f"\n{N} GETs of /nodes at {CONCURRENCY} concurrent, TLS, best of {ROUNDS}")
+    print("| client | req/s | CPU µs/request |")
+    print("|---|---|---|")
+    for name, r in rows:
+        print(f"| {name} | {N / r['wall']:.0f} | {r['cpu'] / N * 1e6:.0f} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
