@@ -548,3 +548,80 @@ fn retries_redirects_timeouts_and_size_caps() {
         Err(ClientError::Connection(_))
     ));
 }
+
+#[test]
+fn a_ca_bundle_verifies_the_server() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let dir = tempfile::tempdir().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+    let (cert, key, ca) = (
+        dir.path().join("node.pem"),
+        dir.path().join("node.key"),
+        dir.path().join("ca.pem"),
+    );
+    std::fs::write(&cert, leaf.pem()).unwrap();
+    std::fs::write(&key, leaf_key.serialize_pem()).unwrap();
+    std::fs::write(&ca, ca_cert.pem()).unwrap();
+
+    proxmox_sdk::mock::store::forget_store("9.2", "https-ca");
+    let mut cfg = ServerConfig::mock(
+        "latest",
+        "https-ca",
+        AuthConfig {
+            enabled: true,
+            root_password: ROOT_PASSWORD.into(),
+        },
+    );
+    cfg.tls = Some(TlsSource::Files {
+        cert: cert.clone(),
+        key,
+    });
+    let server = start(TcpListener::bind("127.0.0.1:0").unwrap(), cfg).unwrap();
+    let url = format!("https://localhost:{}", server.addr.port());
+    let auth = || password_auth("root@pam", ROOT_PASSWORD, None);
+    let trusted = client_for(&url, auth(), |c| c.cert = Some(ca.clone()));
+    assert_eq!(
+        trusted
+            .call("GET", "/api2/json/version", Map::new())
+            .unwrap()["release"],
+        "9.2"
+    );
+    // The bundle replaces the system roots: another CA (here the leaf itself) fails.
+    let other = client_for(&url, auth(), |c| c.cert = Some(cert.clone()));
+    assert!(matches!(
+        other.call("GET", "/api2/json/version", Map::new()),
+        Err(ClientError::Tls(_))
+    ));
+    let missing = HttpsTransport::new({
+        let mut c = HttpsConfig::new(url.clone(), auth());
+        c.cert = Some(dir.path().join("nope.pem"));
+        c
+    });
+    assert!(missing.unwrap_err().starts_with("cert: cannot read"));
+    server.stop().unwrap();
+}
+
+#[test]
+fn token_headers_per_service() {
+    // PBS and PDM put `:` before the secret and use their own prefix.
+    let pbs = HttpsAuth::token("PBSAPIToken=", "backup@pbs", "ci", ":", "s3cret");
+    match &pbs {
+        HttpsAuth::Token { id_part, secret } => {
+            assert_eq!(
+                format!("{id_part}{secret}"),
+                "PBSAPIToken=backup@pbs!ci:s3cret"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!format!("{pbs:?}").contains("s3cret"));
+}
