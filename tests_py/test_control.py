@@ -159,3 +159,49 @@ def test_time_scale_and_clock_make_tasks_take_time(px) -> None:
         Tasks.blocking_status(px, upid, timeout=0.05, polling_interval=0.01)
     store.advance_clock(10)
     assert Tasks.wait_for_task(px, upid)["exitstatus"] == "OK"
+
+
+def test_guest_disks_live_in_storage_content(px) -> None:
+    node = px.nodes("pve1")
+    node.qemu.post(vmid=100, scsi0="local-lvm:32,iothread=1", efidisk0="local-lvm:0.004")
+    node.qemu.post(vmid=101, virtio0="local:8", ide2="local:iso/debian.iso,media=cdrom")
+    node.lxc.post(vmid=102, ostemplate="local:vztmpl/d.tar.zst", rootfs="local:4")
+    config = node.qemu(100).config.get()
+    assert config["scsi0"] == "local-lvm:vm-100-disk-1,iothread=1,size=32G"
+    assert config["efidisk0"] == "local-lvm:vm-100-disk-0,size=4M"
+    assert node.qemu(101).config.get()["virtio0"] == "local:101/vm-101-disk-0.qcow2,size=8G"
+    assert node.qemu(101).config.get()["ide2"] == "local:iso/debian.iso,media=cdrom"
+    assert node.lxc(102).config.get()["rootfs"] == "local:102/subvol-102-disk-0.raw,size=4G"
+    lvm = node.storage("local-lvm").content.get()
+    assert sorted((v["volid"], v["size"], v["vmid"], v["content"]) for v in lvm) == [
+        ("local-lvm:vm-100-disk-0", round(0.004 * 1024**3), 100, "images"),
+        ("local-lvm:vm-100-disk-1", 32 * 1024**3, 100, "images"),
+    ]
+    assert [v["volid"] for v in node.storage("local").content.get(vmid=101)] == [
+        "local:101/vm-101-disk-0.qcow2"
+    ]
+    with pytest.raises(ResourceException, match="storage 'nope' does not exist"):
+        node.qemu.post(vmid=103, scsi0="nope:1")
+    # Destroying a guest frees its volumes.
+    node.qemu(100).delete()
+    assert node.storage("local-lvm").content.get() == []
+
+
+def test_destroy_refusals_and_purge(px) -> None:
+    node = px.nodes("pve1")
+    node.qemu.post(vmid=100)
+    node.qemu.post(vmid=101)
+    px.cluster.backup.post(id="nightly", vmid="100,101", schedule="daily", storage="local")
+    px.cluster.backup.post(id="only-100", vmid="100", schedule="weekly", storage="local")
+    px.cluster.ha.resources.post(sid="vm:100")
+    Tasks.wait_for_task(px, node.qemu(100).status.start.post())
+    with pytest.raises(ResourceException, match="VM 100 is running - destroy failed"):
+        node.qemu(100).delete()
+    Tasks.wait_for_task(px, node.qemu(100).status.stop.post())
+    with pytest.raises(ResourceException, match="used in HA resources and purge parameter not set"):
+        node.qemu(100).delete()
+    Tasks.wait_for_task(px, node.qemu(100).delete(purge=1))
+    assert px.cluster.ha.resources.get() == []
+    jobs = {j["id"]: j for j in px.cluster.backup.get()}
+    assert list(jobs) == ["nightly"]
+    assert jobs["nightly"]["vmid"] == "101"

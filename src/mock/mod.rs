@@ -312,7 +312,7 @@ impl MockPve {
                 self.update(op, path_params, params, &ctx)
             }
             Method::Delete if self.collections.member_at(template).is_some() => {
-                self.destroy(op, path_params, &ctx)
+                self.destroy(op, path_params, params, &ctx)
             }
             Method::Delete if template == "/nodes/{node}/tasks/{upid}" => {
                 let upid = path_param(path_params, "upid")
@@ -819,6 +819,7 @@ impl MockPve {
             meta.insert("status".into(), json!("stopped"));
         }
         let lenient = self.lenient;
+        let now = self.store.now();
         self.store.write(|s| {
             if lenient {
                 // Legacy seeding re-creates what exists: an update, not an error.
@@ -844,6 +845,12 @@ impl MockPve {
                 if !s.members.get("pools").is_some_and(|p| p.contains_key(pool)) {
                     return Err(err500(format!("pool '{pool}' does not exist")));
                 }
+            }
+            if is_guest && !lenient {
+                let node = path_param(path_params, "node").unwrap_or_default();
+                let kind = if list.ends_with("/lxc") { "lxc" } else { "qemu" };
+                volumes::allocate_disks(s, node, kind, &id, &mut config, now)
+                    .map_err(err500)?;
             }
             s.undelete(&format!("{list}/{id}"));
             s.drop_overrides_below(&format!("{list}/{id}"));
@@ -925,6 +932,7 @@ impl MockPve {
         &self,
         op: &Operation,
         path_params: &[(&str, String)],
+        params: &Map<String, Value>,
         ctx: &GenContext<'_>,
     ) -> Result<Value, ApiError> {
         let Some(c) = self.collections.member_at(&op.template) else {
@@ -946,11 +954,41 @@ impl MockPve {
             let guest = if list.ends_with("/lxc") { "CT" } else { "VM" };
             return Err(err500(format!("{guest} is locked ({lock})")));
         }
+        let purge = params
+            .get("purge")
+            .is_some_and(|v| matches!(v, Value::Bool(true)) || v == 1 || v == "1");
+        if is_guest && !self.lenient {
+            let (running, ha) = self.store.read(|s| {
+                let running = s
+                    .members
+                    .get(&list)
+                    .and_then(|m| m.get(&id))
+                    .and_then(|r| r.meta.get("status"))
+                    .is_some_and(|st| st == "running");
+                (running, volumes::ha_managed(s, &id))
+            });
+            let guest = if list.ends_with("/lxc") { "CT" } else { "VM" };
+            if running {
+                return Err(err500(format!("{guest} {id} is running - destroy failed")));
+            }
+            if ha && !purge {
+                return Err(err500(format!(
+                    "unable to remove {guest} {id} - used in HA resources and purge parameter not set."
+                )));
+            }
+        }
+        let node = path_param(path_params, "node")
+            .unwrap_or_default()
+            .to_string();
         self.store.write(|s| {
             if let Some(m) = s.members.get_mut(&list) {
                 m.remove(&id);
             }
             if is_guest {
+                volumes::free_guest_volumes(s, &node, &id);
+                if purge {
+                    volumes::purge_guest(s, &id);
+                }
                 // PVE drops a destroyed guest from its pool.
                 if let Some(pools) = s.members.get_mut("pools") {
                     for pool in pools.values_mut() {

@@ -54,7 +54,7 @@ pub fn list(s: &MockState, node: &str, storage: &str, params: &Map<String, Value
                 vmid.as_deref().is_none_or(|v| {
                     r.config.get("vmid").is_some_and(|x| match x {
                         Value::String(s) => s == v,
-                        other => *other == v,
+                        other => other.as_u64().map(|n| n.to_string()).as_deref() == Some(v),
                     })
                 })
             })
@@ -153,4 +153,178 @@ impl MockPve {
             }
         });
     }
+}
+
+/// Whether `key` of a guest config holds a disk PVE allocates (`scsi0`, `rootfs`, ...).
+pub fn is_disk_key(kind: &str, key: &str) -> bool {
+    let numbered = |prefix: &str| {
+        key.strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    match kind {
+        "lxc" => key == "rootfs" || numbered("mp"),
+        _ => {
+            key == "efidisk0"
+                || key == "tpmstate0"
+                || ["ide", "sata", "scsi", "virtio"]
+                    .iter()
+                    .any(|p| numbered(p))
+        }
+    }
+}
+
+/// Allocates the disks a new guest's config asks for with PVE's `STORAGE:SIZE` syntax (size
+/// in GiB): each becomes a volume (`local-lvm:vm-100-disk-0`, on a directory storage
+/// `local:100/vm-100-disk-0.qcow2`) in the storage's content, and the config value names
+/// it with its size, as PVE writes it (`local-lvm:vm-100-disk-0,iothread=1,size=32G`).
+pub fn allocate_disks(
+    s: &mut MockState,
+    node: &str,
+    kind: &str,
+    vmid: &str,
+    config: &mut Map<String, Value>,
+    now: u64,
+) -> Result<(), String> {
+    let mut next = 0usize;
+    let keys: Vec<String> = config
+        .keys()
+        .filter(|k| is_disk_key(kind, k))
+        .cloned()
+        .collect();
+    for key in keys {
+        let Some(text) = config.get(&key).and_then(Value::as_str).map(str::to_string) else {
+            continue;
+        };
+        let (first, rest) = text.split_once(',').unwrap_or((text.as_str(), ""));
+        if rest.split(',').any(|o| o == "media=cdrom") {
+            continue;
+        }
+        let Some((storage, size)) = first.split_once(':') else {
+            continue;
+        };
+        let Ok(gib) = size.parse::<f64>() else {
+            continue; // an existing volume, not a new one
+        };
+        if !(gib.is_finite() && gib > 0.0) {
+            return Err(format!("{key}: invalid size '{size}'"));
+        }
+        let Some(stype) = s
+            .members
+            .get("storage")
+            .and_then(|m| m.get(storage))
+            .map(|r| {
+                r.config
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("dir")
+                    .to_string()
+            })
+        else {
+            return Err(format!("storage '{storage}' does not exist"));
+        };
+        let content = if kind == "lxc" { "rootdir" } else { "images" };
+        let volumes = s.members.entry(content_key(node, storage)).or_default();
+        let (volid, format) = loop {
+            let name = if kind == "lxc" && stype == "dir" {
+                format!("subvol-{vmid}-disk-{next}")
+            } else {
+                format!("vm-{vmid}-disk-{next}")
+            };
+            next += 1;
+            let candidate = match (stype.as_str(), kind) {
+                ("dir", "lxc") => (format!("{storage}:{vmid}/{name}.raw"), "raw"),
+                ("dir", _) => (format!("{storage}:{vmid}/{name}.qcow2"), "qcow2"),
+                _ => (format!("{storage}:{name}"), "raw"),
+            };
+            if !volumes.contains_key(&candidate.0) {
+                break candidate;
+            }
+        };
+        let bytes = (gib * 1024.0 * 1024.0 * 1024.0).round() as u64;
+        let size_text = if gib.fract() == 0.0 {
+            format!("{}G", gib as u64)
+        } else {
+            format!("{}M", (gib * 1024.0).round() as u64)
+        };
+        volumes.insert(
+            volid.clone(),
+            Record {
+                config: json!({"content": content, "format": format, "size": bytes,
+                               "vmid": vmid.parse::<u64>().map_or(json!(vmid), |v| json!(v)),
+                               "ctime": now})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+                meta: Map::new(),
+            },
+        );
+        let options = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(",{rest}")
+        };
+        config.insert(key, json!(format!("{volid}{options},size={size_text}")));
+    }
+    Ok(())
+}
+
+/// Removes every volume owned by `vmid` on `node`'s storages.
+pub fn free_guest_volumes(s: &mut MockState, node: &str, vmid: &str) {
+    let prefix = format!("nodes/{node}/storage/");
+    for (list, volumes) in s.members.iter_mut() {
+        if list.starts_with(&prefix) && list.ends_with("/content") {
+            volumes.retain(|_, r| {
+                r.config.get("vmid").is_none_or(|v| match v {
+                    Value::String(t) => t != vmid,
+                    other => other.to_string() != vmid,
+                })
+            });
+        }
+    }
+}
+
+/// `purge=1` of a guest's destroy: the guest leaves backup jobs (a job left without
+/// guests is removed), replication jobs and HA resources.
+pub fn purge_guest(s: &mut MockState, vmid: &str) {
+    if let Some(jobs) = s.members.get_mut("cluster/backup") {
+        jobs.retain(|_, job| {
+            let Some(list) = job.config.get("vmid").and_then(Value::as_str) else {
+                return true;
+            };
+            let rest: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|v| *v != vmid)
+                .collect();
+            if rest.is_empty() {
+                return false;
+            }
+            job.config.insert("vmid".into(), json!(rest.join(",")));
+            true
+        });
+    }
+    if let Some(jobs) = s.members.get_mut("cluster/replication") {
+        jobs.retain(|id, job| {
+            let guest = job
+                .config
+                .get("guest")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            guest.as_deref() != Some(vmid) && id.split('-').next() != Some(vmid)
+        });
+    }
+    if let Some(ha) = s.members.get_mut("cluster/ha/resources") {
+        ha.retain(|sid, _| {
+            let id = sid.split_once(':').map_or(sid.as_str(), |(_, id)| id);
+            id != vmid
+        });
+    }
+}
+
+/// Whether HA manages the guest (`vm:100`, `ct:100` or a bare `100`).
+pub fn ha_managed(s: &MockState, vmid: &str) -> bool {
+    s.members.get("cluster/ha/resources").is_some_and(|ha| {
+        ha.keys()
+            .any(|sid| sid.split_once(':').map_or(sid.as_str(), |(_, id)| id) == vmid)
+    })
 }
