@@ -276,7 +276,7 @@ pub fn free_guest_volumes(s: &mut MockState, node: &str, vmid: &str) {
             volumes.retain(|_, r| {
                 r.config.get("vmid").is_none_or(|v| match v {
                     Value::String(t) => t != vmid,
-                    other => other.to_string() != vmid,
+                    other => other.as_u64().map(|n| n.to_string()).as_deref() != Some(vmid),
                 })
             });
         }
