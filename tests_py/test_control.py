@@ -205,3 +205,25 @@ def test_destroy_refusals_and_purge(px) -> None:
     jobs = {j["id"]: j for j in px.cluster.backup.get()}
     assert list(jobs) == ["nightly"]
     assert jobs["nightly"]["vmid"] == "101"
+
+
+def test_pending_changes_of_a_running_vm(px) -> None:
+    vm = px.nodes("pve1").qemu(100)
+    px.nodes("pve1").qemu.post(vmid=100, cores=1, name="a", balloon=512)
+    Tasks.wait_for_task(px, vm.status.start.post())
+    vm.config.put(cores=4, name="b", delete="balloon")
+    # name applies at once; cores and the delete wait for the next start.
+    current = vm.config.get(current=1)
+    assert (current["cores"], current["name"], current["balloon"]) == (1, "b", 512)
+    shown = vm.config.get()
+    assert (shown["cores"], shown["name"]) == (4, "b") and "balloon" not in shown
+    pending = {p["key"]: p for p in vm.pending.get()}
+    assert pending["cores"] == {"key": "cores", "value": 1, "pending": 4}
+    assert pending["balloon"] == {"key": "balloon", "value": 512, "delete": 1}
+    assert pending["name"] == {"key": "name", "value": "b"}
+    Tasks.wait_for_task(px, vm.status.stop.post())
+    assert vm.config.get(current=1)["cores"] == 1
+    Tasks.wait_for_task(px, vm.status.start.post())
+    current = vm.config.get(current=1)
+    assert current["cores"] == 4 and "balloon" not in current
+    assert all("pending" not in p and "delete" not in p for p in vm.pending.get())

@@ -5,6 +5,7 @@
 
 pub mod collections;
 pub mod generate;
+pub mod pending;
 pub mod store;
 pub mod tasks;
 pub mod volumes;
@@ -419,6 +420,22 @@ impl MockPve {
                 let id = path_param(path_params, &c.id_param).unwrap_or("");
                 if let Some(rec) = s.members.get(&list).and_then(|m| m.get(id)) {
                     let full = c.is_member_or_config(template);
+                    let with_pending;
+                    let current = params
+                        .get("current")
+                        .is_some_and(|v| v == 1 || v == "1" || v == &Value::Bool(true));
+                    let rec = if template.ends_with("/config")
+                        && !current
+                        && rec.meta.contains_key("pending")
+                    {
+                        with_pending = Record {
+                            config: pending::applied(rec),
+                            meta: rec.meta.clone(),
+                        };
+                        &with_pending
+                    } else {
+                        rec
+                    };
                     if let Value::Object(obj) = &mut v {
                         overlay(obj, rec, returns, full);
                         if template.ends_with("/status/current") {
@@ -571,6 +588,12 @@ impl MockPve {
                         })
                         .collect(),
                 ))
+            }
+            "/nodes/{node}/qemu/{vmid}/pending" => {
+                let node = path_param(path_params, "node")?;
+                let vmid = path_param(path_params, "vmid")?;
+                let rec = s.members.get(&format!("nodes/{node}/qemu"))?.get(vmid)?;
+                Some(pending::list(rec))
             }
             "/nodes/{node}/storage/{storage}/content" => {
                 let node = path_param(path_params, "node")?;
@@ -912,14 +935,26 @@ impl MockPve {
                     ));
                 }
             }
+            // A running VM keeps what it cannot change live as pending changes.
+            let running_vm = !lenient
+                && list.ends_with("/qemu")
+                && rec.meta.get("status").is_some_and(|st| st == "running");
             for (k, v) in params {
                 if path_params.iter().any(|(p, _)| p == k) || ACTION_PARAMS.contains(&k.as_str()) {
                     continue;
                 }
-                rec.config.insert(k.clone(), v.clone());
+                if running_vm {
+                    pending::set(rec, k, v.clone());
+                } else {
+                    rec.config.insert(k.clone(), v.clone());
+                }
             }
             for d in &deletes {
-                rec.config.remove(d);
+                if running_vm {
+                    pending::delete(rec, d);
+                } else {
+                    rec.config.remove(d);
+                }
             }
             s.overrides.remove(&format!("{list}/{id}/config"));
             s.overrides.remove(&format!("{list}/{id}"));
@@ -1238,6 +1273,7 @@ impl MockPve {
             match action {
                 "start" if running => Err(format!("{guest} {id} already running")),
                 "start" => {
+                    pending::apply(rec);
                     set(rec, "running");
                     rec.meta.insert("starttime".into(), json!(clock));
                     Ok(())
@@ -1253,6 +1289,10 @@ impl MockPve {
                 "shutdown" => {
                     set(rec, "stopped");
                     rec.meta.remove("starttime");
+                    Ok(())
+                }
+                "reboot" => {
+                    pending::apply(rec);
                     Ok(())
                 }
                 "suspend" => {
