@@ -6,12 +6,14 @@
 //! - [`mock`]: the in-memory PVE (store, collections, generated answers).
 //! - [`client`]: the request model shared by backends (errors, parameter encoding).
 //! - [`server`]: the axum server (mock mode): envelope, reason phrases, auth, TLS.
+//! - [`cli`]: `proxmox` / `pbx`, the pvesh-like command line over any backend.
 //! - [`codegen`]: apidoc (file or live node URL) -> `generated/proxmox/<version>/`.
 //! - [`transport`]: the real backends (HTTPS, pvesh over local/openssh/russh), on the shared
 //!   [`runtime`].
 //! - [`tls`]: rustls setup shared by every HTTPS client (fingerprint pinning).
 //! - `python` (feature `python`): the PyO3 edge, compiled only when maturin builds the module.
 
+pub mod cli;
 pub mod client;
 pub mod codegen;
 pub mod mock;

@@ -9,6 +9,7 @@ __all__ = [
     "Client",
     "SshClient",
     "base_url",
+    "cli_main",
     "ServerHandle",
     "ProxmoxCall",
     "ProxmoxResource",
@@ -64,6 +65,9 @@ def read_structured_file(path: str) -> str:
 def _drain_async_calls() -> None:
     """``atexit`` hook: wait for async completions that are inside Python."""
 
+def cli_main(argv: list[str]) -> int:
+    """Run the ``proxmox`` CLI with ``argv`` (program name first); return the exit code."""
+
 def base_url(host: str, port: int | None = None, default_port: int = 8006) -> str:
     """The HTTPS base URL for ``host`` (name, name:port, IPv4, IPv6, or a full URL)."""
 
@@ -106,54 +110,38 @@ class Client:
     @staticmethod
     def unavailable(backend: str, reason: str, validate_version: str | None = None) -> Client: ...
     @staticmethod
-    def https(
-        base_url: str,
+    def connect(
+        backend: str,
         *,
-        user: str,
-        password: str | None = None,
-        token_name: str | None = None,
-        token_value: str | None = None,
-        otp: str | None = None,
-        otptype: str = ...,
-        token_prefix: str = ...,
-        token_separator: str = ...,
-        auth_cookie: str = ...,
-        path_prefix: str = ...,
-        verify_ssl: bool = True,
-        cert: str | None = None,
-        fingerprint: str | None = None,
-        timeout: float | None = ...,
-        connect_timeout: float | None = None,
-        proxies: list[tuple[str, str]] | None = None,
-        max_retries: int = 0,
-        retry_backoff: float = 0.5,
-        schema_version: str = "latest",
-        validate: bool = False,
-    ) -> Client: ...
-    @staticmethod
-    def pvesh(
-        runner: str,
-        *,
-        backend_name: str,
-        cli: str = ...,
-        sudo: bool = False,
-        timeout: float | None = None,
+        service: str | None = None,
         host: str | None = None,
         port: int | None = None,
         user: str | None = None,
         password: str | None = None,
+        token_name: str | None = None,
+        token_value: str | None = None,
+        otp: str | None = None,
+        otptype: str | None = None,
+        path_prefix: str | None = None,
+        verify_ssl: bool = True,
+        cert: str | None = None,
+        fingerprint: str | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        proxies: list[tuple[str, str]] | None = None,
+        max_retries: int = 0,
+        retry_backoff: float = 0.5,
+        sudo: bool = False,
         private_key_file: str | None = None,
         private_key_passphrase: str | None = None,
         use_agent: bool = False,
-        identity_file: str | None = None,
         config_file: str | None = None,
         forward_ssh_agent: bool = False,
         known_hosts_file: str | None = None,
         host_key_fingerprint: str | None = None,
         accept_new_host_key: bool = False,
         ssh_options: list[str] | None = None,
-        connect_timeout: float = 10.0,
-        schema_version: str = "latest",
+        schema_version: str | None = None,
         validate: bool = False,
     ) -> Client: ...
     def tokens(self) -> tuple[str, str] | None: ...

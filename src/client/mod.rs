@@ -1,6 +1,8 @@
 //! The request model shared by every backend: an API error shaped like PVE's answers, and
 //! parameter encoding (booleans as 0/1, `None` dropped, lists per PVE's conventions).
 
+pub mod options;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;

@@ -152,6 +152,12 @@ fn base_url(host: &str, port: Option<u16>, default_port: u16) -> PyResult<String
     crate::transport::https::base_url(host, port, default_port).map_err(value_error)
 }
 
+/// Runs the `proxmox` CLI with `argv` (program name first); returns the exit code.
+#[pyfunction]
+fn cli_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
+    guarded(py, || Ok(crate::cli::main_with_args(argv)))
+}
+
 /// Drops the mock store of (version, namespace); the next mock there starts fresh.
 #[pyfunction]
 #[pyo3(signature = (version = "latest", namespace = "default"))]
@@ -180,6 +186,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(codegen_main, m)?)?;
     m.add_function(wrap_pyfunction!(forget_mock_store, m)?)?;
     m.add_function(wrap_pyfunction!(base_url, m)?)?;
+    m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(read_structured_file, m)?)?;
     m.add_class::<sdk::PyClient>()?;
     m.add_class::<sdk::ProxmoxResource>()?;

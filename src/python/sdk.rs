@@ -119,29 +119,31 @@ impl PyClient {
         })
     }
 
-    /// A client over PVE's REST API (HTTPS). Token auth when `token_name` is given, else
-    /// ticket auth with `password` (and `otp`). `validate` checks requests against the
-    /// bundled schema of `schema_version` before sending.
+    /// A client over a real backend (`https`, `ssh_paramiko`, `openssh`, `local`) or the
+    /// mock, from the SDK's constructor arguments (see `ClientOptions`).
     #[staticmethod]
-    #[pyo3(signature = (base_url, *, user, password = None, token_name = None, token_value = None,
-        otp = None, otptype = "totp".to_string(), token_prefix = "PVEAPIToken=".to_string(),
-        token_separator = "=".to_string(), auth_cookie = "PVEAuthCookie".to_string(),
-        path_prefix = String::new(), verify_ssl = true, cert = None, fingerprint = None,
-        timeout = Some(5.0), connect_timeout = None, proxies = None, max_retries = 0,
-        retry_backoff = 0.5, schema_version = "latest", validate = false))]
+    #[pyo3(signature = (backend, *, service = None, host = None, port = None, user = None,
+        password = None, token_name = None, token_value = None, otp = None, otptype = None,
+        path_prefix = None, verify_ssl = true, cert = None, fingerprint = None, timeout = None,
+        connect_timeout = None, proxies = None, max_retries = 0, retry_backoff = 0.5, sudo = false,
+        private_key_file = None, private_key_passphrase = None, use_agent = false,
+        config_file = None, forward_ssh_agent = false, known_hosts_file = None,
+        host_key_fingerprint = None, accept_new_host_key = false, ssh_options = None,
+        schema_version = None, validate = false))]
     #[allow(clippy::too_many_arguments)]
-    fn https(
-        base_url: String,
-        user: String,
+    fn connect(
+        py: Python<'_>,
+        backend: String,
+        service: Option<String>,
+        host: Option<String>,
+        port: Option<u16>,
+        user: Option<String>,
         password: Option<String>,
         token_name: Option<String>,
         token_value: Option<String>,
         otp: Option<String>,
-        otptype: String,
-        token_prefix: String,
-        token_separator: String,
-        auth_cookie: String,
-        path_prefix: String,
+        otptype: Option<String>,
+        path_prefix: Option<String>,
         verify_ssl: bool,
         cert: Option<String>,
         fingerprint: Option<String>,
@@ -150,173 +152,57 @@ impl PyClient {
         proxies: Option<Vec<(String, String)>>,
         max_retries: u32,
         retry_backoff: f64,
-        schema_version: &str,
-        validate: bool,
-    ) -> PyResult<PyClient> {
-        use crate::transport::https::{HttpsAuth, HttpsConfig, HttpsTransport};
-        let auth = match (token_name, token_value, password) {
-            (Some(name), Some(secret), _) => {
-                HttpsAuth::token(&token_prefix, &user, &name, &token_separator, &secret)
-            }
-            (_, _, Some(password)) => HttpsAuth::Password {
-                user,
-                password,
-                otp,
-                otptype,
-                cookie: auth_cookie,
-            },
-            _ => {
-                return Err(PyValueError::new_err(
-                    "https backend needs credentials: user and password, or user, token_name and token_value",
-                ))
-            }
-        };
-        let secs = |name: &str, v: f64| {
-            if v.is_finite() && v >= 0.0 {
-                Ok(std::time::Duration::from_secs_f64(v))
-            } else {
-                Err(PyValueError::new_err(format!(
-                    "{name}: expected a number of seconds >= 0, got {v}"
-                )))
-            }
-        };
-        let mut config = HttpsConfig::new(base_url, auth);
-        config.path_prefix = path_prefix;
-        config.verify_ssl = verify_ssl;
-        config.cert = cert.map(Into::into);
-        config.fingerprint = fingerprint
-            .as_deref()
-            .map(crate::tls::Fingerprint::parse)
-            .transpose()
-            .map_err(|e| PyValueError::new_err(format!("fingerprint: {e}")))?;
-        config.timeout = timeout.map(|t| secs("timeout", t)).transpose()?;
-        config.connect_timeout = connect_timeout
-            .map(|t| secs("connect_timeout", t))
-            .transpose()?;
-        config.proxies = proxies.unwrap_or_default();
-        config.max_retries = max_retries;
-        config.retry_backoff = secs("retry_backoff", retry_backoff)?;
-        let transport = HttpsTransport::new(config).map_err(PyValueError::new_err)?;
-        let client = attach_schema(
-            Client::new(Backend::Https(Arc::new(transport))),
-            schema_version,
-            validate,
-        )?;
-        Ok(PyClient {
-            inner: Arc::new(client),
-            backend_name: "https".into(),
-        })
-    }
-
-    /// A client running `pvesh` (or `pmgsh`): `runner` is `local`, `openssh` (the system
-    /// ssh binary) or `ssh` (russh, the `ssh_paramiko` backend).
-    #[staticmethod]
-    #[pyo3(signature = (runner, *, backend_name, cli = "pvesh".to_string(), sudo = false, timeout = None,
-        host = None, port = None, user = None, password = None, private_key_file = None,
-        private_key_passphrase = None, use_agent = false, identity_file = None, config_file = None,
-        forward_ssh_agent = false, known_hosts_file = None, host_key_fingerprint = None,
-        accept_new_host_key = false, ssh_options = None, connect_timeout = 10.0,
-        schema_version = "latest", validate = false))]
-    #[allow(clippy::too_many_arguments)]
-    fn pvesh(
-        runner: &str,
-        backend_name: String,
-        cli: String,
         sudo: bool,
-        timeout: Option<f64>,
-        host: Option<String>,
-        port: Option<u16>,
-        user: Option<String>,
-        password: Option<String>,
         private_key_file: Option<String>,
         private_key_passphrase: Option<String>,
         use_agent: bool,
-        identity_file: Option<String>,
         config_file: Option<String>,
         forward_ssh_agent: bool,
         known_hosts_file: Option<String>,
         host_key_fingerprint: Option<String>,
         accept_new_host_key: bool,
         ssh_options: Option<Vec<String>>,
-        connect_timeout: f64,
-        schema_version: &str,
+        schema_version: Option<String>,
         validate: bool,
     ) -> PyResult<PyClient> {
-        use crate::transport::pvesh::{OpenSshConfig, PveshTransport, Runner};
-        let dur = |name: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(std::time::Duration::from_secs_f64(v))
-            } else {
-                Err(PyValueError::new_err(format!(
-                    "{name}: expected a number of seconds > 0, got {v}"
-                )))
-            }
-        };
-        let need_host = || {
-            host.clone().filter(|h| !h.is_empty()).ok_or_else(|| {
-                PyValueError::new_err(format!("host: required for the {backend_name} backend"))
-            })
-        };
-        let runner = match runner {
-            "local" => Runner::Local,
-            "openssh" => {
-                let mut options = ssh_options.unwrap_or_default();
-                if let Some(k) = &known_hosts_file {
-                    options.push(format!("UserKnownHostsFile={k}"));
-                }
-                if accept_new_host_key {
-                    options.push("StrictHostKeyChecking=accept-new".into());
-                }
-                Runner::OpenSsh(OpenSshConfig {
-                    host: need_host()?,
-                    port,
-                    // PVE's users look like root@pam; the SSH login is the part before the realm.
-                    user: user.map(|u| u.split('@').next().unwrap_or_default().to_string()),
-                    identity_file: identity_file.or(private_key_file).map(Into::into),
-                    config_file: config_file.map(Into::into),
-                    forward_agent: forward_ssh_agent,
-                    options,
-                    connect_timeout: Some(dur("connect_timeout", connect_timeout)?),
-                    ssh_binary: None,
-                    scp_binary: None,
-                })
-            }
-            "ssh" => {
-                let config = ssh_config(
-                    need_host()?,
-                    port,
-                    user,
-                    password,
-                    private_key_file.or(identity_file),
-                    private_key_passphrase,
-                    use_agent,
-                    known_hosts_file,
-                    host_key_fingerprint,
-                    accept_new_host_key,
-                    dur("connect_timeout", connect_timeout)?,
-                )?;
-                Runner::Russh(Arc::new(crate::transport::ssh::SshSession::new(config)))
-            }
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "runner: expected local, openssh or ssh, got '{other}'"
-                )))
-            }
-        };
-        let transport = PveshTransport {
-            cli,
+        let options = crate::client::options::ClientOptions {
+            backend: Some(backend.clone()),
+            service,
+            host,
+            port,
+            user,
+            password,
+            token_name,
+            token_value,
+            otp,
+            otptype,
+            path_prefix,
+            verify_ssl: Some(verify_ssl),
+            cert,
+            fingerprint,
+            timeout,
+            connect_timeout,
+            proxies: proxies.unwrap_or_default(),
+            max_retries: Some(max_retries),
+            retry_backoff: Some(retry_backoff),
             sudo,
-            timeout: timeout.map(|t| dur("timeout", t)).transpose()?,
-            runner,
-        };
-        let client = attach_schema(
-            Client::new(Backend::Pvesh(Arc::new(transport))),
+            private_key_file,
+            private_key_passphrase,
+            use_agent,
+            config_file,
+            forward_ssh_agent,
+            known_hosts_file,
+            host_key_fingerprint,
+            accept_new_host_key,
+            ssh_options: ssh_options.unwrap_or_default(),
             schema_version,
             validate,
-        )?;
+            mock_namespace: None,
+        };
+        let client = guarded(py, || options.build().map_err(PyValueError::new_err))?;
         Ok(PyClient {
             inner: Arc::new(client),
-            backend_name,
+            backend_name: backend.to_ascii_lowercase(),
         })
     }
 
@@ -577,80 +463,6 @@ impl PyClient {
     fn __repr__(&self) -> String {
         format!("<proxmox_sdk Client backend={}>", self.backend_name)
     }
-}
-
-/// Attaches the bundled schema of `version` for parameter encoding (and validation).
-fn attach_schema(client: Client, version: &str, validate: bool) -> PyResult<Client> {
-    let schema = crate::schema::bundled::load(version)
-        .map_err(|e| PyValueError::new_err(format!("schema_version: {e}")))?;
-    Ok(if validate {
-        client.with_validation(schema)
-    } else {
-        client.with_schema(schema)
-    })
-}
-
-/// The russh configuration from the SDK's arguments.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn ssh_config(
-    host: String,
-    port: Option<u16>,
-    user: Option<String>,
-    password: Option<String>,
-    private_key_file: Option<String>,
-    private_key_passphrase: Option<String>,
-    use_agent: bool,
-    known_hosts_file: Option<String>,
-    host_key_fingerprint: Option<String>,
-    accept_new_host_key: bool,
-    connect_timeout: std::time::Duration,
-) -> PyResult<crate::transport::ssh::SshConfig> {
-    use crate::transport::ssh::{HostKeyPolicy, SshAuth, SshConfig};
-    let mut auth = Vec::new();
-    if let Some(path) = private_key_file {
-        auth.push(SshAuth::KeyFile {
-            path: path.into(),
-            passphrase: private_key_passphrase,
-        });
-    }
-    if use_agent {
-        auth.push(SshAuth::Agent);
-    }
-    if let Some(p) = password {
-        auth.push(SshAuth::Password(p));
-    }
-    if auth.is_empty() {
-        if std::env::var_os("SSH_AUTH_SOCK").is_some() {
-            auth.push(SshAuth::Agent);
-        } else {
-            return Err(PyValueError::new_err(
-                "ssh login: give password=, private_key_file= or run an ssh-agent (SSH_AUTH_SOCK)",
-            ));
-        }
-    }
-    let host_key = match host_key_fingerprint {
-        Some(fp) => HostKeyPolicy::Fingerprint(fp),
-        None => HostKeyPolicy::KnownHosts {
-            path: known_hosts_file.map(Into::into),
-            accept_new: accept_new_host_key,
-        },
-    };
-    let user = match user {
-        Some(u) => u,
-        None => std::env::var("USER").unwrap_or_else(|_| "root".into()),
-    };
-    // PVE's users look like root@pam; the SSH login is the part before the realm.
-    let user = user
-        .split_once('@')
-        .map_or(user.clone(), |(u, _)| u.to_string());
-    Ok(SshConfig {
-        host,
-        port: port.unwrap_or(22),
-        user,
-        auth,
-        host_key,
-        connect_timeout,
-    })
 }
 
 fn run_call<'py>(py: Python<'py>, client: &Arc<Client>, call: Call) -> PyResult<Bound<'py, PyAny>> {

@@ -75,10 +75,8 @@ impl SshClient {
                 "connect_timeout: expected a number of seconds > 0, got {connect_timeout}"
             )));
         }
-        let config = super::sdk::ssh_config(
-            host,
-            Some(port),
-            user,
+        let options = crate::client::options::ClientOptions {
+            port: Some(port),
             password,
             private_key_file,
             private_key_passphrase,
@@ -86,8 +84,12 @@ impl SshClient {
             known_hosts_file,
             host_key_fingerprint,
             accept_new_host_key,
-            Duration::from_secs_f64(connect_timeout),
-        )?;
+            ..Default::default()
+        };
+        let login = user.map(|u| u.split('@').next().unwrap_or_default().to_string());
+        let config = options
+            .ssh_config(host, login, Duration::from_secs_f64(connect_timeout))
+            .map_err(PyValueError::new_err)?;
         Ok(SshClient {
             session: Arc::new(SshSession::new(config)),
         })

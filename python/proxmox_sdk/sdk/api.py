@@ -19,7 +19,9 @@ from proxmox_sdk.sdk.services import service_config
 
 __all__ = ["ProxmoxSDK", "SyncProxmoxSDK"]
 
-_RUNNERS = {"local": "local", "openssh": "openssh", "ssh_paramiko": "ssh"}
+
+def _path(p: Any) -> str | None:
+    return os.path.expanduser(os.fspath(p)) if p else None
 
 
 def _check_number(name: str, value: Any, *, minimum: float = 0, allow_none: bool = False) -> None:
@@ -95,6 +97,8 @@ class _BaseSDK(ProxmoxResource):
             isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536
         ):
             raise ValueError(f"port: expected an integer from 1 to 65535, got {port!r}")
+        if proxies is not None and not isinstance(proxies, Mapping):
+            raise ValueError(f"proxies: expected a mapping of scheme to proxy URL, got {proxies!r}")
         if backend_name in {"https", "ssh_paramiko", "openssh"} and not host:
             raise ValueError(f"host: required for the {backend_name} backend")
         if backend_name == "https":
@@ -109,53 +113,38 @@ class _BaseSDK(ProxmoxResource):
             namespace = mock_namespace or os.environ.get("PROXMOX_MOCK_STATE_NAMESPACE", "default")
             data_path = mock_data_path or os.environ.get("PROXMOX_MOCK_DATA_PATH") or None
             client = _native.Client.mock(schema_version, namespace, data_path, lenient)
-        elif backend_name == "https":
+        else:
             # Client-side validation is off by default for real backends (PVE validates);
             # validate=True refuses bad parameters before anything is sent.
-            client = _native.Client.https(
-                _native.base_url(str(host), port, config["default_port"]),
+            client = _native.Client.connect(
+                backend_name,
+                service=service_name,
+                host=str(host) if host is not None else None,
+                port=port,
                 user=user,
                 password=password,
                 token_name=token_name,
                 token_value=token_value,
                 otp=otp,
                 otptype=otptype,
-                token_prefix=config["auth_header_prefix"],
-                token_separator=config["token_separator"],
-                auth_cookie=config["auth_cookie"],
                 path_prefix=path_prefix,
                 verify_ssl=bool(verify_ssl),
                 cert=os.fspath(cert) if cert else None,
                 fingerprint=fingerprint,
-                timeout=timeout,
+                timeout=timeout if backend_name == "https" else (timeout or None),
                 connect_timeout=connect_timeout,
                 proxies=sorted((proxies or {}).items()),
                 max_retries=max_retries,
                 retry_backoff=retry_backoff,
-                schema_version=schema_version,
-                validate=bool(validate),
-            )
-        else:
-            client = _native.Client.pvesh(
-                _RUNNERS[backend_name],
-                backend_name=backend_name,
-                cli=config.get("cli", "pvesh"),
                 sudo=bool(sudo),
-                timeout=timeout or None,
-                host=host,
-                port=port,
-                user=user,
-                password=password,
-                private_key_file=os.fspath(private_key_file) if private_key_file else None,
+                private_key_file=_path(private_key_file or identity_file),
                 private_key_passphrase=private_key_passphrase,
-                identity_file=os.fspath(identity_file) if identity_file else None,
-                config_file=os.fspath(config_file) if config_file else None,
+                config_file=_path(config_file),
                 forward_ssh_agent=bool(forward_ssh_agent),
-                known_hosts_file=os.fspath(known_hosts_file) if known_hosts_file else None,
+                known_hosts_file=_path(known_hosts_file),
                 host_key_fingerprint=host_key_fingerprint,
                 accept_new_host_key=bool(accept_new_host_key),
                 ssh_options=list(ssh_options or []),
-                connect_timeout=connect_timeout or 10.0,
                 schema_version=schema_version,
                 validate=bool(validate),
             )

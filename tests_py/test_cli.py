@@ -1,0 +1,261 @@
+"""The ``proxmox`` CLI as a subprocess: against the mock backend and against the mock
+server over TLS; output formats, exit codes, validation, ``--wait``, profiles, batch
+files and completion."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from proxmox_sdk.sdk.api import isolated_namespace
+from proxmox_sdk.server import start
+
+BIN = Path(sys.executable).parent
+
+
+def cli(
+    *args: str, env: dict[str, str] | None = None, prog: str = "proxmox", stdin: str = ""
+) -> Any:
+    return subprocess.run(
+        [str(BIN / prog), *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.fixture
+def server() -> Any:
+    srv = start(tls=True, namespace=isolated_namespace("cli"))
+    yield srv
+    srv.stop()
+
+
+def remote(server: Any) -> list[str]:
+    return [
+        "-H",
+        server.url.removeprefix("https://"),
+        "-U",
+        "root@pam",
+        "--password",
+        server.password,
+        "--fingerprint",
+        server.fingerprint,
+    ]
+
+
+def test_help_usage_errors_and_every_console_script() -> None:
+    for prog in ("proxmox", "proxmox-cli", "pbx"):
+        r = cli("--help", prog=prog)
+        assert r.returncode == 0 and "pvesh-like" in r.stdout
+    r = cli("frobnicate")
+    assert r.returncode == 2 and "unrecognized subcommand" in r.stderr
+    r = cli("get", "/version", "stray")
+    assert r.returncode == 2 and "give parameters as -name value" in r.stderr
+    r = cli("get", "/version", "-o", "xml")
+    assert r.returncode == 2 and "expected json, yaml, table or text" in r.stderr
+
+
+def test_mock_backend_outputs_and_validation() -> None:
+    r = cli("get", "/version", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["release"] == "9.2"
+    # Piped output defaults to JSON; yaml and text on request.
+    assert json.loads(cli("get", "/nodes").stdout)[0]["node"] == "pve1"
+    assert "release: '9.2'" in cli("get", "/version", "--output=yaml").stdout
+    assert "release: 9.2" in cli("get", "/version", "-o", "text").stdout
+    table = cli("get", "/nodes", "-o", "table").stdout.splitlines()
+    assert table[0].split()[:2] == ["id", "node"] and table[1].startswith("--")
+    r = cli("create", "/nodes/pve1/qemu", "-vmid", "abc", "--cores", "x")
+    assert r.returncode == 2
+    assert "vmid: type check ('integer') failed - got 'abc'" in r.stderr
+    assert "(allowed: <integer> (100 - 999999999))" in r.stderr
+    assert "cores:" in r.stderr
+    r = cli("get", "/nodes/pve1/nonsense")
+    assert r.returncode == 2 and "not implemented" in r.stderr
+    r = cli("ls", "/nodes/pve1", "-o", "text")
+    lines = r.stdout.splitlines()
+    assert "Dr-c- qemu" in lines and "-r--- version" in lines and "-rw-- config" in lines
+
+
+def test_usage_and_help() -> None:
+    r = cli("usage", "/nodes/{node}/qemu", "--command", "POST", "--verbose")
+    assert r.returncode == 0
+    assert r.stdout.startswith("USAGE: pvesh create /nodes/{node}/qemu -vmid <integer>")
+    assert "  -ostype <string>" in r.stdout and "allowed: other, wxp" in r.stdout
+    r = cli("usage", "/nodes/pve1/qemu/100/status/current", "--returns")
+    assert "RETURNS:" in r.stdout and '"status"' in r.stdout
+    r = cli("usage", "/nodes/pve1/qemu", "--command", "PUT")
+    assert r.returncode == 2 and "has no PUT method" in r.stderr
+    r = cli("help", "vzdump")
+    assert "POST   /nodes/{node}/vzdump" in r.stdout
+
+
+def test_remote_vm_life_with_wait(server: Any) -> None:
+    r = cli(*remote(server), "create", "/nodes/pve1/qemu", "-vmid", "100", "name=web", "--wait")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["exitstatus"] == "OK"
+    assert "TASK OK" in r.stderr
+    r = cli("set", "/nodes/pve1/qemu/100/config", "--cores", "4", *remote(server))
+    assert r.returncode == 0, r.stderr
+    cfg = json.loads(cli(*remote(server), "get", "/nodes/pve1/qemu/100/config").stdout)
+    assert (cfg["name"], cfg["cores"]) == ("web", 4)
+    assert (
+        cli(*remote(server), "create", "/nodes/pve1/qemu/100/status/start", "--wait").returncode
+        == 0
+    )
+    # Starting it again: the task fails, and the exit code says so.
+    r = cli(*remote(server), "create", "/nodes/pve1/qemu/100/status/start", "--wait")
+    assert r.returncode == 1 and "task failed: VM 100 already running" in r.stderr
+    # `wait` on a UPID directly.
+    upid = json.loads(cli(*remote(server), "create", "/nodes/pve1/qemu/100/status/stop").stdout)
+    r = cli(*remote(server), "wait", upid)
+    assert r.returncode == 0 and json.loads(r.stdout)["upid"] == upid
+    r = cli(*remote(server), "delete", "/nodes/pve1/qemu/100", "--wait")
+    assert r.returncode == 0, r.stderr
+    r = cli(*remote(server), "get", "/nodes/pve1/qemu/100/config")
+    assert r.returncode == 1
+    assert r.stderr.strip() == (
+        "500 Configuration file 'nodes/pve1/qemu-server/100.conf' does not exist"
+    )
+    for out in (r.stdout, r.stderr):
+        assert server.password not in out
+    r = cli(
+        "-H",
+        server.url.removeprefix("https://"),
+        "-U",
+        "root@pam",
+        "--password",
+        "bad",
+        "--insecure",
+        "get",
+        "/version",
+    )
+    assert r.returncode == 1 and "401" in r.stderr and "bad" not in r.stderr
+
+
+def test_password_prompt_reads_stdin_when_not_a_terminal(server: Any) -> None:
+    args = [
+        "-H",
+        server.url.removeprefix("https://"),
+        "-U",
+        "root@pam",
+        "-P",
+        "--fingerprint",
+        server.fingerprint,
+    ]
+    r = cli(*args, "get", "/version", stdin=server.password + "\n")
+    assert r.returncode == 0, r.stderr
+
+
+def test_profiles(server: Any, tmp_path: Path) -> None:
+    env = {"PROXMOX_CLI_CONFIG": str(tmp_path / "cli.json"), "HOME": str(tmp_path)}
+    r = cli("config", "add", "lab", *remote(server), env=env)
+    assert r.returncode == 0, r.stderr
+    f = tmp_path / "cli.json"
+    assert stat.S_IMODE(f.stat().st_mode) == 0o600
+    listed = json.loads(cli("config", "list", env=env).stdout)
+    assert listed == [
+        {
+            "name": "lab",
+            "default": True,
+            "backend": "https",
+            "host": server.url.removeprefix("https://"),
+        }
+    ]
+    shown = cli("config", "show", "lab", env=env).stdout
+    assert server.password not in shown and "********" in shown
+    # The default profile is used when no connection options are given.
+    r = cli("get", "/version", env=env)
+    assert r.returncode == 0 and json.loads(r.stdout)["release"] == "9.2"
+    r = cli("--profile", "nope", "get", "/version", env=env)
+    assert r.returncode == 2 and "no profile 'nope'; known: lab" in r.stderr
+    assert cli("config", "remove", "lab", env=env).returncode == 0
+    assert json.loads(cli("config", "list", env=env).stdout) == []
+    # The original's file is read when ours does not exist.
+    legacy = tmp_path / ".proxmox-cli" / "config.json"
+    legacy.parent.mkdir()
+    legacy.write_text(
+        json.dumps({"default_profile": "old", "profiles": {"old": {"backend": "mock"}}})
+    )
+    env2 = {"PROXMOX_CLI_CONFIG": str(tmp_path / "new" / "cli.json"), "HOME": str(tmp_path)}
+    assert json.loads(cli("config", "list", env=env2).stdout)[0]["name"] == "old"
+
+
+def test_batch(tmp_path: Path) -> None:
+    ops = [
+        {"method": "create", "path": "/nodes/pve1/qemu", "params": {"vmid": 100, "name": "a"}},
+        {"method": "get", "path": "/nodes/pve1/qemu/100/config"},
+        {"method": "get", "path": "/nodes/pve1/qemu/999/config"},
+    ]
+    f = tmp_path / "ops.json"
+    f.write_text(json.dumps(ops))
+    r = cli("batch", str(f))
+    assert r.returncode == 1
+    out = json.loads(r.stdout)
+    assert [o["ok"] for o in out] == [True, True, False]
+    assert out[1]["data"]["name"] == "a"
+    assert "999.conf' does not exist" in out[2]["error"]
+
+
+def test_completion() -> None:
+    for shell in ("bash", "zsh", "fish"):
+        r = cli("completion", shell)
+        assert r.returncode == 0 and "__complete" in r.stdout
+    assert cli("completion", "tcsh").returncode == 2
+    assert cli("__complete", "get", "/nodes/pve1/qe").stdout.split() == ["/nodes/pve1/qemu"]
+    assert cli("__complete", "get", "/nodes/").stdout.split() == ["/nodes/{node}"]
+    assert "-memory" in cli("__complete", "create", "/nodes/pve1/qemu", "-mem").stdout.split()
+    # The bash script works in bash.
+    script = cli("completion", "bash").stdout
+    r = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f'{script}\nexport PATH="{BIN}:$PATH"\nCOMP_WORDS=(proxmox get /nodes/pve1/st); '
+            "COMP_CWORD=2; _proxmox_complete; printf '%s\\n' \"${COMPREPLY[@]}\"",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert "/nodes/pve1/status" in r.stdout.split() and "/nodes/pve1/storage" in r.stdout.split()
+
+
+def test_mock_subcommand_serves_until_interrupted() -> None:
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [str(BIN / "proxmox"), "mock", "--port", str(port), "--no-auth"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        body = None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api2/json/version") as r:
+                    body = json.loads(r.read())
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert body is not None and body["data"]["release"] == "9.2"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
