@@ -8,6 +8,7 @@
 
 pub mod output;
 pub mod profiles;
+pub mod tui;
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -285,6 +286,8 @@ enum Command {
         #[arg(long)]
         stop_on_error: bool,
     },
+    /// Browse nodes, guests, storage and tasks; start/stop guests and watch their tasks.
+    Tui,
     /// Print a shell completion script (bash, zsh or fish).
     Completion {
         /// bash, zsh or fish.
@@ -1278,6 +1281,10 @@ fn run(prog: &str, args: &[String]) -> Result<(), Failure> {
             file,
             stop_on_error,
         } => cmd_batch(&ctx, &file, stop_on_error),
+        Command::Tui => {
+            let client = ctx.client()?;
+            tui::run(client).map_err(usage)
+        }
         Command::Completion { shell } => {
             print!("{}", completion_script(&shell, prog)?);
             Ok(())
