@@ -90,6 +90,15 @@ pub fn apply(rec: &mut Record) {
     }
 }
 
+/// A config value as the pending list carries it (PVE's schema types both as strings).
+fn as_text(v: &Value) -> Value {
+    match v {
+        Value::String(_) => v.clone(),
+        Value::Bool(b) => json!(u8::from(*b).to_string()),
+        other => json!(other.to_string()),
+    }
+}
+
 /// `GET .../pending`: every option with `value`, and `pending` / `delete` where changed.
 pub fn list(rec: &Record) -> Value {
     let pending = match rec.meta.get("pending") {
@@ -106,14 +115,14 @@ pub fn list(rec: &Record) -> Value {
                 let mut m = Map::new();
                 m.insert("key".into(), json!(k));
                 if let Some(v) = rec.config.get(k) {
-                    m.insert("value".into(), v.clone());
+                    m.insert("value".into(), as_text(v));
                 }
                 match pending.get(k) {
                     Some(v) if v.get("__delete").is_some() => {
                         m.insert("delete".into(), json!(1));
                     }
                     Some(v) => {
-                        m.insert("pending".into(), v.clone());
+                        m.insert("pending".into(), as_text(v));
                     }
                     None => {}
                 }
