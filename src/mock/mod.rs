@@ -142,6 +142,9 @@ pub struct MockPve {
     collections: Arc<Collections>,
     store: Arc<MockStore>,
     lenient: bool,
+    /// The cluster's nodes were named (`PROXMOX_MOCK_NODES`): other nodes answer as PVE's
+    /// unknown nodes do.
+    strict_nodes: bool,
     /// Generated answers by concrete path: generation is deterministic, so a path's answer
     /// is built once and cloned after (state overlays are applied on top each time).
     generated: Arc<parking_lot::RwLock<std::collections::HashMap<String, Value>>>,
@@ -176,6 +179,7 @@ impl MockPve {
             state
         });
         Ok(MockPve {
+            strict_nodes: std::env::var_os("PROXMOX_MOCK_NODES").is_some(),
             schema,
             collections,
             store,
@@ -302,6 +306,7 @@ impl MockPve {
         }
 
         if !self.lenient {
+            self.check_node_known(path_params)?;
             self.check_members_exist(template, path_params)?;
         }
         match op.method {
@@ -354,6 +359,24 @@ impl MockPve {
             .ancestors(template)
             .last()
             .is_some_and(|c| c.is_member_or_config(template))
+    }
+
+    /// With the cluster's nodes named (`PROXMOX_MOCK_NODES`), a node outside it answers as
+    /// PVE does when it cannot find a node; without, any node name is accepted (code
+    /// written for the original mock uses node names of its own choosing).
+    fn check_node_known(&self, path_params: &[(&str, String)]) -> Result<(), ApiError> {
+        if !self.strict_nodes {
+            return Ok(());
+        }
+        let Some(node) = path_param(path_params, "node") else {
+            return Ok(());
+        };
+        if node == "localhost" || self.store.read(|s| s.nodes.iter().any(|n| n == node)) {
+            return Ok(());
+        }
+        Err(err500(format!(
+            "hostname lookup '{node}' failed - failed to get address info for: {node}: Name or service not known"
+        )))
     }
 
     /// Every collection member the path lies under must exist, as in PVE.
