@@ -178,7 +178,15 @@ def test_profiles(server: Any, tmp_path: Path) -> None:
     assert r.returncode == 0 and json.loads(r.stdout)["release"] == "9.2"
     r = cli("--profile", "nope", "get", "/version", env=env)
     assert r.returncode == 2 and "no profile 'nope'; known: lab" in r.stderr
+    # A second profile becomes the default on request.
+    assert cli("config", "add", "offline", "backend=mock", env=env).returncode == 0
+    assert cli("config", "set-default", "nope", env=env).returncode == 2
+    assert cli("config", "set-default", "offline", env=env).returncode == 0
+    listed = {p["name"]: p["default"] for p in json.loads(cli("config", "list", env=env).stdout)}
+    assert listed == {"lab": False, "offline": True}
+    assert json.loads(cli("config", "show", env=env).stdout) == {"backend": "mock"}
     assert cli("config", "remove", "lab", env=env).returncode == 0
+    assert cli("config", "remove", "offline", env=env).returncode == 0
     assert json.loads(cli("config", "list", env=env).stdout) == []
     # The original's file is read when ours does not exist.
     legacy = tmp_path / ".proxmox-cli" / "config.json"
