@@ -8,7 +8,6 @@ from typing_extensions import disjoint_base
 __all__ = [
     "Client",
     "SshClient",
-    "base_url",
     "cli_main",
     "ServerHandle",
     "ProxmoxCall",
@@ -68,9 +67,6 @@ def _drain_async_calls() -> None:
 def cli_main(argv: list[str]) -> int:
     """Run the ``proxmox`` CLI with ``argv`` (program name first); return the exit code."""
 
-def base_url(host: str, port: int | None = None, default_port: int = 8006) -> str:
-    """The HTTPS base URL for ``host`` (name, name:port, IPv4, IPv6, or a full URL)."""
-
 @final
 class SshClient:
     """One russh connection (the native half of ``proxmox_sdk.ssh.RemoteSSHClient``)."""
@@ -107,8 +103,6 @@ class Client:
         data_path: str | None = None,
         lenient: bool = False,
     ) -> Client: ...
-    @staticmethod
-    def unavailable(backend: str, reason: str, validate_version: str | None = None) -> Client: ...
     @staticmethod
     def connect(
         backend: str,

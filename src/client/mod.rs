@@ -213,13 +213,6 @@ pub enum Backend {
     Https(Arc<HttpsTransport>),
     /// `pvesh`/`pmgsh` locally, over the `ssh` binary, or over russh.
     Pvesh(Arc<PveshTransport>),
-    /// A backend that cannot serve requests in this build, with the reason.
-    Unavailable {
-        /// Its name (`https`, `ssh_paramiko`, ...).
-        backend: String,
-        /// Why.
-        reason: String,
-    },
 }
 
 /// Why a call failed before or after reaching PVE.
@@ -227,8 +220,6 @@ pub enum Backend {
 pub enum ClientError {
     /// PVE (or the mock) answered with an error.
     Api(ApiError),
-    /// The backend cannot serve requests.
-    NotAvailable(String),
     /// The answer is larger than the caller allowed (`get_bounded`).
     TooLarge {
         /// The allowed size in bytes.
@@ -270,8 +261,7 @@ impl fmt::Display for ClientError {
                 "HTTP {status} redirect to {} refused",
                 location.as_deref().unwrap_or("(no location)")
             ),
-            ClientError::NotAvailable(m)
-            | ClientError::Auth(m)
+            ClientError::Auth(m)
             | ClientError::Timeout(m)
             | ClientError::Connection(m)
             | ClientError::Tls(m)
@@ -338,7 +328,7 @@ impl Client {
     /// Whether calls answer in-process without I/O (the mock): the async SDK then skips
     /// the event-loop round trip.
     pub fn is_in_process(&self) -> bool {
-        matches!(self.backend, Backend::Mock(_) | Backend::Unavailable { .. })
+        matches!(self.backend, Backend::Mock(_))
     }
 
     /// Sends one request and returns the unwrapped `data` (blocking for real transports).
@@ -385,12 +375,6 @@ impl Client {
                 }
                 Ok(value)
             }
-            Backend::Unavailable { backend, reason } => {
-                self.prepare(call)?;
-                Err(ClientError::NotAvailable(format!(
-                    "backend '{backend}' is not available: {reason}"
-                )))
-            }
             Backend::Https(_) | Backend::Pvesh(_) => {
                 crate::runtime::block_on(self.clone().execute_async(call))
             }
@@ -430,7 +414,7 @@ impl Client {
                 let call = self.prepare(call)?;
                 t.call(&call).await
             }
-            Backend::Mock(_) | Backend::Unavailable { .. } => self.execute(call),
+            Backend::Mock(_) => self.execute(call),
         }
     }
 

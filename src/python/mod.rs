@@ -144,14 +144,6 @@ fn read_structured_file(py: Python<'_>, path: &str) -> PyResult<String> {
     })
 }
 
-/// The HTTPS base URL for `host` (`name`, `name:port`, IPv4, bare or bracketed IPv6, or
-/// a full URL) with `port` or the service's `default_port`.
-#[pyfunction]
-#[pyo3(signature = (host, port = None, default_port = 8006))]
-fn base_url(host: &str, port: Option<u16>, default_port: u16) -> PyResult<String> {
-    crate::transport::https::base_url(host, port, default_port).map_err(value_error)
-}
-
 /// Runs the `proxmox` CLI with `argv` (program name first); returns the exit code.
 #[pyfunction]
 fn cli_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
@@ -185,7 +177,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(resolve_path, m)?)?;
     m.add_function(wrap_pyfunction!(codegen_main, m)?)?;
     m.add_function(wrap_pyfunction!(forget_mock_store, m)?)?;
-    m.add_function(wrap_pyfunction!(base_url, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(read_structured_file, m)?)?;
     m.add_class::<sdk::PyClient>()?;

@@ -47,9 +47,6 @@ fn to_py_err(py: Python<'_>, e: ClientError) -> PyErr {
                     api.exit_code,
                 ))?,
             },
-            ClientError::NotAvailable(msg) => {
-                module.getattr("BackendNotAvailableError")?.call1((msg,))?
-            }
             ClientError::TooLarge { limit, size } => {
                 module.getattr("ResponseTooLargeError")?.call1((format!(
                     "response of {size} bytes exceeds the limit of {limit} bytes"
@@ -244,30 +241,6 @@ impl PyClient {
         let client = (*self.inner).clone();
         super::bridge::spawn(py, async move { client.close().await }, |py, ()| {
             Ok(py.None())
-        })
-    }
-
-    /// A client whose calls raise `BackendNotAvailableError` with `reason`; with
-    /// `validate_version`, parameters are checked against that schema first.
-    #[staticmethod]
-    #[pyo3(signature = (backend, reason, validate_version = None))]
-    fn unavailable(
-        backend: String,
-        reason: String,
-        validate_version: Option<&str>,
-    ) -> PyResult<PyClient> {
-        let mut client = Client::new(Backend::Unavailable {
-            backend: backend.clone(),
-            reason,
-        });
-        if let Some(v) = validate_version {
-            let schema = crate::schema::bundled::load(v)
-                .map_err(|e| PyValueError::new_err(e.to_string()))?;
-            client = client.with_validation(schema);
-        }
-        Ok(PyClient {
-            inner: Arc::new(client),
-            backend_name: backend,
         })
     }
 
