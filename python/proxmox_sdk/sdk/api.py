@@ -82,12 +82,6 @@ class _BaseSDK(ProxmoxResource):
     ) -> Any:
         service_name, config = service_config(service)
         backend_name = str(backend).lower()
-        supported = config["supported_backends"]
-        if backend_name not in supported:
-            raise ValueError(
-                f"backend: {backend!r} is not supported for {service_name}; "
-                f"supported: {', '.join(supported)}"
-            )
         _check_number("timeout", timeout, minimum=0)
         _check_number("connect_timeout", connect_timeout, minimum=0, allow_none=True)
         _check_number("retry_backoff", retry_backoff, minimum=0)
@@ -99,55 +93,44 @@ class _BaseSDK(ProxmoxResource):
             raise ValueError(f"port: expected an integer from 1 to 65535, got {port!r}")
         if proxies is not None and not isinstance(proxies, Mapping):
             raise ValueError(f"proxies: expected a mapping of scheme to proxy URL, got {proxies!r}")
-        if backend_name in {"https", "ssh_paramiko", "openssh"} and not host:
-            raise ValueError(f"host: required for the {backend_name} backend")
-        if backend_name == "https":
-            has_password = bool(user and password)
-            has_token = bool(user and token_name and token_value)
-            if not (has_password or has_token):
-                raise ValueError(
-                    "https backend needs credentials: user and password, "
-                    "or user, token_name and token_value"
-                )
-        if backend_name == "mock":
-            namespace = mock_namespace or os.environ.get("PROXMOX_MOCK_STATE_NAMESPACE", "default")
-            data_path = mock_data_path or os.environ.get("PROXMOX_MOCK_DATA_PATH") or None
-            client = _native.Client.mock(schema_version, namespace, data_path, lenient)
-        else:
-            # Client-side validation is off by default for real backends (PVE validates);
-            # validate=True refuses bad parameters before anything is sent.
-            client = _native.Client.connect(
-                backend_name,
-                service=service_name,
-                host=str(host) if host is not None else None,
-                port=port,
-                user=user,
-                password=password,
-                token_name=token_name,
-                token_value=token_value,
-                otp=otp,
-                otptype=otptype,
-                path_prefix=path_prefix,
-                verify_ssl=bool(verify_ssl),
-                cert=os.fspath(cert) if cert else None,
-                fingerprint=fingerprint,
-                timeout=timeout if backend_name == "https" else (timeout or None),
-                connect_timeout=connect_timeout,
-                proxies=sorted((proxies or {}).items()),
-                max_retries=max_retries,
-                retry_backoff=retry_backoff,
-                sudo=bool(sudo),
-                private_key_file=_path(private_key_file or identity_file),
-                private_key_passphrase=private_key_passphrase,
-                config_file=_path(config_file),
-                forward_ssh_agent=bool(forward_ssh_agent),
-                known_hosts_file=_path(known_hosts_file),
-                host_key_fingerprint=host_key_fingerprint,
-                accept_new_host_key=bool(accept_new_host_key),
-                ssh_options=list(ssh_options or []),
-                schema_version=schema_version,
-                validate=bool(validate),
-            )
+        # The native builder checks the backend against the service, the host and the
+        # credentials; validate=True refuses bad parameters before anything is sent.
+        client = _native.Client.connect(
+            backend_name,
+            service=service_name,
+            host=str(host) if host is not None else None,
+            port=port,
+            user=user,
+            password=password,
+            token_name=token_name,
+            token_value=token_value,
+            otp=otp,
+            otptype=otptype,
+            path_prefix=path_prefix,
+            verify_ssl=bool(verify_ssl),
+            cert=os.fspath(cert) if cert else None,
+            fingerprint=fingerprint,
+            timeout=timeout if backend_name == "https" else (timeout or None),
+            connect_timeout=connect_timeout,
+            proxies=sorted((proxies or {}).items()),
+            max_retries=max_retries,
+            retry_backoff=retry_backoff,
+            sudo=bool(sudo),
+            private_key_file=_path(private_key_file or identity_file),
+            private_key_passphrase=private_key_passphrase,
+            config_file=_path(config_file),
+            forward_ssh_agent=bool(forward_ssh_agent),
+            known_hosts_file=_path(known_hosts_file),
+            host_key_fingerprint=host_key_fingerprint,
+            accept_new_host_key=bool(accept_new_host_key),
+            ssh_options=list(ssh_options or []),
+            schema_version=schema_version,
+            validate=bool(validate),
+            mock_namespace=mock_namespace
+            or os.environ.get("PROXMOX_MOCK_STATE_NAMESPACE", "default"),
+            mock_data_path=mock_data_path or os.environ.get("PROXMOX_MOCK_DATA_PATH") or None,
+            lenient=bool(lenient),
+        )
         self = super().__new__(cls, client, cls._is_async)
         self._client = client
         self._service = service_name

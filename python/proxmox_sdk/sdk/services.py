@@ -1,45 +1,13 @@
-"""The Proxmox products the SDK speaks to: default port and the backends each supports."""
+"""The Proxmox products the SDK speaks to: default port, the backends each supports and
+their wire details (one table, kept in the native core and shared with the CLI)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-SERVICES: dict[str, dict[str, Any]] = {
-    "PVE": {
-        "default_port": 8006,
-        "supported_backends": ["https", "ssh_paramiko", "openssh", "local", "mock"],
-        "supported_https_auths": ["password", "token"],
-        "token_separator": "=",
-        "auth_cookie": "PVEAuthCookie",
-        "auth_header_prefix": "PVEAPIToken=",
-        "cli": "pvesh",
-    },
-    "PMG": {
-        "default_port": 8006,
-        "supported_backends": ["https", "ssh_paramiko", "openssh", "local", "mock"],
-        "supported_https_auths": ["password"],
-        "token_separator": "=",
-        "auth_cookie": "PMGAuthCookie",
-        "auth_header_prefix": "PMGAPIToken=",
-        "cli": "pmgsh",
-    },
-    "PBS": {
-        "default_port": 8007,
-        "supported_backends": ["https", "mock"],
-        "supported_https_auths": ["password", "token"],
-        "token_separator": ":",
-        "auth_cookie": "PBSAuthCookie",
-        "auth_header_prefix": "PBSAPIToken=",
-    },
-    "PDM": {
-        "default_port": 8443,
-        "supported_backends": ["https", "mock"],
-        "supported_https_auths": ["password", "token"],
-        "token_separator": ":",
-        "auth_cookie": "PDMAuthCookie",
-        "auth_header_prefix": "PDMAPIToken=",
-    },
-}
+from proxmox_sdk import _native
+
+SERVICES: dict[str, dict[str, Any]] = _native.services()
 
 
 def service_config(service: str) -> tuple[str, dict[str, Any]]:
