@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::mock::volumes::IncomingFile;
 use crate::schema::{ApiSchema, RequestError, SchemaType};
 use crate::transport::https::HttpsTransport;
 use crate::transport::pvesh::{PveshTransport, Runner};
@@ -447,30 +448,18 @@ fn mock_upload(
     m: &crate::mock::MockPve,
     method: &str,
     path: &str,
-    mut params: Map<String, Value>,
+    params: Map<String, Value>,
     up: &crate::transport::Upload,
 ) -> Result<Value, ClientError> {
     use std::io::Read;
-    let algorithm = params
-        .get("checksum-algorithm")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let mut hasher = algorithm
-        .as_deref()
-        .and_then(crate::server::digest::Hasher::new);
-    let size = match &up.source {
-        crate::transport::UploadSource::Bytes(b) => {
-            if let Some(h) = hasher.as_mut() {
-                h.update(b);
-            }
-            b.len() as u64
-        }
+    let mut incoming = IncomingFile::new(up.file_name.clone(), &params);
+    match &up.source {
+        crate::transport::UploadSource::Bytes(b) => incoming.update(b),
         crate::transport::UploadSource::Path(p) => {
             let mut f = std::fs::File::open(p).map_err(|e| {
                 ClientError::Invalid(format!("{}: cannot open '{}': {e}", up.field, p.display()))
             })?;
             let mut buf = vec![0u8; 256 * 1024];
-            let mut size = 0u64;
             loop {
                 let n = f.read(&mut buf).map_err(|e| {
                     ClientError::Invalid(format!(
@@ -482,25 +471,9 @@ fn mock_upload(
                 if n == 0 {
                     break;
                 }
-                size += n as u64;
-                if let Some(h) = hasher.as_mut() {
-                    h.update(&buf[..n]);
-                }
+                incoming.update(&buf[..n]);
             }
-            size
         }
-    };
-    params.insert(up.field.clone(), Value::String(up.file_name.clone()));
-    let upid = m.handle(method, path, &params)?;
-    let digest = hasher.map(|h| h.hex());
-    let expected = params
-        .get("checksum")
-        .and_then(Value::as_str)
-        .map(str::to_ascii_lowercase);
-    let checksum = match (expected, digest) {
-        (Some(e), Some(d)) if e != d => Err((e, d)),
-        _ => Ok(()),
-    };
-    m.finish_upload(path, &params, &up.file_name, size, checksum, &upid);
-    Ok(upid)
+    }
+    Ok(m.receive_upload(method, path, params, &up.field, incoming)?)
 }

@@ -4,6 +4,7 @@
 //! the SDK's mock backend and the mock server.
 
 pub mod collections;
+pub mod digest;
 pub mod generate;
 pub mod pending;
 pub mod store;

@@ -4,8 +4,41 @@
 
 use serde_json::{json, Map, Value};
 
+use super::digest::Hasher;
 use super::store::{MockState, Record};
 use super::MockPve;
+use crate::client::ApiError;
+
+/// A file arriving for `.../storage/{storage}/upload`: counted, and hashed with the
+/// `checksum-algorithm` given before it, while it streams (never held in memory).
+pub struct IncomingFile {
+    file_name: String,
+    size: u64,
+    hasher: Option<Hasher>,
+}
+
+impl IncomingFile {
+    /// A file called `file_name`, following the parameters sent before it.
+    pub fn new(file_name: String, params: &Map<String, Value>) -> IncomingFile {
+        let hasher = params
+            .get("checksum-algorithm")
+            .and_then(Value::as_str)
+            .and_then(Hasher::new);
+        IncomingFile {
+            file_name,
+            size: 0,
+            hasher,
+        }
+    }
+
+    /// The next bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.size += bytes.len() as u64;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(bytes);
+        }
+    }
+}
 
 /// The store key of a storage's content on a node.
 pub fn content_key(node: &str, storage: &str) -> String {
@@ -101,9 +134,32 @@ impl MockPve {
         })
     }
 
-    /// Finishes an upload the server received: the file becomes a volume, or the task
-    /// fails as PVE's does when the checksum does not match (`Err((expected, got))`).
-    pub fn finish_upload(
+    /// Runs an upload as PVE does once the file has arrived: the request is handled (an
+    /// `imgcopy` task), then the file becomes a volume, or the task fails as PVE's does when
+    /// the checksum the caller gave does not match what arrived.
+    pub fn receive_upload(
+        &self,
+        method: &str,
+        path: &str,
+        mut params: Map<String, Value>,
+        field: &str,
+        file: IncomingFile,
+    ) -> Result<Value, ApiError> {
+        params.insert(field.to_string(), Value::String(file.file_name.clone()));
+        let upid = self.handle(method, path, &params)?;
+        let expected = params
+            .get("checksum")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase);
+        let checksum = match (expected, file.hasher.map(Hasher::hex)) {
+            (Some(e), Some(d)) if e != d => Err((e, d)),
+            _ => Ok(()),
+        };
+        self.finish_upload(path, &params, &file.file_name, file.size, checksum, &upid);
+        Ok(upid)
+    }
+
+    fn finish_upload(
         &self,
         path: &str,
         params: &Map<String, Value>,

@@ -6,7 +6,6 @@
 
 pub mod auth;
 pub mod cli;
-pub(crate) mod digest;
 pub mod proxy;
 
 use std::net::SocketAddr;
@@ -23,6 +22,7 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use crate::client::ApiError;
+use crate::mock::volumes::IncomingFile;
 use crate::mock::MockPve;
 use crate::tls::Fingerprint;
 use auth::{parse_token_header, secret_hash, Signer};
@@ -379,6 +379,22 @@ fn router(app: Arc<App>) -> Router {
     r.with_state(app)
 }
 
+/// PVE's 400 for an upload without its file.
+fn missing_filename() -> ApiError {
+    ApiError {
+        status: 400,
+        message: "Parameter verification failed.".into(),
+        errors: Some(
+            [(
+                "filename".to_string(),
+                "property is missing and it is not optional".to_string(),
+            )]
+            .into(),
+        ),
+        exit_code: None,
+    }
+}
+
 /// PVE's storage upload, the one multipart endpoint.
 const UPLOAD_ROUTE: &str = "/api2/json/nodes/{node}/storage/{storage}/upload";
 
@@ -396,26 +412,12 @@ async fn upload(
     if let Err(e) = authorize(&app, &method, &path, &headers) {
         return pve_response(Err(e));
     }
-    let mut multipart = match multipart {
-        Ok(m) => m,
-        Err(_) => {
-            // A form without a file: PVE answers as for any missing parameter.
-            return pve_response(Err(ApiError {
-                status: 400,
-                message: "Parameter verification failed.".into(),
-                errors: Some(
-                    [(
-                        "filename".to_string(),
-                        "property is missing and it is not optional".to_string(),
-                    )]
-                    .into(),
-                ),
-                exit_code: None,
-            }));
-        }
+    let Ok(mut multipart) = multipart else {
+        // A form without a file: PVE answers as for any missing parameter.
+        return pve_response(Err(missing_filename()));
     };
     let mut params = Map::new();
-    let mut file: Option<(String, u64, String)> = None;
+    let mut file: Option<(String, IncomingFile)> = None;
     loop {
         let mut field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -429,22 +431,11 @@ async fn upload(
         };
         let name = field.name().unwrap_or_default().to_string();
         if let Some(file_name) = field.file_name().map(str::to_string) {
-            let algorithm = params
-                .get("checksum-algorithm")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let mut hasher = algorithm
-                .as_deref()
-                .and_then(crate::server::digest::Hasher::new);
-            let mut size = 0u64;
+            // The parameters before the file say which digest to compute while it streams.
+            let mut incoming = IncomingFile::new(file_name, &params);
             loop {
                 match field.chunk().await {
-                    Ok(Some(chunk)) => {
-                        size += chunk.len() as u64;
-                        if let Some(h) = hasher.as_mut() {
-                            h.update(&chunk);
-                        }
-                    }
+                    Ok(Some(chunk)) => incoming.update(&chunk),
                     Ok(None) => break,
                     Err(e) => {
                         return pve_response(Err(ApiError::new(
@@ -454,9 +445,7 @@ async fn upload(
                     }
                 }
             }
-            let digest = hasher.map(|h| h.hex()).unwrap_or_default();
-            params.insert(name, Value::String(file_name.clone()));
-            file = Some((file_name, size, digest));
+            file = Some((name, incoming));
         } else {
             match field.text().await {
                 Ok(t) => {
@@ -471,37 +460,12 @@ async fn upload(
             }
         }
     }
-    let Some((file_name, size, digest)) = file else {
-        return pve_response(Err(ApiError {
-            status: 400,
-            message: "Parameter verification failed.".into(),
-            errors: Some(
-                [(
-                    "filename".to_string(),
-                    "property is missing and it is not optional".to_string(),
-                )]
-                .into(),
-            ),
-            exit_code: None,
-        }));
+    let Some((field, incoming)) = file else {
+        return pve_response(Err(missing_filename()));
     };
-    let expected = params
-        .get("checksum")
-        .and_then(Value::as_str)
-        .map(str::to_ascii_lowercase);
-    let checksum_ok = match (&expected, digest.is_empty()) {
-        (Some(e), false) => *e == digest,
-        _ => true,
-    };
-    let checksum = if checksum_ok {
-        Ok(())
-    } else {
-        Err((expected.unwrap_or_default(), digest))
-    };
-    let result = app.mock.handle("POST", &path, &params).inspect(|upid| {
-        app.mock
-            .finish_upload(&path, &params, &file_name, size, checksum, upid);
-    });
+    let result = app
+        .mock
+        .receive_upload("POST", &path, params, &field, incoming);
     pve_response(result)
 }
 
