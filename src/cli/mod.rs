@@ -386,9 +386,8 @@ fn api_path(path: &str) -> String {
     let mut out = String::from("/api2/json");
     for seg in rel.split('/').filter(|s| !s.is_empty()) {
         out.push('/');
-        out.extend(percent_encoding::utf8_percent_encode(
-            &percent_encoding::percent_decode_str(seg).decode_utf8_lossy(),
-            percent_encoding::NON_ALPHANUMERIC,
+        out.push_str(&enc(
+            &percent_encoding::percent_decode_str(seg).decode_utf8_lossy()
         ));
     }
     out
@@ -565,22 +564,25 @@ fn is_upid(v: &Value) -> Option<&str> {
     v.as_str().filter(|s| s.starts_with("UPID:"))
 }
 
+/// A path segment percent-encoded for a URL.
+pub(crate) fn enc(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// `/api2/json/nodes/{node}/tasks/{upid}` of a UPID (`None` if it names no node).
+pub(crate) fn task_path(upid: &str) -> Option<String> {
+    let node = upid.split(':').nth(1).filter(|n| !n.is_empty())?;
+    Some(format!(
+        "/api2/json/nodes/{}/tasks/{}",
+        enc(node),
+        enc(upid)
+    ))
+}
+
 /// Follows a task: streams its log, shows a spinner on a terminal, returns its exit status.
-fn wait_task(
-    client: &Client,
-    upid: &str,
-    timeout: Duration,
-    quiet_log: bool,
-) -> Result<String, Failure> {
-    let node = upid
-        .split(':')
-        .nth(1)
-        .filter(|n| !n.is_empty())
+fn wait_task(client: &Client, upid: &str, timeout: Duration) -> Result<String, Failure> {
+    let base = task_path(upid)
         .ok_or_else(|| usage(format!("UPID: '{upid}' is not a task id (UPID:node:...)")))?;
-    let enc = |s: &str| {
-        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
-    let base = format!("/api2/json/nodes/{}/tasks/{}", enc(node), enc(upid));
     let started = Instant::now();
     let tty = std::io::stderr().is_terminal();
     let spinner = ['|', '/', '-', '\\'];
@@ -591,18 +593,16 @@ fn wait_task(
         let status = client
             .call("GET", &format!("{base}/status"), Map::new())
             .map_err(api_failure)?;
-        if !quiet_log {
-            let mut params = Map::new();
-            params.insert("start".into(), json!(shown));
-            if let Ok(Value::Array(lines)) = client.call("GET", &format!("{base}/log"), params) {
-                for l in lines {
-                    if let Some(t) = l.get("t").and_then(Value::as_str) {
-                        if tty {
-                            eprint!("\r\x1b[K");
-                        }
-                        eprintln!("{t}");
-                        shown += 1;
+        let mut params = Map::new();
+        params.insert("start".into(), json!(shown));
+        if let Ok(Value::Array(lines)) = client.call("GET", &format!("{base}/log"), params) {
+            for l in lines {
+                if let Some(t) = l.get("t").and_then(Value::as_str) {
+                    if tty {
+                        eprint!("\r\x1b[K");
                     }
+                    eprintln!("{t}");
+                    shown += 1;
                 }
             }
         }
@@ -642,6 +642,21 @@ fn task_ok(exitstatus: &str) -> bool {
     exitstatus == "OK" || exitstatus.starts_with("WARNINGS")
 }
 
+/// Follows a task to its end, prints `{upid, exitstatus}` and fails (exit 1) unless it
+/// succeeded.
+fn follow_task(ctx: &Ctx, client: &Client, upid: &str, timeout: Duration) -> Result<(), Failure> {
+    let status = wait_task(client, upid, timeout)?;
+    print_value(&json!({"upid": upid, "exitstatus": status}), ctx.format);
+    if task_ok(&status) {
+        Ok(())
+    } else {
+        Err(Failure {
+            code: EXIT_API,
+            message: format!("task failed: {status}"),
+        })
+    }
+}
+
 fn method_of(text: &str) -> Option<Method> {
     match text.to_ascii_lowercase().as_str() {
         "get" => Some(Method::Get),
@@ -670,16 +685,7 @@ fn run_call(ctx: &Ctx, method: &str, path: &str, params: &[String]) -> Result<()
     match (wait, is_upid(&v)) {
         (true, Some(upid)) => {
             let upid = upid.to_string();
-            let status = wait_task(&client, &upid, Duration::from_secs(24 * 3600), false)?;
-            print_value(&json!({"upid": upid, "exitstatus": status}), ctx.format);
-            if task_ok(&status) {
-                Ok(())
-            } else {
-                Err(Failure {
-                    code: EXIT_API,
-                    message: format!("task failed: {status}"),
-                })
-            }
+            follow_task(ctx, &client, &upid, Duration::from_secs(24 * 3600))
         }
         _ => {
             print_value(&v, ctx.format);
@@ -1265,16 +1271,7 @@ fn run(prog: &str, args: &[String]) -> Result<(), Failure> {
                 )));
             };
             let client = ctx.client()?;
-            let status = wait_task(&client, &upid, t, false)?;
-            print_value(&json!({"upid": upid, "exitstatus": status}), ctx.format);
-            if task_ok(&status) {
-                Ok(())
-            } else {
-                Err(Failure {
-                    code: EXIT_API,
-                    message: format!("task failed: {status}"),
-                })
-            }
+            follow_task(&ctx, &client, &upid, t)
         }
         Command::Config { action } => cmd_config(&ctx, action),
         Command::Batch {

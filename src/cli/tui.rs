@@ -13,6 +13,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Tabs};
 use ratatui::Frame;
 use serde_json::{Map, Value};
 
+use super::enc;
 use crate::client::Client;
 
 /// The tabs.
@@ -73,10 +74,6 @@ fn text(v: &Value) -> String {
         Value::Number(n) if n.is_f64() => format!("{:.2}", n.as_f64().unwrap_or(0.0)),
         other => other.to_string(),
     }
-}
-
-fn enc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 impl App {

@@ -83,14 +83,7 @@ pub fn list(s: &MockState, node: &str, storage: &str, params: &Map<String, Value
             .filter(|(_, r)| {
                 content.is_none_or(|c| r.config.get("content").and_then(Value::as_str) == Some(c))
             })
-            .filter(|(_, r)| {
-                vmid.as_deref().is_none_or(|v| {
-                    r.config.get("vmid").is_some_and(|x| match x {
-                        Value::String(s) => s == v,
-                        other => other.as_u64().map(|n| n.to_string()).as_deref() == Some(v),
-                    })
-                })
-            })
+            .filter(|(_, r)| vmid.as_deref().is_none_or(|v| owned_by(r, v)))
             .map(|(id, r)| entry(id, r))
             .collect(),
     )
@@ -324,17 +317,20 @@ pub fn allocate_disks(
     Ok(())
 }
 
+/// Whether a volume belongs to guest `vmid` (stored as a number or as text).
+fn owned_by(volume: &Record, vmid: &str) -> bool {
+    volume.config.get("vmid").is_some_and(|v| match v {
+        Value::String(t) => t == vmid,
+        other => other.as_u64().map(|n| n.to_string()).as_deref() == Some(vmid),
+    })
+}
+
 /// Removes every volume owned by `vmid` on `node`'s storages.
 pub fn free_guest_volumes(s: &mut MockState, node: &str, vmid: &str) {
     let prefix = format!("nodes/{node}/storage/");
     for (list, volumes) in s.members.iter_mut() {
         if list.starts_with(&prefix) && list.ends_with("/content") {
-            volumes.retain(|_, r| {
-                r.config.get("vmid").is_none_or(|v| match v {
-                    Value::String(t) => t != vmid,
-                    other => other.as_u64().map(|n| n.to_string()).as_deref() != Some(vmid),
-                })
-            });
+            volumes.retain(|_, r| !owned_by(r, vmid));
         }
     }
 }

@@ -365,12 +365,7 @@ impl SshSession {
                             }
                         ))
                     })?;
-                    let hash = handle
-                        .best_supported_rsa_hash()
-                        .await
-                        .ok()
-                        .flatten()
-                        .flatten();
+                    let hash = rsa_hash(&handle).await;
                     handle
                         .authenticate_publickey(
                             &c.user,
@@ -519,6 +514,17 @@ fn push_capped(r: &mut ExecResult, stderr: bool, data: &[u8], room: Option<usize
     buf.extend_from_slice(&data[..take]);
 }
 
+/// The best RSA signature hash the server accepts (`None` for the legacy SHA-1 or when
+/// it does not say).
+async fn rsa_hash(handle: &Handle<Checker>) -> Option<HashAlg> {
+    handle
+        .best_supported_rsa_hash()
+        .await
+        .ok()
+        .flatten()
+        .flatten()
+}
+
 async fn agent_login(handle: &mut Handle<Checker>, user: &str) -> Result<bool, SshFailure> {
     let mut agent = keys::agent::client::AgentClient::connect_env()
         .await
@@ -531,12 +537,7 @@ async fn agent_login(handle: &mut Handle<Checker>, user: &str) -> Result<bool, S
         let keys::agent::AgentIdentity::PublicKey { key, .. } = id else {
             continue;
         };
-        let hash = handle
-            .best_supported_rsa_hash()
-            .await
-            .ok()
-            .flatten()
-            .flatten();
+        let hash = rsa_hash(handle).await;
         if let Ok(r) = handle
             .authenticate_publickey_with(user, key, hash, &mut agent)
             .await
