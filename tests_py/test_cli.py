@@ -325,3 +325,35 @@ def test_tui_in_a_real_terminal(server: Any) -> None:
             raise AssertionError("the TUI did not quit on 'q'")
     finally:
         subprocess.run([tmux, "kill-session", "-t", session], capture_output=True)
+
+
+def test_ctrl_c_interrupts_a_call_in_flight() -> None:
+    """The native call runs without the GIL; Ctrl-C must still end it (not after the
+    request's own timeout)."""
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)
+        port = silent.getsockname()[1]
+        proc = subprocess.Popen(
+            [
+                str(BIN / "proxmox"),
+                "-H",
+                f"127.0.0.1:{port}",
+                "-U",
+                "root@pam",
+                "--password",
+                "x",
+                "get",
+                "/version",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        # Killed by the signal, not ended by the 5 s timeout (exit 1 with a timeout error).
+        assert proc.wait(timeout=30) == -signal.SIGINT

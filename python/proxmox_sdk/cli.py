@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 
@@ -13,53 +14,15 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv if argv is None else argv)
     if args:
         args[0] = os.path.basename(args[0]) or "proxmox"
-    if len(args) > 1 and "mock" in args[1:] and _first_command(args[1:]) == "mock":
-        # The native server handles SIGINT/SIGTERM itself (graceful stop, exit 0).
-        from proxmox_sdk.server import main as server_main
-
-        rest = args[args.index("mock", 1) + 1 :]
-        return server_main(rest)
+    sys.stdout.flush()
+    # The native code runs without the GIL: Python's SIGINT handler would only set a flag
+    # it never sees, so Ctrl-C gets the default action (`proxmox mock` installs its own
+    # handler for a graceful stop).
+    previous = signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
-        sys.stdout.flush()
         return _native.cli_main(args)
-    except KeyboardInterrupt:
-        return 130
-
-
-def _first_command(args: list[str]) -> str | None:
-    """The first word that is not an option (nor an option's value)."""
-    with_value = {
-        "-b",
-        "-H",
-        "-U",
-        "-S",
-        "-o",
-        "--backend",
-        "--host",
-        "--user",
-        "--service",
-        "--output",
-        "--token-name",
-        "--token-value",
-        "--port",
-        "--profile",
-        "--fingerprint",
-        "--schema-version",
-        "--password",
-        "-P",
-    }
-    skip = False
-    for a in args:
-        if skip:
-            skip = False
-            continue
-        if a in with_value:
-            skip = True
-            continue
-        if a.startswith("-"):
-            continue
-        return a
-    return None
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 if __name__ == "__main__":
