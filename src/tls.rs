@@ -123,20 +123,27 @@ impl ServerCertVerifier for PinnedCertVerifier {
     }
 }
 
-/// A client config that trusts only the certificate with this fingerprint.
-pub fn pinned_client_config(pin: Fingerprint) -> rustls::ClientConfig {
+/// A config builder that trusts only the certificate with this fingerprint, waiting for
+/// the client authentication choice.
+fn pinned_builder(
+    pin: Fingerprint,
+) -> rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert> {
     install_crypto_provider();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Arc::new(PinnedCertVerifier {
         pin,
         provider: provider.clone(),
     });
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions")
         .dangerous()
         .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+}
+
+/// A client config that trusts only the certificate with this fingerprint.
+pub fn pinned_client_config(pin: Fingerprint) -> rustls::ClientConfig {
+    let mut config = pinned_builder(pin).with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     config
 }
@@ -149,7 +156,6 @@ pub fn pinned_client_config_with_identity(
 ) -> Result<rustls::ClientConfig, String> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::PrivateKeyDer;
-    install_crypto_provider();
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("invalid PEM certificate: {e}"))?;
@@ -157,16 +163,7 @@ pub fn pinned_client_config_with_identity(
         return Err("the PEM file holds a key but no certificate".into());
     }
     let key = PrivateKeyDer::from_pem_slice(pem).map_err(|e| format!("invalid PEM key: {e}"))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Arc::new(PinnedCertVerifier {
-        pin,
-        provider: provider.clone(),
-    });
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
+    let mut config = pinned_builder(pin)
         .with_client_auth_cert(certs, key)
         .map_err(|e| format!("the certificate does not match its key: {e}"))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
