@@ -16,6 +16,7 @@
 pub mod cli;
 pub mod client;
 pub mod codegen;
+pub mod limits;
 pub mod mock;
 pub mod runtime;
 pub mod schema;

@@ -25,7 +25,8 @@ impl Fingerprint {
     pub fn parse(text: &str) -> Result<Fingerprint, String> {
         let hex: String = text.chars().filter(|c| *c != ':').collect();
         let expected = "expected a SHA-256 fingerprint: 32 hex bytes such as AA:BB:...";
-        if hex.len() != 64 {
+        // Checked before slicing: a non-ASCII character would split inside a byte pair.
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(format!("invalid fingerprint '{text}': {expected}"));
         }
         let mut out = [0u8; 32];

@@ -44,7 +44,22 @@ def px() -> SyncProxmoxSDK:
             r"host: required for the https backend",
         ),
         ({"backend": "mock", "port": 70000}, r"port: expected an integer from 1 to 65535"),
-        ({"backend": "mock", "timeout": -1}, r"timeout: expected a number >= 0"),
+        (
+            {"backend": "mock", "timeout": -1},
+            r"^timeout must be between 0 and 86400 seconds, got -1$",
+        ),
+        (
+            {"backend": "mock", "timeout": 1e20},
+            r"^timeout must be between 0 and 86400 seconds, got 1e\+20$",
+        ),
+        (
+            {"backend": "mock", "connect_timeout": float("nan")},
+            r"^connect_timeout must be more than 0 and at most 86400 seconds, got nan$",
+        ),
+        (
+            {"backend": "mock", "retry_backoff": float("inf")},
+            r"^retry_backoff must be between 0 and 86400 seconds, got inf$",
+        ),
         ({"backend": "mock", "max_retries": True}, r"max_retries: expected an integer >= 0"),
     ],
 )

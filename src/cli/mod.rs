@@ -1263,13 +1263,7 @@ fn run(prog: &str, args: &[String]) -> Result<(), Failure> {
             Ok(())
         }
         Command::Wait { upid, timeout } => {
-            let t = if timeout.is_finite() && timeout > 0.0 {
-                Duration::from_secs_f64(timeout)
-            } else {
-                return Err(usage(format!(
-                    "--timeout: expected seconds > 0, got {timeout}"
-                )));
-            };
+            let t = crate::limits::duration("--timeout", timeout, false).map_err(usage)?;
             let client = ctx.client()?;
             follow_task(&ctx, &client, &upid, t)
         }

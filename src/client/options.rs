@@ -165,13 +165,7 @@ pub struct ClientOptions {
     pub lenient: bool,
 }
 
-fn seconds(name: &str, v: f64, allow_zero: bool) -> Result<Duration, String> {
-    if v.is_finite() && (v > 0.0 || (allow_zero && v == 0.0)) {
-        Ok(Duration::from_secs_f64(v))
-    } else {
-        Err(format!("{name}: expected a number of seconds > 0, got {v}"))
-    }
-}
+use crate::limits::duration as seconds;
 
 impl ClientOptions {
     /// The backend name, lower case.
@@ -243,9 +237,9 @@ impl ClientOptions {
                     .map(crate::tls::Fingerprint::parse)
                     .transpose()
                     .map_err(|e| format!("fingerprint: {e}"))?;
+                // 0 is no timeout at all (what aiohttp's `ClientTimeout(total=0)` meant).
                 cfg.timeout = match self.timeout {
-                    Some(0.0) => None,
-                    Some(t) => Some(seconds("timeout", t, false)?),
+                    Some(t) => Some(seconds("timeout", t, true)?).filter(|d| !d.is_zero()),
                     None => Some(Duration::from_secs(5)),
                 };
                 cfg.connect_timeout = self
@@ -299,9 +293,9 @@ impl ClientOptions {
                 };
                 let timeout = self
                     .timeout
-                    .filter(|t| *t != 0.0)
-                    .map(|t| seconds("timeout", t, false))
-                    .transpose()?;
+                    .map(|t| seconds("timeout", t, true))
+                    .transpose()?
+                    .filter(|d| !d.is_zero());
                 Client::new(Backend::Pvesh(Arc::new(PveshTransport {
                     cli: svc.cli.unwrap_or("pvesh").to_string(),
                     sudo: self.sudo,

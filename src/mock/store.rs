@@ -370,9 +370,12 @@ impl MockStore {
         (real + self.control.lock().clock_offset).max(0) as u64
     }
 
-    /// Moves the clock forward by `seconds`.
+    /// Moves the clock forward by `seconds` (callers check the bound, see
+    /// [`crate::limits::MAX_CLOCK_STEP_SECONDS`]; the offset saturates rather than wraps).
     pub fn advance_clock(&self, seconds: i64) {
-        self.control.lock().clock_offset += seconds;
+        let mut control = self.control.lock();
+        control.clock_offset = control.clock_offset.saturating_add(seconds);
+        drop(control);
         self.bump();
     }
 

@@ -3,13 +3,39 @@
 
 use std::collections::HashMap;
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PyMemoryView, PySet,
+    PyString, PyTuple,
+};
 use serde_json::{Map, Number, Value};
 
-/// Converts a Python value into JSON; `what` names it in errors (`params['vmid']`).
+/// Converts a Python value into JSON; `what` names it in errors (`parameter 'vmid'`).
+///
+/// The rules (the same for SDK parameters, mock seeding and `set_object`):
+/// - `None`, `bool`, `int` (beyond 64 bits: sent as its decimal text), finite `float`, `str`;
+/// - `dict` (keys as text), `list`, `tuple`, `set`, `frozenset`, nested at most
+///   [`MAX_DEPTH`](crate::limits::MAX_DEPTH) levels; a container holding itself is a
+///   `ValueError`, as is a value nested deeper;
+/// - iterators and generators are refused (`TypeError`): they may be endless
+///   (`itertools.count()`) and are consumed by being read, so the caller passes a list;
+/// - `bytes`, `bytearray` and `memoryview` are refused (`TypeError`): PVE's parameters are
+///   text, and a file to upload is passed as a file object, not as its bytes.
 pub fn to_value(obj: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<Value> {
+    let mut open = Vec::new();
+    convert(obj, what, what, &mut open)
+}
+
+/// `open` holds the containers being converted (outermost first): its length is the depth,
+/// and meeting one of them again is a cycle. Type errors name the exact place
+/// (`parameter 'net'['x'][3]`); cycle and depth errors name the parameter (`root`).
+fn convert(
+    obj: &Bound<'_, PyAny>,
+    root: &dyn Fn() -> String,
+    what: &dyn Fn() -> String,
+    open: &mut Vec<*mut pyo3::ffi::PyObject>,
+) -> PyResult<Value> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -29,53 +55,87 @@ pub fn to_value(obj: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<V
     if let Ok(f) = obj.cast::<PyFloat>() {
         let v = f.value();
         return Number::from_f64(v).map(Value::Number).ok_or_else(|| {
-            PyTypeError::new_err(format!("{}: expected a finite number, got {v}", what()))
+            PyValueError::new_err(format!(
+                "{}: expected a finite number, got {}",
+                what(),
+                crate::limits::py_number(v)
+            ))
         });
     }
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(Value::String(s.to_str()?.to_string()));
     }
+    if obj.is_instance_of::<PyBytes>()
+        || obj.is_instance_of::<PyByteArray>()
+        || obj.is_instance_of::<PyMemoryView>()
+    {
+        return Err(PyTypeError::new_err(format!(
+            "{}: {} values are not sent as parameters; decode them to str, or pass a file \
+             object (open(path, 'rb'), io.BytesIO) to upload them",
+            what(),
+            obj.get_type().name()?
+        )));
+    }
+    let is_container = obj.is_instance_of::<PyDict>()
+        || obj.is_instance_of::<PyList>()
+        || obj.is_instance_of::<PyTuple>()
+        || obj.is_instance_of::<PySet>()
+        || obj.is_instance_of::<PyFrozenSet>();
+    if !is_container {
+        let kind = if obj.hasattr("__next__")? {
+            " (iterators and generators are not consumed: pass list(...) instead)"
+        } else {
+            ""
+        };
+        return Err(PyTypeError::new_err(format!(
+            "{}: expected str, int, float, bool, None, list, tuple, set or dict, got {}{kind}",
+            what(),
+            obj.get_type().name()?
+        )));
+    }
+    let ptr = obj.as_ptr();
+    if open.contains(&ptr) {
+        return Err(PyValueError::new_err(format!(
+            "{}: the value contains itself (a dict or list that refers back to itself cannot \
+             be sent)",
+            root()
+        )));
+    }
+    if open.len() >= crate::limits::MAX_DEPTH {
+        return Err(PyValueError::new_err(crate::limits::depth_error(&root())));
+    }
+    open.push(ptr);
+    let out = convert_container(obj, root, what, open);
+    open.pop();
+    out
+}
+
+fn convert_container(
+    obj: &Bound<'_, PyAny>,
+    root: &dyn Fn() -> String,
+    what: &dyn Fn() -> String,
+    open: &mut Vec<*mut pyo3::ffi::PyObject>,
+) -> PyResult<Value> {
     if let Ok(d) = obj.cast::<PyDict>() {
-        let mut map = Map::with_capacity(d.len());
-        for (k, v) in d.iter() {
+        // Taken out first: a key's `__str__` is Python code, and a dict that changes size
+        // while PyO3 walks it is a panic, not an exception.
+        let items: Vec<_> = d.iter().collect();
+        let mut map = Map::with_capacity(items.len());
+        for (k, v) in items {
             let key = match k.cast::<PyString>() {
                 Ok(s) => s.to_str()?.to_string(),
                 Err(_) => k.str()?.to_string(),
             };
-            let value = to_value(&v, &|| format!("{}['{key}']", what()))?;
+            let value = convert(&v, root, &|| format!("{}['{key}']", what()), open)?;
             map.insert(key, value);
         }
         return Ok(Value::Object(map));
     }
-    if let Ok(l) = obj.cast::<PyList>() {
-        let mut out = Vec::with_capacity(l.len());
-        for (i, item) in l.iter().enumerate() {
-            out.push(to_value(&item, &|| format!("{}[{i}]", what()))?);
-        }
-        return Ok(Value::Array(out));
+    let mut out = Vec::with_capacity(obj.len().unwrap_or(0));
+    for (i, item) in obj.try_iter()?.enumerate() {
+        out.push(convert(&item?, root, &|| format!("{}[{i}]", what()), open)?);
     }
-    if let Ok(t) = obj.cast::<PyTuple>() {
-        let mut out = Vec::with_capacity(t.len());
-        for (i, item) in t.iter().enumerate() {
-            out.push(to_value(&item, &|| format!("{}[{i}]", what()))?);
-        }
-        return Ok(Value::Array(out));
-    }
-    if let Ok(items) = obj.try_iter() {
-        // Sets and other iterables of values (not bytes or mappings, handled above/below).
-        if !obj.hasattr("read")? && !obj.is_instance_of::<pyo3::types::PyBytes>() {
-            let mut out = Vec::new();
-            for (i, item) in items.enumerate() {
-                out.push(to_value(&item?, &|| format!("{}[{i}]", what()))?);
-            }
-            return Ok(Value::Array(out));
-        }
-    }
-    Err(PyTypeError::new_err(format!(
-        "{}: expected str, int, float, bool, None, list, tuple or dict, got {}",
-        what(),
-        obj.get_type().name()?
-    )))
+    Ok(Value::Array(out))
 }
 
 /// Converts JSON into Python objects. Object keys repeat across list items (a guest list has

@@ -63,14 +63,14 @@ impl ServerHandle {
 
 /// Starts the mock server in the background (see `proxmox_sdk.server.start`).
 #[pyfunction]
-#[pyo3(signature = (*, host = "127.0.0.1", port = 0, version = "latest", tls = false, cert = None, key = None,
+#[pyo3(signature = (*, host = "127.0.0.1", port = None, version = "latest", tls = false, cert = None, key = None,
     data = None, state_file = None, password = None, no_auth = false, namespace = "default", lenient = false,
     rate_limit = None, cors_origins = Vec::new(), codegen_api_key = None, admin = false))]
 #[allow(clippy::too_many_arguments)]
 pub fn start_server(
     py: Python<'_>,
     host: &str,
-    port: u16,
+    port: Option<&Bound<'_, PyAny>>,
     version: &str,
     tls: bool,
     cert: Option<PathBuf>,
@@ -81,11 +81,14 @@ pub fn start_server(
     no_auth: bool,
     namespace: &str,
     lenient: bool,
-    rate_limit: Option<u32>,
+    rate_limit: Option<&Bound<'_, PyAny>>,
     cors_origins: Vec<String>,
     codegen_api_key: Option<String>,
     admin: bool,
 ) -> PyResult<ServerHandle> {
+    let port = super::args::opt_int_in("port", port, 0, 65535)?.unwrap_or(0) as u16;
+    let rate_limit = super::args::opt_int_in("rate_limit", rate_limit, 1, i64::from(u32::MAX))?
+        .map(|r| r as u32);
     let password = password.unwrap_or_else(cli::generated_password);
     let tls = match (cert, key) {
         (Some(cert), Some(key)) => Some(TlsSource::Files { cert, key }),

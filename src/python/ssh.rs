@@ -2,7 +2,6 @@
 //! connection, commands with timeouts and output caps).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -53,13 +52,13 @@ impl<'py> IntoPyObject<'py> for RunOut {
 #[pymethods]
 impl SshClient {
     #[new]
-    #[pyo3(signature = (host, *, port = 22, user = None, password = None, private_key_file = None,
+    #[pyo3(signature = (host, *, port = None, user = None, password = None, private_key_file = None,
         private_key_passphrase = None, use_agent = false, known_hosts_file = None,
         host_key_fingerprint = None, accept_new_host_key = false, connect_timeout = 10.0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         host: String,
-        port: u16,
+        port: Option<&Bound<'_, PyAny>>,
         user: Option<String>,
         password: Option<String>,
         private_key_file: Option<String>,
@@ -76,7 +75,7 @@ impl SshClient {
             )));
         }
         let options = crate::client::options::ClientOptions {
-            port: Some(port),
+            port: Some(super::args::opt_int_in("port", port, 1, 65535)?.unwrap_or(22) as u16),
             password,
             private_key_file,
             private_key_passphrase,
@@ -88,7 +87,12 @@ impl SshClient {
         };
         let login = user.map(|u| u.split('@').next().unwrap_or_default().to_string());
         let config = options
-            .ssh_config(host, login, Duration::from_secs_f64(connect_timeout))
+            .ssh_config(
+                host,
+                login,
+                crate::limits::duration("connect_timeout", connect_timeout, false)
+                    .map_err(PyValueError::new_err)?,
+            )
             .map_err(PyValueError::new_err)?;
         Ok(SshClient {
             session: Arc::new(SshSession::new(config)),
@@ -112,17 +116,15 @@ impl SshClient {
         py: Python<'py>,
         command: String,
         timeout: Option<f64>,
-        max_output_bytes: Option<usize>,
+        max_output_bytes: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let timeout = match timeout {
-            Some(t) if !t.is_finite() || t <= 0.0 => {
-                return Err(PyValueError::new_err(format!(
-                    "timeout: expected a number of seconds > 0, got {t}"
-                )))
-            }
-            Some(t) => Some(Duration::from_secs_f64(t)),
-            None => None,
-        };
+        let timeout = timeout
+            .map(|t| crate::limits::duration("timeout", t, false))
+            .transpose()
+            .map_err(PyValueError::new_err)?;
+        let max_output_bytes =
+            super::args::opt_int_in("max_output_bytes", max_output_bytes, 1, i64::MAX)?
+                .map(|n| n as usize);
         let s = self.session.clone();
         let run = async move { s.exec(&command, timeout, max_output_bytes).await };
         super::bridge::spawn(py, run, |py, r| match r {

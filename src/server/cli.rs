@@ -300,12 +300,12 @@ pub fn upstream_from_env(
         var("PROXMOX_API_URL").ok_or("real mode needs PROXMOX_API_URL (https://host:8006)")?;
     let secs = |k: &str, default: f64| -> Result<std::time::Duration, String> {
         match var(k) {
-            Some(v) => v
-                .parse::<f64>()
-                .ok()
-                .filter(|s| *s > 0.0)
-                .map(std::time::Duration::from_secs_f64)
-                .ok_or_else(|| format!("{k}: expected a number of seconds > 0, got '{v}'")),
+            Some(v) => {
+                let n = v
+                    .parse::<f64>()
+                    .map_err(|_| format!("{k}: expected a number of seconds, got '{v}'"))?;
+                crate::limits::duration(k, n, false)
+            }
             None => Ok(std::time::Duration::from_secs_f64(default)),
         }
     };
@@ -344,14 +344,12 @@ pub fn upstream_from_env(
             None => 0,
         },
         retry_backoff: match var("PROXMOX_API_RETRY_BACKOFF") {
-            Some(v) => v
-                .parse::<f64>()
-                .ok()
-                .filter(|s| *s >= 0.0)
-                .map(std::time::Duration::from_secs_f64)
-                .ok_or_else(|| {
-                    format!("PROXMOX_API_RETRY_BACKOFF: expected seconds >= 0, got '{v}'")
-                })?,
+            Some(v) => {
+                let n = v.parse::<f64>().map_err(|_| {
+                    format!("PROXMOX_API_RETRY_BACKOFF: expected a number of seconds, got '{v}'")
+                })?;
+                crate::limits::duration("PROXMOX_API_RETRY_BACKOFF", n, true)?
+            }
             None => std::time::Duration::from_millis(500),
         },
     })

@@ -819,11 +819,19 @@ fn request_params(
             match serde_json::from_slice::<Value>(body) {
                 Ok(Value::Object(map)) => {
                     for (k, v) in map {
+                        // The same bound as the SDK's parameters (crate::limits::MAX_DEPTH).
+                        if let Err(e) = crate::limits::check_depth(&format!("parameter '{k}'"), &v)
+                        {
+                            let mut err = ApiError::new(400, "Parameter verification failed.");
+                            err.errors = Some([(k, e)].into_iter().collect());
+                            return Err(err);
+                        }
                         add(k, v);
                     }
                 }
                 Ok(Value::Null) => {}
-                _ => return Err(ApiError::new(400, "invalid JSON body: expected an object")),
+                Ok(_) => return Err(ApiError::new(400, "invalid JSON body: expected an object")),
+                Err(e) => return Err(ApiError::new(400, format!("invalid JSON body: {e}"))),
             }
         } else {
             for (k, v) in form_urlencoded::parse(body) {
@@ -1572,7 +1580,27 @@ async fn admin(
         Some(Value::Null) | None => None,
         Some(v) => Some(v.to_string()),
     };
-    let number = |k: &str| text(k).and_then(|v| v.parse::<f64>().ok());
+    // A number given for `k`, checked against `lo..=hi`: absent -> `default`.
+    let number = |k: &str, lo: f64, hi: f64, default: f64| -> Result<f64, ApiError> {
+        let Some(raw) = text(k) else {
+            return Ok(default);
+        };
+        match raw.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() && (lo..=hi).contains(&v) => Ok(v),
+            _ => {
+                let mut e = ApiError::new(400, "Parameter verification failed.");
+                e.errors = Some(
+                    [(
+                        k.to_string(),
+                        format!("expected a number from {lo} to {hi}, got '{raw}'"),
+                    )]
+                    .into_iter()
+                    .collect(),
+                );
+                Err(e)
+            }
+        }
+    };
     let rest = uri
         .path()
         .trim_start_matches("/_mock/")
@@ -1580,26 +1608,26 @@ async fn admin(
     let parts: Vec<&str> = rest.split('/').collect();
     let result = match (method.as_str(), parts.as_slice()) {
         ("POST", ["faults"]) => match text("path") {
-            Some(path) => {
+            Some(path) => (|| {
                 store.inject_fault(crate::mock::store::Fault {
                     method: text("method"),
                     path,
-                    remaining: number("count").map_or(1, |c| c.max(1.0) as u32),
-                    status: number("status").map_or(500, |s| s as u16),
+                    remaining: number("count", 1.0, f64::from(u32::MAX), 1.0)? as u32,
+                    status: number("status", 100.0, 599.0, 500.0)? as u16,
                     message: text("message").unwrap_or_else(|| "injected failure".into()),
                 });
                 Ok(Value::Null)
-            }
+            })(),
             None => Err(ApiError::new(
                 400,
                 "path: required (a concrete path or a template)",
             )),
         },
         ("POST", ["latency"]) => {
-            store.set_latency(Duration::from_millis(
-                number("ms").unwrap_or(0.0).max(0.0) as u64
-            ));
-            Ok(Value::Null)
+            number("ms", 0.0, crate::limits::MAX_SECONDS * 1e3, 0.0).map(|ms| {
+                store.set_latency(Duration::from_millis(ms as u64));
+                Value::Null
+            })
         }
         ("POST", ["nodes", node, "offline"]) => {
             store.set_node_offline(node, true);
@@ -1609,17 +1637,19 @@ async fn admin(
             store.set_node_offline(node, false);
             Ok(Value::Null)
         }
-        ("POST", ["time-scale"]) => {
-            store.set_time_scale(number("scale").unwrap_or(0.0));
-            Ok(Value::Null)
-        }
+        ("POST", ["time-scale"]) => number("scale", 0.0, 10_000.0, 0.0).map(|scale| {
+            store.set_time_scale(scale);
+            Value::Null
+        }),
         ("POST", ["tickets", "expire"]) => {
             store.expire_tickets();
             Ok(Value::Null)
         }
         ("POST", ["clock", "advance"]) => {
-            store.advance_clock(number("seconds").unwrap_or(0.0) as i64);
-            Ok(json!({"now": store.now()}))
+            number("seconds", 0.0, crate::limits::MAX_CLOCK_STEP_SECONDS, 0.0).map(|secs| {
+                store.advance_clock(secs as i64);
+                json!({"now": store.now()})
+            })
         }
         ("GET", ["requests"]) => Ok(serde_json::to_value(store.requests()).unwrap_or_default()),
         ("DELETE", ["requests"]) => {

@@ -24,13 +24,6 @@ def _path(p: Any) -> str | None:
     return os.path.expanduser(os.fspath(p)) if p else None
 
 
-def _check_number(name: str, value: Any, *, minimum: float = 0, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise ValueError(f"{name}: expected a number >= {minimum}, got {value!r}")
-
-
 class _BaseSDK(ProxmoxResource):
     """What the async and the sync SDK share: argument checks, backend, navigation.
 
@@ -56,7 +49,7 @@ class _BaseSDK(ProxmoxResource):
         path_prefix: str = "",
         verify_ssl: bool = True,
         cert: str | None = None,
-        timeout: float = 5,
+        timeout: float | None = 5,
         connect_timeout: float | None = None,
         proxies: Mapping[str, str] | None = None,
         max_retries: int = 0,
@@ -82,9 +75,11 @@ class _BaseSDK(ProxmoxResource):
     ) -> Any:
         service_name, config = service_config(service)
         backend_name = str(backend).lower()
-        _check_number("timeout", timeout, minimum=0)
-        _check_number("connect_timeout", connect_timeout, minimum=0, allow_none=True)
-        _check_number("retry_backoff", retry_backoff, minimum=0)
+        # Durations: 0 to 86400 s, as every native duration (timeout=None or 0: no timeout).
+        timeout = 0 if timeout is None else _native.check_seconds("timeout", timeout)
+        if connect_timeout is not None:
+            connect_timeout = _native.check_seconds("connect_timeout", connect_timeout, False)
+        retry_backoff = _native.check_seconds("retry_backoff", retry_backoff)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries: expected an integer >= 0, got {max_retries!r}")
         if port is not None and (

@@ -76,6 +76,7 @@ class Tasks:
         """Poll the task until it stops, backing off exponentially (capped at 30 s); return
         its final status. Raises ``TimeoutError`` after ``timeout`` seconds. Returns a
         coroutine for the async SDK."""
+        _check_durations(timeout, polling_interval)
         if _is_async(prox):
             return _blocking_status_async(prox, task_id, timeout, polling_interval)
         return _blocking_status_sync(prox, task_id, timeout, polling_interval)
@@ -86,6 +87,7 @@ class Tasks:
     ) -> Any:
         """Wait for the task; return its final status when it succeeded (``OK`` or
         ``WARNINGS: n``), raise :class:`TaskFailedError` when it failed."""
+        _check_durations(timeout, polling_interval)
         if _is_async(prox):
 
             async def run() -> dict[str, Any]:
@@ -102,9 +104,15 @@ def _check(task_id: str, status: dict[str, Any]) -> dict[str, Any]:
     return status
 
 
+def _check_durations(timeout: Any, polling_interval: Any) -> None:
+    """The same bounds as every other duration of the package (0 to 86400 seconds)."""
+    from proxmox_sdk import _native
+
+    _native.check_seconds("timeout", timeout, True)
+    _native.check_seconds("polling_interval", polling_interval, False)
+
+
 def _intervals(polling_interval: float) -> Any:
-    if polling_interval <= 0:
-        raise ValueError(f"polling_interval: expected a number > 0, got {polling_interval!r}")
     n = 0
     while True:
         yield min(polling_interval * 2**n, MAX_POLL_INTERVAL)

@@ -1,0 +1,45 @@
+//! Checked arguments at the Python edge. PyO3's own extraction of fixed-width integers
+//! raises `OverflowError` for large values; these helpers turn every out-of-range or
+//! wrongly typed argument into the `ValueError` / `TypeError` that names it.
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyInt};
+
+/// An integer argument from `lo` to `hi` (inclusive): `TypeError` if it is not an `int`
+/// (`bool` included), `ValueError` naming `name` and the range otherwise.
+pub fn int_in(name: &str, obj: &Bound<'_, PyAny>, lo: i64, hi: i64) -> PyResult<i64> {
+    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+        return Err(PyTypeError::new_err(format!(
+            "{name}: expected an integer, got {}",
+            type_name(obj)
+        )));
+    }
+    match obj.extract::<i64>() {
+        Ok(v) if (lo..=hi).contains(&v) => Ok(v),
+        _ => Err(PyValueError::new_err(format!(
+            "{name}: expected an integer from {lo} to {hi}, got {}",
+            obj.repr().map_or_else(|_| "?".into(), |r| r.to_string())
+        ))),
+    }
+}
+
+/// [`int_in`] for an optional argument (`None` stays `None`).
+pub fn opt_int_in(
+    name: &str,
+    obj: Option<&Bound<'_, PyAny>>,
+    lo: i64,
+    hi: i64,
+) -> PyResult<Option<i64>> {
+    match obj {
+        Some(o) if !o.is_none() => int_in(name, o, lo, hi).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// The name of `obj`'s type, for messages.
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map_or_else(|_| "?".to_string(), |n| n.to_string())
+}
