@@ -18,6 +18,7 @@ ROWS = [
     ("async_list_50_us", "async GET /nodes/pve1/qemu, 50 VMs (µs/call)"),
     ("sync_put_config_us", "sync PUT .../qemu/100/config (µs/call)"),
     ("async_put_config_us", "async PUT .../qemu/100/config (µs/call)"),
+    ("gather_10000_get_version_ms", "asyncio.gather of 10,000 GET /version (ms)"),
     ("load_ms", "import + first mock call (ms)"),
     ("rss_after_load_mib", "RSS after loading the schema (MiB)"),
     ("vms_listed", "VMs returned by the list call"),

@@ -74,7 +74,17 @@ def main() -> None:
         out["async_list_50_us"] = await aper_call_us(lambda: anode.qemu.get(), N // 10)
         out["async_put_config_us"] = await aper_call_us(lambda: avm.put(cores=2), N // 3)
 
+    async def gather_many(n: int = 10_000) -> float:
+        rounds = []
+        for _ in range(3):
+            t = time.perf_counter()
+            out = await asyncio.gather(*(apx.version.get() for _ in range(n)))
+            rounds.append(time.perf_counter() - t)
+            assert len(out) == n
+        return min(rounds) * 1e3
+
     asyncio.run(run_async())
+    out["gather_10000_get_version_ms"] = asyncio.run(gather_many())
     out["rss_end_mib"] = round(rss_mib(), 1)
     print(json.dumps(out))
 

@@ -15,6 +15,9 @@ __all__ = [
     "ProxmoxResource",
     "__version__",
     "_drain_async_calls",
+    "_logging_changed",
+    "check_seconds",
+    "native_calls_in_flight",
     "apidoc_json",
     "codegen_main",
     "forget_mock_store",
@@ -65,6 +68,15 @@ def read_structured_file(path: str) -> str:
 def _drain_async_calls() -> None:
     """``atexit`` hook: wait for async completions that are inside Python."""
 
+def _logging_changed(level: int | None = None) -> None:
+    """Called by ``proxmox_sdk._logging`` when Python's logging levels change."""
+
+def native_calls_in_flight() -> int:
+    """Native async calls started and neither finished nor cancelled."""
+
+def check_seconds(name: str, seconds: float, zero_allowed: bool = True) -> float:
+    """Check a duration (0 to 86400 s) as every native option is checked."""
+
 def services() -> dict[str, dict[str, Any]]:
     """The Proxmox services with their ports, backends and wire details."""
 
@@ -79,7 +91,7 @@ class SshClient:
         cls,
         host: str,
         *,
-        port: int = 22,
+        port: int | None = None,
         user: str | None = None,
         password: str | None = None,
         private_key_file: str | None = None,
@@ -127,7 +139,7 @@ class Client:
         timeout: float | None = None,
         connect_timeout: float | None = None,
         proxies: list[tuple[str, str]] | None = None,
-        max_retries: int = 0,
+        max_retries: int | None = None,
         retry_backoff: float = 0.5,
         sudo: bool = False,
         private_key_file: str | None = None,
@@ -166,14 +178,14 @@ class Client:
     def store_inject_failure(
         self,
         path: str,
-        status: int = 500,
+        status: int | None = None,
         message: str = ...,
         method: str | None = None,
-        count: int = 1,
+        count: int | None = None,
     ) -> None: ...
     def store_set_latency(self, seconds: float) -> None: ...
     def store_set_node_offline(self, node: str, offline: bool = True) -> None: ...
-    def store_advance_clock(self, seconds: int) -> int: ...
+    def store_advance_clock(self, seconds: float) -> int: ...
     def store_expire_tickets(self) -> None: ...
     def store_set_time_scale(self, scale: float) -> None: ...
     def store_requests(self) -> list[dict[str, Any]]: ...
@@ -206,19 +218,20 @@ class ProxmoxResource:
 
 @final
 class ProxmoxCall:
-    """What an async verb returns: awaiting it sends the request."""
+    """What an async verb returns: a coroutine-like object (awaiting it, or running it as
+    a task, sends the request once)."""
 
     def __await__(self) -> Generator[Any, None, Any]: ...
     def __iter__(self) -> ProxmoxCall: ...
     def __next__(self) -> Any: ...
-    def send(self, _value: Any) -> Any: ...
-    def throw(self, exc: Any, _value: Any = None, _tb: Any = None) -> None: ...
+    def send(self, value: Any) -> Any: ...
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> None: ...
     def close(self) -> None: ...
 
 def start_server(
     *,
     host: str = "127.0.0.1",
-    port: int = 0,
+    port: int | None = None,
     version: str = "latest",
     tls: bool = False,
     cert: str | None = None,

@@ -6,6 +6,7 @@ pub mod options;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde_json::{Map, Value};
 
@@ -326,10 +327,19 @@ impl Client {
         }
     }
 
-    /// Whether calls answer in-process without I/O (the mock): the async SDK then skips
-    /// the event-loop round trip.
+    /// Whether calls answer in-process without I/O (the mock).
     pub fn is_in_process(&self) -> bool {
         matches!(self.backend, Backend::Mock(_))
+    }
+
+    /// Whether a call answers at once, in place: the mock with no latency set. The async
+    /// SDK then skips the trip through the event loop; anything else (a transport, a mock
+    /// told to be slow) runs on the runtime so that the loop never waits.
+    pub fn answers_in_place(&self) -> bool {
+        match &self.backend {
+            Backend::Mock(m) => m.store().control().latency.is_zero(),
+            _ => false,
+        }
     }
 
     /// Sends one request and returns the unwrapped `data` (blocking for real transports).
@@ -363,18 +373,7 @@ impl Client {
                 if !latency.is_zero() {
                     std::thread::sleep(latency);
                 }
-                let params = encode_params(Some(m.schema()), &call.method, &call.path, call.params);
-                if let Some(up) = call.uploads.first() {
-                    return mock_upload(m, &call.method, &call.path, params, up);
-                }
-                let value = m.handle(&call.method, &call.path, &params)?;
-                if let Some(limit) = call.limit {
-                    let size = serde_json::to_vec(&value).map_or(0, |v| v.len());
-                    if size > limit {
-                        return Err(ClientError::TooLarge { limit, size });
-                    }
-                }
-                Ok(value)
+                self.logged(call, |call| mock_call(m, call))
             }
             Backend::Https(_) | Backend::Pvesh(_) => {
                 crate::runtime::block_on(self.clone().execute_async(call))
@@ -406,16 +405,63 @@ impl Client {
 
     /// Runs `call` on the current async runtime (real transports), or in place (mock).
     pub async fn execute_async(self, call: Call) -> Result<Value, ClientError> {
+        let (target, backend) = self.log_target();
+        let started = log::log_enabled!(target: target, log::Level::Debug).then(Instant::now);
+        let (method, path) = match started {
+            Some(_) => (call.method.clone(), call.path.clone()),
+            None => Default::default(),
+        };
+        let result = match &self.backend {
+            Backend::Https(t) => match self.prepare(call) {
+                Ok(call) => t.call(&call).await,
+                Err(e) => Err(e),
+            },
+            Backend::Pvesh(t) => match self.prepare(call) {
+                Ok(call) => t.call(&call).await,
+                Err(e) => Err(e),
+            },
+            Backend::Mock(m) => {
+                let latency = m.store().control().latency;
+                if !latency.is_zero() {
+                    tokio::time::sleep(latency).await;
+                }
+                mock_call(m, call)
+            }
+        };
+        if let Some(t) = started {
+            log_request(target, backend, &method, &path, t, &result);
+        }
+        result
+    }
+
+    /// Runs `f` and writes the request line (DEBUG) when the backend's logger wants it.
+    fn logged(
+        &self,
+        call: Call,
+        f: impl FnOnce(Call) -> Result<Value, ClientError>,
+    ) -> Result<Value, ClientError> {
+        let (target, backend) = self.log_target();
+        if !log::log_enabled!(target: target, log::Level::Debug) {
+            return f(call);
+        }
+        let (method, path) = (call.method.clone(), call.path.clone());
+        let started = Instant::now();
+        let result = f(call);
+        log_request(target, backend, &method, &path, started, &result);
+        result
+    }
+
+    /// The logger (`proxmox_sdk::http` becomes Python's `proxmox_sdk.http`) and the name
+    /// of this client's backend.
+    fn log_target(&self) -> (&'static str, &'static str) {
         match &self.backend {
-            Backend::Https(t) => {
-                let call = self.prepare(call)?;
-                t.call(&call).await
-            }
-            Backend::Pvesh(t) => {
-                let call = self.prepare(call)?;
-                t.call(&call).await
-            }
-            Backend::Mock(_) => self.execute(call),
+            Backend::Mock(_) => ("proxmox_sdk::mock", "mock"),
+            Backend::Https(_) => ("proxmox_sdk::http", "https"),
+            Backend::Pvesh(t) => match &t.runner {
+                Runner::Local => ("proxmox_sdk::local", "local"),
+                Runner::OpenSsh(_) => ("proxmox_sdk::ssh", "openssh"),
+                Runner::Russh(_) => ("proxmox_sdk::ssh", "ssh_paramiko"),
+            },
         }
     }
 
@@ -440,6 +486,54 @@ impl Client {
             _ => {}
         }
     }
+}
+
+/// One DEBUG line per request: method, path, outcome, duration, backend. Never a parameter
+/// value: a 400 says only that verification failed, and messages are cut short.
+fn log_request(
+    target: &str,
+    backend: &str,
+    method: &str,
+    path: &str,
+    started: Instant,
+    result: &Result<Value, ClientError>,
+) {
+    let outcome = match result {
+        Ok(_) => "200 OK".to_string(),
+        Err(ClientError::Api(e)) if e.status == 400 => "400 Parameter verification failed.".into(),
+        Err(ClientError::Api(e)) => format!("{} {}", e.status, shorten(&e.message)),
+        Err(e) => format!("failed: {}", shorten(&e.to_string())),
+    };
+    log::debug!(
+        target: target,
+        "{method} {path} -> {outcome} in {:.1} ms ({backend})",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+}
+
+/// The first line of `text`, at most 200 characters.
+fn shorten(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    match line.char_indices().nth(200) {
+        Some((i, _)) => format!("{}...", &line[..i]),
+        None => line.to_string(),
+    }
+}
+
+/// One call answered by the in-process mock (after any latency).
+fn mock_call(m: &crate::mock::MockPve, call: Call) -> Result<Value, ClientError> {
+    let params = encode_params(Some(m.schema()), &call.method, &call.path, call.params);
+    if let Some(up) = call.uploads.first() {
+        return mock_upload(m, &call.method, &call.path, params, up);
+    }
+    let value = m.handle(&call.method, &call.path, &params)?;
+    if let Some(limit) = call.limit {
+        let size = serde_json::to_vec(&value).map_or(0, |v| v.len());
+        if size > limit {
+            return Err(ClientError::TooLarge { limit, size });
+        }
+    }
+    Ok(value)
 }
 
 /// An upload to the in-process mock: the file is read in chunks (counted and hashed as the

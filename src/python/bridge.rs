@@ -14,6 +14,33 @@ use pyo3::sync::PyOnceLock;
 
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 static CLOSING: AtomicBool = AtomicBool::new(false);
+/// Native calls started and not yet finished or cancelled (a debugging aid for tests).
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts one native call from its start until its future finishes or is dropped (a
+/// cancelled call's future is dropped when the runtime aborts its task).
+struct Running;
+
+impl Running {
+    fn start() -> Running {
+        RUNNING.fetch_add(1, Ordering::SeqCst);
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// How many native async calls are running now: started and neither finished nor
+/// cancelled. After `asyncio.wait_for` times a call out, this drops back as the native
+/// request is dropped.
+#[pyfunction]
+pub fn native_calls_in_flight() -> usize {
+    RUNNING.load(Ordering::SeqCst)
+}
 
 /// A completion allowed to touch Python (none once the interpreter is exiting).
 struct Flight;
@@ -150,8 +177,10 @@ where
     let py_fut = event_loop.call_method0("create_future")?;
     let inbox = inbox(py, &event_loop)?;
     let fut_ref = py_fut.clone().unbind();
+    let running = Running::start();
     let task = crate::runtime::runtime().spawn(async move {
         let out = fut.await;
+        drop(running);
         inbox
             .queue
             .lock()

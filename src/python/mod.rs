@@ -2,8 +2,10 @@
 //! function releases the GIL while Rust works and turns a Rust panic into a Python
 //! `RuntimeError` instead of letting it cross into the interpreter.
 
+mod args;
 mod bridge;
 mod convert;
+mod logs;
 mod sdk;
 mod server;
 mod ssh;
@@ -38,6 +40,37 @@ pub(crate) fn guarded<T: Send>(
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
+}
+
+/// Checks a duration option as every native one is checked (`0 <= seconds <= 86400`, finite;
+/// `zero_allowed=False` refuses 0 too) and returns it as a float; `TypeError` for a value
+/// that is not a number (`bool` included), `ValueError` naming `name` otherwise.
+#[pyfunction]
+#[pyo3(signature = (name, seconds, zero_allowed = true))]
+fn check_seconds(name: &str, seconds: &Bound<'_, PyAny>, zero_allowed: bool) -> PyResult<f64> {
+    let number = (!seconds.is_instance_of::<pyo3::types::PyBool>())
+        .then(|| seconds.extract::<f64>().ok())
+        .flatten()
+        .ok_or_else(|| {
+            pyo3::exceptions::PyTypeError::new_err(format!(
+                "{name}: expected a number of seconds, got {}",
+                args::type_name(seconds)
+            ))
+        })?;
+    let max = crate::limits::MAX_SECONDS;
+    if !crate::limits::in_range(number, max, zero_allowed) {
+        // Shown as the caller wrote it (`-1`, not `-1.0`).
+        let shown = seconds
+            .repr()
+            .map_or_else(|_| number.to_string(), |r| r.to_string());
+        return Err(PyValueError::new_err(crate::limits::range_error(
+            name,
+            max,
+            zero_allowed,
+            &shown,
+        )));
+    }
+    Ok(number)
 }
 
 /// The bundled schema versions, oldest first.
@@ -189,6 +222,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.py()
         .import("atexit")?
         .call_method1("register", (drain,))?;
+    m.add_function(wrap_pyfunction!(bridge::native_calls_in_flight, m)?)?;
+    let changed = wrap_pyfunction!(logs::_logging_changed, m)?;
+    m.add_function(changed.clone())?;
+    logs::install(m.py(), changed.into_any())?;
+    m.add_function(wrap_pyfunction!(check_seconds, m)?)?;
     m.add_function(wrap_pyfunction!(schema_versions, m)?)?;
     m.add_function(wrap_pyfunction!(latest_version, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_version, m)?)?;

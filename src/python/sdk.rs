@@ -7,6 +7,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use pyo3::exceptions::{
     PyAttributeError, PyRuntimeError, PyStopIteration, PyTypeError, PyValueError,
 };
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
@@ -122,7 +123,7 @@ impl PyClient {
     #[pyo3(signature = (backend, *, service = None, host = None, port = None, user = None,
         password = None, token_name = None, token_value = None, otp = None, otptype = None,
         path_prefix = None, verify_ssl = true, cert = None, fingerprint = None, timeout = None,
-        connect_timeout = None, proxies = None, max_retries = 0, retry_backoff = 0.5, sudo = false,
+        connect_timeout = None, proxies = None, max_retries = None, retry_backoff = 0.5, sudo = false,
         private_key_file = None, private_key_passphrase = None, use_agent = false,
         config_file = None, forward_ssh_agent = false, known_hosts_file = None,
         host_key_fingerprint = None, accept_new_host_key = false, ssh_options = None,
@@ -134,7 +135,7 @@ impl PyClient {
         backend: String,
         service: Option<String>,
         host: Option<String>,
-        port: Option<u16>,
+        port: Option<&Bound<'_, PyAny>>,
         user: Option<String>,
         password: Option<String>,
         token_name: Option<String>,
@@ -148,7 +149,7 @@ impl PyClient {
         timeout: Option<f64>,
         connect_timeout: Option<f64>,
         proxies: Option<Vec<(String, String)>>,
-        max_retries: u32,
+        max_retries: Option<&Bound<'_, PyAny>>,
         retry_backoff: f64,
         sudo: bool,
         private_key_file: Option<String>,
@@ -166,6 +167,8 @@ impl PyClient {
         mock_data_path: Option<String>,
         lenient: bool,
     ) -> PyResult<PyClient> {
+        let port = super::args::opt_int_in("port", port, 1, 65535)?.map(|p| p as u16);
+        let max_retries = super::args::opt_int_in("max_retries", max_retries, 0, 1000)?;
         let options = crate::client::options::ClientOptions {
             backend: Some(backend.clone()),
             service,
@@ -184,7 +187,7 @@ impl PyClient {
             timeout,
             connect_timeout,
             proxies: proxies.unwrap_or_default(),
-            max_retries: Some(max_retries),
+            max_retries: Some(max_retries.unwrap_or(0) as u32),
             retry_backoff: Some(retry_backoff),
             sudo,
             private_key_file,
@@ -338,7 +341,8 @@ impl PyClient {
     /// Mock store: seed `{path: value}` and make it part of the state `reset()` returns to.
     fn store_seed(&self, data: &Bound<'_, PyDict>) -> PyResult<()> {
         let mock = self.mock_or_err()?;
-        for (k, v) in data.iter() {
+        let items: Vec<_> = data.iter().collect();
+        for (k, v) in items {
             let path: String = k
                 .extract()
                 .map_err(|_| PyTypeError::new_err("seed data: keys must be API paths (str)"))?;
@@ -357,20 +361,30 @@ impl PyClient {
     /// Mock control: the next `count` requests matching `method` (any if `None`) and `path`
     /// (a concrete path prefix or a template) fail with `status` and `message`; worker
     /// operations answer a UPID whose task fails instead.
-    #[pyo3(signature = (path, status = 500, message = "injected failure".to_string(), method = None, count = 1))]
+    #[pyo3(signature = (path, status = None, message = "injected failure".to_string(), method = None, count = None))]
     fn store_inject_failure(
         &self,
         path: String,
-        status: u16,
+        status: Option<&Bound<'_, PyAny>>,
         message: String,
         method: Option<String>,
-        count: u32,
+        count: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        if !(100..=599).contains(&status) {
-            return Err(PyValueError::new_err(format!(
-                "status: expected an HTTP status from 100 to 599, got {status}"
-            )));
-        }
+        let status = match status {
+            Some(s) if !s.is_none() => super::args::int_in("status", s, 100, 599).map_err(|e| {
+                if e.is_instance_of::<PyValueError>(s.py()) {
+                    PyValueError::new_err(format!(
+                        "status: expected an HTTP status from 100 to 599, got {}",
+                        s.repr().map_or_else(|_| "?".into(), |r| r.to_string())
+                    ))
+                } else {
+                    e
+                }
+            })? as u16,
+            _ => 500,
+        };
+        let count =
+            super::args::opt_int_in("count", count, 1, i64::from(u32::MAX))?.unwrap_or(1) as u32;
         self.mock_or_err()?
             .store()
             .inject_fault(crate::mock::store::Fault {
@@ -383,16 +397,12 @@ impl PyClient {
         Ok(())
     }
 
-    /// Mock control: latency added to every request (seconds).
+    /// Mock control: latency added to every request (seconds, 0 to 86400). The async SDK
+    /// waits for it on the runtime, never blocking the event loop.
     fn store_set_latency(&self, seconds: f64) -> PyResult<()> {
-        if !seconds.is_finite() || seconds < 0.0 {
-            return Err(PyValueError::new_err(format!(
-                "seconds: expected a number >= 0, got {seconds}"
-            )));
-        }
-        self.mock_or_err()?
-            .store()
-            .set_latency(std::time::Duration::from_secs_f64(seconds));
+        let latency =
+            crate::limits::duration("seconds", seconds, true).map_err(PyValueError::new_err)?;
+        self.mock_or_err()?.store().set_latency(latency);
         Ok(())
     }
 
@@ -403,18 +413,28 @@ impl PyClient {
         Ok(())
     }
 
-    /// Mock control: moves the mock's clock forward; returns the new time (epoch seconds).
-    fn store_advance_clock(&self, seconds: i64) -> PyResult<u64> {
+    /// Mock control: moves the mock's clock forward (0 to ten years, in seconds); returns
+    /// the new time (epoch seconds).
+    fn store_advance_clock(&self, seconds: f64) -> PyResult<u64> {
+        let step = crate::limits::seconds(
+            "seconds",
+            seconds,
+            crate::limits::MAX_CLOCK_STEP_SECONDS,
+            true,
+        )
+        .map_err(PyValueError::new_err)?;
         let store = self.mock_or_err()?.store();
-        store.advance_clock(seconds);
+        store.advance_clock(step.as_secs() as i64);
         Ok(store.now())
     }
 
-    /// Mock control: tasks take `scale` times their nominal duration on the mock's clock.
+    /// Mock control: tasks take `scale` times their nominal duration on the mock's clock
+    /// (0 to 10,000).
     fn store_set_time_scale(&self, scale: f64) -> PyResult<()> {
-        if !scale.is_finite() || scale < 0.0 {
+        if !(scale.is_finite() && (0.0..=10_000.0).contains(&scale)) {
             return Err(PyValueError::new_err(format!(
-                "scale: expected a number >= 0, got {scale}"
+                "scale must be between 0 and 10000, got {}",
+                crate::limits::py_number(scale)
             )));
         }
         self.mock_or_err()?.store().set_time_scale(scale);
@@ -573,7 +593,7 @@ impl ProxmoxResource {
         call.limit = limit;
         if self.is_async {
             let call = ProxmoxCall {
-                pending: Some(Pending {
+                state: CallState::Ready(Pending {
                     client: self.client.clone(),
                     call,
                 }),
@@ -752,16 +772,12 @@ impl ProxmoxResource {
     fn get_bounded<'py>(
         &self,
         py: Python<'py>,
-        max_response_bytes: i64,
+        max_response_bytes: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         params: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let limit = usize::try_from(max_response_bytes).map_err(|_| {
-            PyValueError::new_err(format!(
-                "max_response_bytes: expected a non-negative integer, got {max_response_bytes}"
-            ))
-        })?;
-        self.verb(py, "GET", args, params, Some(limit))
+        let limit = super::args::int_in("max_response_bytes", max_response_bytes, 0, i64::MAX)?;
+        self.verb(py, "GET", args, params, Some(limit as usize))
     }
 }
 
@@ -770,41 +786,73 @@ struct Pending {
     call: Call,
 }
 
-/// What an async verb returns: an awaitable that runs the request when awaited. The mock
-/// answers in-process, so awaiting completes without a round trip through an event loop.
+/// Where a [`ProxmoxCall`] is in its life.
+enum CallState {
+    /// Not started: the request is built but not sent.
+    Ready(Pending),
+    /// Sent: the asyncio future the native request settles (yielded to the task).
+    Waiting(Py<PyAny>),
+    /// Answered, failed, cancelled or closed.
+    Finished,
+}
+
+/// What an async verb returns: a coroutine-like object, as asyncio's own coroutines are, so
+/// that `await`, `asyncio.gather`, `create_task`, `wait_for`, `TaskGroup` and cancellation all
+/// work. The first `send(None)` starts the request and yields an asyncio future (the task
+/// waits on it without blocking the loop); the next one returns the answer. The in-process
+/// mock without latency answers at the first step, with no trip through the loop.
+///
+/// Like a coroutine, a call runs once: awaiting it again raises `RuntimeError`. Cancelling
+/// the awaiting task (or `close()`) cancels the native request.
 #[pyclass(module = "proxmox_sdk._native", name = "ProxmoxCall")]
 pub struct ProxmoxCall {
-    pending: Option<Pending>,
+    state: CallState,
 }
 
 impl ProxmoxCall {
     fn step<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let Some(p) = self.pending.take() else {
-            return Err(PyRuntimeError::new_err(
-                "cannot reuse an already awaited ProxmoxCall",
-            ));
-        };
-        let value = run_call(py, &p.client, p.call)?;
-        Err(PyStopIteration::new_err((value.unbind(),)))
+        match std::mem::replace(&mut self.state, CallState::Finished) {
+            CallState::Ready(p) => {
+                if p.client.answers_in_place() {
+                    let value = run_call(py, &p.client, p.call)?;
+                    return Err(PyStopIteration::new_err((value.unbind(),)));
+                }
+                let fut = call_future(py, &p.client, p.call)?;
+                // What `Future.__await__` does before yielding: tells the task to wait on it.
+                fut.setattr(intern!(py, "_asyncio_future_blocking"), true)?;
+                self.state = CallState::Waiting(fut.clone().unbind());
+                Ok(fut)
+            }
+            CallState::Waiting(fut) => {
+                let fut = fut.into_bound(py);
+                if !fut.call_method0(intern!(py, "done"))?.is_truthy()? {
+                    self.state = CallState::Waiting(fut.unbind());
+                    return Err(PyRuntimeError::new_err(
+                        "await wasn't used with future (a ProxmoxCall must be awaited in an asyncio task)",
+                    ));
+                }
+                // The answer, or the call's exception (CancelledError if it was cancelled).
+                let value = fut.call_method0(intern!(py, "result"))?;
+                Err(PyStopIteration::new_err((value.unbind(),)))
+            }
+            CallState::Finished => Err(PyRuntimeError::new_err(
+                "cannot reuse already awaited ProxmoxCall (call the verb again for a new request)",
+            )),
+        }
+    }
+
+    /// Ends the call; a request in flight is cancelled natively.
+    fn finish(&mut self, py: Python<'_>) {
+        if let CallState::Waiting(fut) = std::mem::replace(&mut self.state, CallState::Finished) {
+            let _ = fut.bind(py).call_method0(intern!(py, "cancel"));
+        }
     }
 }
 
 #[pymethods]
 impl ProxmoxCall {
-    /// The mock answers in place (this object is its own iterator); a real transport
-    /// runs on the shared runtime behind an asyncio future.
-    fn __await__(mut slf: PyRefMut<'_, Self>) -> PyResult<Py<PyAny>> {
-        let py = slf.py();
-        let in_process = slf
-            .pending
-            .as_ref()
-            .is_none_or(|p| p.client.is_in_process());
-        if in_process {
-            return Ok(slf.into_pyobject(py)?.into_any().unbind());
-        }
-        let p = slf.pending.take().expect("checked above");
-        let fut = call_future(py, &p.client, p.call)?;
-        Ok(fut.call_method0("__await__")?.unbind())
+    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -815,36 +863,55 @@ impl ProxmoxCall {
         self.step(py)
     }
 
-    /// Coroutine protocol: `send(None)` runs the request.
+    /// Coroutine protocol: `send(None)` starts the request, then returns its answer.
     fn send<'py>(
         &mut self,
         py: Python<'py>,
-        _value: &Bound<'py, PyAny>,
+        value: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        if !value.is_none() && matches!(self.state, CallState::Ready(_)) {
+            return Err(PyTypeError::new_err(
+                "can't send non-None value to a just-started ProxmoxCall",
+            ));
+        }
         self.step(py)
     }
 
-    /// Coroutine protocol: raises `exc` (the request is not sent).
-    #[pyo3(signature = (exc, _value = None, _tb = None))]
+    /// Coroutine protocol: raises `typ` (an exception, or a class and its value) here; a
+    /// request in flight is cancelled.
+    #[pyo3(signature = (typ, val = None, tb = None))]
     fn throw(
         &mut self,
-        exc: &Bound<'_, PyAny>,
-        _value: Option<&Bound<'_, PyAny>>,
-        _tb: Option<&Bound<'_, PyAny>>,
+        py: Python<'_>,
+        typ: &Bound<'_, PyAny>,
+        val: Option<&Bound<'_, PyAny>>,
+        tb: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.pending = None;
-        Err(PyErr::from_value(exc.clone()))
+        self.finish(py);
+        let mut exc = typ.clone();
+        if let Ok(t) = typ.cast::<pyo3::types::PyType>() {
+            exc = match val {
+                Some(v) if v.is_instance(t)? => v.clone(),
+                Some(v) if !v.is_none() => t.call1((v,))?,
+                _ => t.call0()?,
+            };
+        }
+        if let Some(tb) = tb.filter(|t| !t.is_none()) {
+            exc = exc.call_method1(intern!(py, "with_traceback"), (tb,))?;
+        }
+        Err(PyErr::from_value(exc))
     }
 
-    /// Coroutine protocol: drops the request unsent.
-    fn close(&mut self) {
-        self.pending = None;
+    /// Coroutine protocol: drops the request (cancelling it if it is in flight).
+    fn close(&mut self, py: Python<'_>) {
+        self.finish(py);
     }
 
     fn __repr__(&self) -> String {
-        match &self.pending {
-            Some(p) => format!("<ProxmoxCall {} {}>", p.call.method, p.call.path),
-            None => "<ProxmoxCall (done)>".to_string(),
+        match &self.state {
+            CallState::Ready(p) => format!("<ProxmoxCall {} {}>", p.call.method, p.call.path),
+            CallState::Waiting(_) => "<ProxmoxCall (running)>".to_string(),
+            CallState::Finished => "<ProxmoxCall (done)>".to_string(),
         }
     }
 }
@@ -868,15 +935,17 @@ fn split_params(
             if v.is_none() {
                 continue;
             }
+            if v.is_instance_of::<pyo3::types::PyBool>() {
+                return Err(PyTypeError::new_err(
+                    "_timeout: expected a number of seconds, got bool",
+                ));
+            }
             let secs: f64 = v
                 .extract()
                 .map_err(|_| PyTypeError::new_err("_timeout: expected a number of seconds"))?;
-            if !secs.is_finite() || secs <= 0.0 {
-                return Err(PyValueError::new_err(format!(
-                    "_timeout: expected a number of seconds > 0, got {secs}"
-                )));
-            }
-            timeout = Some(std::time::Duration::from_secs_f64(secs));
+            timeout = Some(
+                crate::limits::duration("_timeout", secs, false).map_err(PyValueError::new_err)?,
+            );
             continue;
         }
         if let Some(up) = as_upload(&key, &v)? {

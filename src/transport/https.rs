@@ -17,6 +17,9 @@ use crate::tls::{install_crypto_provider, pinned_client_config, Fingerprint};
 /// How long a ticket is used before it is renewed (PVE's tickets live two hours).
 pub const RENEW_AFTER: Duration = Duration::from_secs(3600);
 
+/// The logger of this transport (Python's `proxmox_sdk.http`).
+const LOG: &str = "proxmox_sdk::http";
+
 /// How the client authenticates.
 #[derive(Clone)]
 pub enum HttpsAuth {
@@ -340,7 +343,16 @@ impl HttpsTransport {
             }
         }
         let renewed = match (&current, force_login) {
-            (Some(s), false) => self.renew(s).await.ok(),
+            (Some(s), false) => match self.renew(s).await {
+                Ok(s) => {
+                    log::info!(target: LOG, "renewed the ticket of {} at {}", self.user(), self.config.base_url);
+                    Some(s)
+                }
+                Err(e) => {
+                    log::warn!(target: LOG, "renewing the ticket of {} failed ({e}); logging in again", self.user());
+                    None
+                }
+            },
             _ => None,
         };
         let session = match renewed {
@@ -373,7 +385,9 @@ impl HttpsTransport {
             unreachable!("sessions exist only with password auth")
         };
         let form = [("username", user.as_str()), ("password", password.as_str())];
-        let data = self.post_ticket(&form).await?;
+        let data = self.post_ticket(&form).await.inspect_err(|e| {
+            log::warn!(target: LOG, "login to {} as {user} failed: {e}", self.config.base_url);
+        })?;
         let needs_tfa = data.get("NeedTFA").is_some_and(|v| match v {
             Value::Number(n) => n.as_i64() != Some(0),
             Value::Bool(b) => *b,
@@ -381,6 +395,7 @@ impl HttpsTransport {
             _ => false,
         });
         if !needs_tfa {
+            log::info!(target: LOG, "logged in to {} as {user}", self.config.base_url);
             return session_from(&data, user);
         }
         let Some(otp) = otp else {
@@ -399,8 +414,19 @@ impl HttpsTransport {
             ("tfa-challenge", challenge.as_str()),
             ("password", response.as_str()),
         ];
-        let data = self.post_ticket(&form).await?;
+        let data = self.post_ticket(&form).await.inspect_err(|e| {
+            log::warn!(target: LOG, "second factor ({otptype}) for {user} at {} refused: {e}", self.config.base_url);
+        })?;
+        log::info!(target: LOG, "logged in to {} as {user} (second factor: {otptype})", self.config.base_url);
         session_from(&data, user)
+    }
+
+    /// The user of ticket authentication (empty with a token).
+    fn user(&self) -> &str {
+        match &self.config.auth {
+            HttpsAuth::Password { user, .. } => user,
+            HttpsAuth::Token { .. } => "",
+        }
     }
 
     async fn post_ticket(&self, form: &[(&str, &str)]) -> Result<Value, ClientError> {
@@ -453,7 +479,19 @@ impl HttpsTransport {
                 return result;
             }
             attempt += 1;
-            tokio::time::sleep(retry_delay(self.config.retry_backoff, attempt)).await;
+            let delay = retry_delay(self.config.retry_backoff, attempt);
+            let why = match &result {
+                Ok(a) => format!("{} {}", a.status, a.reason),
+                Err(e) => e.to_string(),
+            };
+            log::warn!(
+                target: LOG,
+                "{} {} failed ({why}); retry {attempt} of {retries} in {:.1} s",
+                call.method,
+                call.path,
+                delay.as_secs_f64()
+            );
+            tokio::time::sleep(delay).await;
         }
     }
 
@@ -462,6 +500,14 @@ impl HttpsTransport {
         let answer = self.send(call, false).await?;
         if answer.status == 401 && ticketed {
             // The ticket expired or was revoked: one fresh login, one replay, no loop.
+            log::warn!(
+                target: LOG,
+                "{} {}: 401 {} with the ticket of {}; logging in again and replaying once",
+                call.method,
+                call.path,
+                answer.reason,
+                self.user()
+            );
             return self.send(call, true).await;
         }
         Ok(answer)

