@@ -335,3 +335,15 @@ def test_exception_hierarchy_and_services() -> None:
         ex.ProxmoxRedirectError,
     ):
         assert issubclass(cls, ex.ProxmoxSDKError)
+
+
+def test_sdk_objects_navigate_and_keep_their_attributes() -> None:
+    """The SDK object is a ProxmoxResource subclass: its own methods and properties win,
+    everything else is a path segment (found without raising AttributeError)."""
+    sdk = ProxmoxSDK.sync_mock(mock_namespace="nav-subclass")
+    assert sdk.version.path == "/api2/json/version"
+    assert sdk.backend_name == "mock" and sdk.service == "PVE"
+    assert callable(sdk.close) and callable(sdk.get)
+    assert sdk.nodes("pve1").qemu.path == "/api2/json/nodes/pve1/qemu"
+    with pytest.raises(AttributeError):
+        sdk._no_such_private_name  # noqa: B018

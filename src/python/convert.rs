@@ -138,17 +138,47 @@ fn convert_container(
     Ok(Value::Array(out))
 }
 
-/// Converts JSON into Python objects. Object keys repeat across list items (a guest list has
-/// the same thirty keys fifty times), so each distinct key becomes a Python string once.
+/// Converts JSON into Python objects. Object keys repeat across items and calls (a guest list
+/// has the same thirty keys fifty times, every `/version` answer the same three), so each
+/// distinct key becomes a Python string once per process (up to [`KEY_CACHE_LIMIT`] keys,
+/// each at most 64 bytes) and is reused with its hash already computed.
 pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
-    let mut keys = HashMap::new();
-    to_py_keys(py, v, &mut keys)
+    match KEYS.try_lock() {
+        Some(mut keys) => to_py_keys(py, v, &mut keys),
+        // Re-entered (a finalizer run by the garbage collector during a conversion made a
+        // call of its own): convert with keys of its own rather than wait for ourselves.
+        None => to_py_keys(py, v, &mut None),
+    }
 }
 
-fn to_py_keys<'py, 'v>(
+/// Keys kept as Python strings.
+const KEY_CACHE_LIMIT: usize = 8192;
+
+/// The process-wide key cache. Only touched with the GIL held, so the lock is never
+/// contended; it is a lock rather than a GIL-bound cell so that the type stays `Sync`.
+static KEYS: parking_lot::Mutex<Option<HashMap<Box<str>, Py<PyString>>>> =
+    parking_lot::Mutex::new(None);
+
+fn key<'py>(
     py: Python<'py>,
-    v: &'v Value,
-    keys: &mut HashMap<&'v str, Bound<'py, PyString>>,
+    k: &str,
+    keys: &mut Option<HashMap<Box<str>, Py<PyString>>>,
+) -> Bound<'py, PyString> {
+    let cache = keys.get_or_insert_with(HashMap::new);
+    if let Some(found) = cache.get(k) {
+        return found.bind(py).clone();
+    }
+    let s = PyString::new(py, k);
+    if k.len() <= 64 && cache.len() < KEY_CACHE_LIMIT {
+        cache.insert(k.into(), s.clone().unbind());
+    }
+    s
+}
+
+fn to_py_keys<'py>(
+    py: Python<'py>,
+    v: &Value,
+    keys: &mut Option<HashMap<Box<str>, Py<PyString>>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {
         Value::Null => py.None().into_bound(py),
@@ -173,11 +203,8 @@ fn to_py_keys<'py, 'v>(
         Value::Object(map) => {
             let dict = PyDict::new(py);
             for (k, item) in map {
-                let key = keys
-                    .entry(k.as_str())
-                    .or_insert_with(|| PyString::new(py, k))
-                    .clone();
-                dict.set_item(key, to_py_keys(py, item, keys)?)?;
+                let value = to_py_keys(py, item, keys)?;
+                dict.set_item(key(py, k, keys), value)?;
             }
             dict.into_any()
         }

@@ -23,7 +23,13 @@ pub(crate) fn guarded<T: Send>(
     py: Python<'_>,
     f: impl FnOnce() -> PyResult<T> + Send,
 ) -> PyResult<T> {
-    py.detach(|| match catch_unwind(AssertUnwindSafe(f)) {
+    py.detach(|| held(f))
+}
+
+/// Runs `f` with the GIL held (for work of a few microseconds); a panic becomes
+/// `RuntimeError`. `f` must not wait for anything that may need the GIL.
+pub(crate) fn held<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
         Err(panic) => {
             let msg = panic
@@ -35,7 +41,7 @@ pub(crate) fn guarded<T: Send>(
                 "internal error in proxmox_sdk: {msg}"
             )))
         }
-    })
+    }
 }
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {

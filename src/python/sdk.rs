@@ -465,7 +465,13 @@ impl PyClient {
 }
 
 fn run_call<'py>(py: Python<'py>, client: &Arc<Client>, call: Call) -> PyResult<Bound<'py, PyAny>> {
-    let result = guarded(py, || Ok(client.execute(call)))?;
+    // An in-place answer takes microseconds: releasing and retaking the GIL would cost a
+    // good part of that. Anything that waits (a transport, mock latency) releases it.
+    let result = if client.answers_in_place() {
+        super::held(|| Ok(client.execute(call)))?
+    } else {
+        guarded(py, || Ok(client.execute(call)))?
+    };
     match result {
         Ok(v) => to_py(py, &v),
         Err(e) => Err(to_py_err(py, e)),
@@ -537,6 +543,38 @@ pub struct ProxmoxResource {
     client: Arc<Client>,
     path: String,
     is_async: bool,
+}
+
+/// Whether `obj` (an instance of a subclass of `ProxmoxResource`) has `name` as an attribute
+/// of its class (by a set of `dir(cls)` made once per class) or of its own `__dict__`.
+fn subclass_has(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyString>) -> PyResult<bool> {
+    static NAMES: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
+    let py = obj.py();
+    let cache = NAMES.get_or_init(py, || PyDict::new(py).unbind()).bind(py);
+    let ty = obj.get_type();
+    let names = match cache.get_item(&ty)? {
+        Some(names) => names,
+        None => {
+            let names = pyo3::types::PyFrozenSet::new(py, ty.dir()?.iter())?.into_any();
+            cache.set_item(&ty, &names)?;
+            names
+        }
+    };
+    if names.contains(name)? {
+        return Ok(true);
+    }
+    // SAFETY: `obj` is a live object; the result is a new reference to its `__dict__`
+    // (or NULL with an exception set when it has none), taken by `from_owned_ptr_or_err`.
+    let dict = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyObject_GenericGetDict(obj.as_ptr(), std::ptr::null_mut()),
+        )
+    };
+    match dict {
+        Ok(d) => d.contains(name),
+        Err(_) => Ok(false),
+    }
 }
 
 /// Names a plain resource answers itself instead of treating them as path segments.
@@ -639,8 +677,15 @@ impl ProxmoxResource {
     fn __getattribute__(slf: &Bound<'_, Self>, name: &Bound<'_, PyString>) -> PyResult<Py<PyAny>> {
         let text = name.to_str()?;
         let private = text.starts_with('_');
-        let exact = slf.is_exact_instance_of::<ProxmoxResource>();
-        if exact && !private && !NATIVE_ATTRIBUTES.contains(&text) {
+        let navigates = !private
+            && if slf.is_exact_instance_of::<ProxmoxResource>() {
+                !NATIVE_ATTRIBUTES.contains(&text)
+            } else {
+                // An SDK object (a subclass): navigate unless its class or the instance
+                // has the name, decided without raising and catching AttributeError.
+                !subclass_has(slf.as_any(), name)?
+            };
+        if navigates {
             return Ok(Bound::new(slf.py(), slf.get().child_segment(text))?
                 .into_any()
                 .unbind());
