@@ -13,6 +13,8 @@
 //! - [`tls`]: rustls setup shared by every HTTPS client (fingerprint pinning).
 //! - `python` (feature `python`): the PyO3 edge, compiled only when maturin builds the module.
 
+pub mod api;
+pub mod backend;
 pub mod cli;
 pub mod client;
 pub mod codegen;

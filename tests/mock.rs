@@ -3,9 +3,31 @@
 
 use std::sync::Arc;
 
+use proxmox_sdk::api::{ApiError, Upid};
 use proxmox_sdk::mock::generate::{generate, GenContext};
 use proxmox_sdk::mock::store::forget_store;
-use proxmox_sdk::mock::{parse_upid, MockPve};
+use proxmox_sdk::mock::MockPve;
+
+/// Requests as the mock's own caller (root), with the method as text.
+trait Req {
+    fn req(&self, method: &str, path: &str, params: &Map<String, Value>)
+        -> Result<Value, ApiError>;
+}
+
+impl Req for MockPve {
+    fn req(
+        &self,
+        method: &str,
+        path: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Value, ApiError> {
+        self.handle(self.caller(), method.parse().unwrap(), path, params)
+    }
+}
+
+fn parse_upid(text: &str) -> Option<Upid> {
+    text.parse().ok()
+}
 use proxmox_sdk::schema::{bundled, Method};
 use serde_json::{json, Map, Value};
 
@@ -23,11 +45,11 @@ fn mock(ns: &str) -> MockPve {
 fn vm_collection_life() {
     let m = mock("vm-life");
     assert_eq!(
-        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap(),
+        m.req("GET", "/nodes/pve1/qemu", &Map::new()).unwrap(),
         json!([])
     );
     let upid = m
-        .handle(
+        .req(
             "POST",
             "/api2/json/nodes/pve1/qemu",
             &p(json!({"vmid": 100, "name": "web", "cores": 2, "memory": "2048", "start": 0})),
@@ -43,7 +65,7 @@ fn vm_collection_life() {
         ("pve1", "qmcreate", "100")
     );
 
-    let list = m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap();
+    let list = m.req("GET", "/nodes/pve1/qemu", &Map::new()).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
     let (list_op, _) = m.schema().operation("GET", "/nodes/pve1/qemu").unwrap();
     assert_eq!(list_op.check_response(&list), vec![], "{list}");
@@ -61,7 +83,7 @@ fn vm_collection_life() {
     assert_eq!(list[0]["status"], "stopped");
 
     let config = m
-        .handle("GET", "/nodes/pve1/qemu/100/config", &Map::new())
+        .req("GET", "/nodes/pve1/qemu/100/config", &Map::new())
         .unwrap();
     assert_eq!(config["name"], "web");
     assert_eq!(config["cores"], 2);
@@ -77,19 +99,19 @@ fn vm_collection_life() {
     let digest = config["digest"].as_str().unwrap().to_string();
 
     // Update with delete= and a matching digest, then a stale digest.
-    m.handle(
+    m.req(
         "PUT",
         "/nodes/pve1/qemu/100/config",
         &p(json!({"cores": 4, "delete": "memory", "digest": digest})),
     )
     .unwrap();
     let config = m
-        .handle("GET", "/nodes/pve1/qemu/100/config", &Map::new())
+        .req("GET", "/nodes/pve1/qemu/100/config", &Map::new())
         .unwrap();
     assert_eq!(config["cores"], 4);
     assert!(config.get("memory").is_none());
     let err = m
-        .handle(
+        .req(
             "PUT",
             "/nodes/pve1/qemu/100/config",
             &p(json!({"cores": 1, "digest": digest})),
@@ -105,40 +127,40 @@ fn vm_collection_life() {
 
     // A second create with the same vmid fails like PVE.
     let err = m
-        .handle("POST", "/nodes/pve1/qemu", &p(json!({"vmid": 100})))
+        .req("POST", "/nodes/pve1/qemu", &p(json!({"vmid": 100})))
         .unwrap_err();
     assert_eq!(
         err.message,
         "unable to create VM 100 - VM 100 already exists on node 'pve1'"
     );
     let resources = m
-        .handle("GET", "/cluster/resources", &p(json!({"type": "vm"})))
+        .req("GET", "/cluster/resources", &p(json!({"type": "vm"})))
         .unwrap();
     assert_eq!(resources[0]["id"], "qemu/100");
     assert_eq!(
-        m.handle("GET", "/cluster/nextid", &Map::new()).unwrap(),
+        m.req("GET", "/cluster/nextid", &Map::new()).unwrap(),
         json!(101)
     );
 
     // Destroy: gone from every list, reads fail as PVE fails.
     let upid = m
-        .handle("DELETE", "/nodes/pve1/qemu/100", &Map::new())
+        .req("DELETE", "/nodes/pve1/qemu/100", &Map::new())
         .unwrap();
     assert_eq!(
         parse_upid(upid.as_str().unwrap()).unwrap().kind,
         "qmdestroy"
     );
     assert_eq!(
-        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap(),
+        m.req("GET", "/nodes/pve1/qemu", &Map::new()).unwrap(),
         json!([])
     );
     assert_eq!(
-        m.handle("GET", "/cluster/resources", &p(json!({"type": "vm"})))
+        m.req("GET", "/cluster/resources", &p(json!({"type": "vm"})))
             .unwrap(),
         json!([])
     );
     let err = m
-        .handle("GET", "/nodes/pve1/qemu/100/config", &Map::new())
+        .req("GET", "/nodes/pve1/qemu/100/config", &Map::new())
         .unwrap_err();
     assert_eq!(
         (err.status, err.message.as_str()),
@@ -148,7 +170,7 @@ fn vm_collection_life() {
         )
     );
     let err = m
-        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .req("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
         .unwrap_err();
     assert_eq!(err.status, 500);
     assert!(m.is_deleted("/api2/json/nodes/pve1/qemu/100"));
@@ -157,49 +179,49 @@ fn vm_collection_life() {
 #[test]
 fn users_pools_and_errors() {
     let m = mock("users");
-    let users = m.handle("GET", "/access/users", &Map::new()).unwrap();
+    let users = m.req("GET", "/access/users", &Map::new()).unwrap();
     assert_eq!(users[0]["userid"], "root@pam");
-    m.handle(
+    m.req(
         "POST",
         "/access/users",
         &p(json!({"userid": "alice@pve", "email": "alice@example.com", "password": "s3cret-pass"})),
     )
     .unwrap();
     let alice = m
-        .handle("GET", "/access/users/alice@pve", &Map::new())
+        .req("GET", "/access/users/alice@pve", &Map::new())
         .unwrap();
     assert_eq!(alice["email"], "alice@example.com");
     assert!(alice.get("password").is_none(), "secrets are not echoed");
     let err = m
-        .handle("POST", "/access/users", &p(json!({"userid": "alice@pve"})))
+        .req("POST", "/access/users", &p(json!({"userid": "alice@pve"})))
         .unwrap_err();
     assert_eq!(
         err.message,
         "create user failed: user 'alice@pve' already exists"
     );
     let err = m
-        .handle("GET", "/access/users/bob@pve", &Map::new())
+        .req("GET", "/access/users/bob@pve", &Map::new())
         .unwrap_err();
     assert_eq!(err.message, "no such user ('bob@pve')");
 
-    m.handle(
+    m.req(
         "POST",
         "/pools",
         &p(json!({"poolid": "prod", "comment": "production"})),
     )
     .unwrap();
-    let pools = m.handle("GET", "/pools", &Map::new()).unwrap();
+    let pools = m.req("GET", "/pools", &Map::new()).unwrap();
     assert_eq!(pools, json!([{"poolid": "prod", "comment": "production"}]));
 
     // Parameter errors and unknown paths as PVE answers them.
-    let err = m.handle("POST", "/pools", &Map::new()).unwrap_err();
+    let err = m.req("POST", "/pools", &Map::new()).unwrap_err();
     assert_eq!(err.status, 400);
     assert_eq!(
         err.errors.unwrap()["poolid"],
         "property is missing and it is not optional"
     );
     let err = m
-        .handle("GET", "/nodes/pve1/nothing", &Map::new())
+        .req("GET", "/nodes/pve1/nothing", &Map::new())
         .unwrap_err();
     assert_eq!(
         (err.status, err.message.as_str()),
@@ -214,7 +236,7 @@ fn seeding_and_object_helpers() {
         "/api2/json/nodes/pve1/qemu/200/config",
         json!({"name": "seeded", "cores": 1}),
     );
-    let list = m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap();
+    let list = m.req("GET", "/nodes/pve1/qemu", &Map::new()).unwrap();
     assert_eq!(list[0]["vmid"], 200);
     assert_eq!(list[0]["name"], "seeded");
     assert_eq!(
@@ -224,7 +246,7 @@ fn seeding_and_object_helpers() {
     );
     // An exact seed answers exactly.
     assert_eq!(
-        m.handle("GET", "/nodes/pve1/qemu/200/config", &Map::new())
+        m.req("GET", "/nodes/pve1/qemu/200/config", &Map::new())
             .unwrap(),
         json!({"name": "seeded", "cores": 1})
     );
@@ -233,7 +255,7 @@ fn seeding_and_object_helpers() {
         json!({"version": "9.9", "release": "9.9", "repoid": "deadbeef"}),
     );
     assert_eq!(
-        m.handle("GET", "/nodes/pve1/version", &Map::new()).unwrap()["version"],
+        m.req("GET", "/nodes/pve1/version", &Map::new()).unwrap()["version"],
         "9.9"
     );
     assert!(m.delete_object("/api2/json/nodes/pve1/qemu/200/config"));
@@ -242,7 +264,7 @@ fn seeding_and_object_helpers() {
 
     m.store().reset();
     assert_eq!(
-        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap(),
+        m.req("GET", "/nodes/pve1/qemu", &Map::new()).unwrap(),
         json!([])
     );
     assert!(!m.is_deleted("/api2/json/nodes/pve1/qemu/200/config"));
@@ -253,53 +275,52 @@ fn lenient_mode_keeps_legacy_seeding() {
     forget_store("9.2", "lenient");
     let m = MockPve::shared("latest", "lenient", None, true).unwrap();
     assert_eq!(
-        m.handle("POST", "/custom/legacy/thing", &p(json!({"a": 1})))
+        m.req("POST", "/custom/legacy/thing", &p(json!({"a": 1})))
             .unwrap(),
         Value::Null
     );
     assert_eq!(
-        m.handle("GET", "/custom/legacy/thing", &Map::new())
-            .unwrap(),
+        m.req("GET", "/custom/legacy/thing", &Map::new()).unwrap(),
         json!({"a": 1})
     );
     // Unknown members answer from the schema instead of failing.
     assert!(m
-        .handle("GET", "/nodes/pve1/qemu/999/status/current", &Map::new())
+        .req("GET", "/nodes/pve1/qemu/999/status/current", &Map::new())
         .is_ok());
     // Re-creating what exists updates it; a stale digest does not fail.
-    m.handle(
+    m.req(
         "POST",
         "/pools",
         &p(json!({"poolid": "again", "comment": "one"})),
     )
     .unwrap();
-    m.handle(
+    m.req(
         "POST",
         "/pools",
         &p(json!({"poolid": "again", "comment": "two"})),
     )
     .unwrap();
     assert_eq!(
-        m.handle("GET", "/pools", &Map::new()).unwrap(),
+        m.req("GET", "/pools", &Map::new()).unwrap(),
         json!([{"poolid": "again", "comment": "two"}])
     );
-    m.handle("POST", "/nodes/pve1/qemu", &p(json!({"vmid": 300})))
+    m.req("POST", "/nodes/pve1/qemu", &p(json!({"vmid": 300})))
         .unwrap();
-    m.handle(
+    m.req(
         "PUT",
         "/nodes/pve1/qemu/300/config",
         &p(json!({"cores": 2, "digest": "0".repeat(40)})),
     )
     .unwrap();
     // Integer ids are positions.
-    m.handle(
+    m.req(
         "POST",
         "/cluster/firewall/rules",
         &p(json!({"type": "in", "action": "ACCEPT"})),
     )
     .unwrap();
     let rules = m
-        .handle("GET", "/cluster/firewall/rules", &Map::new())
+        .req("GET", "/cluster/firewall/rules", &Map::new())
         .unwrap();
     assert_eq!(rules[0]["pos"], 0);
 }
@@ -310,18 +331,15 @@ fn stores_are_shared_per_version_and_namespace() {
     let a = MockPve::shared("latest", "shared", None, false).unwrap();
     let b = MockPve::shared("9.2", "shared", None, false).unwrap();
     assert!(Arc::ptr_eq(a.store(), b.store()));
-    a.handle("POST", "/pools", &p(json!({"poolid": "p1"})))
+    a.req("POST", "/pools", &p(json!({"poolid": "p1"})))
         .unwrap();
     assert_eq!(
-        b.handle("GET", "/pools", &Map::new()).unwrap()[0]["poolid"],
+        b.req("GET", "/pools", &Map::new()).unwrap()[0]["poolid"],
         "p1"
     );
     let other = MockPve::shared("9.1.11", "shared", None, false).unwrap();
     assert!(!Arc::ptr_eq(a.store(), other.store()));
-    assert_eq!(
-        other.handle("GET", "/pools", &Map::new()).unwrap(),
-        json!([])
-    );
+    assert_eq!(other.req("GET", "/pools", &Map::new()).unwrap(), json!([]));
 }
 
 #[test]
@@ -333,15 +351,15 @@ fn concurrent_writers_lose_nothing() {
             s.spawn(move || {
                 for i in 0..50 {
                     let vmid = 1000 + t * 100 + i;
-                    m.handle("POST", "/nodes/pve1/qemu", &p(json!({"vmid": vmid})))
+                    m.req("POST", "/nodes/pve1/qemu", &p(json!({"vmid": vmid})))
                         .unwrap();
-                    m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap();
+                    m.req("GET", "/nodes/pve1/qemu", &Map::new()).unwrap();
                 }
             });
         }
     });
     assert_eq!(
-        m.handle("GET", "/nodes/pve1/qemu", &Map::new())
+        m.req("GET", "/nodes/pve1/qemu", &Map::new())
             .unwrap()
             .as_array()
             .unwrap()
@@ -353,16 +371,16 @@ fn concurrent_writers_lose_nothing() {
 #[test]
 fn snapshot_save_and_load() {
     let m = mock("snapshot");
-    m.handle("POST", "/pools", &p(json!({"poolid": "kept"})))
+    m.req("POST", "/pools", &p(json!({"poolid": "kept"})))
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("state.json");
     m.store().save(&file).unwrap();
     m.store().reset();
-    assert_eq!(m.handle("GET", "/pools", &Map::new()).unwrap(), json!([]));
+    assert_eq!(m.req("GET", "/pools", &Map::new()).unwrap(), json!([]));
     m.store().load(&file).unwrap();
     assert_eq!(
-        m.handle("GET", "/pools", &Map::new()).unwrap()[0]["poolid"],
+        m.req("GET", "/pools", &Map::new()).unwrap()[0]["poolid"],
         "kept"
     );
     std::fs::write(&file, "{not json").unwrap();
@@ -385,12 +403,12 @@ fn data_files_seed_and_bad_ones_are_named() {
     forget_store("9.2", "data-yaml");
     let m = MockPve::shared("latest", "data-yaml", Some(&yaml), false).unwrap();
     assert_eq!(
-        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap()[0]["name"],
+        m.req("GET", "/nodes/pve1/qemu", &Map::new()).unwrap()[0]["name"],
         "from-yaml"
     );
     m.store().reset();
     assert_eq!(
-        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap()[0]["vmid"],
+        m.req("GET", "/nodes/pve1/qemu", &Map::new()).unwrap()[0]["vmid"],
         300,
         "reset returns to the seeded state"
     );
@@ -410,16 +428,16 @@ fn data_files_seed_and_bad_ones_are_named() {
 #[test]
 fn tasks_finish_ok() {
     let m = mock("tasks");
-    m.handle("POST", "/nodes/pve1/qemu", &p(json!({"vmid": 100})))
+    m.req("POST", "/nodes/pve1/qemu", &p(json!({"vmid": 100})))
         .unwrap();
     let upid = m
-        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .req("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
         .unwrap();
     let upid = upid.as_str().unwrap();
     let enc =
         percent_encoding::utf8_percent_encode(upid, percent_encoding::NON_ALPHANUMERIC).to_string();
     let status = m
-        .handle(
+        .req(
             "GET",
             &format!("/nodes/pve1/tasks/{enc}/status"),
             &Map::new(),
@@ -494,22 +512,22 @@ fn guest_lifecycle_and_task_outcomes() {
         )
         .to_string();
         let status = m
-            .handle(
+            .req(
                 "GET",
                 &format!("/nodes/pve1/tasks/{enc}/status"),
                 &Map::new(),
             )
             .unwrap();
         let log = m
-            .handle("GET", &format!("/nodes/pve1/tasks/{enc}/log"), &Map::new())
+            .req("GET", &format!("/nodes/pve1/tasks/{enc}/log"), &Map::new())
             .unwrap();
         (status["exitstatus"].as_str().unwrap().to_string(), log)
     };
     let current = || {
-        m.handle("GET", "/nodes/pve1/qemu/100/status/current", &Map::new())
+        m.req("GET", "/nodes/pve1/qemu/100/status/current", &Map::new())
             .unwrap()
     };
-    m.handle(
+    m.req(
         "POST",
         "/nodes/pve1/qemu",
         &p(json!({"vmid": 100, "name": "vm"})),
@@ -522,7 +540,7 @@ fn guest_lifecycle_and_task_outcomes() {
     );
 
     let up = m
-        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .req("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
         .unwrap();
     assert_eq!(task(&up).0, "OK");
     let st = current();
@@ -536,13 +554,13 @@ fn guest_lifecycle_and_task_outcomes() {
         .unwrap();
     assert_eq!(op.check_response(&st), vec![]);
     assert_eq!(
-        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap()[0]["status"],
+        m.req("GET", "/nodes/pve1/qemu", &Map::new()).unwrap()[0]["status"],
         "running"
     );
 
     // Starting a running VM: the call answers a UPID, the task fails as PVE's does.
     let again = m
-        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .req("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
         .unwrap();
     let (exit, log) = task(&again);
     assert_eq!(exit, "VM 100 already running");
@@ -551,26 +569,26 @@ fn guest_lifecycle_and_task_outcomes() {
         json!([{"n": 1, "t": "TASK ERROR: VM 100 already running"}])
     );
 
-    m.handle("POST", "/nodes/pve1/qemu/100/status/suspend", &Map::new())
+    m.req("POST", "/nodes/pve1/qemu/100/status/suspend", &Map::new())
         .unwrap();
     assert_eq!(current()["qmpstatus"], "paused");
-    m.handle("POST", "/nodes/pve1/qemu/100/status/resume", &Map::new())
+    m.req("POST", "/nodes/pve1/qemu/100/status/resume", &Map::new())
         .unwrap();
-    m.handle("POST", "/nodes/pve1/qemu/100/status/shutdown", &Map::new())
+    m.req("POST", "/nodes/pve1/qemu/100/status/shutdown", &Map::new())
         .unwrap();
     assert_eq!(current()["status"], "stopped");
     let down = m
-        .handle("POST", "/nodes/pve1/qemu/100/status/shutdown", &Map::new())
+        .req("POST", "/nodes/pve1/qemu/100/status/shutdown", &Map::new())
         .unwrap();
     assert_eq!(task(&down).0, "VM 100 not running");
     // Stopping a stopped VM is fine, as in PVE.
     let stop = m
-        .handle("POST", "/nodes/pve1/qemu/100/status/stop", &Map::new())
+        .req("POST", "/nodes/pve1/qemu/100/status/stop", &Map::new())
         .unwrap();
     assert_eq!(task(&stop).0, "OK");
 
     // The node's task list has them all, newest first, with their outcomes.
-    let tasks = m.handle("GET", "/nodes/pve1/tasks", &Map::new()).unwrap();
+    let tasks = m.req("GET", "/nodes/pve1/tasks", &Map::new()).unwrap();
     let statuses: Vec<&str> = tasks
         .as_array()
         .unwrap()
@@ -588,20 +606,20 @@ fn guest_lifecycle_and_task_outcomes() {
         .any(|t| t["type"] == "qmcreate"));
 
     // A container has the same life, with CT wording.
-    m.handle(
+    m.req(
         "POST",
         "/nodes/pve1/lxc",
         &p(json!({"vmid": 200, "ostemplate": "local:vztmpl/debian-13.tar.zst"})),
     )
     .unwrap();
-    m.handle("POST", "/nodes/pve1/lxc/200/status/start", &Map::new())
+    m.req("POST", "/nodes/pve1/lxc/200/status/start", &Map::new())
         .unwrap();
     let again = m
-        .handle("POST", "/nodes/pve1/lxc/200/status/start", &Map::new())
+        .req("POST", "/nodes/pve1/lxc/200/status/start", &Map::new())
         .unwrap();
     assert_eq!(task(&again).0, "CT 200 already running");
     let ct = m
-        .handle("GET", "/nodes/pve1/lxc/200/status/current", &Map::new())
+        .req("GET", "/nodes/pve1/lxc/200/status/current", &Map::new())
         .unwrap();
     assert_eq!(ct["status"], "running");
     let (op, _) = m
@@ -611,21 +629,21 @@ fn guest_lifecycle_and_task_outcomes() {
     assert_eq!(op.check_response(&ct), vec![]);
     // A container's template is no worker in PVE: refused or done right away.
     let err = m
-        .handle("POST", "/nodes/pve1/lxc/200/template", &Map::new())
+        .req("POST", "/nodes/pve1/lxc/200/template", &Map::new())
         .unwrap_err();
     assert_eq!(
         (err.status, err.message.as_str()),
         (500, "you can't convert a running CT to a template")
     );
-    m.handle("POST", "/nodes/pve1/lxc/200/status/stop", &Map::new())
+    m.req("POST", "/nodes/pve1/lxc/200/status/stop", &Map::new())
         .unwrap();
     assert_eq!(
-        m.handle("POST", "/nodes/pve1/lxc/200/template", &Map::new())
+        m.req("POST", "/nodes/pve1/lxc/200/template", &Map::new())
             .unwrap(),
         Value::Null
     );
     assert_eq!(
-        m.handle("GET", "/nodes/pve1/lxc/200/config", &Map::new())
+        m.req("GET", "/nodes/pve1/lxc/200/config", &Map::new())
             .unwrap()["template"],
         1
     );
@@ -667,14 +685,14 @@ fn worker_table_covers_every_string_returning_write_of_both_versions() {
 #[test]
 fn clone_migrate_template_and_pools() {
     let m = mock("guest-actions");
-    m.store().write(|s| s.nodes.push("pve2".into()));
+    m.add_node("pve2");
     let exit = |upid: Value| {
         let enc = percent_encoding::utf8_percent_encode(
             upid.as_str().unwrap(),
             percent_encoding::NON_ALPHANUMERIC,
         )
         .to_string();
-        m.handle(
+        m.req(
             "GET",
             &format!("/nodes/pve1/tasks/{enc}/status"),
             &Map::new(),
@@ -684,23 +702,23 @@ fn clone_migrate_template_and_pools() {
             .unwrap()
             .to_string()
     };
-    m.handle("POST", "/pools", &p(json!({"poolid": "prod"})))
+    m.req("POST", "/pools", &p(json!({"poolid": "prod"})))
         .unwrap();
     let err = m
-        .handle(
+        .req(
             "POST",
             "/nodes/pve1/qemu",
             &p(json!({"vmid": 100, "pool": "nope"})),
         )
         .unwrap_err();
     assert_eq!(err.message, "pool 'nope' does not exist");
-    m.handle(
+    m.req(
         "POST",
         "/nodes/pve1/qemu",
         &p(json!({"vmid": 100, "name": "base", "cores": 2, "pool": "prod"})),
     )
     .unwrap();
-    let pool = m.handle("GET", "/pools/prod", &Map::new()).unwrap();
+    let pool = m.req("GET", "/pools/prod", &Map::new()).unwrap();
     assert_eq!(
         pool["members"],
         json!([{"id": "qemu/100", "type": "qemu", "vmid": 100, "node": "pve1"}])
@@ -709,18 +727,18 @@ fn clone_migrate_template_and_pools() {
     // Template, then clone it (config copied, new name, not a template).
     assert_eq!(
         exit(
-            m.handle("POST", "/nodes/pve1/qemu/100/template", &Map::new())
+            m.req("POST", "/nodes/pve1/qemu/100/template", &Map::new())
                 .unwrap()
         ),
         "OK"
     );
     assert_eq!(
-        m.handle("GET", "/nodes/pve1/qemu/100/config", &Map::new())
+        m.req("GET", "/nodes/pve1/qemu/100/config", &Map::new())
             .unwrap()["template"],
         1
     );
     let up = m
-        .handle(
+        .req(
             "POST",
             "/nodes/pve1/qemu/100/clone",
             &p(json!({"newid": 101, "name": "web"})),
@@ -729,7 +747,7 @@ fn clone_migrate_template_and_pools() {
     assert_eq!(parse_upid(up.as_str().unwrap()).unwrap().kind, "qmclone");
     assert_eq!(exit(up), "OK");
     let cfg = m
-        .handle("GET", "/nodes/pve1/qemu/101/config", &Map::new())
+        .req("GET", "/nodes/pve1/qemu/101/config", &Map::new())
         .unwrap();
     assert_eq!(
         (
@@ -740,7 +758,7 @@ fn clone_migrate_template_and_pools() {
         (Some("web"), Some(2), None)
     );
     let dup = m
-        .handle(
+        .req(
             "POST",
             "/nodes/pve1/qemu/100/clone",
             &p(json!({"newid": 101})),
@@ -752,10 +770,10 @@ fn clone_migrate_template_and_pools() {
     );
 
     // Migrate: refused while running without online, then moved to the other node.
-    m.handle("POST", "/nodes/pve1/qemu/101/status/start", &Map::new())
+    m.req("POST", "/nodes/pve1/qemu/101/status/start", &Map::new())
         .unwrap();
     let refused = m
-        .handle(
+        .req(
             "POST",
             "/nodes/pve1/qemu/101/migrate",
             &p(json!({"target": "pve2"})),
@@ -763,7 +781,7 @@ fn clone_migrate_template_and_pools() {
         .unwrap();
     assert_eq!(exit(refused), "can't migrate running VM without --online");
     let local = m
-        .handle(
+        .req(
             "POST",
             "/nodes/pve1/qemu/101/migrate",
             &p(json!({"target": "pve1", "online": 1})),
@@ -771,7 +789,7 @@ fn clone_migrate_template_and_pools() {
         .unwrap();
     assert_eq!(exit(local), "target is local node.");
     let moved = m
-        .handle(
+        .req(
             "POST",
             "/nodes/pve1/qemu/101/migrate",
             &p(json!({"target": "pve2", "online": 1})),
@@ -779,15 +797,15 @@ fn clone_migrate_template_and_pools() {
         .unwrap();
     assert_eq!(exit(moved), "OK");
     assert!(m
-        .handle("GET", "/nodes/pve1/qemu/101/config", &Map::new())
+        .req("GET", "/nodes/pve1/qemu/101/config", &Map::new())
         .is_err());
     assert_eq!(
-        m.handle("GET", "/nodes/pve2/qemu/101/status/current", &Map::new())
+        m.req("GET", "/nodes/pve2/qemu/101/status/current", &Map::new())
             .unwrap()["status"],
         "running"
     );
     let res = m
-        .handle("GET", "/cluster/resources", &p(json!({"type": "vm"})))
+        .req("GET", "/cluster/resources", &p(json!({"type": "vm"})))
         .unwrap();
     let nodes: Vec<(&str, &str)> = res
         .as_array()
@@ -798,10 +816,10 @@ fn clone_migrate_template_and_pools() {
     assert!(nodes.contains(&("qemu/101", "pve2")), "{nodes:?}");
 
     // Destroy drops the guest from its pool.
-    m.handle("DELETE", "/nodes/pve1/qemu/100", &Map::new())
+    m.req("DELETE", "/nodes/pve1/qemu/100", &Map::new())
         .unwrap();
     assert_eq!(
-        m.handle("GET", "/pools/prod", &Map::new()).unwrap()["members"],
+        m.req("GET", "/pools/prod", &Map::new()).unwrap()["members"],
         json!([])
     );
 }
@@ -813,7 +831,7 @@ fn tasks_take_simulated_time_on_a_clock_tests_control() {
     let status = |upid: &str| {
         let enc = percent_encoding::utf8_percent_encode(upid, percent_encoding::NON_ALPHANUMERIC)
             .to_string();
-        m.handle(
+        m.req(
             "GET",
             &format!("/nodes/pve1/tasks/{enc}/status"),
             &Map::new(),
@@ -821,7 +839,7 @@ fn tasks_take_simulated_time_on_a_clock_tests_control() {
         .unwrap()
     };
     let upid = m
-        .handle("POST", "/nodes/pve1/qemu", &p(json!({"vmid": 100})))
+        .req("POST", "/nodes/pve1/qemu", &p(json!({"vmid": 100})))
         .unwrap();
     let upid = upid.as_str().unwrap().to_string();
     let st = status(&upid);
@@ -834,7 +852,7 @@ fn tasks_take_simulated_time_on_a_clock_tests_control() {
         .operation("GET", "/nodes/pve1/tasks/x/status")
         .unwrap();
     assert_eq!(op.check_response(&st), vec![]);
-    let listed = m.handle("GET", "/nodes/pve1/tasks", &Map::new()).unwrap();
+    let listed = m.req("GET", "/nodes/pve1/tasks", &Map::new()).unwrap();
     assert!(
         listed[0].get("endtime").is_none(),
         "a running task has no end yet"
@@ -848,13 +866,13 @@ fn tasks_take_simulated_time_on_a_clock_tests_control() {
 
     // DELETE on a running task stops it.
     let start = m
-        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .req("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
         .unwrap();
     let start = start.as_str().unwrap().to_string();
     assert_eq!(status(&start)["status"], "running");
     let enc = percent_encoding::utf8_percent_encode(&start, percent_encoding::NON_ALPHANUMERIC)
         .to_string();
-    m.handle("DELETE", &format!("/nodes/pve1/tasks/{enc}"), &Map::new())
+    m.req("DELETE", &format!("/nodes/pve1/tasks/{enc}"), &Map::new())
         .unwrap();
     let st = status(&start);
     assert_eq!(
@@ -862,7 +880,7 @@ fn tasks_take_simulated_time_on_a_clock_tests_control() {
         (Some("stopped"), Some("interrupted by signal"))
     );
     let log = m
-        .handle("GET", &format!("/nodes/pve1/tasks/{enc}/log"), &Map::new())
+        .req("GET", &format!("/nodes/pve1/tasks/{enc}/log"), &Map::new())
         .unwrap();
     assert_eq!(
         log.as_array().unwrap().last().unwrap()["t"],
@@ -880,30 +898,30 @@ fn a_running_task_locks_its_guest() {
             percent_encoding::NON_ALPHANUMERIC,
         )
         .to_string();
-        m.handle(
+        m.req(
             "GET",
             &format!("/nodes/pve1/tasks/{enc}/status"),
             &Map::new(),
         )
         .unwrap()
     };
-    m.handle(
+    m.req(
         "POST",
         "/nodes/pve1/qemu",
         &p(json!({"vmid": 100, "name": "busy"})),
     )
     .unwrap();
     assert_eq!(
-        m.handle("GET", "/nodes/pve1/qemu/100/config", &Map::new())
+        m.req("GET", "/nodes/pve1/qemu/100/config", &Map::new())
             .unwrap()["lock"],
         "create"
     );
     assert_eq!(
-        m.handle("GET", "/nodes/pve1/qemu", &Map::new()).unwrap()[0]["lock"],
+        m.req("GET", "/nodes/pve1/qemu", &Map::new()).unwrap()[0]["lock"],
         "create"
     );
     let err = m
-        .handle(
+        .req(
             "PUT",
             "/nodes/pve1/qemu/100/config",
             &p(json!({"cores": 2})),
@@ -914,28 +932,28 @@ fn a_running_task_locks_its_guest() {
         (500, "VM is locked (create)")
     );
     let err = m
-        .handle("DELETE", "/nodes/pve1/qemu/100", &Map::new())
+        .req("DELETE", "/nodes/pve1/qemu/100", &Map::new())
         .unwrap_err();
     assert_eq!(err.message, "VM is locked (create)");
     let start = m
-        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .req("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
         .unwrap();
     m.store().advance_clock(60);
     assert_eq!(exit(start)["exitstatus"], "VM is locked (create)");
     // Once the create task ended, the lock is gone.
     assert!(m
-        .handle("GET", "/nodes/pve1/qemu/100/config", &Map::new())
+        .req("GET", "/nodes/pve1/qemu/100/config", &Map::new())
         .unwrap()
         .get("lock")
         .is_none());
-    m.handle(
+    m.req(
         "PUT",
         "/nodes/pve1/qemu/100/config",
         &p(json!({"cores": 2})),
     )
     .unwrap();
     let start = m
-        .handle("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
+        .req("POST", "/nodes/pve1/qemu/100/status/start", &Map::new())
         .unwrap();
     m.store().advance_clock(60);
     assert_eq!(exit(start)["exitstatus"], "OK");

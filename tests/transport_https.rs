@@ -14,12 +14,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 use parking_lot::Mutex;
-use proxmox_sdk::client::{Backend, Client, ClientError};
+use proxmox_sdk::api::{ApiError, Call, Error as ClientError, Method, Upload, UploadSource};
+use proxmox_sdk::backend::Backend;
+use proxmox_sdk::client::Client;
 use proxmox_sdk::mock::MockPve;
 use proxmox_sdk::server::{start, AuthConfig, RunningServer, ServerConfig, TlsSource};
 use proxmox_sdk::tls::Fingerprint;
 use proxmox_sdk::transport::https::{HttpsAuth, HttpsConfig, HttpsTransport};
-use proxmox_sdk::transport::{Call, Upload, UploadSource};
 use serde_json::{json, Map, Value};
 
 const ROOT_PASSWORD: &str = "correct horse";
@@ -51,7 +52,10 @@ fn password_auth(user: &str, password: &str, otp: Option<&str>) -> HttpsAuth {
 fn client_for(base: &str, auth: HttpsAuth, tweak: impl FnOnce(&mut HttpsConfig)) -> Client {
     let mut cfg = HttpsConfig::new(base.to_string(), auth);
     tweak(&mut cfg);
-    Client::new(Backend::Https(Arc::new(HttpsTransport::new(cfg).unwrap())))
+    Client::new(
+        Backend::Https(Arc::new(HttpsTransport::new(cfg).unwrap())),
+        proxmox_sdk::schema::bundled::load("latest").unwrap(),
+    )
 }
 
 fn pinned(server: &RunningServer, auth: HttpsAuth) -> Client {
@@ -63,7 +67,7 @@ fn params(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
 
-fn api_err(r: Result<Value, ClientError>) -> proxmox_sdk::client::ApiError {
+fn api_err(r: Result<Value, ClientError>) -> ApiError {
     match r {
         Err(ClientError::Api(e)) => e,
         other => panic!("expected an API error, got {other:?}"),
@@ -74,18 +78,24 @@ fn api_err(r: Result<Value, ClientError>) -> proxmox_sdk::client::ApiError {
 fn ticket_auth_over_pinned_tls_with_relogin_after_expiry() {
     let server = tls_server("https-ticket");
     let px = pinned(&server, password_auth("root@pam", ROOT_PASSWORD, None));
-    let v = px.call("GET", "/api2/json/version", Map::new()).unwrap();
+    let v = px
+        .call(Method::Get, "/api2/json/version", Map::new())
+        .unwrap();
     assert_eq!(v["release"], "9.2");
     let upid = px
         .call(
-            "POST",
+            Method::Post,
             "/api2/json/nodes/pve1/qemu",
             params(json!({"vmid": 100, "name": "web", "onboot": true})),
         )
         .unwrap();
     assert!(upid.as_str().unwrap().starts_with("UPID:pve1:"), "{upid}");
     let cfg = px
-        .call("GET", "/api2/json/nodes/pve1/qemu/100/config", Map::new())
+        .call(
+            Method::Get,
+            "/api2/json/nodes/pve1/qemu/100/config",
+            Map::new(),
+        )
         .unwrap();
     assert_eq!(cfg["name"], "web");
     assert_eq!(cfg["onboot"], 1, "booleans travel as 0/1");
@@ -95,26 +105,30 @@ fn ticket_auth_over_pinned_tls_with_relogin_after_expiry() {
     let store = MockPve::shared("9.2", "https-ticket", None, false).unwrap();
     store.store().expire_tickets();
     let list = px
-        .call("GET", "/api2/json/nodes/pve1/qemu", Map::new())
+        .call(Method::Get, "/api2/json/nodes/pve1/qemu", Map::new())
         .unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
     store.store().expire_tickets();
     px.call(
-        "PUT",
+        Method::Put,
         "/api2/json/nodes/pve1/qemu/100/config",
         params(json!({"memory": 4096})),
     )
     .unwrap();
 
     // PVE's answers come back as errors with its message.
-    let e = api_err(px.call("GET", "/api2/json/nodes/pve1/qemu/999/config", Map::new()));
+    let e = api_err(px.call(
+        Method::Get,
+        "/api2/json/nodes/pve1/qemu/999/config",
+        Map::new(),
+    ));
     assert_eq!(e.status, 500);
     assert_eq!(
         e.message,
         "Configuration file 'nodes/pve1/qemu-server/999.conf' does not exist"
     );
     let e = api_err(px.call(
-        "POST",
+        Method::Post,
         "/api2/json/nodes/pve1/qemu",
         params(json!({"vmid": "abc"})),
     ));
@@ -129,23 +143,25 @@ fn tls_verification_and_pinning() {
     let auth = || password_auth("root@pam", ROOT_PASSWORD, None);
     // Verification on (the default): a self-signed certificate is refused.
     let strict = client_for(&server.url(), auth(), |_| {});
-    match strict.call("GET", "/api2/json/version", Map::new()) {
+    match strict.call(Method::Get, "/api2/json/version", Map::new()) {
         Err(ClientError::Tls(m)) => assert!(m.contains("certificate"), "{m}"),
         other => panic!("{other:?}"),
     }
     // A pin of another certificate is refused too, naming both fingerprints.
     let wrong = Fingerprint::of(b"some other certificate");
     let mismatch = client_for(&server.url(), auth(), |c| c.fingerprint = Some(wrong));
-    match mismatch.call("GET", "/api2/json/version", Map::new()) {
+    match mismatch.call(Method::Get, "/api2/json/version", Map::new()) {
         Err(ClientError::Tls(m)) => assert!(m.to_lowercase().contains("fingerprint"), "{m}"),
         other => panic!("{other:?}"),
     }
     // verify_ssl=False still works.
     let loose = client_for(&server.url(), auth(), |c| c.verify_ssl = false);
-    assert!(loose.call("GET", "/api2/json/version", Map::new()).is_ok());
+    assert!(loose
+        .call(Method::Get, "/api2/json/version", Map::new())
+        .is_ok());
     // The right pin works.
     assert!(pinned(&server, auth())
-        .call("GET", "/api2/json/version", Map::new())
+        .call(Method::Get, "/api2/json/version", Map::new())
         .is_ok());
     server.stop().unwrap();
 }
@@ -154,7 +170,7 @@ fn tls_verification_and_pinning() {
 fn failed_logins_keep_pves_reason() {
     let server = tls_server("https-badlogin");
     let px = pinned(&server, password_auth("root@pam", "wrong", None));
-    match px.call("GET", "/api2/json/version", Map::new()) {
+    match px.call(Method::Get, "/api2/json/version", Map::new()) {
         Err(ClientError::Auth(m)) => {
             assert!(m.contains("root@pam") && m.contains("401"), "{m}");
             assert!(!m.contains("wrong"), "the password is never shown: {m}");
@@ -170,7 +186,7 @@ fn api_tokens_and_tfa() {
     let root = pinned(&server, password_auth("root@pam", ROOT_PASSWORD, None));
     let token = root
         .call(
-            "POST",
+            Method::Post,
             "/api2/json/access/users/root@pam/token/ci",
             params(json!({"privsep": 0})),
         )
@@ -182,14 +198,14 @@ fn api_tokens_and_tfa() {
     );
     assert_eq!(
         by_token
-            .call("GET", "/api2/json/version", Map::new())
+            .call(Method::Get, "/api2/json/version", Map::new())
             .unwrap()["release"],
         "9.2"
     );
     // Writes need no CSRF token with API tokens.
     by_token
         .call(
-            "POST",
+            Method::Post,
             "/api2/json/pools",
             params(json!({"poolid": "ci-pool"})),
         )
@@ -204,12 +220,12 @@ fn api_tokens_and_tfa() {
             "00000000-0000-0000-0000-000000000000",
         ),
     );
-    let e = api_err(wrong.call("GET", "/api2/json/version", Map::new()));
+    let e = api_err(wrong.call(Method::Get, "/api2/json/version", Map::new()));
     assert_eq!(e.status, 401);
 
     // TFA: bob gets a TOTP factor; without an OTP the login says what is missing.
     root.call(
-        "POST",
+        Method::Post,
         "/api2/json/access/users",
         params(json!({"userid": "bob@pve", "password": "bob-password"})),
     )
@@ -223,7 +239,7 @@ fn api_tokens_and_tfa() {
         totp_rs::Secret::Encoded(base32.into()).to_bytes().unwrap(),
     );
     root.call(
-        "POST",
+        Method::Post,
         "/api2/json/access/tfa/bob@pve",
         params(json!({
             "type": "totp",
@@ -233,7 +249,7 @@ fn api_tokens_and_tfa() {
     )
     .unwrap();
     let no_otp = pinned(&server, password_auth("bob@pve", "bob-password", None));
-    match no_otp.call("GET", "/api2/json/version", Map::new()) {
+    match no_otp.call(Method::Get, "/api2/json/version", Map::new()) {
         Err(ClientError::Auth(m)) => assert!(m.contains("otp="), "{m}"),
         other => panic!("{other:?}"),
     }
@@ -242,7 +258,7 @@ fn api_tokens_and_tfa() {
         password_auth("bob@pve", "bob-password", Some("000000")),
     );
     assert!(matches!(
-        bad_otp.call("GET", "/api2/json/version", Map::new()),
+        bad_otp.call(Method::Get, "/api2/json/version", Map::new()),
         Err(ClientError::Auth(_))
     ));
     let code = totp.generate_current().unwrap();
@@ -250,7 +266,9 @@ fn api_tokens_and_tfa() {
         &server,
         password_auth("bob@pve", "bob-password", Some(&code)),
     );
-    assert!(bob.call("GET", "/api2/json/version", Map::new()).is_ok());
+    assert!(bob
+        .call(Method::Get, "/api2/json/version", Map::new())
+        .is_ok());
     let (ticket, csrf) = proxmox_sdk::runtime::block_on({
         let bob = bob.clone();
         async move { bob.tokens().await }
@@ -277,7 +295,7 @@ fn uploads_stream_as_multipart_and_land_in_storage() {
     };
     let upload = |checksum: &str, name: &str| {
         let mut call = Call::new(
-            "POST",
+            Method::Post,
             "/api2/json/nodes/pve1/storage/local/upload",
             params(json!({"content": "iso", "checksum": checksum, "checksum-algorithm": "sha256"})),
         );
@@ -290,7 +308,7 @@ fn uploads_stream_as_multipart_and_land_in_storage() {
     };
     let status = |upid: &Value| {
         px.call(
-            "GET",
+            Method::Get,
             &format!(
                 "/api2/json/nodes/pve1/tasks/{}/status",
                 percent_encoding::utf8_percent_encode(
@@ -306,7 +324,7 @@ fn uploads_stream_as_multipart_and_land_in_storage() {
     assert_eq!(status(&upid)["exitstatus"], "OK");
     let content = px
         .call(
-            "GET",
+            Method::Get,
             "/api2/json/nodes/pve1/storage/local/content",
             Map::new(),
         )
@@ -328,7 +346,7 @@ fn uploads_stream_as_multipart_and_land_in_storage() {
     );
     let content = px
         .call(
-            "GET",
+            Method::Get,
             "/api2/json/nodes/pve1/storage/local/content",
             Map::new(),
         )
@@ -443,9 +461,11 @@ fn misbehaving() -> (String, Arc<Seen>) {
 fn csrf_only_on_writes_cookie_unquoted_and_renewal() {
     let (base, seen) = misbehaving();
     let px = client_for(&base, password_auth("root@pam", "pw", None), |_| {});
-    px.call("GET", "/api2/json/echo", Map::new()).unwrap();
-    px.call("POST", "/api2/json/echo", Map::new()).unwrap();
-    px.call("DELETE", "/api2/json/echo", Map::new()).unwrap();
+    px.call(Method::Get, "/api2/json/echo", Map::new()).unwrap();
+    px.call(Method::Post, "/api2/json/echo", Map::new())
+        .unwrap();
+    px.call(Method::Delete, "/api2/json/echo", Map::new())
+        .unwrap();
     let echo = seen.echo.lock().clone();
     assert_eq!(seen.logins.load(Ordering::SeqCst), 1, "one lazy login");
     assert_eq!(
@@ -460,8 +480,12 @@ fn csrf_only_on_writes_cookie_unquoted_and_renewal() {
     let renewing = client_for(&base, password_auth("root@pam", "pw", None), |c| {
         c.renew_after = Duration::ZERO
     });
-    renewing.call("GET", "/api2/json/echo", Map::new()).unwrap();
-    renewing.call("GET", "/api2/json/echo", Map::new()).unwrap();
+    renewing
+        .call(Method::Get, "/api2/json/echo", Map::new())
+        .unwrap();
+    renewing
+        .call(Method::Get, "/api2/json/echo", Map::new())
+        .unwrap();
     let passwords = seen.passwords.lock().clone();
     assert_eq!(passwords[1], "pw");
     assert_eq!(passwords[2], "PVE:root@pam:00000002::sig==2");
@@ -476,19 +500,19 @@ fn retries_redirects_timeouts_and_size_caps() {
         c.max_retries = 3;
         c.retry_backoff = Duration::from_millis(10);
     });
-    let e = api_err(retrying.call("POST", "/api2/json/flaky", Map::new()));
+    let e = api_err(retrying.call(Method::Post, "/api2/json/flaky", Map::new()));
     assert_eq!(e.status, 503);
     assert_eq!(seen.flaky.load(Ordering::SeqCst), 1);
     // Reads are, until the server recovers.
     assert_eq!(
         retrying
-            .call("GET", "/api2/json/flaky", Map::new())
+            .call(Method::Get, "/api2/json/flaky", Map::new())
             .unwrap(),
         json!("finally")
     );
     assert_eq!(seen.flaky.load(Ordering::SeqCst), 3);
 
-    match retrying.call("GET", "/api2/json/redirect", Map::new()) {
+    match retrying.call(Method::Get, "/api2/json/redirect", Map::new()) {
         Err(ClientError::Redirect { status, location }) => {
             assert_eq!(status, 302);
             assert_eq!(location.as_deref(), Some("https://elsewhere.example/"));
@@ -500,11 +524,11 @@ fn retries_redirects_timeouts_and_size_caps() {
         c.timeout = Some(Duration::from_millis(300))
     });
     assert!(matches!(
-        quick.call("GET", "/api2/json/slow", Map::new()),
+        quick.call(Method::Get, "/api2/json/slow", Map::new()),
         Err(ClientError::Timeout(_))
     ));
     // A per-call timeout overrides the client's.
-    let mut call = Call::new("GET", "/api2/json/slow", Map::new());
+    let mut call = Call::new(Method::Get, "/api2/json/slow", Map::new());
     call.timeout = Some(Duration::from_millis(200));
     let patient = client_for(&base, token(), |c| {
         c.timeout = Some(Duration::from_secs(30))
@@ -514,7 +538,7 @@ fn retries_redirects_timeouts_and_size_caps() {
         Err(ClientError::Timeout(_))
     ));
 
-    match patient.call_bounded("GET", "/api2/json/big", Map::new(), 1000) {
+    match patient.call_bounded(Method::Get, "/api2/json/big", Map::new(), 1000) {
         Err(ClientError::TooLarge { limit, size }) => {
             assert_eq!(limit, 1000);
             assert!(size > 1000);
@@ -522,10 +546,10 @@ fn retries_redirects_timeouts_and_size_caps() {
         other => panic!("{other:?}"),
     }
     assert!(patient
-        .call_bounded("GET", "/api2/json/big", Map::new(), 200_000)
+        .call_bounded(Method::Get, "/api2/json/big", Map::new(), 200_000)
         .is_ok());
 
-    let e = api_err(patient.call("GET", "/api2/json/unreachable", Map::new()));
+    let e = api_err(patient.call(Method::Get, "/api2/json/unreachable", Map::new()));
     assert_eq!(e.status, 595);
     assert!(
         e.message
@@ -544,7 +568,7 @@ fn retries_redirects_timeouts_and_size_caps() {
         c.retry_backoff = Duration::from_millis(1);
     });
     assert!(matches!(
-        nowhere.call("GET", "/api2/json/version", Map::new()),
+        nowhere.call(Method::Get, "/api2/json/version", Map::new()),
         Err(ClientError::Connection(_))
     ));
 }
@@ -591,14 +615,14 @@ fn a_ca_bundle_verifies_the_server() {
     let trusted = client_for(&url, auth(), |c| c.cert = Some(ca.clone()));
     assert_eq!(
         trusted
-            .call("GET", "/api2/json/version", Map::new())
+            .call(Method::Get, "/api2/json/version", Map::new())
             .unwrap()["release"],
         "9.2"
     );
     // The bundle replaces the system roots: another CA (here the leaf itself) fails.
     let other = client_for(&url, auth(), |c| c.cert = Some(cert.clone()));
     assert!(matches!(
-        other.call("GET", "/api2/json/version", Map::new()),
+        other.call(Method::Get, "/api2/json/version", Map::new()),
         Err(ClientError::Tls(_))
     ));
     let missing = HttpsTransport::new({

@@ -159,10 +159,14 @@ def test_constructor_values_are_checked(kwargs, message) -> None:
 
 
 def test_wrong_types_for_durations_are_type_errors() -> None:
-    with pytest.raises(TypeError, match=r"^timeout: expected a number of seconds, got str$"):
+    with pytest.raises(TypeError, match=r"^timeout: expected a number of seconds, got 'five'$"):
         ProxmoxSDK.sync(host="pve1", user="root@pam", password="x", timeout="five")
-    with pytest.raises(TypeError, match="got bool"):
+    with pytest.raises(TypeError, match=r"^retry_backoff: expected a number of seconds, got True$"):
         ProxmoxSDK.sync(host="pve1", user="root@pam", password="x", retry_backoff=True)
+    with pytest.raises(TypeError, match=r"^max_retries: expected an integer, got True$"):
+        ProxmoxSDK.sync(host="pve1", user="root@pam", password="x", max_retries=True)
+    with pytest.raises(TypeError, match=r"got an unexpected keyword argument 'hots'"):
+        ProxmoxSDK.sync(hots="pve1")
 
 
 def test_per_call_timeout_and_mock_controls_are_checked(px) -> None:

@@ -194,7 +194,7 @@ def test_no_secret_in_any_record(server, capture) -> None:
     bob = https(server, user="bob@pve", password=bob_password, otp=code)
     bob.version.get()
     bob_ticket, bob_csrf = bob.get_tokens()
-    with pytest.raises(Exception, match="does not exist"):
+    with pytest.raises(Exception, match="Permission check failed"):
         bob.nodes("pve1").qemu(4242).config.get()
     tok = https(server, password=None, token_name="logtest", token_value=token_value)
     tok.version.get()

@@ -43,7 +43,10 @@ def px() -> SyncProxmoxSDK:
             {"backend": "https", "user": "u@pam", "password": "p"},
             r"host: required for the https backend",
         ),
-        ({"backend": "mock", "port": 70000}, r"port: expected an integer from 1 to 65535"),
+        (
+            {"backend": "mock", "port": 70000},
+            r"^port: expected an integer from 1 to 65535, got 70000$",
+        ),
         (
             {"backend": "mock", "timeout": -1},
             r"^timeout must be between 0 and 86400 seconds, got -1$",
@@ -60,7 +63,10 @@ def px() -> SyncProxmoxSDK:
             {"backend": "mock", "retry_backoff": float("inf")},
             r"^retry_backoff must be between 0 and 86400 seconds, got inf$",
         ),
-        ({"backend": "mock", "max_retries": True}, r"max_retries: expected an integer >= 0"),
+        (
+            {"backend": "mock", "max_retries": -1},
+            r"^max_retries: expected an integer from 0 to 1000, got -1$",
+        ),
     ],
 )
 def test_constructor_validation(kwargs: dict, message: str) -> None:
@@ -347,3 +353,17 @@ def test_sdk_objects_navigate_and_keep_their_attributes() -> None:
     assert sdk.nodes("pve1").qemu.path == "/api2/json/nodes/pve1/qemu"
     with pytest.raises(AttributeError):
         sdk._no_such_private_name  # noqa: B018
+
+
+def test_the_typed_options_are_exactly_the_native_ones() -> None:
+    """``ClientOptions`` (for type checkers) names every native option and no other: the
+    native refusal of an unknown keyword lists the options it knows."""
+    from typing import get_type_hints
+
+    from proxmox_sdk import _native
+    from proxmox_sdk.sdk.options import ClientOptions
+
+    with pytest.raises(TypeError) as e:
+        _native.Client.connect(not_an_option=1)
+    native = set(str(e.value).split("the options are: ")[1].rstrip(")").split(", "))
+    assert native == set(get_type_hints(ClientOptions))

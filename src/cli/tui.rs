@@ -13,7 +13,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Tabs};
 use ratatui::Frame;
 use serde_json::{Map, Value};
 
-use super::enc;
+use crate::api::{ApiPath, Method, Upid};
 use crate::client::Client;
 
 /// The tabs.
@@ -97,7 +97,7 @@ impl App {
         for (k, v) in params {
             p.insert((*k).to_string(), Value::String((*v).to_string()));
         }
-        match self.client.call("GET", path, p) {
+        match self.client.call(Method::Get, path, p) {
             Ok(Value::Array(a)) => Ok(a),
             Ok(_) => Ok(Vec::new()),
             Err(e) => Err(e.to_string()),
@@ -174,11 +174,15 @@ impl App {
             self.message = "the selected row is not a guest".into();
             return;
         };
-        let path = format!(
-            "/api2/json/nodes/{}/{kind}/{vmid}/status/{action}",
-            enc(node)
-        );
-        match self.client.call("POST", &path, Map::new()) {
+        let mut path = ApiPath::root();
+        path.push("nodes")
+            .push(node)
+            .push(kind)
+            .push(&vmid)
+            .push("status")
+            .push(action);
+        let path = path.into_string();
+        match self.client.call(Method::Post, &path, Map::new()) {
             Ok(Value::String(upid)) => {
                 self.message = format!("{action} {kind}/{vmid}: {upid} running");
                 self.watching = Some(upid);
@@ -193,13 +197,13 @@ impl App {
         let Some(upid) = self.watching.clone() else {
             return;
         };
-        let node = upid.split(':').nth(1).unwrap_or_default().to_string();
-        let path = format!(
-            "/api2/json/nodes/{}/tasks/{}/status",
-            enc(&node),
-            enc(&upid)
-        );
-        match self.client.call("GET", &path, Map::new()) {
+        let Ok(parsed) = upid.parse::<Upid>() else {
+            self.message = format!("not a task id: {upid}");
+            self.watching = None;
+            return;
+        };
+        let path = format!("{}/status", parsed.task_path(&upid));
+        match self.client.call(Method::Get, &path, Map::new()) {
             Ok(s) if s.get("status").and_then(Value::as_str) == Some("stopped") => {
                 let exit = s.get("exitstatus").map(text).unwrap_or_default();
                 self.message = format!("task {upid} finished: {exit}");
@@ -323,12 +327,12 @@ mod tests {
     fn browse_start_and_watch_a_task() {
         crate::mock::store::forget_store("9.2", "tui-test");
         let mock = crate::mock::MockPve::shared("9.2", "tui-test", None, false).unwrap();
-        let client = Client::new(crate::client::Backend::Mock(mock));
+        let client = Client::over_mock(mock);
         let mut p = Map::new();
         p.insert("vmid".into(), Value::from(100));
         p.insert("name".into(), Value::from("web"));
         client
-            .call("POST", "/api2/json/nodes/pve1/qemu", p)
+            .call(Method::Post, "/api2/json/nodes/pve1/qemu", p)
             .unwrap();
 
         let mut app = App::new(client);

@@ -28,20 +28,20 @@ pub struct Record {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct MockState {
     /// Exact answers for concrete paths (`nodes/pve1/version`), seeded or set.
-    pub overrides: BTreeMap<String, Value>,
+    pub(in crate::mock) overrides: BTreeMap<String, Value>,
     /// Answers for every path of a template (`nodes/{node}/qemu/{vmid}/status/current`).
-    pub template_overrides: BTreeMap<String, Value>,
+    pub(in crate::mock) template_overrides: BTreeMap<String, Value>,
     /// Collection path (`nodes/pve1/qemu`) -> member id -> record.
-    pub members: BTreeMap<String, BTreeMap<String, Record>>,
+    pub(in crate::mock) members: BTreeMap<String, BTreeMap<String, Record>>,
     /// Paths deleted through the API or `delete_object`.
-    pub deleted: BTreeSet<String>,
+    pub(in crate::mock) deleted: BTreeSet<String>,
     /// The cluster's nodes.
-    pub nodes: Vec<String>,
+    pub(in crate::mock) nodes: Vec<String>,
     /// Counter for generated ids.
-    pub seq: u64,
+    pub(in crate::mock) seq: u64,
     /// Worker tasks by UPID: how they ended and what they logged.
     #[serde(default)]
-    pub tasks: BTreeMap<String, TaskRecord>,
+    pub(in crate::mock) tasks: BTreeMap<String, TaskRecord>,
 }
 
 /// A finished worker task.
@@ -163,7 +163,10 @@ pub struct MockStore {
     /// Bumped by every write, so readers can cache answers between writes.
     generation: std::sync::atomic::AtomicU64,
     /// Clock, faults, latency and the request log, for tests.
-    control: parking_lot::Mutex<Control>,
+    pub(in crate::mock) control: parking_lot::Mutex<super::control::Control>,
+    /// Signs tickets and CSRF tokens (a random key per store: tickets end with the
+    /// process, as PVE's rotate with its key).
+    pub(in crate::mock) signer: super::access::ticket::Signer,
     state: RwLock<MockState>,
     initial: RwLock<MockState>,
 }
@@ -177,7 +180,8 @@ impl MockStore {
             state: RwLock::new(initial.clone()),
             initial: RwLock::new(initial),
             generation: std::sync::atomic::AtomicU64::new(0),
-            control: parking_lot::Mutex::new(Control::default()),
+            control: parking_lot::Mutex::new(super::control::Control::default()),
+            signer: super::access::ticket::Signer::random(),
         }
     }
 
@@ -191,13 +195,14 @@ impl MockStore {
         &self.namespace
     }
 
-    /// Runs `f` with shared access.
-    pub fn read<T>(&self, f: impl FnOnce(&MockState) -> T) -> T {
+    /// Runs `f` with shared access. Nothing inside may log, call Python or wait: a thread
+    /// holding the GIL may be waiting for this lock.
+    pub(in crate::mock) fn read<T>(&self, f: impl FnOnce(&MockState) -> T) -> T {
         f(&self.state.read())
     }
 
-    /// Runs `f` with exclusive access.
-    pub fn write<T>(&self, f: impl FnOnce(&mut MockState) -> T) -> T {
+    /// Runs `f` with exclusive access (the same rule as [`MockStore::read`]).
+    pub(in crate::mock) fn write<T>(&self, f: impl FnOnce(&mut MockState) -> T) -> T {
         let mut state = self.state.write();
         let out = f(&mut state);
         self.bump();
@@ -222,15 +227,15 @@ impl MockStore {
         self.bump();
     }
 
-    /// Replaces the initial state (and the live one), for seeding from Python.
-    pub fn set_initial(&self, state: MockState) {
-        *self.initial.write() = state.clone();
-        *self.state.write() = state;
+    /// Makes the live state the one [`MockStore::reset`] returns to (after seeding).
+    pub fn keep_as_initial(&self) {
+        let state = self.state.read().clone();
+        *self.initial.write() = state;
         self.bump();
     }
 
     /// A copy of the live state.
-    pub fn snapshot(&self) -> MockState {
+    pub(in crate::mock) fn snapshot(&self) -> MockState {
         self.state.read().clone()
     }
 
@@ -283,150 +288,4 @@ pub fn forget_store(version: &str, namespace: &str) -> bool {
         .lock()
         .remove(&(version.to_string(), namespace.to_string()))
         .is_some()
-}
-
-/// A failure to inject: the next `remaining` requests matching `method` (any when `None`)
-/// and `path` (a concrete path prefix or a template) fail with `status` and `message`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fault {
-    /// HTTP method, or any.
-    pub method: Option<String>,
-    /// Path without `/api2/json`: a concrete prefix (`nodes/pve1/qemu/100`) or a template.
-    pub path: String,
-    /// How many more requests fail.
-    pub remaining: u32,
-    /// HTTP status (or the task's failure for worker operations).
-    pub status: u16,
-    /// PVE's message.
-    pub message: String,
-}
-
-/// One request as the mock received it (secrets redacted).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LoggedRequest {
-    /// Method.
-    pub method: String,
-    /// Path.
-    pub path: String,
-    /// Parameters, with passwords, secrets, tokens and tickets replaced.
-    pub params: Map<String, Value>,
-}
-
-/// What tests control: the clock, injected failures, latency, offline nodes, the request log
-/// and ticket expiry.
-#[derive(Debug, Default)]
-pub struct Control {
-    /// Seconds added to the real clock.
-    pub clock_offset: i64,
-    /// Pending failures.
-    pub faults: Vec<Fault>,
-    /// Added to every request.
-    pub latency: std::time::Duration,
-    /// Nodes that answer 595.
-    pub offline: BTreeSet<String>,
-    /// The last requests (bounded).
-    pub requests: std::collections::VecDeque<LoggedRequest>,
-    /// Tickets issued before this time are refused.
-    pub tickets_not_before: u64,
-    /// Simulated seconds a task takes per second of its nominal duration (0: at once).
-    pub time_scale: f64,
-}
-
-/// How many requests the log keeps.
-pub const REQUEST_LOG_LIMIT: usize = 1000;
-
-/// Replaces the values of secret-looking parameters.
-pub fn redact(params: &Map<String, Value>) -> Map<String, Value> {
-    params
-        .iter()
-        .map(|(k, v)| {
-            let lower = k.to_ascii_lowercase();
-            let secret = ["password", "secret", "token", "ticket", "key", "otp"]
-                .iter()
-                .any(|s| lower.contains(s));
-            (
-                k.clone(),
-                if secret {
-                    Value::from("********")
-                } else {
-                    v.clone()
-                },
-            )
-        })
-        .collect()
-}
-
-impl MockStore {
-    /// The test-controlled state.
-    pub fn control(&self) -> parking_lot::MutexGuard<'_, Control> {
-        self.control.lock()
-    }
-
-    /// The mock's clock (real time plus what tests advanced it by), epoch seconds.
-    pub fn now(&self) -> u64 {
-        let real = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()) as i64;
-        (real + self.control.lock().clock_offset).max(0) as u64
-    }
-
-    /// Moves the clock forward by `seconds` (callers check the bound, see
-    /// [`crate::limits::MAX_CLOCK_STEP_SECONDS`]; the offset saturates rather than wraps).
-    pub fn advance_clock(&self, seconds: i64) {
-        let mut control = self.control.lock();
-        control.clock_offset = control.clock_offset.saturating_add(seconds);
-        drop(control);
-        self.bump();
-    }
-
-    /// Adds a failure for the next `fault.remaining` matching requests.
-    pub fn inject_fault(&self, mut fault: Fault) {
-        fault.path = key(&fault.path);
-        self.control.lock().faults.push(fault);
-        self.bump();
-    }
-
-    /// Sets the latency every request gets.
-    pub fn set_latency(&self, latency: std::time::Duration) {
-        self.control.lock().latency = latency;
-    }
-
-    /// Takes a node offline (its requests answer 595) or back online.
-    pub fn set_node_offline(&self, node: &str, offline: bool) {
-        let mut c = self.control.lock();
-        if offline {
-            c.offline.insert(node.to_string());
-        } else {
-            c.offline.remove(node);
-        }
-        drop(c);
-        self.bump();
-    }
-
-    /// The requests received so far (oldest first, secrets redacted).
-    pub fn requests(&self) -> Vec<LoggedRequest> {
-        self.control.lock().requests.iter().cloned().collect()
-    }
-
-    /// Forgets the request log.
-    pub fn clear_requests(&self) {
-        self.control.lock().requests.clear();
-    }
-
-    /// Makes tasks take `scale` times their nominal duration on the mock's clock
-    /// (0, the default, finishes them at once).
-    pub fn set_time_scale(&self, scale: f64) {
-        self.control.lock().time_scale = if scale.is_finite() {
-            scale.max(0.0)
-        } else {
-            0.0
-        };
-        self.bump();
-    }
-
-    /// Makes every ticket issued so far invalid.
-    pub fn expire_tickets(&self) {
-        let now = self.now();
-        self.control.lock().tickets_not_before = now + 1;
-    }
 }

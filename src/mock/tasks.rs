@@ -1,6 +1,14 @@
 //! Which operations PVE runs as workers, and the task type their UPID carries. One table,
 //! checked by a test against every bundled schema: each write operation that returns a
 //! plain string is either a worker here or listed in [`NOT_WORKERS`] with what it returns.
+//! Also the task index: status, log, lists, stopping a task, and how tasks are recorded.
+
+use serde_json::{json, Value};
+
+use super::computed::Computed;
+use super::store::TaskRecord;
+use super::{Ctx, MockPve};
+use crate::api::{ApiError, Method, Upid};
 
 /// (method, path template, PVE task type).
 pub const WORKERS: &[(&str, &str, &str)] = &[
@@ -275,4 +283,183 @@ pub fn lock_kind(kind: &str) -> Option<&'static str> {
         "qmrollback" | "vzrollback" => "rollback",
         _ => return None,
     })
+}
+
+// -- the task index -------------------------------------------------------------------------
+
+/// The handlers of the task index, by operation.
+pub const HANDLERS: &[Computed] = &[
+    (Method::Get, "/nodes/{node}/tasks/{upid}/status", status),
+    (Method::Get, "/nodes/{node}/tasks/{upid}/log", log),
+    (Method::Get, "/nodes/{node}/tasks", list),
+    (Method::Get, "/cluster/tasks", list),
+    (Method::Delete, "/nodes/{node}/tasks/{upid}", stop),
+];
+
+fn status(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let upid = ctx.path_param("upid").unwrap_or_default().to_string();
+    let Ok(parsed) = upid.parse::<Upid>() else {
+        return Ok(ctx.mock.answer(ctx));
+    };
+    let now = ctx.mock.now();
+    Ok(ctx.store().read(|s| {
+        let task = s.tasks.get(&upid);
+        let mut status = json!({
+            "upid": upid, "node": parsed.node, "pid": parsed.pid, "pstart": parsed.pstart,
+            "starttime": parsed.starttime, "type": parsed.kind, "id": parsed.id, "user": parsed.user,
+            "status": "stopped",
+            "exitstatus": task.map_or("OK", |t| t.exitstatus.as_str()),
+        });
+        if task.is_some_and(|t| t.endtime > now) {
+            status["status"] = json!("running");
+            if let Some(o) = status.as_object_mut() {
+                o.remove("exitstatus");
+            }
+        }
+        status
+    }))
+}
+
+fn log(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let upid = ctx.path_param("upid").unwrap_or_default().to_string();
+    let now = ctx.mock.now();
+    Ok(ctx.store().read(|s| {
+        let task = s.tasks.get(&upid);
+        let running = task.is_some_and(|t| t.endtime > now);
+        let mut lines: Vec<String> =
+            task.map_or_else(|| vec!["TASK OK".to_string()], |t| t.log.clone());
+        if running {
+            // The final `TASK OK` / `TASK ERROR:` line comes when the task ends.
+            lines.pop();
+        }
+        Value::Array(
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, t)| json!({"n": i + 1, "t": t}))
+                .collect(),
+        )
+    }))
+}
+
+fn list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let node = ctx.path_param("node");
+    let clock = ctx.mock.now();
+    Ok(ctx.store().read(|s| {
+        let mut items: Vec<Value> = s
+            .tasks
+            .iter()
+            .filter_map(|(upid, t)| {
+                let u = upid.parse::<Upid>().ok()?;
+                if node.is_some_and(|n| n != u.node) {
+                    return None;
+                }
+                let mut item = json!({
+                    "upid": upid, "node": u.node, "pid": u.pid, "pstart": u.pstart,
+                    "starttime": u.starttime, "type": u.kind, "id": u.id, "user": u.user,
+                    "status": t.exitstatus, "endtime": t.endtime,
+                });
+                if t.endtime > clock {
+                    if let Some(o) = item.as_object_mut() {
+                        o.remove("status");
+                        o.remove("endtime");
+                    }
+                }
+                Some(item)
+            })
+            .collect();
+        items.reverse();
+        Value::Array(items)
+    }))
+}
+
+/// `DELETE /nodes/{node}/tasks/{upid}`: a running task ends, interrupted.
+fn stop(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let upid = ctx.path_param("upid").unwrap_or_default().to_string();
+    let now = ctx.mock.now();
+    ctx.store().write(|s| {
+        if let Some(t) = s.tasks.get_mut(&upid).filter(|t| t.endtime > now) {
+            t.endtime = now;
+            t.exitstatus = "interrupted by signal".into();
+            t.log.pop();
+            t.log.push("TASK ERROR: interrupted by signal".into());
+        }
+    });
+    Ok(Value::Null)
+}
+
+impl MockPve {
+    /// A new task id for `ctx`'s operation, started now by `ctx`'s caller (on the path's
+    /// node, else the first node; for the path's guest, if any).
+    pub fn new_upid(&self, ctx: &Ctx<'_>, path_params: &[(&str, String)]) -> String {
+        let pid = self.store().write(|s| {
+            s.seq += 1;
+            s.seq
+        });
+        let node = super::path_param(path_params, "node")
+            .map(str::to_string)
+            .or_else(|| self.store().read(|s| s.nodes.first().cloned()))
+            .unwrap_or_else(|| "pve1".into());
+        let id = super::path_param(path_params, "vmid")
+            .map(str::to_string)
+            .unwrap_or_default();
+        let user = match ctx.caller.authid() {
+            a if a.is_empty() => "root@pam".to_string(),
+            a => a,
+        };
+        Upid {
+            node,
+            pid: 0x1000 + pid,
+            pstart: 0x2000 + pid,
+            starttime: self.now(),
+            kind: worker_type(ctx.op.method.as_str(), &ctx.op.template)
+                .unwrap_or("unknown")
+                .to_string(),
+            id,
+            user,
+        }
+        .to_string()
+    }
+
+    /// Remembers how a worker task ended (`OK`, or PVE's error and a `TASK ERROR:` line);
+    /// while it runs (with a time scale set) its guest stays locked.
+    pub fn record_task(&self, upid: &str, outcome: Result<(), String>) {
+        let parsed = upid.parse::<Upid>().ok();
+        let kind = parsed.as_ref().map(|u| u.kind.clone()).unwrap_or_default();
+        let vmid = parsed.map(|u| u.id).unwrap_or_default();
+        let scale = self.store().time_scale();
+        let now = self.now();
+        let endtime = now + (nominal_seconds(&kind) * scale).round() as u64;
+        let record = match outcome {
+            Ok(()) => TaskRecord {
+                exitstatus: "OK".into(),
+                log: vec!["TASK OK".into()],
+                endtime,
+            },
+            Err(e) => TaskRecord {
+                log: vec![format!("TASK ERROR: {e}")],
+                exitstatus: e,
+                endtime,
+            },
+        };
+        let lock = lock_kind(&kind).filter(|_| endtime > now);
+        self.store().write(|s| {
+            s.tasks.insert(upid.to_string(), record);
+            let Some(lock) = lock else { return };
+            let Some(node) = super::guests::owner(s, &vmid) else {
+                return;
+            };
+            for kind in ["qemu", "lxc"] {
+                if let Some(r) = s
+                    .members
+                    .get_mut(&format!("nodes/{node}/{kind}"))
+                    .and_then(|m| m.get_mut(&vmid))
+                {
+                    // The guest stays locked while the task runs, as PVE's config lock does.
+                    r.meta.insert("lock".into(), json!(lock));
+                    r.meta.insert("lock_until".into(), json!(endtime));
+                }
+            }
+        });
+    }
 }

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use super::digest::Hasher;
 use super::store::{MockState, Record};
 use super::MockPve;
-use crate::client::ApiError;
+use crate::api::{ApiError, Method};
 
 /// A file arriving for `.../storage/{storage}/upload`: counted, and hashed with the
 /// `checksum-algorithm` given before it, while it streams (never held in memory).
@@ -132,14 +132,15 @@ impl MockPve {
     /// the checksum the caller gave does not match what arrived.
     pub fn receive_upload(
         &self,
-        method: &str,
+        caller: &super::Caller,
+        method: Method,
         path: &str,
         mut params: Map<String, Value>,
         field: &str,
         file: IncomingFile,
     ) -> Result<Value, ApiError> {
         params.insert(field.to_string(), Value::String(file.file_name.clone()));
-        let upid = self.handle(method, path, &params)?;
+        let upid = self.handle(caller, method, path, &params)?;
         let expected = params
             .get("checksum")
             .and_then(Value::as_str)

@@ -43,3 +43,17 @@ pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .name()
         .map_or_else(|_| "?".to_string(), |n| n.to_string())
 }
+
+/// A path argument: `str` or `os.PathLike`, as text.
+pub fn fspath(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    let py = obj.py();
+    py.import("os")?
+        .call_method1("fspath", (obj,))
+        .and_then(|p| p.extract::<String>())
+        .map_err(|_| {
+            PyTypeError::new_err(format!(
+                "expected a path (str or os.PathLike), got {}",
+                type_name(obj)
+            ))
+        })
+}

@@ -4,11 +4,15 @@
 
 mod args;
 mod bridge;
+mod call;
+mod client;
 mod convert;
+mod errors;
 mod logs;
-mod sdk;
+mod resource;
 mod server;
 mod ssh;
+mod store;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -188,10 +192,11 @@ fn read_structured_file(py: Python<'_>, path: &str) -> PyResult<String> {
 #[pyfunction]
 fn services(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
     let out = pyo3::types::PyDict::new(py);
-    for s in crate::client::options::SERVICES {
+    for s in crate::backend::services::SERVICES {
         let d = pyo3::types::PyDict::new(py);
         d.set_item("default_port", s.default_port)?;
-        d.set_item("supported_backends", s.backends.to_vec())?;
+        let backends: Vec<&str> = s.backends.iter().map(|b| b.as_str()).collect();
+        d.set_item("supported_backends", backends)?;
         d.set_item("supported_https_auths", s.https_auths.to_vec())?;
         d.set_item("token_separator", s.token_separator)?;
         d.set_item("auth_cookie", s.auth_cookie)?;
@@ -245,9 +250,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(services, m)?)?;
     m.add_function(wrap_pyfunction!(read_structured_file, m)?)?;
-    m.add_class::<sdk::PyClient>()?;
-    m.add_class::<sdk::ProxmoxResource>()?;
-    m.add_class::<sdk::ProxmoxCall>()?;
+    m.add_class::<client::PyClient>()?;
+    m.add_class::<resource::ProxmoxResource>()?;
+    m.add_class::<call::ProxmoxCall>()?;
+    m.add_class::<store::MockStore>()?;
     m.add_class::<ssh::SshClient>()?;
     m.add_class::<server::ServerHandle>()?;
     m.add_function(wrap_pyfunction!(server::start_server, m)?)?;

@@ -7,23 +7,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::transport::ssh::{SshFailure, SshSession};
-
-/// The exception of `proxmox_sdk.ssh` for a failure.
-fn to_py_err(py: Python<'_>, e: SshFailure) -> PyErr {
-    let name = match &e {
-        SshFailure::HostKey(_) => "HostKeyMismatch",
-        SshFailure::Auth(_) => "SshAuthFailed",
-        SshFailure::Timeout(_) => "SshTimeout",
-        SshFailure::TooLarge { .. } => "OutputTooLarge",
-        SshFailure::Other(_) => "SshError",
-    };
-    let build = || -> PyResult<PyErr> {
-        let cls = py.import("proxmox_sdk.ssh")?.getattr(name)?;
-        Ok(PyErr::from_value(cls.call1((e.to_string(),))?))
-    };
-    build().unwrap_or_else(|err| err)
-}
+use super::errors::ssh_err as to_py_err;
+use crate::transport::ssh::SshSession;
 
 /// One SSH connection, opened on first use and reused.
 #[pyclass(module = "proxmox_sdk._native", name = "SshClient", frozen)]
@@ -69,31 +54,24 @@ impl SshClient {
         accept_new_host_key: bool,
         connect_timeout: f64,
     ) -> PyResult<SshClient> {
-        if !connect_timeout.is_finite() || connect_timeout <= 0.0 {
-            return Err(PyValueError::new_err(format!(
-                "connect_timeout: expected a number of seconds > 0, got {connect_timeout}"
-            )));
-        }
-        let options = crate::client::options::ClientOptions {
+        let options = crate::backend::options::ClientOptions {
             port: Some(super::args::opt_int_in("port", port, 1, 65535)?.unwrap_or(22) as u16),
             password,
             private_key_file,
             private_key_passphrase,
-            use_agent,
+            use_agent: Some(use_agent),
             known_hosts_file,
             host_key_fingerprint,
-            accept_new_host_key,
+            accept_new_host_key: Some(accept_new_host_key),
             ..Default::default()
         };
         let login = user.map(|u| u.split('@').next().unwrap_or_default().to_string());
-        let config = options
-            .ssh_config(
-                host,
-                login,
-                crate::limits::duration("connect_timeout", connect_timeout, false)
-                    .map_err(PyValueError::new_err)?,
-            )
-            .map_err(PyValueError::new_err)?;
+        let config = options.ssh_config(
+            host,
+            login,
+            crate::limits::duration("connect_timeout", connect_timeout, false)
+                .map_err(PyValueError::new_err)?,
+        );
         Ok(SshClient {
             session: Arc::new(SshSession::new(config)),
         })

@@ -80,6 +80,9 @@ pub type PathParams<'s, 'p> = Vec<(&'s str, Cow<'p, str>)>;
 /// One operation: a method on a path template.
 #[derive(Debug)]
 pub struct Operation {
+    /// Its position among the schema's operations (0..operation_count), so that tables of
+    /// per-operation data can be plain vectors.
+    pub id: usize,
     /// The method.
     pub method: Method,
     /// The path template, for example `/nodes/{node}/qemu/{vmid}/config`.
@@ -195,6 +198,9 @@ pub struct ValidatedRequest<'s> {
     pub params: Map<String, Value>,
 }
 
+/// An operation with its decoded path parameters (name, value).
+pub type ResolvedOperation<'s> = (&'s Operation, Vec<(&'s str, String)>);
+
 /// One PVE version's API: every endpoint, indexed by path template.
 #[derive(Debug)]
 pub struct ApiSchema {
@@ -222,6 +228,7 @@ impl ApiSchema {
                     })?;
                 let rules = ParamRules::of(&info.parameters);
                 operations.push(Operation {
+                    id: 0,
                     method,
                     template: node.path.clone(),
                     info,
@@ -242,6 +249,13 @@ impl ApiSchema {
                 path_params,
                 operations,
             });
+        }
+        for (id, op) in endpoints
+            .iter_mut()
+            .flat_map(|e| e.operations.iter_mut())
+            .enumerate()
+        {
+            op.id = id;
         }
         let mut index = PathIndex::new();
         for (i, e) in endpoints.iter().enumerate() {
@@ -308,6 +322,22 @@ impl ApiSchema {
         let (endpoint, params) = self.resolve(path).ok_or_else(not_implemented)?;
         let op = endpoint.operation(m).ok_or_else(not_implemented)?;
         Ok((op, params))
+    }
+
+    /// The operation at `(method, path)` with its decoded path parameters, or PVE's 501.
+    pub fn resolve_operation<'s>(
+        &'s self,
+        method: Method,
+        path: &str,
+    ) -> Result<ResolvedOperation<'s>, RequestError> {
+        let (op, params) = self.operation(method.as_str(), path)?;
+        Ok((
+            op,
+            params
+                .into_iter()
+                .map(|(k, v)| (k, v.into_owned()))
+                .collect(),
+        ))
     }
 
     /// Resolves, then validates `params` merged with the path parameters (path wins).

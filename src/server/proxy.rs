@@ -9,10 +9,10 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value};
 
-use crate::client::{ApiError, ClientError};
+use crate::api::Call;
+use crate::api::{ApiError, Error};
 use crate::tls::Fingerprint;
 use crate::transport::https::{HttpsAuth, HttpsConfig, HttpsTransport};
-use crate::transport::Call;
 
 /// How to reach and authenticate to the real PVE.
 #[derive(Clone)]
@@ -137,11 +137,13 @@ impl Upstream {
         params: &Map<String, Value>,
     ) -> Result<Forwarded, ApiError> {
         self.forwarded.fetch_add(1, Ordering::Relaxed);
-        let call = Call::new(
-            method.as_str(),
-            &format!("/api2/json/{rel}"),
-            params.clone(),
-        );
+        let Some(m) = super::api::api_method(method) else {
+            return Err(ApiError::new(
+                501,
+                format!("Method '{method} /{rel}' not implemented"),
+            ));
+        };
+        let call = Call::new(m, format!("/api2/json/{rel}"), params.clone());
         match self.transport.raw(&call).await {
             Ok(a) => Ok(Forwarded {
                 status: a.status,
@@ -155,13 +157,13 @@ impl Upstream {
 
 /// A transport failure in PVE's proxy statuses: 504 for timeouts, 595 when no connection
 /// could be made, 596 for TLS errors, 401 for a failed upstream login, 599 otherwise.
-fn upstream_error(e: ClientError) -> ApiError {
+fn upstream_error(e: Error) -> ApiError {
     let status = match &e {
-        ClientError::Api(api) => return api.clone(),
-        ClientError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT.as_u16(),
-        ClientError::Connection(_) => 595,
-        ClientError::Tls(_) => 596,
-        ClientError::Auth(_) => 401,
+        Error::Api(api) => return api.clone(),
+        Error::Timeout(_) => StatusCode::GATEWAY_TIMEOUT.as_u16(),
+        Error::Connection(_) => 595,
+        Error::Tls(_) => 596,
+        Error::Auth(_) => 401,
         _ => 599,
     };
     ApiError::new(status, format!("upstream: {e}"))

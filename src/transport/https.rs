@@ -10,8 +10,9 @@ use parking_lot::RwLock;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Map, Value};
 
-use super::{retry_delay, Call, Upload, UploadSource};
-use crate::client::{ApiError, ClientError};
+use super::retry_delay;
+use crate::api::{ApiError, Error};
+use crate::api::{Call, Method, Upload, UploadSource};
 use crate::tls::{install_crypto_provider, pinned_client_config, Fingerprint};
 
 /// How long a ticket is used before it is renewed (PVE's tickets live two hours).
@@ -311,7 +312,7 @@ impl HttpsTransport {
     }
 
     /// `(ticket, CSRFPreventionToken)`, logging in if needed; `None` with token auth.
-    pub async fn tokens(&self) -> Result<Option<(String, String)>, ClientError> {
+    pub async fn tokens(&self) -> Result<Option<(String, String)>, Error> {
         if matches!(self.config.auth, HttpsAuth::Token { .. }) {
             return Ok(None);
         }
@@ -325,7 +326,7 @@ impl HttpsTransport {
     }
 
     /// The current session: cached, renewed after `renew_after`, or a fresh login.
-    async fn session(&self, force_login: bool) -> Result<Session, ClientError> {
+    async fn session(&self, force_login: bool) -> Result<Session, Error> {
         let stale = |s: &Session| s.obtained.elapsed() >= self.config.renew_after;
         if !force_login {
             if let Some(s) = self.session.read().clone() {
@@ -364,7 +365,7 @@ impl HttpsTransport {
     }
 
     /// Renews a ticket by posting it as the password.
-    async fn renew(&self, s: &Session) -> Result<Session, ClientError> {
+    async fn renew(&self, s: &Session) -> Result<Session, Error> {
         let HttpsAuth::Password { user, .. } = &self.config.auth else {
             unreachable!("sessions exist only with password auth")
         };
@@ -373,7 +374,7 @@ impl HttpsTransport {
         session_from(&data, user)
     }
 
-    async fn login(&self) -> Result<Session, ClientError> {
+    async fn login(&self) -> Result<Session, Error> {
         let HttpsAuth::Password {
             user,
             password,
@@ -399,7 +400,7 @@ impl HttpsTransport {
             return session_from(&data, user);
         }
         let Some(otp) = otp else {
-            return Err(ClientError::Auth(format!(
+            return Err(Error::Auth(format!(
                 "login for {user} needs a second factor: pass otp= (and otptype=, now '{otptype}')"
             )));
         };
@@ -429,7 +430,7 @@ impl HttpsTransport {
         }
     }
 
-    async fn post_ticket(&self, form: &[(&str, &str)]) -> Result<Value, ClientError> {
+    async fn post_ticket(&self, form: &[(&str, &str)]) -> Result<Value, Error> {
         let resp = self
             .client
             .post(self.url("/api2/json/access/ticket"))
@@ -439,14 +440,14 @@ impl HttpsTransport {
             .map_err(|e| transport_error(&e, "login"))?;
         let answer = read_answer(resp, None).await?;
         if (300..400).contains(&answer.status) {
-            return Err(ClientError::Redirect {
+            return Err(Error::Redirect {
                 status: answer.status,
                 location: answer.location,
             });
         }
         if answer.status != 200 {
             let user = form.first().map(|(_, u)| *u).unwrap_or_default();
-            return Err(ClientError::Auth(format!(
+            return Err(Error::Auth(format!(
                 "login failed for {user}: {} {}",
                 answer.status, answer.reason
             )));
@@ -455,14 +456,14 @@ impl HttpsTransport {
     }
 
     /// Sends `call` and returns PVE's unwrapped `data`.
-    pub async fn call(&self, call: &Call) -> Result<Value, ClientError> {
+    pub async fn call(&self, call: &Call) -> Result<Value, Error> {
         let answer = self.raw(call).await?;
         into_data(answer)
     }
 
     /// Sends `call` with retries (reads only) and the one re-login and replay a 401 on a
     /// ticket earns, and returns the answer as it came.
-    pub async fn raw(&self, call: &Call) -> Result<RawAnswer, ClientError> {
+    pub async fn raw(&self, call: &Call) -> Result<RawAnswer, Error> {
         let retries = if call.is_read() && call.uploads.is_empty() {
             self.config.max_retries
         } else {
@@ -473,7 +474,7 @@ impl HttpsTransport {
             let result = self.authenticated(call).await;
             let retryable = match &result {
                 Ok(a) => matches!(a.status, 502..=504),
-                Err(e) => matches!(e, ClientError::Timeout(_) | ClientError::Connection(_)),
+                Err(e) => matches!(e, Error::Timeout(_) | Error::Connection(_)),
             };
             if !retryable || attempt >= retries {
                 return result;
@@ -495,7 +496,7 @@ impl HttpsTransport {
         }
     }
 
-    async fn authenticated(&self, call: &Call) -> Result<RawAnswer, ClientError> {
+    async fn authenticated(&self, call: &Call) -> Result<RawAnswer, Error> {
         let ticketed = matches!(self.config.auth, HttpsAuth::Password { .. });
         let answer = self.send(call, false).await?;
         if answer.status == 401 && ticketed {
@@ -513,17 +514,20 @@ impl HttpsTransport {
         Ok(answer)
     }
 
-    async fn send(&self, call: &Call, force_login: bool) -> Result<RawAnswer, ClientError> {
-        let method = reqwest::Method::from_bytes(call.method.as_bytes()).map_err(|_| {
-            ClientError::Invalid(format!("method: invalid HTTP method '{}'", call.method))
-        })?;
-        let is_get = matches!(call.method.as_str(), "GET" | "HEAD");
+    async fn send(&self, call: &Call, force_login: bool) -> Result<RawAnswer, Error> {
+        let method = match call.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let is_get = call.method == Method::Get;
         let mut req = self.client.request(method, self.url(&call.path));
         match &self.config.auth {
             HttpsAuth::Token { id_part, secret } => {
                 let mut value =
                     HeaderValue::from_str(&format!("{id_part}{secret}")).map_err(|_| {
-                        ClientError::Invalid(
+                        Error::Invalid(
                             "token_value: contains characters not allowed in an HTTP header".into(),
                         )
                     })?;
@@ -534,12 +538,12 @@ impl HttpsTransport {
                 let s = self.session(force_login).await?;
                 // PVE expects the ticket unquoted (`:` and `=` as they are).
                 let mut value = HeaderValue::from_str(&format!("{cookie}={}", s.ticket))
-                    .map_err(|_| ClientError::Auth("the server sent an unusable ticket".into()))?;
+                    .map_err(|_| Error::Auth("the server sent an unusable ticket".into()))?;
                 value.set_sensitive(true);
                 req = req.header("Cookie", value);
                 if !is_get {
                     let mut csrf = HeaderValue::from_str(&s.csrf).map_err(|_| {
-                        ClientError::Auth("the server sent an unusable CSRF token".into())
+                        Error::Auth("the server sent an unusable CSRF token".into())
                     })?;
                     csrf.set_sensitive(true);
                     req = req.header("CSRFPreventionToken", csrf);
@@ -552,7 +556,7 @@ impl HttpsTransport {
             // A large upload must not hit the default total timeout.
             req = req.timeout(call.timeout.unwrap_or(Duration::from_secs(24 * 3600)));
         } else {
-            req = if is_get || call.method == "DELETE" {
+            req = if is_get || call.method == Method::Delete {
                 req.query(&pairs)
             } else {
                 req.form(&pairs)
@@ -569,7 +573,7 @@ impl HttpsTransport {
     }
 }
 
-fn session_from(data: &Value, user: &str) -> Result<Session, ClientError> {
+fn session_from(data: &Value, user: &str) -> Result<Session, Error> {
     let ticket = data.get("ticket").and_then(Value::as_str);
     let csrf = data.get("CSRFPreventionToken").and_then(Value::as_str);
     match (ticket, csrf) {
@@ -578,7 +582,7 @@ fn session_from(data: &Value, user: &str) -> Result<Session, ClientError> {
             csrf: c.to_string(),
             obtained: Instant::now(),
         }),
-        _ => Err(ClientError::Auth(format!(
+        _ => Err(Error::Auth(format!(
             "login for {user}: the answer has no ticket and CSRFPreventionToken"
         ))),
     }
@@ -587,7 +591,7 @@ fn session_from(data: &Value, user: &str) -> Result<Session, ClientError> {
 async fn multipart(
     pairs: &[(String, String)],
     uploads: &[Upload],
-) -> Result<reqwest::multipart::Form, ClientError> {
+) -> Result<reqwest::multipart::Form, Error> {
     let mut form = reqwest::multipart::Form::new();
     for (k, v) in pairs {
         form = form.text(k.clone(), v.clone());
@@ -596,18 +600,10 @@ async fn multipart(
         let part = match &up.source {
             UploadSource::Path(p) => {
                 let file = tokio::fs::File::open(p).await.map_err(|e| {
-                    ClientError::Invalid(format!(
-                        "{}: cannot open '{}': {e}",
-                        up.field,
-                        p.display()
-                    ))
+                    Error::Invalid(format!("{}: cannot open '{}': {e}", up.field, p.display()))
                 })?;
                 let len = file.metadata().await.map(|m| m.len()).map_err(|e| {
-                    ClientError::Invalid(format!(
-                        "{}: cannot read '{}': {e}",
-                        up.field,
-                        p.display()
-                    ))
+                    Error::Invalid(format!("{}: cannot read '{}': {e}", up.field, p.display()))
                 })?;
                 let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
                 reqwest::multipart::Part::stream_with_length(
@@ -630,7 +626,7 @@ async fn multipart(
 async fn read_answer(
     mut resp: reqwest::Response,
     limit: Option<usize>,
-) -> Result<RawAnswer, ClientError> {
+) -> Result<RawAnswer, Error> {
     let status = resp.status().as_u16();
     let reason = reason_of(&resp);
     let location = resp
@@ -640,7 +636,7 @@ async fn read_answer(
         .map(str::to_string);
     if let (Some(limit), Some(len)) = (limit, resp.content_length()) {
         if len as usize > limit {
-            return Err(ClientError::TooLarge {
+            return Err(Error::TooLarge {
                 limit,
                 size: len as usize,
             });
@@ -653,7 +649,7 @@ async fn read_answer(
                 bytes.extend_from_slice(&chunk);
                 if let Some(limit) = limit {
                     if bytes.len() > limit {
-                        return Err(ClientError::TooLarge {
+                        return Err(Error::TooLarge {
                             limit,
                             size: bytes.len(),
                         });
@@ -662,7 +658,7 @@ async fn read_answer(
             }
             Ok(None) => break,
             Err(e) if e.is_decode() => {
-                return Err(ClientError::Encoding(format!(
+                return Err(Error::Encoding(format!(
                     "cannot decode the answer: {}",
                     chain(&e)
                 )))
@@ -687,13 +683,13 @@ async fn read_answer(
 }
 
 /// PVE's answer as the SDK returns it: `data` of a success, else an error.
-pub fn into_data(answer: RawAnswer) -> Result<Value, ClientError> {
+pub fn into_data(answer: RawAnswer) -> Result<Value, Error> {
     match answer.status {
         200..=299 => Ok(match answer.body {
             Value::Object(mut o) if o.contains_key("data") => o.remove("data").unwrap_or_default(),
             other => other,
         }),
-        300..=399 => Err(ClientError::Redirect {
+        300..=399 => Err(Error::Redirect {
             status: answer.status,
             location: answer.location,
         }),
@@ -721,7 +717,7 @@ pub fn into_data(answer: RawAnswer) -> Result<Value, ClientError> {
                 599 => format!("{} (error while PVE forwarded the request)", answer.reason),
                 _ => answer.reason,
             };
-            Err(ClientError::Api(ApiError {
+            Err(Error::Api(ApiError {
                 status,
                 message,
                 errors,
@@ -783,23 +779,23 @@ pub fn chain(e: &dyn std::error::Error) -> String {
 }
 
 /// A transport failure: timeout, TLS, connection, or anything else.
-pub fn transport_error(e: &reqwest::Error, what: &str) -> ClientError {
+pub fn transport_error(e: &reqwest::Error, what: &str) -> Error {
     let text = chain(e);
     let lower = text.to_ascii_lowercase();
     if e.is_timeout() {
-        ClientError::Timeout(format!("{what}: timed out ({text})"))
+        Error::Timeout(format!("{what}: timed out ({text})"))
     } else if lower.contains("certificate")
         || lower.contains("tls")
         || lower.contains("handshake")
         || lower.contains("fingerprint")
     {
-        ClientError::Tls(format!("{what}: TLS failed: {text}"))
+        Error::Tls(format!("{what}: TLS failed: {text}"))
     } else if e.is_connect() {
-        ClientError::Connection(format!("{what}: cannot connect: {text}"))
+        Error::Connection(format!("{what}: cannot connect: {text}"))
     } else if e.is_decode() {
-        ClientError::Encoding(format!("{what}: {text}"))
+        Error::Encoding(format!("{what}: {text}"))
     } else {
-        ClientError::Connection(format!("{what}: {text}"))
+        Error::Connection(format!("{what}: {text}"))
     }
 }
 
@@ -870,7 +866,7 @@ mod tests {
             location: None,
         };
         match into_data(bad) {
-            Err(ClientError::Api(e)) => {
+            Err(Error::Api(e)) => {
                 assert_eq!(e.message, "Parameter verification failed.");
                 assert_eq!(e.errors.unwrap()["vmid"], "invalid");
             }
@@ -884,7 +880,7 @@ mod tests {
         };
         assert!(matches!(
             into_data(moved),
-            Err(ClientError::Redirect { status: 301, .. })
+            Err(Error::Redirect { status: 301, .. })
         ));
         let proxy = RawAnswer {
             status: 595,
@@ -893,7 +889,7 @@ mod tests {
             location: None,
         };
         match into_data(proxy) {
-            Err(ClientError::Api(e)) => {
+            Err(Error::Api(e)) => {
                 assert!(e.message.starts_with("No route to host ("), "{}", e.message)
             }
             other => panic!("{other:?}"),

@@ -13,8 +13,8 @@ use tokio::io::AsyncReadExt;
 
 use super::https::scalar_text;
 use super::ssh::SshSession;
-use super::{Call, UploadSource};
-use crate::client::{ApiError, ClientError};
+use crate::api::{ApiError, Error};
+use crate::api::{Call, Method, UploadSource};
 
 /// What a command printed and how it ended.
 #[derive(Debug, Clone, Default)]
@@ -28,17 +28,12 @@ pub struct Output {
 }
 
 /// The command line for `call`: `[sudo] pvesh <verb> <path> --output-format json -k v ...`.
-pub fn argv(cli: &str, sudo: bool, call: &Call) -> Result<Vec<String>, ClientError> {
-    let verb = match call.method.as_str() {
-        "GET" => "get",
-        "POST" => "create",
-        "PUT" | "PATCH" => "set",
-        "DELETE" => "delete",
-        other => {
-            return Err(ClientError::Invalid(format!(
-                "method: '{other}' has no pvesh verb (expected GET, POST, PUT or DELETE)"
-            )))
-        }
+pub fn argv(cli: &str, sudo: bool, call: &Call) -> Result<Vec<String>, Error> {
+    let verb = match call.method {
+        Method::Get => "get",
+        Method::Post => "create",
+        Method::Put => "set",
+        Method::Delete => "delete",
     };
     let rel = crate::schema::index::strip_api_prefix(&call.path);
     let mut path = String::with_capacity(rel.len() + 1);
@@ -62,7 +57,7 @@ pub fn argv(cli: &str, sudo: bool, call: &Call) -> Result<Vec<String>, ClientErr
             Value::Null => {}
             Value::String(s) if is_exec && k == "command" => {
                 let words = shlex::split(s).ok_or_else(|| {
-                    ClientError::Invalid(format!(
+                    Error::Invalid(format!(
                         "command: cannot split {s:?} into arguments (unbalanced quotes)"
                     ))
                 })?;
@@ -133,7 +128,7 @@ pub fn parse_stdout(stdout: &str) -> Value {
 /// PVE's data or error from a command's output: a UPID means success; else the first
 /// `NNN Reason` line of stderr gives the status (later `param: message` lines of a 400
 /// become its errors); else a non-zero exit code is a 500 with stderr as the message.
-pub fn interpret(out: &Output) -> Result<Value, ClientError> {
+pub fn interpret(out: &Output) -> Result<Value, Error> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     if let Some(upid) = find_upid(&stdout).or_else(|| find_upid(&stderr)) {
@@ -154,7 +149,7 @@ pub fn interpret(out: &Output) -> Result<Value, ClientError> {
             } else {
                 None
             };
-            return Err(ClientError::Api(ApiError {
+            return Err(Error::Api(ApiError {
                 status,
                 message: reason.to_string(),
                 errors,
@@ -172,7 +167,7 @@ pub fn interpret(out: &Output) -> Result<Value, ClientError> {
         } else {
             message.to_string()
         };
-        return Err(ClientError::Api(ApiError {
+        return Err(Error::Api(ApiError {
             status: 500,
             message,
             errors: None,
@@ -183,9 +178,9 @@ pub fn interpret(out: &Output) -> Result<Value, ClientError> {
 }
 
 /// Quotes an argv for a remote shell (each word single-quoted where needed).
-pub fn shell_join(argv: &[String]) -> Result<String, ClientError> {
+pub fn shell_join(argv: &[String]) -> Result<String, Error> {
     shlex::try_join(argv.iter().map(String::as_str))
-        .map_err(|e| ClientError::Invalid(format!("command: cannot quote for the shell: {e}")))
+        .map_err(|e| Error::Invalid(format!("command: cannot quote for the shell: {e}")))
 }
 
 /// The system `ssh`/`scp` binaries and their options.
@@ -271,9 +266,9 @@ pub enum Runner {
 }
 
 /// Runs `argv` locally with a timeout; the process is killed when it runs out.
-pub async fn run_local(argv: &[String], timeout: Option<Duration>) -> Result<Output, ClientError> {
+pub async fn run_local(argv: &[String], timeout: Option<Duration>) -> Result<Output, Error> {
     let Some((program, args)) = argv.split_first() else {
-        return Err(ClientError::Invalid("command: empty argv".into()));
+        return Err(Error::Invalid("command: empty argv".into()));
     };
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
@@ -283,20 +278,20 @@ pub async fn run_local(argv: &[String], timeout: Option<Duration>) -> Result<Out
         .kill_on_drop(true);
     let child = cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            ClientError::Api(ApiError {
+            Error::Api(ApiError {
                 status: 500,
                 message: format!("'{program}' not found on PATH: is this a Proxmox node?"),
                 errors: None,
                 exit_code: Some(127),
             })
         } else {
-            ClientError::Api(ApiError::new(500, format!("cannot run '{program}': {e}")))
+            Error::Api(ApiError::new(500, format!("cannot run '{program}': {e}")))
         }
     })?;
     let wait = collect(child);
     match timeout {
         Some(t) => tokio::time::timeout(t, wait).await.map_err(|_| {
-            ClientError::Timeout(format!(
+            Error::Timeout(format!(
                 "'{}' did not finish within {:.1} s (killed)",
                 argv.join(" "),
                 t.as_secs_f64()
@@ -306,17 +301,17 @@ pub async fn run_local(argv: &[String], timeout: Option<Duration>) -> Result<Out
     }
 }
 
-async fn collect(mut child: tokio::process::Child) -> Result<Output, ClientError> {
+async fn collect(mut child: tokio::process::Child) -> Result<Output, Error> {
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let (r1, r2) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
     r1.and(r2)
-        .map_err(|e| ClientError::Connection(format!("reading the command's output: {e}")))?;
+        .map_err(|e| Error::Connection(format!("reading the command's output: {e}")))?;
     let status = child
         .wait()
         .await
-        .map_err(|e| ClientError::Connection(format!("waiting for the command: {e}")))?;
+        .map_err(|e| Error::Connection(format!("waiting for the command: {e}")))?;
     Ok(Output {
         stdout: out,
         stderr: err,
@@ -326,11 +321,7 @@ async fn collect(mut child: tokio::process::Child) -> Result<Output, ClientError
 
 impl Runner {
     /// Runs `argv` where this runner runs commands.
-    pub async fn run(
-        &self,
-        argv: &[String],
-        timeout: Option<Duration>,
-    ) -> Result<Output, ClientError> {
+    pub async fn run(&self, argv: &[String], timeout: Option<Duration>) -> Result<Output, Error> {
         match self {
             Runner::Local => run_local(argv, timeout).await,
             Runner::OpenSsh(cfg) => {
@@ -366,13 +357,13 @@ impl Runner {
     }
 
     /// Puts `source` at `remote` on the node.
-    async fn put_file(&self, source: &UploadSource, remote: &str) -> Result<(), ClientError> {
+    async fn put_file(&self, source: &UploadSource, remote: &str) -> Result<(), Error> {
         match self {
             Runner::Local => match source {
                 UploadSource::Path(p) => tokio::fs::copy(p, remote).await.map(|_| ()),
                 UploadSource::Bytes(b) => tokio::fs::write(remote, b).await,
             }
-            .map_err(|e| ClientError::Connection(format!("copying the upload to {remote}: {e}"))),
+            .map_err(|e| Error::Connection(format!("copying the upload to {remote}: {e}"))),
             Runner::OpenSsh(cfg) => {
                 let (local, _guard) = match source {
                     UploadSource::Path(p) => (p.clone(), None),
@@ -407,10 +398,10 @@ impl Drop for LocalTemp {
     }
 }
 
-fn tempfile_with(bytes: &[u8]) -> Result<LocalTemp, ClientError> {
+fn tempfile_with(bytes: &[u8]) -> Result<LocalTemp, Error> {
     let path = std::env::temp_dir().join(format!("proxmox-sdk-upload-{}", random_hex()));
     std::fs::write(&path, bytes)
-        .map_err(|e| ClientError::Connection(format!("writing {}: {e}", path.display())))?;
+        .map_err(|e| Error::Connection(format!("writing {}: {e}", path.display())))?;
     Ok(LocalTemp(path))
 }
 
@@ -436,16 +427,16 @@ fn is_ssh_failure(stderr: &str) -> bool {
     .any(|m| s.contains(m))
 }
 
-fn ssh_failure(message: &str) -> ClientError {
+fn ssh_failure(message: &str) -> Error {
     let lower = message.to_ascii_lowercase();
     if lower.contains("permission denied") {
-        ClientError::Auth(format!("ssh: {message}"))
+        Error::Auth(format!("ssh: {message}"))
     } else if lower.contains("host key") || lower.contains("identification has changed") {
-        ClientError::Tls(format!("ssh: {message}"))
+        Error::Tls(format!("ssh: {message}"))
     } else if lower.contains("timed out") {
-        ClientError::Timeout(format!("ssh: {message}"))
+        Error::Timeout(format!("ssh: {message}"))
     } else {
-        ClientError::Connection(format!("ssh: {message}"))
+        Error::Connection(format!("ssh: {message}"))
     }
 }
 
@@ -467,7 +458,7 @@ impl PveshTransport {
     /// Runs `call` as a pvesh command. Uploads are first copied to a unique temporary file
     /// on the node (`/var/tmp/pveupload-<hex>`, the name PVE's upload handler uses), passed
     /// as `tmpfilename`, and removed afterwards.
-    pub async fn call(&self, call: &Call) -> Result<Value, ClientError> {
+    pub async fn call(&self, call: &Call) -> Result<Value, Error> {
         let timeout = call.timeout.or(self.timeout);
         if call.uploads.is_empty() {
             let argv = argv(&self.cli, self.sudo, call)?;
@@ -475,7 +466,7 @@ impl PveshTransport {
             return interpret(&out);
         }
         if call.uploads.len() > 1 {
-            return Err(ClientError::Invalid(
+            return Err(Error::Invalid(
                 "uploads: pvesh backends send one file per request".into(),
             ));
         }
@@ -510,7 +501,11 @@ mod tests {
     use serde_json::json;
 
     fn call(method: &str, path: &str, params: Value) -> Call {
-        Call::new(method, path, params.as_object().unwrap().clone())
+        Call::new(
+            method.parse().unwrap(),
+            path,
+            params.as_object().unwrap().clone(),
+        )
     }
 
     #[test]
@@ -562,11 +557,7 @@ mod tests {
             json!({"command": "ls 'open"}),
         );
         assert!(
-            matches!(argv("pvesh", false, &c), Err(ClientError::Invalid(m)) if m.starts_with("command:"))
-        );
-        let c = call("OPTIONS", "/api2/json", json!({}));
-        assert!(
-            matches!(argv("pvesh", false, &c), Err(ClientError::Invalid(m)) if m.starts_with("method:"))
+            matches!(argv("pvesh", false, &c), Err(Error::Invalid(m)) if m.starts_with("command:"))
         );
     }
 
@@ -612,7 +603,7 @@ mod tests {
             "400 Parameter verification failed.\nvmid: type check ('integer') failed - got 'x'\n",
             255,
         )) {
-            Err(ClientError::Api(e)) => {
+            Err(Error::Api(e)) => {
                 assert_eq!((e.status, e.exit_code), (400, Some(255)));
                 assert_eq!(e.message, "Parameter verification failed.");
                 assert_eq!(
@@ -627,14 +618,14 @@ mod tests {
             "Configuration file 'nodes/pve1/qemu-server/100.conf' does not exist\n",
             2,
         )) {
-            Err(ClientError::Api(e)) => {
+            Err(Error::Api(e)) => {
                 assert_eq!((e.status, e.exit_code), (500, Some(2)));
                 assert!(e.message.starts_with("Configuration file"));
             }
             other => panic!("{other:?}"),
         }
         match interpret(&out("", "", 1)) {
-            Err(ClientError::Api(e)) => assert!(e.message.contains("exit code 1")),
+            Err(Error::Api(e)) => assert!(e.message.contains("exit code 1")),
             other => panic!("{other:?}"),
         }
         match interpret(&out(
@@ -642,7 +633,7 @@ mod tests {
             "403 Permission check failed (/vms/100, VM.Audit)\n",
             255,
         )) {
-            Err(ClientError::Api(e)) => {
+            Err(Error::Api(e)) => {
                 assert_eq!(e.status, 403);
                 assert_eq!(e.message, "Permission check failed (/vms/100, VM.Audit)");
             }
@@ -681,13 +672,13 @@ mod tests {
         );
         let missing = run_local(&["no-such-pvesh-binary".into()], None).await;
         assert!(
-            matches!(missing, Err(ClientError::Api(e)) if e.message.contains("'no-such-pvesh-binary' not found"))
+            matches!(missing, Err(Error::Api(e)) if e.message.contains("'no-such-pvesh-binary' not found"))
         );
         let slow = run_local(
             &["sleep".into(), "5".into()],
             Some(Duration::from_millis(100)),
         )
         .await;
-        assert!(matches!(slow, Err(ClientError::Timeout(m)) if m.contains("killed")));
+        assert!(matches!(slow, Err(Error::Timeout(m)) if m.contains("killed")));
     }
 }

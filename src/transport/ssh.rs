@@ -13,8 +13,8 @@ use russh::keys::{self, HashAlg, PrivateKeyWithHashAlg, PublicKey};
 use russh::ChannelMsg;
 use tokio::io::AsyncWriteExt;
 
-use super::UploadSource;
-use crate::client::ClientError;
+use crate::api::Error;
+use crate::api::UploadSource;
 
 /// The logger of SSH connections (Python's `proxmox_sdk.ssh`).
 const LOG: &str = "proxmox_sdk::ssh";
@@ -49,6 +49,24 @@ pub enum SshAuth {
     },
     /// The keys of the ssh-agent at `$SSH_AUTH_SOCK`.
     Agent,
+    /// The user's default keys that exist (`~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`), as
+    /// OpenSSH tries them; encrypted ones need the passphrase.
+    DefaultKeys {
+        /// The passphrase of encrypted ones.
+        passphrase: Option<String>,
+    },
+}
+
+/// The user's default key files that exist, in OpenSSH's order.
+pub fn default_key_files() -> Vec<PathBuf> {
+    let Some(home) = std::env::var_os("HOME").map(PathBuf::from) else {
+        return Vec::new();
+    };
+    ["id_ed25519", "id_ecdsa", "id_rsa"]
+        .iter()
+        .map(|n| home.join(".ssh").join(n))
+        .filter(|p| p.is_file())
+        .collect()
 }
 
 impl std::fmt::Debug for SshAuth {
@@ -61,6 +79,10 @@ impl std::fmt::Debug for SshAuth {
                 .field("passphrase", &passphrase.as_ref().map(|_| "<redacted>"))
                 .finish(),
             SshAuth::Agent => f.write_str("Agent"),
+            SshAuth::DefaultKeys { passphrase } => f
+                .debug_struct("DefaultKeys")
+                .field("passphrase", &passphrase.as_ref().map(|_| "<redacted>"))
+                .finish(),
         }
     }
 }
@@ -114,17 +136,17 @@ impl std::fmt::Display for SshFailure {
     }
 }
 
-impl From<SshFailure> for ClientError {
-    fn from(e: SshFailure) -> ClientError {
+impl From<SshFailure> for Error {
+    fn from(e: SshFailure) -> Error {
         match e {
-            SshFailure::HostKey(m) => ClientError::Tls(format!("ssh: {m}")),
-            SshFailure::Auth(m) => ClientError::Auth(format!("ssh: {m}")),
-            SshFailure::Timeout(m) => ClientError::Timeout(format!("ssh: {m}")),
-            SshFailure::TooLarge { limit } => ClientError::TooLarge {
+            SshFailure::HostKey(m) => Error::HostKey(format!("ssh: {m}")),
+            SshFailure::Auth(m) => Error::Auth(format!("ssh: {m}")),
+            SshFailure::Timeout(m) => Error::Timeout(format!("ssh: {m}")),
+            SshFailure::TooLarge { limit } => Error::TooLarge {
                 limit,
                 size: limit + 1,
             },
-            SshFailure::Other(m) => ClientError::Connection(format!("ssh: {m}")),
+            SshFailure::Other(m) => Error::Connection(format!("ssh: {m}")),
         }
     }
 }
@@ -399,6 +421,29 @@ impl SshSession {
                     tried.push("ssh-agent");
                     agent_login(&mut handle, &c.user).await?
                 }
+                SshAuth::DefaultKeys { passphrase } => {
+                    tried.push("default keys");
+                    let mut ok = false;
+                    for path in default_key_files() {
+                        // One that cannot be read (encrypted, no passphrase) is skipped.
+                        let Ok(key) = keys::load_secret_key(&path, passphrase.as_deref()) else {
+                            continue;
+                        };
+                        let hash = rsa_hash(&handle).await;
+                        ok = handle
+                            .authenticate_publickey(
+                                &c.user,
+                                PrivateKeyWithHashAlg::new(Arc::new(key), hash),
+                            )
+                            .await
+                            .map_err(|e| SshFailure::Other(format!("key login: {e}")))?
+                            .success();
+                        if ok {
+                            break;
+                        }
+                    }
+                    ok
+                }
             };
             if ok {
                 return Ok((handle, tried.last().copied().unwrap_or_default()));
@@ -474,10 +519,10 @@ impl SshSession {
     }
 
     /// Writes `source` to `remote` over SFTP.
-    pub async fn upload(&self, source: &UploadSource, remote: &str) -> Result<(), ClientError> {
+    pub async fn upload(&self, source: &UploadSource, remote: &str) -> Result<(), Error> {
         let handle = self.handle().await?;
         let other = |what: &str, e: &dyn std::fmt::Display| {
-            ClientError::from(SshFailure::Other(format!("sftp {what}: {e}")))
+            Error::from(SshFailure::Other(format!("sftp {what}: {e}")))
         };
         let _permit = self
             .channels
@@ -501,9 +546,9 @@ impl SshSession {
             .map_err(|e| other(&format!("create {remote}"), &e))?;
         match source {
             UploadSource::Path(p) => {
-                let mut local = tokio::fs::File::open(p).await.map_err(|e| {
-                    ClientError::Invalid(format!("cannot open '{}': {e}", p.display()))
-                })?;
+                let mut local = tokio::fs::File::open(p)
+                    .await
+                    .map_err(|e| Error::Invalid(format!("cannot open '{}': {e}", p.display())))?;
                 tokio::io::copy(&mut local, &mut file)
                     .await
                     .map_err(|e| other("write", &e))?;

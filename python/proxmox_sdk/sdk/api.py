@@ -9,19 +9,15 @@ from __future__ import annotations
 import json
 import os
 import uuid
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from proxmox_sdk import _native
 from proxmox_sdk._native import ProxmoxResource
 from proxmox_sdk.sdk.exceptions import BackendNotAvailableError
-from proxmox_sdk.sdk.services import service_config
 
 __all__ = ["ProxmoxSDK", "SyncProxmoxSDK"]
-
-
-def _path(p: Any) -> str | None:
-    return os.path.expanduser(os.fspath(p)) if p else None
 
 
 class _BaseSDK(ProxmoxResource):
@@ -33,108 +29,31 @@ class _BaseSDK(ProxmoxResource):
 
     _is_async = True
 
-    def __new__(
-        cls,
-        host: str | None = None,
-        *,
-        user: str | None = None,
-        password: str | None = None,
-        token_name: str | None = None,
-        token_value: str | None = None,
-        otp: str | None = None,
-        otptype: str = "totp",
-        service: str = "PVE",
-        backend: str = "https",
-        port: int | None = None,
-        path_prefix: str = "",
-        verify_ssl: bool = True,
-        cert: str | None = None,
-        timeout: float | None = 5,
-        connect_timeout: float | None = None,
-        proxies: Mapping[str, str] | None = None,
-        max_retries: int = 0,
-        retry_backoff: float = 0.5,
-        sudo: bool = False,
-        private_key_file: str | None = None,
-        identity_file: str | None = None,
-        forward_ssh_agent: bool = False,
-        config_file: str | None = None,
-        otel_enabled: bool | None = None,
-        session: Any = None,
-        schema_version: str = "latest",
-        mock_namespace: str | None = None,
-        mock_data_path: str | None = None,
-        lenient: bool = False,
-        validate: bool | None = None,
-        fingerprint: str | None = None,
-        private_key_passphrase: str | None = None,
-        known_hosts_file: str | None = None,
-        host_key_fingerprint: str | None = None,
-        accept_new_host_key: bool = False,
-        ssh_options: list[str] | None = None,
-    ) -> Any:
-        service_name, config = service_config(service)
-        backend_name = str(backend).lower()
-        # Durations: 0 to 86400 s, as every native duration (timeout=None or 0: no timeout).
-        timeout = 0 if timeout is None else _native.check_seconds("timeout", timeout)
-        if connect_timeout is not None:
-            connect_timeout = _native.check_seconds("connect_timeout", connect_timeout, False)
-        retry_backoff = _native.check_seconds("retry_backoff", retry_backoff)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries: expected an integer >= 0, got {max_retries!r}")
-        if port is not None and (
-            isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536
-        ):
-            raise ValueError(f"port: expected an integer from 1 to 65535, got {port!r}")
-        if proxies is not None and not isinstance(proxies, Mapping):
-            raise ValueError(f"proxies: expected a mapping of scheme to proxy URL, got {proxies!r}")
-        # The native builder checks the backend against the service, the host and the
-        # credentials; validate=True refuses bad parameters before anything is sent.
-        client = _native.Client.connect(
-            backend_name,
-            service=service_name,
-            host=str(host) if host is not None else None,
-            port=port,
-            user=user,
-            password=password,
-            token_name=token_name,
-            token_value=token_value,
-            otp=otp,
-            otptype=otptype,
-            path_prefix=path_prefix,
-            verify_ssl=bool(verify_ssl),
-            cert=os.fspath(cert) if cert else None,
-            fingerprint=fingerprint,
-            timeout=timeout if backend_name == "https" else (timeout or None),
-            connect_timeout=connect_timeout,
-            proxies=sorted((proxies or {}).items()),
-            max_retries=max_retries,
-            retry_backoff=retry_backoff,
-            sudo=bool(sudo),
-            private_key_file=_path(private_key_file or identity_file),
-            private_key_passphrase=private_key_passphrase,
-            config_file=_path(config_file),
-            forward_ssh_agent=bool(forward_ssh_agent),
-            known_hosts_file=_path(known_hosts_file),
-            host_key_fingerprint=host_key_fingerprint,
-            accept_new_host_key=bool(accept_new_host_key),
-            ssh_options=list(ssh_options or []),
-            schema_version=schema_version,
-            validate=bool(validate),
-            mock_namespace=mock_namespace
-            or os.environ.get("PROXMOX_MOCK_STATE_NAMESPACE", "default"),
-            mock_data_path=mock_data_path or os.environ.get("PROXMOX_MOCK_DATA_PATH") or None,
-            lenient=bool(lenient),
-        )
+    def __new__(cls, host: str | None = None, **options: Any) -> Any:
+        """``ProxmoxSDK(host=None, *, user=..., password=..., token_name=..., ...)``: the
+        options (and their defaults) are declared once, natively; unknown names and wrong
+        types raise ``TypeError``, bad values ``ValueError``, each naming the option."""
+        session = options.pop("session", None)
+        if session is not None:
+            warnings.warn(
+                "ProxmoxSDK(session=...) is ignored: the native HTTPS transport owns its "
+                "connections (an aiohttp session cannot be used)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        if host is not None:
+            options["host"] = host if isinstance(host, str | os.PathLike) else str(host)
+        client = _native.Client.connect(**options)
         self = super().__new__(cls, client, cls._is_async)
         self._client = client
-        self._service = service_name
-        self._backend_name = backend_name
-        self._host = host
-        self._user = user
-        self._auth = "token" if token_name else ("password" if password else None)
-        self._port = port or config["default_port"]
-        self._schema_version = schema_version
+        self._service = str(options.get("service") or "PVE").upper()
+        self._host = options.get("host")
+        self._user = options.get("user")
+        self._auth = (
+            "token"
+            if options.get("token_name")
+            else ("password" if options.get("password") else None)
+        )
         self._closed = False
         return self
 
@@ -166,7 +85,7 @@ class _BaseSDK(ProxmoxResource):
     @property
     def backend_name(self) -> str:
         """The backend in use (``https``, ``mock``, ...)."""
-        return self._backend_name
+        return self._client.backend_name
 
     @property
     def schema_version(self) -> str | None:
@@ -179,7 +98,7 @@ class _BaseSDK(ProxmoxResource):
         return self._client.root(self._is_async)
 
     def __repr__(self) -> str:
-        parts = [f"service={self._service!r}", f"backend={self._backend_name!r}"]
+        parts = [f"service={self._service!r}", f"backend={self.backend_name!r}"]
         if self._host:
             parts.append(f"host={self._host!r}")
         if self._user:
@@ -193,15 +112,13 @@ class _BaseSDK(ProxmoxResource):
     @property
     def mock_store(self) -> Any:
         """The mock's store (``reset()``, ``get_object()``, ``seed()``, ...)."""
-        from proxmox_sdk.mock.state import MockStore
-
-        if self._backend_name != "mock":
-            raise BackendNotAvailableError(f"backend {self._backend_name!r} has no mock store")
-        return MockStore(self._client)
+        if self.backend_name != "mock":
+            raise BackendNotAvailableError(f"backend {self.backend_name!r} has no mock store")
+        return self._client.store
 
     def _no_tokens(self) -> RuntimeError:
         return RuntimeError(
-            f"get_tokens: the {self._backend_name} backend does not use ticket authentication"
+            f"get_tokens: the {self.backend_name} backend does not use ticket authentication"
         )
 
 

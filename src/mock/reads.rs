@@ -1,0 +1,266 @@
+//! The generic read: an answer stored with `set_object`, a collection's list (only the
+//! members the caller may see, as PVE filters them), a directory index, or a generated
+//! answer with the member's stored configuration and state laid over it.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::access::check::has_any;
+use super::collections::{concrete, Collection};
+use super::generate::{generate_object, GenContext};
+use super::store::{MockState, Record};
+use super::{guests, pending, Ctx};
+use crate::schema::SchemaType;
+
+/// An answer set for this exact path, or for its template, with `set_object`.
+pub fn stored(ctx: &Ctx<'_>) -> Option<Value> {
+    ctx.store().read(|s| {
+        s.overrides
+            .get(ctx.path)
+            .or_else(|| s.template_overrides.get(ctx.op.template.as_str()))
+            .cloned()
+    })
+}
+
+/// The generic read of `ctx`'s path.
+pub fn read(ctx: &Ctx<'_>) -> Value {
+    let template = ctx.op.template.as_str();
+    let returns = &ctx.op.info.returns;
+    let collections = ctx.mock.collections();
+    if let Some(c) = collections.at(template) {
+        let list = concrete(&c.template, ctx.path_params);
+        return ctx.store().read(|s| list_members(ctx, s, c, &list));
+    }
+    if returns.child_link_key().is_some() {
+        return directory_index(ctx);
+    }
+    let mut v = ctx.mock.generated(ctx.path, returns, &ctx.gen());
+    let Some(c) = collections.ancestors(template).last() else {
+        return v;
+    };
+    let list = concrete(&c.template, ctx.path_params);
+    let id = ctx.path_param(&c.id_param).unwrap_or("");
+    let now = ctx.mock.now();
+    ctx.store().read(|s| {
+        let Some(rec) = s.members.get(&list).and_then(|m| m.get(id)) else {
+            return;
+        };
+        let full = c.is_member_or_config(template);
+        let with_pending;
+        let rec = if template.ends_with("/config")
+            && !ctx.flag("current")
+            && rec.meta.contains_key("pending")
+        {
+            with_pending = Record {
+                config: pending::applied(rec),
+                meta: rec.meta.clone(),
+            };
+            &with_pending
+        } else {
+            rec
+        };
+        if let Value::Object(obj) = &mut v {
+            overlay(obj, rec, returns, full);
+            if template.ends_with("/status/current") {
+                guests::runtime(obj, rec, returns, now);
+            }
+            if rec.meta.contains_key("lock_until")
+                && guests::held_lock(rec, now).is_none()
+                && rec.config.get("lock").is_none()
+            {
+                obj.remove("lock");
+            }
+        }
+    });
+    v
+}
+
+/// Whether the caller may see member `id` of collection `c` in its list (PVE filters guest,
+/// pool, storage and user lists by privilege; everything else shows in full).
+fn visible(ctx: &Ctx<'_>, s: &MockState, c: &Collection, id: &str) -> bool {
+    if ctx.caller.is_root() {
+        return true;
+    }
+    let Some(who) = ctx.caller.subject() else {
+        return false;
+    };
+    match c.template.as_str() {
+        "/nodes/{node}/qemu" | "/nodes/{node}/lxc" => {
+            has_any(s, &who, &format!("/vms/{id}"), &["VM.Audit"])
+        }
+        "/pools" => has_any(s, &who, &format!("/pool/{id}"), &["Pool.Audit"]),
+        "/storage" => has_any(
+            s,
+            &who,
+            &format!("/storage/{id}"),
+            &["Datastore.Audit", "Datastore.AllocateSpace"],
+        ),
+        "/access/users" => {
+            ctx.caller.userid() == Some(id)
+                || has_any(s, &who, "/access/groups", &["User.Modify", "Sys.Audit"])
+                || super::access::roles::user_groups(s, id).iter().any(|g| {
+                    has_any(
+                        s,
+                        &who,
+                        &format!("/access/groups/{g}"),
+                        &["User.Modify", "Sys.Audit"],
+                    )
+                })
+        }
+        _ => true,
+    }
+}
+
+/// The members of collection `c` at `list` the caller may see, as its list shows them.
+fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Value {
+    let Some(members) = s.members.get(list) else {
+        return Value::Array(Vec::new());
+    };
+    let returns = &ctx.op.info.returns;
+    let item_schema = returns.items.as_deref();
+    let mut ids: Vec<&String> = members
+        .keys()
+        .filter(|id| s.deleted.is_empty() || !s.is_deleted(&format!("{list}/{id}")))
+        .filter(|id| visible(ctx, s, c, id))
+        .collect();
+    ids.sort_by(|a, b| match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    });
+    let Some(first) = ids.first() else {
+        return Value::Array(Vec::new());
+    };
+    let guest_kind = match list.rsplit('/').next() {
+        Some(k @ ("qemu" | "lxc")) if list.starts_with("nodes/") => Some(k),
+        _ => None,
+    };
+    if let (Some(kind), Some(schema)) = (guest_kind, item_schema) {
+        return guests::list(ctx, kind, &ids, members, schema);
+    }
+    // One generated item for the whole list; each member differs in its id and data.
+    let mut params: Vec<(&str, String)> = ctx.path_params.to_vec();
+    params.push((c.id_param.as_str(), (*first).clone()));
+    let base = match item_schema {
+        Some(schema) => generate_object(
+            schema,
+            &GenContext {
+                path_params: &params,
+            },
+            true,
+        ),
+        None => Value::Object(Map::new()),
+    };
+    let id_schema = item_schema
+        .and_then(|i| i.properties.as_ref())
+        .and_then(|p| p.get(&c.id_param));
+    let families = item_schema
+        .map(|i| crate::schema::IndexedFamily::collect(i.properties.as_ref()))
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let rec = &members[id];
+        let mut item = base.clone();
+        if let (Value::Object(obj), Some(schema)) = (&mut item, item_schema) {
+            if let Some(id_schema) = id_schema {
+                let typed = match id_schema.schema_type() {
+                    SchemaType::Integer => id
+                        .parse::<i64>()
+                        .map_or_else(|_| Value::from(id.as_str()), Value::from),
+                    _ => Value::from(id.as_str()),
+                };
+                obj.insert(c.id_param.clone(), typed);
+            }
+            overlay_with(obj, rec, schema, false, &families);
+        }
+        out.push(item);
+    }
+    Value::Array(out)
+}
+
+/// A directory index: one item per literal child of the template.
+fn directory_index(ctx: &Ctx<'_>) -> Value {
+    let template = ctx.op.template.as_str();
+    let key_name = ctx.op.info.returns.child_link_key().unwrap_or("name");
+    let prefix = format!("{template}/");
+    let mut children: Vec<&str> = ctx
+        .mock
+        .schema()
+        .endpoints()
+        .iter()
+        .filter_map(|e| e.template.strip_prefix(&prefix))
+        .filter(|rest| !rest.contains('/') && !rest.starts_with('{'))
+        .collect();
+    children.sort_unstable();
+    children.dedup();
+    Value::Array(
+        children
+            .into_iter()
+            .map(|c| json!({ key_name: c }))
+            .collect(),
+    )
+}
+
+/// Overlays a member's stored data onto a generated object: everything the schema can
+/// hold when `full` (the member or its config), else only members the schema names.
+pub fn overlay(
+    obj: &mut Map<String, Value>,
+    rec: &Record,
+    schema: &crate::schema::Schema,
+    full: bool,
+) {
+    let families = crate::schema::IndexedFamily::collect(schema.properties.as_ref());
+    overlay_with(obj, rec, schema, full, &families);
+}
+
+pub fn overlay_with(
+    obj: &mut Map<String, Value>,
+    rec: &Record,
+    schema: &crate::schema::Schema,
+    full: bool,
+    families: &[crate::schema::IndexedFamily],
+) {
+    let props = schema.properties.as_ref();
+    let allowed = |k: &str| {
+        props.is_some_and(|p| p.contains_key(k))
+            || families.iter().any(|f| f.matches(k))
+            || (full && !schema.forbids_additional_properties() && props.is_none())
+    };
+    if full {
+        // Only what was stored (and what PVE always shows), not invented extras.
+        let required: Vec<String> = props
+            .map(|p| {
+                p.iter()
+                    .filter(|(_, s)| !s.optional)
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        obj.retain(|k, _| required.contains(k));
+    }
+    for (k, v) in rec.config.iter().chain(rec.meta.iter()) {
+        if allowed(k) {
+            let v = if k.contains("password") {
+                json!("**********")
+            } else {
+                v.clone()
+            };
+            obj.insert(k.clone(), v);
+        }
+    }
+    if full && props.is_some_and(|p| p.contains_key("digest")) {
+        obj.insert("digest".into(), json!(config_digest(&rec.config)));
+    }
+}
+
+/// The digest PVE shows for a configuration (and checks on update).
+pub fn config_digest(config: &Map<String, Value>) -> String {
+    let canonical: BTreeMap<&String, &Value> = config.iter().collect();
+    let text = serde_json::to_string(&canonical).unwrap_or_default();
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()[..40]
+        .to_string()
+}

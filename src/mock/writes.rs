@@ -1,0 +1,335 @@
+//! The generic writes of collections: create a member (ids unique as PVE keeps them, guest
+//! disks allocated as volumes), update it (`delete=`, `digest`, pending changes of a
+//! running VM), destroy it (refusals for running, locked, protected and HA-managed
+//! guests), and the lenient store-anything mode for legacy seeding code.
+
+use serde_json::{json, Map, Value};
+
+use super::collections::concrete;
+use super::messages::{self, err500};
+use super::reads::config_digest;
+use super::store::Record;
+use super::{guests, pending, volumes, Ctx, MockPve};
+use crate::api::{ApiError, Method};
+use crate::schema::SchemaType;
+
+/// Parameters that steer an operation but are not stored in a member's configuration.
+const ACTION_PARAMS: &[&str] = &[
+    "start",
+    "archive",
+    "pool",
+    "unique",
+    "force",
+    "live-restore",
+    "bwlimit",
+    "delete",
+    "digest",
+    "revert",
+    "skiplock",
+    "background_delay",
+    "purge",
+    "destroy-unreferenced-disks",
+    "import-working-storage",
+    "ignore-unpack-errors",
+    "restore",
+    "ssh-public-keys",
+    "password",
+];
+
+/// Every collection member the path lies under must exist, as in PVE.
+pub fn check_members_exist(ctx: &Ctx<'_>) -> Result<(), ApiError> {
+    let template = ctx.op.template.as_str();
+    let path_params = ctx.path_params;
+    let mut ancestors = ctx.mock.collections().ancestors(template).peekable();
+    if ancestors.peek().is_none() {
+        return Ok(());
+    }
+    ctx.store().read(|s| {
+        for c in ancestors {
+            let Some(id) = path_params
+                .iter()
+                .find(|(n, _)| *n == c.id_param)
+                .map(|(_, v)| v)
+            else {
+                continue;
+            };
+            let list = concrete(&c.template, path_params);
+            let exists = s.members.get(&list).is_some_and(|m| m.contains_key(id))
+                && !s.is_deleted(&format!("{list}/{id}"));
+            if !exists {
+                let node = ctx.path_param("node").unwrap_or("");
+                return Err(messages::missing_member(c, node, id));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Lenient mode: a write to a path PVE lacks is stored as that path's answer (a read
+/// answers it), as the original mock did for seeding code.
+pub fn lenient_write(
+    mock: &MockPve,
+    method: Method,
+    path: &str,
+    params: &Map<String, Value>,
+) -> Value {
+    if method != Method::Get {
+        mock.set_object(path, Value::Object(params.clone()));
+        return Value::Null;
+    }
+    mock.get_object(path).unwrap_or(Value::Null)
+}
+
+/// A new member of the collection at `ctx`'s path.
+pub fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let (op, path_params, params) = (ctx.op, ctx.path_params, ctx.params);
+    let mock = ctx.mock;
+    let Some(c) = mock.collections().at(&op.template) else {
+        return Ok(mock.answer(ctx));
+    };
+    let list = concrete(&c.template, path_params);
+    let id = match params.get(&c.id_param) {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => {
+            let numeric = op
+                .param(&c.id_param)
+                .is_some_and(|p| p.schema_type() == SchemaType::Integer);
+            mock.store().write(|s| {
+                if numeric {
+                    // Integer ids (firewall rule `pos`, ...) are positions: the next one.
+                    s.members.get(&list).map_or(0, |m| m.len()).to_string()
+                } else {
+                    s.seq += 1;
+                    format!("{}-{:08x}", c.id_param, s.seq)
+                }
+            })
+        }
+    };
+    let is_guest = list.ends_with("/qemu") || list.ends_with("/lxc");
+    let mut config = Map::new();
+    for (k, v) in params {
+        if k == &c.id_param
+            || path_params.iter().any(|(p, _)| p == k)
+            || ACTION_PARAMS.contains(&k.as_str())
+        {
+            continue;
+        }
+        config.insert(k.clone(), v.clone());
+    }
+    let mut meta = Map::new();
+    if is_guest {
+        meta.insert("status".into(), json!("stopped"));
+    }
+    let lenient = mock.lenient();
+    let now = mock.store().now();
+    mock.store().write(|s| {
+        if lenient {
+            // Legacy seeding re-creates what exists: an update, not an error.
+        } else if is_guest {
+            // VMIDs are unique cluster-wide.
+            for (other_list, members) in &s.members {
+                if (other_list.ends_with("/qemu") || other_list.ends_with("/lxc"))
+                    && members.contains_key(&id)
+                    && !s.is_deleted(&format!("{other_list}/{id}"))
+                {
+                    let node = other_list.split('/').nth(1).unwrap_or("");
+                    let (what, noun) = if list.ends_with("/qemu") {
+                        ("VM", "VM")
+                    } else {
+                        ("CT", "CT")
+                    };
+                    return Err(err500(format!(
+                        "unable to create {what} {id} - {noun} {id} already exists on node '{node}'"
+                    )));
+                }
+            }
+        } else if s.members.get(&list).is_some_and(|m| m.contains_key(&id))
+            && !s.is_deleted(&format!("{list}/{id}"))
+        {
+            return Err(err500(messages::already_exists(c, &id)));
+        }
+        let pool = if is_guest {
+            params.get("pool").and_then(Value::as_str)
+        } else {
+            None
+        };
+        if let Some(pool) = pool.filter(|_| !lenient) {
+            if !s.members.get("pools").is_some_and(|p| p.contains_key(pool)) {
+                return Err(err500(format!("pool '{pool}' does not exist")));
+            }
+        }
+        if is_guest && !lenient {
+            let node = super::path_param(path_params, "node").unwrap_or_default();
+            let kind = if list.ends_with("/lxc") {
+                "lxc"
+            } else {
+                "qemu"
+            };
+            volumes::allocate_disks(s, node, kind, &id, &mut config, now).map_err(err500)?;
+        }
+        s.undelete(&format!("{list}/{id}"));
+        s.drop_overrides_below(&format!("{list}/{id}"));
+        s.members
+            .entry(list.clone())
+            .or_default()
+            .insert(id.clone(), Record { config, meta });
+        if let Some(pool) = pool {
+            guests::add_pool_member(s, pool, &list, &id);
+        }
+        Ok(())
+    })?;
+    let mut p: Vec<(&str, String)> = path_params.to_vec();
+    p.push((c.id_param.as_str(), id));
+    Ok(mock.answer(&Ctx {
+        path_params: &p,
+        ..*ctx
+    }))
+}
+
+/// A change of the member (or its config) at `ctx`'s path.
+pub fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let (op, path_params, params) = (ctx.op, ctx.path_params, ctx.params);
+    let mock = ctx.mock;
+    let Some(c) = mock.collections().ancestors(&op.template).last() else {
+        return Ok(mock.answer(ctx));
+    };
+    let lenient = mock.lenient();
+    let list = concrete(&c.template, path_params);
+    let id = super::path_param(path_params, &c.id_param)
+        .map(str::to_string)
+        .unwrap_or_default();
+    let deletes: Vec<String> = params
+        .get("delete")
+        .and_then(Value::as_str)
+        .map(|d| {
+            crate::schema::formats::split_list(d)
+                .into_iter()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let clock = mock.store().now();
+    mock.store().write(|s| {
+        let rec = s
+            .members
+            .entry(list.clone())
+            .or_default()
+            .entry(id.clone())
+            .or_default();
+        if let Some(lock) = guests::held_lock(rec, clock) {
+            let guest = if list.ends_with("/lxc") { "CT" } else { "VM" };
+            return Err(err500(format!("{guest} is locked ({lock})")));
+        }
+        if let Some(want) = params.get("digest").and_then(Value::as_str) {
+            if !lenient && !want.is_empty() && want != config_digest(&rec.config) {
+                return Err(err500(
+                    "detected modified configuration - file changed by other user? Try again.",
+                ));
+            }
+        }
+        // A running VM keeps what it cannot change live as pending changes.
+        let running_vm = !lenient
+            && list.ends_with("/qemu")
+            && rec.meta.get("status").is_some_and(|st| st == "running");
+        for (k, v) in params {
+            if path_params.iter().any(|(p, _)| p == k) || ACTION_PARAMS.contains(&k.as_str()) {
+                continue;
+            }
+            if running_vm {
+                pending::set(rec, k, v.clone());
+            } else {
+                rec.config.insert(k.clone(), v.clone());
+            }
+        }
+        for d in &deletes {
+            if running_vm {
+                pending::delete(rec, d);
+            } else {
+                rec.config.remove(d);
+            }
+        }
+        s.overrides.remove(&format!("{list}/{id}/config"));
+        s.overrides.remove(&format!("{list}/{id}"));
+        Ok(())
+    })?;
+    Ok(mock.answer(ctx))
+}
+
+/// The member at `ctx`'s path removed (with its volumes, pool membership and, with
+/// `purge`, its jobs and HA entries, for a guest).
+pub fn destroy(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let (op, path_params, params) = (ctx.op, ctx.path_params, ctx.params);
+    let mock = ctx.mock;
+    let Some(c) = mock.collections().member_at(&op.template) else {
+        return Ok(mock.answer(ctx));
+    };
+    let list = concrete(&c.template, path_params);
+    let id = super::path_param(path_params, &c.id_param)
+        .map(str::to_string)
+        .unwrap_or_default();
+    let is_guest = list.ends_with("/qemu") || list.ends_with("/lxc");
+    let clock = mock.store().now();
+    let locked = mock.store().read(|s| {
+        s.members
+            .get(&list)
+            .and_then(|m| m.get(&id))
+            .and_then(|r| guests::held_lock(r, clock))
+    });
+    if let (true, Some(lock)) = (is_guest, locked) {
+        let guest = if list.ends_with("/lxc") { "CT" } else { "VM" };
+        return Err(err500(format!("{guest} is locked ({lock})")));
+    }
+    let purge = params
+        .get("purge")
+        .is_some_and(|v| matches!(v, Value::Bool(true)) || v == 1 || v == "1");
+    if is_guest && !mock.lenient() {
+        let (running, ha) = mock.store().read(|s| {
+            let running = s
+                .members
+                .get(&list)
+                .and_then(|m| m.get(&id))
+                .and_then(|r| r.meta.get("status"))
+                .is_some_and(|st| st == "running");
+            (running, volumes::ha_managed(s, &id))
+        });
+        let guest = if list.ends_with("/lxc") { "CT" } else { "VM" };
+        if running {
+            return Err(err500(format!("{guest} {id} is running - destroy failed")));
+        }
+        if ha && !purge {
+            return Err(err500(format!(
+                "unable to remove {guest} {id} - used in HA resources and purge parameter not set."
+            )));
+        }
+    }
+    let node = super::path_param(path_params, "node")
+        .unwrap_or_default()
+        .to_string();
+    mock.store().write(|s| {
+        if let Some(m) = s.members.get_mut(&list) {
+            m.remove(&id);
+        }
+        if is_guest {
+            volumes::free_guest_volumes(s, &node, &id);
+            if purge {
+                volumes::purge_guest(s, &id);
+            }
+            // PVE drops a destroyed guest from its pool.
+            if let Some(pools) = s.members.get_mut("pools") {
+                for pool in pools.values_mut() {
+                    if let Some(Value::Array(members)) = pool.meta.get_mut("members") {
+                        members.retain(|m| {
+                            m.get("vmid").and_then(Value::as_u64).map(|v| v.to_string())
+                                != Some(id.clone())
+                        });
+                    }
+                }
+            }
+        }
+        let member = format!("{list}/{id}");
+        s.drop_overrides_below(&member);
+        s.deleted.insert(member);
+    });
+    Ok(mock.answer(ctx))
+}

@@ -1,0 +1,263 @@
+//! Every `/api2/json/...` request: who is calling (the token header or the ticket cookie,
+//! CSRF on writes), then the mock answers as that caller, or in real mode the request is
+//! validated and forwarded. GET answers are served from a cache between writes.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use serde_json::{json, Value};
+
+use super::app::App;
+use super::auth::parse_token_header;
+use super::envelope::{pve_headers, pve_ok_bytes, pve_response, reason, request_params};
+use super::proxy;
+use crate::api::ApiError;
+use crate::mock::messages::{invalid_csrf, invalid_token};
+use crate::mock::Caller;
+
+/// The value of cookie `name`.
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get_all(header::COOKIE).iter().find_map(|v| {
+        v.to_str().ok()?.split(';').find_map(|part| {
+            let (k, val) = part.trim().split_once('=')?;
+            (k == name).then_some(val)
+        })
+    })
+}
+
+/// The method of the API (PVE has no other).
+pub fn api_method(method: &Method) -> Option<crate::api::Method> {
+    Some(match *method {
+        Method::GET | Method::HEAD => crate::api::Method::Get,
+        Method::POST => crate::api::Method::Post,
+        Method::PUT => crate::api::Method::Put,
+        Method::DELETE => crate::api::Method::Delete,
+        _ => return None,
+    })
+}
+
+/// Who makes this request, from its headers alone: an API token, else the ticket cookie
+/// (a write must carry the ticket's CSRF token), else nobody. Without authentication
+/// (`--no-auth`) everyone is `root@pam`. The login itself needs no credentials.
+pub fn authenticate(
+    app: &App,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Result<Caller, ApiError> {
+    if !app.config.auth.enabled {
+        return Ok(Caller::root());
+    }
+    let rel = crate::schema::index::strip_api_prefix(path);
+    if rel == "access/ticket" && method == Method::POST {
+        return Ok(Caller::Anonymous);
+    }
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let token = auth
+            .to_str()
+            .ok()
+            .and_then(parse_token_header)
+            .ok_or_else(invalid_token)?;
+        return app.mock.token_caller(&token.user, &token.id, &token.secret);
+    }
+    let Some(ticket) = cookie(headers, "PVEAuthCookie") else {
+        return Ok(Caller::Anonymous);
+    };
+    let ticket = percent_encoding::percent_decode_str(ticket).decode_utf8_lossy();
+    let (caller, time) = app.mock.ticket_caller(&ticket)?;
+    if method != Method::GET && method != Method::HEAD {
+        let csrf = headers
+            .get("CSRFPreventionToken")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let user = caller.userid().unwrap_or_default();
+        if !app.mock.csrf_matches(csrf, user, time) {
+            return Err(invalid_csrf());
+        }
+    }
+    Ok(caller)
+}
+
+/// Every `/api2/json/...` request.
+pub async fn api(
+    State(app): State<Arc<App>>,
+    ConnectInfo(_peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    let started = Instant::now();
+    let path = uri.path();
+    // Copied out so that no lock is held across the sleep below.
+    let latency = app.mock.latency();
+    let resp = if !(path == "/api2/json" || path.starts_with("/api2/json/")) {
+        let mut r = Response::new(Body::from("Not Found"));
+        *r.status_mut() = StatusCode::NOT_FOUND;
+        r
+    } else if let Some(upstream) = &app.upstream {
+        forward(&app, upstream, &method, &uri, &headers, &body).await
+    } else if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+        pve_response(handle_api(&app, &method, &uri, &headers, &body))
+    } else if method == Method::GET && body.is_empty() {
+        cached_read(&app, &uri, &headers)
+    } else {
+        pve_response(handle_api(&app, &method, &uri, &headers, &body))
+    };
+    let elapsed = started.elapsed();
+    app.metrics.observe(elapsed, resp.status().as_u16());
+    // The path only: query strings and bodies can hold passwords and tickets.
+    tracing::info!(
+        target: "proxmox_sdk::server",
+        method = %method,
+        path = %uri.path(),
+        status = resp.status().as_u16(),
+        micros = elapsed.as_micros() as u64,
+        "request"
+    );
+    resp
+}
+
+/// A GET answered from the cache while nothing was written (per caller: lists depend on
+/// what the caller may see).
+fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap) -> Response<Body> {
+    let caller = match authenticate(app, &Method::GET, uri.path(), headers) {
+        Ok(c) => c,
+        Err(e) => return pve_response(Err(e)),
+    };
+    let pq = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let key = format!("{} {pq}", caller.authid());
+    let generation = app.mock.store().generation();
+    // Answers that change with time alone (running tasks, uptimes) are never cached.
+    let cacheable =
+        app.mock.store().time_scale() == 0.0 && !uri.path().ends_with("/status/current");
+    if let Some(body) = app.answers.get(&key, generation).filter(|_| cacheable) {
+        return pve_ok_bytes(body);
+    }
+    let result = request_params(uri, headers, &[]).and_then(|params| {
+        app.mock
+            .handle(&caller, crate::api::Method::Get, uri.path(), &params)
+    });
+    match result {
+        Ok(data) => {
+            let body =
+                Bytes::from(serde_json::to_vec(&json!({ "data": data })).unwrap_or_default());
+            // Only if no write happened meanwhile: the answer belongs to this generation.
+            if cacheable && app.mock.store().generation() == generation {
+                app.answers.put(key, generation, body.clone());
+            }
+            pve_ok_bytes(body)
+        }
+        Err(e) => pve_response(Err(e)),
+    }
+}
+
+fn handle_api(
+    app: &App,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let path = uri.path();
+    let m = api_method(method).ok_or_else(|| {
+        ApiError::new(
+            501,
+            format!(
+                "Method '{method} /{}' not implemented",
+                crate::schema::index::strip_api_prefix(path)
+            ),
+        )
+    })?;
+    let caller = authenticate(app, method, path, headers)?;
+    let params = request_params(uri, headers, body)?;
+    let rel = crate::schema::index::strip_api_prefix(path);
+    if !app.config.auth.enabled && rel == "access/ticket" && m == crate::api::Method::Post {
+        // Without authentication any login succeeds, as root, so that clients which always
+        // log in (the SDK, the CLI, proxmoxer) reach the server.
+        return Ok(app.mock.full_login("root@pam"));
+    }
+    app.mock.handle(&caller, m, path, &params)
+}
+
+/// The header that reports a schema mismatch of an upstream answer.
+pub const MISMATCH_HEADER: &str = "x-proxmox-sdk-schema-mismatch";
+
+/// Real mode: validate locally, forward, check the answer against `returns`.
+pub async fn forward(
+    app: &App,
+    upstream: &proxy::Upstream,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response<Body> {
+    let params = match request_params(uri, headers, body) {
+        Ok(p) => p,
+        Err(e) => return pve_response(Err(e)),
+    };
+    let path = uri.path();
+    let schema = app.mock.schema();
+    let op = match schema.validate_request(method.as_str(), path, &params) {
+        Ok(v) => v.operation,
+        Err(e) => return pve_response(Err(e.into())),
+    };
+    let rel = crate::schema::index::strip_api_prefix(path);
+    let fwd = match upstream.forward(method, rel, &params).await {
+        Ok(f) => f,
+        Err(e) => return pve_response(Err(e)),
+    };
+    let mismatches = match (fwd.status, fwd.body.get("data")) {
+        (200, Some(data)) => op.check_response(data),
+        _ => Vec::new(),
+    };
+    let operation = format!("{} {}", op.method, op.template);
+    if let Some(first) = mismatches.first() {
+        upstream.mismatches.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            target: "proxmox_sdk::server",
+            operation = %operation,
+            field = %first.pointer,
+            count = mismatches.len(),
+            "upstream answer does not match its schema: {}",
+            first.message
+        );
+        if upstream.config().strict {
+            return pve_response(Err(ApiError::new(
+                502,
+                format!(
+                    "answer of {operation} does not match its schema at '{}': {}",
+                    first.pointer, first.message
+                ),
+            )));
+        }
+    }
+    let mut resp = Response::new(Body::from(
+        serde_json::to_vec(&fwd.body).unwrap_or_default(),
+    ));
+    *resp.status_mut() = StatusCode::from_u16(fwd.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    if fwd.status != 200 {
+        if let Ok(p) = hyper::ext::ReasonPhrase::try_from(reason(&fwd.reason).into_bytes()) {
+            resp.extensions_mut().insert(p);
+        }
+    }
+    let h = resp.headers_mut();
+    pve_headers(h);
+    if let Some(first) = mismatches.first() {
+        let text = format!(
+            "{} field(s); first at '{}'",
+            mismatches.len(),
+            first.pointer
+        );
+        if let Ok(v) = HeaderValue::from_str(&reason(&text)) {
+            h.insert(MISMATCH_HEADER, v);
+        }
+    }
+    resp
+}

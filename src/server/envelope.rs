@@ -1,0 +1,163 @@
+//! PVE's envelope on the wire: `{"data": ...}`, errors with PVE's message in the reason
+//! phrase and the body (and per-parameter `errors` on a 400), PVE's headers; the cache of
+//! serialized GET answers; and request parameters from the query and the body.
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode, Uri};
+use serde_json::{json, Map, Value};
+
+use crate::api::ApiError;
+
+/// A reason phrase hyper accepts: PVE's message on one line, visible ASCII and spaces.
+pub fn reason(message: &str) -> String {
+    let line = message.lines().next().unwrap_or("").trim();
+    let clean: String = line
+        .chars()
+        .map(|c| {
+            if c == '\t' || (' '..='~').contains(&c) {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if clean.is_empty() {
+        "Error".into()
+    } else {
+        clean
+    }
+}
+
+/// PVE's answer: `{"data": ...}` with PVE's headers; errors carry the message in the reason
+/// phrase and in the body.
+pub fn pve_response(result: Result<Value, ApiError>) -> Response<Body> {
+    let (status, body, phrase) = match result {
+        Ok(data) => (200, json!({ "data": data }), None),
+        Err(e) => {
+            let mut body = json!({"data": null, "message": format!("{}\n", e.message)});
+            if let Some(errors) = &e.errors {
+                body["errors"] = json!(errors);
+            }
+            (e.status, body, Some(reason(&e.message)))
+        }
+    };
+    let mut resp = Response::new(Body::from(serde_json::to_vec(&body).unwrap_or_default()));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(phrase) = phrase {
+        if let Ok(p) = hyper::ext::ReasonPhrase::try_from(phrase.into_bytes()) {
+            resp.extensions_mut().insert(p);
+        }
+    }
+    pve_headers(resp.headers_mut());
+    resp
+}
+
+/// PVE's response headers (`Expires` equals the date: nothing may be cached).
+pub fn pve_headers(h: &mut HeaderMap) {
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
+    h.insert(
+        header::SERVER,
+        HeaderValue::from_static("pve-api-daemon/3.0"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=0"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(std::time::SystemTime::now())) {
+        h.insert(header::EXPIRES, v);
+    }
+}
+
+/// A 200 answer from an already serialized `{"data": ...}` body.
+pub fn pve_ok_bytes(body: Bytes) -> Response<Body> {
+    let mut resp = Response::new(Body::from(body));
+    pve_headers(resp.headers_mut());
+    resp
+}
+
+/// Serialized GET answers by request URI, valid while the store's generation is unchanged
+/// (reads between writes answer the same bytes).
+#[derive(Default)]
+pub struct AnswerCache {
+    entries: parking_lot::Mutex<std::collections::HashMap<String, (u64, Bytes)>>,
+}
+
+const ANSWER_CACHE_LIMIT: usize = 1024;
+
+impl AnswerCache {
+    /// The answer cached for `key` at this store generation.
+    pub fn get(&self, key: &str, generation: u64) -> Option<Bytes> {
+        match self.entries.lock().get(key) {
+            Some((g, b)) if *g == generation => Some(b.clone()),
+            _ => None,
+        }
+    }
+
+    /// Keeps an answer made at `generation`.
+    pub fn put(&self, key: String, generation: u64, body: Bytes) {
+        let mut entries = self.entries.lock();
+        if entries.len() >= ANSWER_CACHE_LIMIT {
+            entries.retain(|_, (g, _)| *g == generation);
+            if entries.len() >= ANSWER_CACHE_LIMIT {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (generation, body));
+    }
+}
+
+/// Query string and body (form-encoded or JSON) as one parameter map; repeated keys
+/// become lists.
+pub fn request_params(
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Map<String, Value>, ApiError> {
+    let mut out = Map::new();
+    let mut add = |k: String, v: Value| match out.get_mut(&k) {
+        Some(Value::Array(items)) => items.push(v),
+        Some(existing) => {
+            let first = existing.take();
+            *existing = Value::Array(vec![first, v]);
+        }
+        None => {
+            out.insert(k, v);
+        }
+    };
+    if let Some(q) = uri.query() {
+        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+            add(k.into_owned(), Value::String(v.into_owned()));
+        }
+    }
+    if !body.is_empty() {
+        let ctype = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if ctype.starts_with("application/json") {
+            match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Object(map)) => {
+                    for (k, v) in map {
+                        // The same bound as the SDK's parameters (crate::limits::MAX_DEPTH).
+                        if let Err(e) = crate::limits::check_depth(&format!("parameter '{k}'"), &v)
+                        {
+                            let mut err = ApiError::new(400, "Parameter verification failed.");
+                            err.errors = Some([(k, e)].into_iter().collect());
+                            return Err(err);
+                        }
+                        add(k, v);
+                    }
+                }
+                Ok(Value::Null) => {}
+                Ok(_) => return Err(ApiError::new(400, "invalid JSON body: expected an object")),
+                Err(e) => return Err(ApiError::new(400, format!("invalid JSON body: {e}"))),
+            }
+        } else {
+            for (k, v) in form_urlencoded::parse(body) {
+                add(k.into_owned(), Value::String(v.into_owned()));
+            }
+        }
+    }
+    Ok(out)
+}
