@@ -84,9 +84,9 @@ pub fn option_err(message: String) -> PyErr {
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or_default();
         let expected = rest.split_once("expected ").map(|(_, e)| e).unwrap_or("");
+        let known = expected.trim_start_matches("one of ").replace('`', "");
         return PyTypeError::new_err(format!(
-            "got an unexpected keyword argument '{name}' (the options are: {})",
-            expected.replace('`', "")
+            "got an unexpected keyword argument '{name}' (the options are: {known})"
         ));
     }
     // A text where a number or a flag belongs, a bool where an integer belongs: wrong type.
