@@ -154,7 +154,9 @@ impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> ApiError {
         match e {
             RequestError::Params(p) => ApiError::params(p.errors),
-            other => ApiError::new(other.status(), other.to_string()),
+            other @ RequestError::NotImplemented { .. } => {
+                ApiError::new(other.status(), other.to_string())
+            }
         }
     }
 }
@@ -408,7 +410,7 @@ mod tests {
         let text = "UPID:pve1:000003E8:00001B58:6B08E68D:qmcreate:101:root@pam:";
         let u: Upid = text.parse().unwrap();
         assert_eq!(u.node, "pve1");
-        assert_eq!((u.pid, u.pstart, u.starttime), (1000, 7000, 0x6B08E68D));
+        assert_eq!((u.pid, u.pstart, u.starttime), (1000, 7000, 0x6B08_E68D));
         assert_eq!((u.kind.as_str(), u.id.as_str()), ("qmcreate", "101"));
         assert_eq!(u.user, "root@pam");
         assert_eq!(u.to_string(), text);

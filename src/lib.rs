@@ -1,23 +1,30 @@
 //! proxmox-sdk: the Rust engine behind the `proxmox_sdk` Python package.
 //!
-//! Map of the crate (arrows point down):
-//! - [`schema`]: the PVE API schema model: apidoc parsing, path-template index, parameter
-//!   validation in PVE's wording, response validation, OpenAPI 3.1 emission, bundled versions.
-//! - [`mock`]: the in-memory PVE (store, collections, generated answers).
-//! - [`client`]: the request model shared by backends (errors, parameter encoding).
-//! - [`server`]: the axum server (mock mode): envelope, reason phrases, auth, TLS.
+//! Map of the crate, top to bottom; a module uses only modules below it (checked by
+//! `tests/layers.rs`):
+//!
+//! - `python` (feature `python`): the PyO3 edge, compiled only when maturin builds the
+//!   module: classes, conversions, errors, the asyncio bridge, logging.
 //! - [`cli`]: `proxmox` / `pbx`, the pvesh-like command line over any backend.
-//! - [`codegen`]: apidoc (file or live node URL) -> `generated/proxmox/<version>/`.
-//! - [`transport`]: the real backends (HTTPS, pvesh over local/openssh/russh), on the shared
-//!   [`runtime`].
-//! - [`tls`]: rustls setup shared by every HTTPS client (fingerprint pinning).
-//! - `python` (feature `python`): the PyO3 edge, compiled only when maturin builds the module.
+//! - [`server`]: the axum server: HTTP only (headers, cookies, CSRF transport, TLS,
+//!   limits) over the in-memory PVE, or a validating proxy (real mode).
+//! - [`codegen`]: apidoc (file, live node URL) -> `generated/proxmox/<version>/`.
+//! - [`client`]: the request pipeline (parameter encoding, validation, request log).
+//! - [`backend`]: where requests go ([`backend::Backend`]), and the connection options
+//!   that build one ([`backend::options::ClientOptions`], declared once).
+//! - [`mock`] | [`transport`]: the in-memory PVE (one model of PVE, access rules
+//!   included) | the real transports (HTTPS, pvesh over local/openssh/russh).
+//! - [`api`]: the request model and errors ([`api::Call`], [`api::Error`]) and shared
+//!   nouns ([`api::Upid`], [`api::ApiPath`]).
+//! - [`schema`], [`limits`], [`runtime`], [`tls`], [`files`]: the PVE API schema model; the bounds on
+//!   what callers pass; the shared tokio runtime; rustls setup; JSON/YAML files.
 
 pub mod api;
 pub mod backend;
 pub mod cli;
 pub mod client;
 pub mod codegen;
+pub mod files;
 pub mod limits;
 pub mod mock;
 pub mod runtime;

@@ -14,9 +14,7 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
             .and_then(|v| v.parse::<usize>().ok())
             .filter(|n| *n > 0)
             .unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get().clamp(2, 4))
-                    .unwrap_or(2)
+                std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
             });
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)

@@ -666,7 +666,7 @@ fn worker_table_covers_every_string_returning_write_of_both_versions() {
             }
             let (m, t) = (op.method.as_str(), op.template.as_str());
             seen.insert((m.to_string(), t.to_string()));
-            let listed = worker_type(m, t).is_some() as u8 + is_not_worker(m, t) as u8;
+            let listed = u8::from(worker_type(m, t).is_some()) + u8::from(is_not_worker(m, t));
             if listed != 1 {
                 missing.push(format!("{v}: {m} {t} (listed {listed} times)"));
             }

@@ -53,8 +53,8 @@ fn every_template_resolves_to_itself() {
 
 #[test]
 fn concrete_paths_resolve_with_parameters() {
-    let s = bundled::load("9.2").unwrap();
     type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let s = bundled::load("9.2").unwrap();
     let cases: &[Case] = &[
         ("/api2/json/version", "/version", &[]),
         ("/nodes", "/nodes", &[]),

@@ -2,56 +2,14 @@
 //! phrases, headers, auth (tickets, CSRF, renewal, tokens), TLS, service endpoints, and the
 //! state file across a restart.
 
+mod common;
+
 use std::net::TcpListener;
 use std::time::Duration;
 
-use proxmox_sdk::server::{start, AuthConfig, RunningServer, ServerConfig, TlsSource};
+use common::{answer, client, config, rt, run};
+use proxmox_sdk::server::{start, TlsSource};
 use serde_json::{json, Value};
-
-fn config(ns: &str, auth: bool) -> ServerConfig {
-    proxmox_sdk::mock::store::forget_store("9.2", ns);
-    ServerConfig::mock(
-        "latest",
-        ns,
-        AuthConfig {
-            enabled: auth,
-            root_password: "correct horse".into(),
-        },
-    )
-}
-
-fn run(cfg: ServerConfig) -> RunningServer {
-    start(TcpListener::bind("127.0.0.1:0").unwrap(), cfg).unwrap()
-}
-
-fn client() -> reqwest::Client {
-    proxmox_sdk::tls::install_crypto_provider();
-    reqwest::Client::builder()
-        .tls_danger_accept_invalid_certs(true)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// (status, reason phrase, body) of a response.
-async fn answer(resp: reqwest::Response) -> (u16, String, Value) {
-    let status = resp.status().as_u16();
-    // reqwest keeps the raw reason phrase in the response extensions of hyper.
-    let reason = resp
-        .extensions()
-        .get::<hyper::ext::ReasonPhrase>()
-        .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
-        .unwrap_or_else(|| resp.status().canonical_reason().unwrap_or("").to_string());
-    let body = resp.json::<Value>().await.unwrap_or(Value::Null);
-    (status, reason, body)
-}
 
 #[test]
 fn mock_api_over_http_without_auth() {

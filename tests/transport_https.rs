@@ -3,6 +3,8 @@
 //! that misbehaves on purpose (failures to retry, redirects, slow and large answers) and
 //! records what it received (cookies, CSRF headers, renewals).
 
+mod common;
+
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
+use common::{params, tls_server, ROOT_PASSWORD};
 use parking_lot::Mutex;
 use proxmox_sdk::api::{ApiError, Call, Error as ClientError, Method, Upload, UploadSource};
 use proxmox_sdk::backend::Backend;
@@ -22,22 +25,6 @@ use proxmox_sdk::server::{start, AuthConfig, RunningServer, ServerConfig, TlsSou
 use proxmox_sdk::tls::Fingerprint;
 use proxmox_sdk::transport::https::{HttpsAuth, HttpsConfig, HttpsTransport};
 use serde_json::{json, Map, Value};
-
-const ROOT_PASSWORD: &str = "correct horse";
-
-fn tls_server(ns: &str) -> RunningServer {
-    proxmox_sdk::mock::store::forget_store("9.2", ns);
-    let mut cfg = ServerConfig::mock(
-        "latest",
-        ns,
-        AuthConfig {
-            enabled: true,
-            root_password: ROOT_PASSWORD.into(),
-        },
-    );
-    cfg.tls = Some(TlsSource::SelfSigned(vec!["localhost".into()]));
-    start(TcpListener::bind("127.0.0.1:0").unwrap(), cfg).unwrap()
-}
 
 fn password_auth(user: &str, password: &str, otp: Option<&str>) -> HttpsAuth {
     HttpsAuth::Password {
@@ -61,10 +48,6 @@ fn client_for(base: &str, auth: HttpsAuth, tweak: impl FnOnce(&mut HttpsConfig))
 fn pinned(server: &RunningServer, auth: HttpsAuth) -> Client {
     let fp = server.fingerprint.unwrap();
     client_for(&server.url(), auth, |c| c.fingerprint = Some(fp))
-}
-
-fn params(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap_or_default()
 }
 
 fn api_err(r: Result<Value, ClientError>) -> ApiError {
@@ -478,7 +461,7 @@ fn csrf_only_on_writes_cookie_unquoted_and_renewal() {
 
     // A ticket older than the renewal age is renewed by posting it as the password.
     let renewing = client_for(&base, password_auth("root@pam", "pw", None), |c| {
-        c.renew_after = Duration::ZERO
+        c.renew_after = Duration::ZERO;
     });
     renewing
         .call(Method::Get, "/api2/json/echo", Map::new())
@@ -521,7 +504,7 @@ fn retries_redirects_timeouts_and_size_caps() {
     }
 
     let quick = client_for(&base, token(), |c| {
-        c.timeout = Some(Duration::from_millis(300))
+        c.timeout = Some(Duration::from_millis(300));
     });
     assert!(matches!(
         quick.call(Method::Get, "/api2/json/slow", Map::new()),
@@ -531,7 +514,7 @@ fn retries_redirects_timeouts_and_size_caps() {
     let mut call = Call::new(Method::Get, "/api2/json/slow", Map::new());
     call.timeout = Some(Duration::from_millis(200));
     let patient = client_for(&base, token(), |c| {
-        c.timeout = Some(Duration::from_secs(30))
+        c.timeout = Some(Duration::from_secs(30));
     });
     assert!(matches!(
         patient.execute(call),
@@ -643,9 +626,9 @@ fn token_headers_per_service() {
             assert_eq!(
                 format!("{id_part}{secret}"),
                 "PBSAPIToken=backup@pbs!ci:s3cret"
-            )
+            );
         }
-        other => panic!("{other:?}"),
+        other @ HttpsAuth::Password { .. } => panic!("{other:?}"),
     }
     assert!(!format!("{pbs:?}").contains("s3cret"));
 }

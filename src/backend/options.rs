@@ -268,8 +268,8 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
 }
 
 /// A file option with a leading `~` expanded to the home directory (as the shell would).
-fn file_option(o: &Option<String>) -> Option<String> {
-    let p = o.clone().filter(|v| !v.is_empty())?;
+fn file_option(o: Option<&String>) -> Option<String> {
+    let p = o.filter(|v| !v.is_empty())?.clone();
     match (p.strip_prefix("~/"), std::env::var("HOME")) {
         (Some(rest), Ok(home)) => Some(format!("{}/{rest}", home.trim_end_matches('/'))),
         _ if p == "~" => std::env::var("HOME").ok().or(Some(p)),
@@ -351,16 +351,16 @@ impl ClientOptions {
         let given = |o: &Option<String>| o.clone().filter(|v| !v.is_empty());
         let host =
             || given(&self.host).ok_or_else(|| format!("host: required for the {kind} backend"));
-        let key_file =
-            file_option(&self.private_key_file).or_else(|| file_option(&self.identity_file));
+        let key_file = file_option(self.private_key_file.as_ref())
+            .or_else(|| file_option(self.identity_file.as_ref()));
         match kind {
             BackendKind::Mock => {
                 let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
                 let ns = given(&self.mock_namespace)
                     .or_else(|| env("PROXMOX_MOCK_STATE_NAMESPACE"))
                     .unwrap_or_else(|| "default".into());
-                let data =
-                    file_option(&self.mock_data_path).or_else(|| env("PROXMOX_MOCK_DATA_PATH"));
+                let data = file_option(self.mock_data_path.as_ref())
+                    .or_else(|| env("PROXMOX_MOCK_DATA_PATH"));
                 let mock = crate::mock::MockPve::shared(
                     self.schema_version(),
                     &ns,
@@ -401,7 +401,7 @@ impl ClientOptions {
                     HttpsConfig::new(base_url(&host()?, self.port, svc.default_port)?, auth);
                 cfg.path_prefix = self.path_prefix.clone().unwrap_or_default();
                 cfg.verify_ssl = self.verify_ssl.unwrap_or(true);
-                cfg.cert = file_option(&self.cert).map(Into::into);
+                cfg.cert = file_option(self.cert.as_ref()).map(Into::into);
                 cfg.fingerprint = given(&self.fingerprint)
                     .as_deref()
                     .map(crate::tls::Fingerprint::parse)
@@ -441,7 +441,7 @@ impl ClientOptions {
                     BackendKind::Local => Runner::Local,
                     BackendKind::OpenSsh => {
                         let mut options = self.ssh_options.clone();
-                        if let Some(k) = file_option(&self.known_hosts_file) {
+                        if let Some(k) = file_option(self.known_hosts_file.as_ref()) {
                             options.push(format!("UserKnownHostsFile={k}"));
                         }
                         if self.accept_new_host_key.unwrap_or(false) {
@@ -452,7 +452,7 @@ impl ClientOptions {
                             port: self.port,
                             user: login,
                             identity_file: key_file.map(Into::into),
-                            config_file: file_option(&self.config_file).map(Into::into),
+                            config_file: file_option(self.config_file.as_ref()).map(Into::into),
                             forward_agent: self.forward_ssh_agent.unwrap_or(false),
                             options,
                             connect_timeout: Some(connect),
@@ -492,8 +492,8 @@ impl ClientOptions {
     ) -> SshConfig {
         let given = |o: &Option<String>| o.clone().filter(|v| !v.is_empty());
         let mut auth = Vec::new();
-        if let Some(path) =
-            file_option(&self.private_key_file).or_else(|| file_option(&self.identity_file))
+        if let Some(path) = file_option(self.private_key_file.as_ref())
+            .or_else(|| file_option(self.identity_file.as_ref()))
         {
             auth.push(SshAuth::KeyFile {
                 path: path.into(),
@@ -517,7 +517,7 @@ impl ClientOptions {
         let host_key = match given(&self.host_key_fingerprint) {
             Some(fp) => HostKeyPolicy::Fingerprint(fp),
             None => HostKeyPolicy::KnownHosts {
-                path: file_option(&self.known_hosts_file).map(Into::into),
+                path: file_option(self.known_hosts_file.as_ref()).map(Into::into),
                 accept_new: self.accept_new_host_key.unwrap_or(false),
             },
         };

@@ -98,6 +98,7 @@ impl Globals {
 
 /// Takes the global options out of `args` wherever they are (`--long v`, `--long=v`,
 /// `-X v`); everything else stays in order. `--` ends option scanning.
+#[allow(clippy::many_single_char_names)] // g(lobals), i, a(rg), n(ame), v(alue): a scanner
 pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), Failure> {
     let mut g = Globals::from_env();
     let mut rest = Vec::with_capacity(args.len());
@@ -177,7 +178,7 @@ mod tests {
     use super::*;
 
     fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|x| x.to_string()).collect()
+        v.iter().map(std::string::ToString::to_string).collect()
     }
 
     #[test]

@@ -79,8 +79,7 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
     let prog = argv
         .first()
         .and_then(|p| std::path::Path::new(p).file_name())
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "proxmox".into());
+        .map_or_else(|| "proxmox".into(), |p| p.to_string_lossy().into_owned());
     let args: Vec<String> = argv.into_iter().skip(1).collect();
     match run(&prog, &args) {
         Ok(()) => 0,

@@ -112,10 +112,10 @@ fn allowed(schema: &Schema) -> String {
     if let Some(t) = &schema.typetext {
         return t.to_string();
     }
-    let ty = schema
-        .ty
-        .map(|t| format!("{t:?}").to_ascii_lowercase())
-        .unwrap_or_else(|| "string".into());
+    let ty = schema.ty.map_or_else(
+        || "string".into(),
+        |t| format!("{t:?}").to_ascii_lowercase(),
+    );
     match (schema.minimum, schema.maximum) {
         (Some(a), Some(b)) => format!("<{ty}> ({a} - {b})"),
         _ => format!("<{ty}>"),
@@ -178,7 +178,7 @@ mod tests {
     use serde_json::json;
 
     fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|x| x.to_string()).collect()
+        v.iter().map(std::string::ToString::to_string).collect()
     }
 
     #[test]

@@ -177,6 +177,9 @@ fn nextid(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                 json!(want)
             };
         }
-        json!((100u64..).find(|id| !used.contains(id)).unwrap_or(100))
+        // The lowest free id: at most `used.len()` ids above 100 can be taken.
+        json!((100u64..=100 + used.len() as u64)
+            .find(|id| !used.contains(id))
+            .unwrap_or(100))
     }))
 }

@@ -16,6 +16,7 @@ pub type Computed = (Method, &'static str, Handler);
 /// Every area's table.
 const TABLES: &[&[Computed]] = &[
     super::access::handlers::HANDLERS,
+    super::access::acl::HANDLERS,
     super::cluster::HANDLERS,
     super::guests::HANDLERS,
     super::storage::HANDLERS,

@@ -137,10 +137,7 @@ fn scalar(schema: &Schema, ty: SchemaType, name: &str, ctx: &GenContext<'_>) -> 
         return typed(ty, &pick).unwrap_or(Value::from(pick));
     }
     if let Some(d) = &schema.default {
-        let text = d
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| d.to_string());
+        let text = d.as_str().map_or_else(|| d.to_string(), str::to_string);
         if let Some(v) = typed(ty, &text) {
             if fits(schema, ty, &v) {
                 return v;
@@ -306,7 +303,7 @@ fn string_for(schema: &Schema, name: &str, ctx: &GenContext<'_>) -> String {
             "abcd1234",
         ]
         .iter()
-        .map(|s| s.to_string()),
+        .map(std::string::ToString::to_string),
     );
     let min = schema.min_length.unwrap_or(0.0) as usize;
     let max = schema.max_length.map_or(usize::MAX, |m| m as usize);

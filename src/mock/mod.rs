@@ -110,7 +110,7 @@ pub struct Ctx<'a> {
     pub params: &'a Map<String, Value>,
 }
 
-impl<'a> Ctx<'a> {
+impl Ctx<'_> {
     /// What generated answers are made from.
     pub fn gen(&self) -> GenContext<'_> {
         GenContext {
@@ -264,6 +264,7 @@ impl MockPve {
         if let Some(why) = &self.refused {
             return Err(Error::Auth(why.clone()));
         }
+        self.caller_still_valid(&self.caller)?;
         if let Some(up) = call.uploads.first() {
             return self.upload(call, &up.field, &up.file_name, &up.source);
         }

@@ -91,7 +91,7 @@ pub fn set_object(
             let rec = members.entry(id).or_default();
             if is_config {
                 if let Value::Object(m) = &value {
-                    rec.config = m.clone();
+                    rec.config.clone_from(m);
                 }
             }
         }

@@ -129,15 +129,8 @@ pub fn read_data_file(path: &Path) -> Result<Vec<(String, Value)>, DataError> {
         path: path.to_path_buf(),
         message,
     };
-    let is_yaml = matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
-    );
-    let value: Value = if is_yaml {
-        serde_norway::from_str(&text).map_err(|e| fmt_err(format!("invalid YAML: {e}")))?
-    } else {
-        serde_json::from_str(&text).map_err(|e| fmt_err(format!("invalid JSON: {e}")))?
-    };
+    let value =
+        crate::files::parse_structured(&text, crate::files::is_yaml(path)).map_err(fmt_err)?;
     let Value::Object(map) = value else {
         return Err(fmt_err(
             "expected a mapping of API paths to values at the top level".into(),

@@ -179,7 +179,7 @@ impl MockPve {
             self.store().write(|s| {
                 if let Some(t) = s.tasks.get_mut(upid) {
                     t.log = vec![format!("TASK ERROR: {msg}")];
-                    t.exitstatus = msg.clone();
+                    t.exitstatus.clone_from(&msg);
                 }
             });
             return;
@@ -329,7 +329,7 @@ fn owned_by(volume: &Record, vmid: &str) -> bool {
 /// Removes every volume owned by `vmid` on `node`'s storages.
 pub fn free_guest_volumes(s: &mut MockState, node: &str, vmid: &str) {
     let prefix = format!("nodes/{node}/storage/");
-    for (list, volumes) in s.members.iter_mut() {
+    for (list, volumes) in &mut s.members {
         if list.starts_with(&prefix) && list.ends_with("/content") {
             volumes.retain(|_, r| !owned_by(r, vmid));
         }

@@ -98,7 +98,10 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             mock.store().write(|s| {
                 if numeric {
                     // Integer ids (firewall rule `pos`, ...) are positions: the next one.
-                    s.members.get(&list).map_or(0, |m| m.len()).to_string()
+                    s.members
+                        .get(&list)
+                        .map_or(0, std::collections::BTreeMap::len)
+                        .to_string()
                 } else {
                     s.seq += 1;
                     format!("{}-{:08x}", c.id_param, s.seq)

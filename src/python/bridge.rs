@@ -167,7 +167,7 @@ impl Canceller {
 
 /// Runs `fut` on the shared runtime; returns an asyncio future of the running loop that
 /// `finish` settles with the output (converted on the loop's thread).
-pub fn spawn<'py, F, T, C>(py: Python<'py>, fut: F, finish: C) -> PyResult<Bound<'py, PyAny>>
+pub fn spawn<F, T, C>(py: Python<'_>, fut: F, finish: C) -> PyResult<Bound<'_, PyAny>>
 where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,

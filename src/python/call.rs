@@ -235,8 +235,7 @@ pub(crate) fn split_params(
 fn base_name(path: &str) -> String {
     std::path::Path::new(path)
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.to_string())
+        .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// A file to upload, if `v` is one: `os.PathLike` (streamed from disk), an open file at its

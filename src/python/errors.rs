@@ -83,7 +83,7 @@ pub fn ssh_err(py: Python<'_>, e: SshFailure) -> PyErr {
 pub fn option_err(message: String) -> PyErr {
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        let expected = rest.split_once("expected ").map(|(_, e)| e).unwrap_or("");
+        let expected = rest.split_once("expected ").map_or("", |(_, e)| e);
         let known = expected.trim_start_matches("one of ").replace('`', "");
         return PyTypeError::new_err(format!(
             "got an unexpected keyword argument '{name}' (the options are: {known})"

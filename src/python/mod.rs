@@ -39,7 +39,11 @@ pub(crate) fn held<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
             let msg = panic
                 .downcast_ref::<String>()
                 .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .or_else(|| {
+                    panic
+                        .downcast_ref::<&str>()
+                        .map(std::string::ToString::to_string)
+                })
                 .unwrap_or_else(|| "unknown panic".into());
             Err(PyRuntimeError::new_err(format!(
                 "internal error in proxmox_sdk: {msg}"
@@ -174,16 +178,9 @@ fn codegen_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
 #[pyfunction]
 fn read_structured_file(py: Python<'_>, path: &str) -> PyResult<String> {
     guarded(py, || {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| PyValueError::new_err(format!("{path}: {e}")))?;
-        let value: Value = if path.ends_with(".yaml") || path.ends_with(".yml") {
-            serde_norway::from_str(&text)
-                .map_err(|e| PyValueError::new_err(format!("{path}: invalid YAML: {e}")))?
-        } else {
-            serde_json::from_str(&text)
-                .map_err(|e| PyValueError::new_err(format!("{path}: invalid JSON: {e}")))?
-        };
-        Ok(value.to_string())
+        crate::files::read_structured(std::path::Path::new(path))
+            .map(|v| v.to_string())
+            .map_err(PyValueError::new_err)
     })
 }
 

@@ -62,6 +62,42 @@ pub struct ProxmoxResource {
     is_async: bool,
 }
 
+/// The crate's one use of `unsafe` (allowed here only): two CPython calls PyO3 does not
+/// wrap, the generic attribute lookup and an instance's `__dict__`, which let navigation
+/// avoid raising and catching `AttributeError`.
+#[allow(unsafe_code)]
+mod ffi {
+    use pyo3::prelude::*;
+    use pyo3::types::PyString;
+
+    /// `object.__getattribute__(obj, name)` without the class's override.
+    pub fn generic_getattr<'py>(
+        obj: &Bound<'py, PyAny>,
+        name: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        // SAFETY: both pointers are valid, owned by live `Bound`s; the result is a new
+        // reference (or NULL with an exception set), which `from_owned_ptr_or_err` takes.
+        unsafe {
+            Bound::from_owned_ptr_or_err(
+                obj.py(),
+                pyo3::ffi::PyObject_GenericGetAttr(obj.as_ptr(), name.as_ptr()),
+            )
+        }
+    }
+
+    /// `obj.__dict__` (an error when it has none).
+    pub fn instance_dict<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        // SAFETY: `obj` is a live object; the result is a new reference to its `__dict__`
+        // (or NULL with an exception set when it has none), taken by `from_owned_ptr_or_err`.
+        unsafe {
+            Bound::from_owned_ptr_or_err(
+                obj.py(),
+                pyo3::ffi::PyObject_GenericGetDict(obj.as_ptr(), std::ptr::null_mut()),
+            )
+        }
+    }
+}
+
 /// Whether `obj` (an instance of a subclass of `ProxmoxResource`) has `name` as an attribute
 /// of its class (by a set of `dir(cls)` made once per class) or of its own `__dict__`.
 fn subclass_has(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyString>) -> PyResult<bool> {
@@ -69,26 +105,17 @@ fn subclass_has(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyString>) -> PyResult<
     let py = obj.py();
     let cache = NAMES.get_or_init(py, || PyDict::new(py).unbind()).bind(py);
     let ty = obj.get_type();
-    let names = match cache.get_item(&ty)? {
-        Some(names) => names,
-        None => {
-            let names = pyo3::types::PyFrozenSet::new(py, ty.dir()?.iter())?.into_any();
-            cache.set_item(&ty, &names)?;
-            names
-        }
+    let names = if let Some(names) = cache.get_item(&ty)? {
+        names
+    } else {
+        let names = pyo3::types::PyFrozenSet::new(py, ty.dir()?.iter())?.into_any();
+        cache.set_item(&ty, &names)?;
+        names
     };
     if names.contains(name)? {
         return Ok(true);
     }
-    // SAFETY: `obj` is a live object; the result is a new reference to its `__dict__`
-    // (or NULL with an exception set when it has none), taken by `from_owned_ptr_or_err`.
-    let dict = unsafe {
-        Bound::from_owned_ptr_or_err(
-            py,
-            pyo3::ffi::PyObject_GenericGetDict(obj.as_ptr(), std::ptr::null_mut()),
-        )
-    };
-    match dict {
+    match ffi::instance_dict(obj) {
         Ok(d) => d.contains(name),
         Err(_) => Ok(false),
     }
@@ -211,14 +238,7 @@ impl ProxmoxResource {
                 .into_any()
                 .unbind());
         }
-        // SAFETY: both pointers are valid, owned by live `Bound`s; the result is a new
-        // reference (or NULL with an exception set), which `from_owned_ptr_or_err` takes.
-        let found = unsafe {
-            Bound::from_owned_ptr_or_err(
-                slf.py(),
-                pyo3::ffi::PyObject_GenericGetAttr(slf.as_ptr(), name.as_ptr()),
-            )
-        };
+        let found = ffi::generic_getattr(slf.as_any(), name);
         match found {
             Ok(v) => Ok(v.unbind()),
             Err(e) if !private && e.is_instance_of::<PyAttributeError>(slf.py()) => {

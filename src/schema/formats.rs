@@ -420,7 +420,7 @@ pub fn translate_perl_regex(pattern: &str) -> String {
         let c = chars[i];
         if c == '\\' && i + 1 < chars.len() {
             let next = chars[i + 1];
-            if next == '0' && !chars.get(i + 2).is_some_and(|d| d.is_ascii_digit()) {
+            if next == '0' && !chars.get(i + 2).is_some_and(char::is_ascii_digit) {
                 out.push_str("\\x00");
             } else {
                 out.push(c);

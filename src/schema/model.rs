@@ -414,7 +414,7 @@ impl Schema {
         }
         match &self.additional_properties {
             Some(AdditionalProperties::Allowed(b)) => {
-                put("additionalProperties", Value::from(u8::from(*b)))
+                put("additionalProperties", Value::from(u8::from(*b)));
             }
             Some(AdditionalProperties::Schema(s)) => put("additionalProperties", s.to_pve_value()),
             None => {}

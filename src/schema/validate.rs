@@ -416,27 +416,30 @@ pub fn check_prop(
         },
     };
     let coerced = match ty {
-        SchemaType::Boolean => match parse_boolean(&text) {
-            Some(b) => Value::Number(u8::from(b).into()),
-            None => {
+        SchemaType::Boolean => {
+            if let Some(b) = parse_boolean(&text) {
+                Value::Number(u8::from(b).into())
+            } else {
                 type_error(errors, &format!("'{text}'"));
                 return None;
             }
-        },
-        SchemaType::Integer => match is_integer(&text).then(|| number_value(&text)).flatten() {
-            Some(v) => v,
-            None => {
+        }
+        SchemaType::Integer => {
+            if let Some(v) = is_integer(&text).then(|| number_value(&text)).flatten() {
+                v
+            } else {
                 type_error(errors, &format!("'{text}'"));
                 return None;
             }
-        },
-        SchemaType::Number => match is_number(&text).then(|| number_value(&text)).flatten() {
-            Some(v) => v,
-            None => {
+        }
+        SchemaType::Number => {
+            if let Some(v) = is_number(&text).then(|| number_value(&text)).flatten() {
+                v
+            } else {
                 type_error(errors, &format!("'{text}'"));
                 return None;
             }
-        },
+        }
         _ => Value::String(text.clone().into_owned()),
     };
 

@@ -231,8 +231,7 @@ where
         } else {
             println!("login: root@pam with the configured password");
         }
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
+        let _ = std::io::Write::flush(&mut std::io::stdout());
         tokio::select! {
             _ = int.recv() => {}
             _ = term.recv() => {}
@@ -257,16 +256,8 @@ pub fn upstream_from_env(
     let file: serde_json::Map<String, serde_json::Value> =
         match std::env::var("PROXMOX_CONFIG_FILE") {
             Ok(path) if !path.trim().is_empty() => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("PROXMOX_CONFIG_FILE {path}: {e}"))?;
-                let value: serde_json::Value = if path.ends_with(".yaml") || path.ends_with(".yml")
-                {
-                    serde_norway::from_str(&text)
-                        .map_err(|e| format!("PROXMOX_CONFIG_FILE {path}: invalid YAML: {e}"))?
-                } else {
-                    serde_json::from_str(&text)
-                        .map_err(|e| format!("PROXMOX_CONFIG_FILE {path}: invalid JSON: {e}"))?
-                };
+                let value = crate::files::read_structured(std::path::Path::new(&path))
+                    .map_err(|e| format!("PROXMOX_CONFIG_FILE {e}"))?;
                 match value {
                     serde_json::Value::Object(m) => m,
                     _ => {

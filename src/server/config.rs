@@ -115,7 +115,12 @@ pub(crate) fn make_tls(
             (certs, key)
         }
     };
-    let fingerprint = Fingerprint::of(certs.first().map(|c| c.as_ref()).unwrap_or_default());
+    let fingerprint = Fingerprint::of(
+        certs
+            .first()
+            .map(std::convert::AsRef::as_ref)
+            .unwrap_or_default(),
+    );
     let mut config = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(certs, key)

@@ -108,7 +108,7 @@ impl Upstream {
             }
         };
         let mut https = HttpsConfig::new(config.url.clone(), auth);
-        https.path_prefix = config.path_prefix.clone();
+        https.path_prefix.clone_from(&config.path_prefix);
         https.verify_ssl = config.verify_ssl;
         https.fingerprint = config.fingerprint;
         https.timeout = Some(config.timeout);

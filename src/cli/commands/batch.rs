@@ -61,7 +61,7 @@ pub fn cmd_batch(ctx: &Ctx, file: &str, stop_on_error: bool) -> Result<(), Failu
             .and_then(|()| client.call(method, &p, params).map_err(api_failure));
         match r {
             Ok(v) => {
-                results.push(json!({"path": display_path(&p), "method": m, "ok": true, "data": v}))
+                results.push(json!({"path": display_path(&p), "method": m, "ok": true, "data": v}));
             }
             Err(f) => {
                 failed = true;

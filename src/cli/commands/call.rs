@@ -108,14 +108,11 @@ pub fn run_call(ctx: &Ctx, method: Method, path: &str, params: &[String]) -> Res
     check(&ctx.schema, method, &path, &params)?;
     let client = ctx.client()?;
     let v = client.call(method, &path, params).map_err(api_failure)?;
-    match (wait, is_upid(&v)) {
-        (true, Some(upid)) => {
-            let upid = upid.to_string();
-            follow_task(ctx, &client, &upid, Duration::from_secs(24 * 3600))
-        }
-        _ => {
-            print_value(&v, ctx.format);
-            Ok(())
-        }
+    if let (true, Some(upid)) = (wait, is_upid(&v)) {
+        let upid = upid.to_string();
+        follow_task(ctx, &client, &upid, Duration::from_secs(24 * 3600))
+    } else {
+        print_value(&v, ctx.format);
+        Ok(())
     }
 }

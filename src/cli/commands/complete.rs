@@ -12,7 +12,7 @@ const PATH_COMMANDS: &[&str] = &["ls", "get", "create", "set", "delete", "usage"
 /// Completion candidates for a partial command line (`words` after the program name, the
 /// last one being completed).
 pub fn complete(schema: &ApiSchema, words: &[String]) -> Vec<String> {
-    let current = words.last().map(String::as_str).unwrap_or("");
+    let current = words.last().map_or("", String::as_str);
     let before = &words[..words.len().saturating_sub(1)];
     let cmd_pos = before
         .iter()
@@ -21,7 +21,7 @@ pub fn complete(schema: &ApiSchema, words: &[String]) -> Vec<String> {
         return SUBCOMMANDS
             .iter()
             .filter(|c| c.starts_with(current))
-            .map(|c| c.to_string())
+            .map(std::string::ToString::to_string)
             .collect();
     };
     let cmd = before[cmd_pos].as_str();
@@ -103,7 +103,7 @@ mod tests {
     use super::*;
 
     fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|x| x.to_string()).collect()
+        v.iter().map(std::string::ToString::to_string).collect()
     }
 
     #[test]

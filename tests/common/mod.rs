@@ -1,0 +1,77 @@
+//! Helpers the integration tests share: servers on 127.0.0.1 (plain or TLS with a fresh
+//! store), an HTTP client that accepts their self-signed certificates, a runtime, and a
+//! response's status, reason phrase and body.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use proxmox_sdk::server::{start, AuthConfig, RunningServer, ServerConfig, TlsSource};
+use serde_json::{Map, Value};
+
+/// root@pam's password on the servers these helpers start.
+pub const ROOT_PASSWORD: &str = "correct horse";
+
+/// A mock-mode configuration over a fresh store in namespace `ns`.
+pub fn config(ns: &str, auth: bool) -> ServerConfig {
+    proxmox_sdk::mock::store::forget_store("9.2", ns);
+    ServerConfig::mock(
+        "latest",
+        ns,
+        AuthConfig {
+            enabled: auth,
+            root_password: ROOT_PASSWORD.into(),
+        },
+    )
+}
+
+/// Starts `cfg` on a free port.
+pub fn run(cfg: ServerConfig) -> RunningServer {
+    start(TcpListener::bind("127.0.0.1:0").unwrap(), cfg).unwrap()
+}
+
+/// A TLS server with authentication over a fresh store in namespace `ns`.
+pub fn tls_server(ns: &str) -> RunningServer {
+    let mut cfg = config(ns, true);
+    cfg.tls = Some(TlsSource::SelfSigned(vec!["localhost".into()]));
+    run(cfg)
+}
+
+/// An HTTP client that accepts any certificate (the servers' are self-signed).
+pub fn client() -> reqwest::Client {
+    proxmox_sdk::tls::install_crypto_provider();
+    reqwest::Client::builder()
+        .tls_danger_accept_invalid_certs(true)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// A current-thread runtime for one test.
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// (status, reason phrase, body) of a response.
+pub async fn answer(resp: reqwest::Response) -> (u16, String, Value) {
+    let status = resp.status().as_u16();
+    // reqwest keeps the raw reason phrase in the response extensions of hyper.
+    let reason = resp
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map_or_else(
+            || resp.status().canonical_reason().unwrap_or("").to_string(),
+            |r| String::from_utf8_lossy(r.as_bytes()).into_owned(),
+        );
+    let body = resp.json::<Value>().await.unwrap_or(Value::Null);
+    (status, reason, body)
+}
+
+/// A JSON object as a parameter map.
+pub fn params(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
