@@ -27,8 +27,13 @@ dev: venv ## build the native module (debug) and install the package editable in
 test-rust: ## cargo test (the core, without Python)
 	cargo test --all-targets
 
-system-deps: ## openssh-server (SSH tests) and tmux (TUI test) from Debian, needs root
+SSH_TEST_USER := pbx-ssh-test
+SSH_TEST_PASSWORD := Pbx-test-password-42
+
+system-deps: ## openssh-server (SSH tests), tmux (TUI test) and the SSH tests' password account; needs root
 	@{ test -x /usr/sbin/sshd && command -v tmux >/dev/null; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client tmux >/dev/null; }
+	@id $(SSH_TEST_USER) >/dev/null 2>&1 || useradd -M -s /bin/sh $(SSH_TEST_USER)
+	@echo '$(SSH_TEST_USER):$(SSH_TEST_PASSWORD)' | chpasswd
 
 test-py: dev system-deps ## pytest against the editable build
 	$(BIN)/pytest tests_py

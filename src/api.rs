@@ -290,8 +290,10 @@ pub struct Upid {
     pub kind: String,
     /// Task id (often the vmid).
     pub id: String,
-    /// User that started it.
+    /// User (or API token) that started it.
     pub user: String,
+    /// What follows the user, if anything (PVE writes nothing there).
+    pub comment: String,
 }
 
 /// Why a text is not a UPID.
@@ -316,7 +318,8 @@ impl FromStr for Upid {
             starttime: hex(parts[4])?,
             kind: parts[5].to_string(),
             id: parts[6].to_string(),
-            user: parts[7..].join(":").trim_end_matches(':').to_string(),
+            user: parts[7].to_string(),
+            comment: parts[8..].join(":").trim_end_matches(':').to_string(),
         })
     }
 }
@@ -327,7 +330,11 @@ impl fmt::Display for Upid {
             f,
             "UPID:{}:{:08X}:{:08X}:{:08X}:{}:{}:{}:",
             self.node, self.pid, self.pstart, self.starttime, self.kind, self.id, self.user
-        )
+        )?;
+        if !self.comment.is_empty() {
+            write!(f, "{}:", self.comment)?;
+        }
+        Ok(())
     }
 }
 
@@ -421,9 +428,14 @@ mod tests {
         assert!("UPID:bogus".parse::<Upid>().is_err());
         assert!("UPID::1:2:3:t:i:u:".parse::<Upid>().is_err());
         assert!("UPID:n:zz:2:3:t:i:u:".parse::<Upid>().is_err());
-        // A user with a token id keeps its colons.
         let t: Upid = "UPID:n:1:2:3:t:i:root@pam!ci:".parse().unwrap();
-        assert_eq!(t.user, "root@pam!ci");
+        assert_eq!((t.user.as_str(), t.comment.as_str()), ("root@pam!ci", ""));
+        let c: Upid = "UPID:n:1:2:3:t:i:root@pam:a:b:".parse().unwrap();
+        assert_eq!((c.user.as_str(), c.comment.as_str()), ("root@pam", "a:b"));
+        assert_eq!(
+            c.to_string(),
+            "UPID:n:00000001:00000002:00000003:t:i:root@pam:a:b:"
+        );
     }
 
     #[test]

@@ -83,15 +83,11 @@ class Sshd:
         return [f"UserKnownHostsFile={self.known_hosts}", "StrictHostKeyChecking=yes"]
 
 
-def _ensure_password_user() -> str | None:
-    """A local account with a password, for password logins (needs root)."""
-    if os.geteuid() != 0:
-        return None
+def _password_user() -> str | None:
+    """The local account with a password for password logins (`make system-deps` makes
+    it: creating system users is the machine's setup, not a test's)."""
     if subprocess.run(["id", PASSWORD_USER], capture_output=True).returncode != 0:
-        subprocess.run(
-            ["useradd", "-M", "-s", "/bin/sh", PASSWORD_USER], check=True, capture_output=True
-        )
-    subprocess.run(["chpasswd"], input=f"{PASSWORD_USER}:{PASSWORD}\n", text=True, check=True)
+        return None
     return PASSWORD_USER
 
 
@@ -118,7 +114,7 @@ def sshd(fake_pvesh: FakePvesh) -> Iterator[Sshd]:
         os.environ.get("USER")
         or subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
     )
-    password_user = _ensure_password_user()
+    password_user = _password_user()
     path = f"{fake_pvesh.bin_dir}:/usr/local/bin:/usr/bin:/bin"
     (d / "sshd_config").write_text(
         "\n".join(
@@ -142,10 +138,11 @@ def sshd(fake_pvesh: FakePvesh) -> Iterator[Sshd]:
         )
     )
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    log = open(d / "sshd.log", "w")  # noqa: SIM115 - closed at teardown, below
     proc = subprocess.Popen(
         [SSHD, "-D", "-e", "-f", str(d / "sshd_config")],
         stdout=subprocess.DEVNULL,
-        stderr=open(d / "sshd.log", "w"),
+        stderr=log,
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -175,4 +172,5 @@ def sshd(fake_pvesh: FakePvesh) -> Iterator[Sshd]:
     )
     proc.terminate()
     proc.wait(timeout=10)
+    log.close()
     shutil.rmtree(d, ignore_errors=True)

@@ -190,6 +190,7 @@ class Relay:
         self.opened = 0
         self.closed_by_client = 0
         self.server: asyncio.AbstractServer | None = None
+        self.handlers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -197,6 +198,9 @@ class Relay:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.opened += 1
+        task = asyncio.current_task()
+        assert task is not None
+        self.handlers.add(task)
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
@@ -208,13 +212,26 @@ class Relay:
                 dst.close()
 
         upstream = asyncio.ensure_future(pipe(up_reader, writer))
-        await pipe(reader, up_writer)  # ends when the client closes its side
-        self.closed_by_client += 1
-        upstream.cancel()
+        try:
+            await pipe(reader, up_writer)  # ends when the client closes its side
+            self.closed_by_client += 1
+        finally:
+            upstream.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await upstream
+            for w in (writer, up_writer):
+                w.close()
+                with contextlib.suppress(Exception):
+                    await w.wait_closed()
+            self.handlers.discard(task)
 
     async def stop(self) -> None:
         assert self.server is not None
         self.server.close()
+        for task in list(self.handlers):
+            task.cancel()
+        await asyncio.gather(*self.handlers, return_exceptions=True)
+        await self.server.wait_closed()
 
 
 def test_wait_for_times_out_on_time_and_drops_the_connection(slow_server: object) -> None:

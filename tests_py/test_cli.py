@@ -266,7 +266,8 @@ def test_mock_subcommand_serves_until_interrupted() -> None:
         assert body is not None and body["data"]["release"] == "9.2"
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 0
+        proc.communicate(timeout=20)  # waits, and closes the pipes
+        assert proc.returncode == 0
 
 
 def test_tui_in_a_real_terminal(server: Any) -> None:
@@ -355,5 +356,6 @@ def test_ctrl_c_interrupts_a_call_in_flight() -> None:
         )
         time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)  # waits, and closes the pipes
         # Killed by the signal, not ended by the 5 s timeout (exit 1 with a timeout error).
-        assert proc.wait(timeout=30) == -signal.SIGINT
+        assert proc.returncode == -signal.SIGINT

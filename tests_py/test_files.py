@@ -31,6 +31,7 @@ def sums_server(tmp_path: Path) -> Iterator[str]:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
+    httpd.server_close()
 
 
 def last_post(px: Any, suffix: str) -> dict[str, Any]:

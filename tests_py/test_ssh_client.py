@@ -104,8 +104,9 @@ def test_host_key_and_login_failures(sshd: Any) -> None:
 
 
 def test_password_login(sshd: Any) -> None:
-    if sshd.password_user is None:
-        pytest.skip("password logins need a local account with a password (run as root)")
+    assert sshd.password_user is not None, (
+        "password logins need the account `make system-deps` creates (pbx-ssh-test)"
+    )
     password = sshd.password
 
     async def go() -> None:

@@ -25,7 +25,7 @@ def test_decode_upid_and_log() -> None:
         "comment": "",
     }
     assert Tasks.decode_upid(UPID.replace(":", "%3A"))["node"] == "pve1"
-    with pytest.raises(ValueError, match="upid: expected"):
+    with pytest.raises(ValueError, match="upid: 'not-a-upid' is not a task id"):
         Tasks.decode_upid("not-a-upid")
     assert Tasks.decode_log([{"n": 2, "t": "b"}, {"n": 1, "t": "a"}]) == "a\nb"
 

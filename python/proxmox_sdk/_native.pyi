@@ -21,6 +21,7 @@ __all__ = [
     "_drain_async_calls",
     "_logging_changed",
     "check_seconds",
+    "decode_upid",
     "native_calls_in_flight",
     "apidoc_json",
     "codegen_main",
@@ -77,6 +78,9 @@ def _logging_changed(level: int | None = None) -> None:
 
 def native_calls_in_flight() -> int:
     """Native async calls started and neither finished nor cancelled."""
+
+def decode_upid(upid: str) -> dict[str, Any]:
+    """The parts of a task id; ``ValueError`` if it is not one."""
 
 def check_seconds(name: str, seconds: float, zero_allowed: bool = True) -> float:
     """Check a duration (0 to 86400 s) as every native option is checked."""
@@ -137,9 +141,7 @@ class Client:
     def store(self) -> MockStore: ...
     def root(self, is_async: bool = True) -> ProxmoxResource: ...
     def request(self, method: str, path: str, params: dict[str, Any] | None = None) -> Any: ...
-    def call(
-        self, method: str, path: str, params: dict[str, Any] | None = None
-    ) -> ProxmoxCall: ...
+    def call(self, method: str, path: str, params: dict[str, Any] | None = None) -> ProxmoxCall: ...
 
 @final
 class MockStore:

@@ -417,6 +417,7 @@ impl MockPve {
                 .to_string(),
             id,
             user,
+            comment: String::new(),
         }
         .to_string()
     }

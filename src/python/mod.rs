@@ -87,6 +87,26 @@ fn check_seconds(name: &str, seconds: &Bound<'_, PyAny>, zero_allowed: bool) -> 
     Ok(number)
 }
 
+/// The parts of a task id (`UPID:node:pid:pstart:starttime:type:id:user:`), the numbers
+/// decoded from hex; `ValueError` if it is not one.
+#[pyfunction]
+fn decode_upid<'py>(py: Python<'py>, upid: &str) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let u: crate::api::Upid = upid
+        .parse()
+        .map_err(|e| PyValueError::new_err(format!("upid: {e}")))?;
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("upid", upid)?;
+    d.set_item("node", u.node)?;
+    d.set_item("pid", u.pid)?;
+    d.set_item("pstart", u.pstart)?;
+    d.set_item("starttime", u.starttime)?;
+    d.set_item("type", u.kind)?;
+    d.set_item("id", u.id)?;
+    d.set_item("user", u.user)?;
+    d.set_item("comment", u.comment)?;
+    Ok(d)
+}
+
 /// The bundled schema versions, oldest first.
 #[pyfunction]
 fn schema_versions() -> Vec<&'static str> {
@@ -235,6 +255,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(changed.clone())?;
     logs::install(m.py(), changed.into_any())?;
     m.add_function(wrap_pyfunction!(check_seconds, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_upid, m)?)?;
     m.add_function(wrap_pyfunction!(schema_versions, m)?)?;
     m.add_function(wrap_pyfunction!(latest_version, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_version, m)?)?;

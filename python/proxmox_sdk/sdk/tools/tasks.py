@@ -40,28 +40,13 @@ class Tasks:
 
     @staticmethod
     def decode_upid(upid: str) -> dict[str, Any]:
-        """Split ``UPID:node:pid:pstart:starttime:type:id:user:`` into its parts."""
-        upid = unquote(str(upid))
-        parts = upid.split(":")
-        if len(parts) < 8 or parts[0] != "UPID":
-            raise ValueError(
-                f"upid: expected 'UPID:node:pid:pstart:starttime:type:id:user:', got {upid!r}"
-            )
-        try:
-            pid, pstart, starttime = (int(p, 16) for p in parts[2:5])
-        except ValueError:
-            raise ValueError(f"upid: pid, pstart and starttime must be hex in {upid!r}") from None
-        return {
-            "upid": upid,
-            "node": parts[1],
-            "pid": pid,
-            "pstart": pstart,
-            "starttime": starttime,
-            "type": parts[5],
-            "id": parts[6],
-            "user": parts[7],
-            "comment": ":".join(parts[8:]).rstrip(":"),
-        }
+        """Split ``UPID:node:pid:pstart:starttime:type:id:user:`` into its parts (the
+        numbers decoded from hex); ``ValueError`` if it is not a task id."""
+        from proxmox_sdk import _native
+
+        if not isinstance(upid, str):
+            raise TypeError(f"upid: expected str, got {type(upid).__name__}")
+        return _native.decode_upid(unquote(upid))
 
     @staticmethod
     def decode_log(log_list: list[dict[str, Any]]) -> str:
