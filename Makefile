@@ -3,7 +3,6 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-VERSIONS := $(notdir $(wildcard generated/inputs/*))
 CODEGEN := cargo run --quiet --bin proxmox-sdk-codegen --
 
 .PHONY: help venv dev system-deps test test-rust test-py lint regen regen-check bench clean
@@ -48,8 +47,11 @@ lint: dev ## rustfmt, clippy -D warnings, ruff, stubtest
 	$(BIN)/ruff format --check python tests_py benches
 	$(BIN)/python -m mypy.stubtest proxmox_sdk._native --allowlist python/stubtest-allowlist.txt
 
-regen: ## regenerate generated/proxmox/ from generated/inputs/ (codegen)
-	@for v in $(VERSIONS); do $(CODEGEN) --input generated/inputs/$$v/apidoc.js --version-tag $$v --output-dir generated/proxmox || exit 1; done
+regen: ## regenerate generated/<product>/ from generated/inputs/<product>/<version>/ (codegen)
+	@for d in generated/inputs/*/*/; do \
+	  product=$$(basename $$(dirname $$d)); version=$$(basename $$d); input=$$(ls $$d* | head -n1); \
+	  $(CODEGEN) --service $$product --input $$input --version-tag $$version --output-dir generated/$$product || exit 1; \
+	done
 
 regen-check: regen ## fail if `make regen` changes a committed byte
 	git diff --exit-code --stat -- generated/

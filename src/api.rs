@@ -284,6 +284,9 @@ pub struct Upid {
     pub pid: u64,
     /// Process start time (clock ticks).
     pub pstart: u64,
+    /// The Rust products' per-process task counter (`UPID:node:pid:pstart:TASKID:...`);
+    /// `None` for PVE's and PMG's UPIDs, which have no such field.
+    pub task_id: Option<u64>,
     /// Task start (epoch seconds).
     pub starttime: u64,
     /// Task type (`qmcreate`).
@@ -311,15 +314,24 @@ impl FromStr for Upid {
             return Err(bad());
         }
         let hex = |s: &str| u64::from_str_radix(s, 16).map_err(|_| bad());
+        let is_hex8 = |s: &str| s.len() == 8 && s.bytes().all(|b| b.is_ascii_hexdigit());
+        // PBS and PDM: UPID:node:pid:pstart:task_id:starttime:type:id:authid:
+        let rust = parts.len() >= 9 && is_hex8(parts[4]) && is_hex8(parts[5]);
+        let (task_id, at) = if rust {
+            (Some(hex(parts[4])?), 5)
+        } else {
+            (None, 4)
+        };
         Ok(Upid {
             node: parts[1].to_string(),
             pid: hex(parts[2])?,
             pstart: hex(parts[3])?,
-            starttime: hex(parts[4])?,
-            kind: parts[5].to_string(),
-            id: parts[6].to_string(),
-            user: parts[7].to_string(),
-            comment: parts[8..].join(":").trim_end_matches(':').to_string(),
+            task_id,
+            starttime: hex(parts[at])?,
+            kind: parts[at + 1].to_string(),
+            id: parts[at + 2].to_string(),
+            user: parts[at + 3].to_string(),
+            comment: parts[at + 4..].join(":").trim_end_matches(':').to_string(),
         })
     }
 }
@@ -328,8 +340,16 @@ impl fmt::Display for Upid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "UPID:{}:{:08X}:{:08X}:{:08X}:{}:{}:{}:",
-            self.node, self.pid, self.pstart, self.starttime, self.kind, self.id, self.user
+            "UPID:{}:{:08X}:{:08X}:",
+            self.node, self.pid, self.pstart
+        )?;
+        if let Some(task_id) = self.task_id {
+            write!(f, "{task_id:08X}:")?;
+        }
+        write!(
+            f,
+            "{:08X}:{}:{}:{}:",
+            self.starttime, self.kind, self.id, self.user
         )?;
         if !self.comment.is_empty() {
             write!(f, "{}:", self.comment)?;
@@ -425,6 +445,13 @@ mod tests {
             u.task_path(text),
             "/api2/json/nodes/pve1/tasks/UPID%3Apve1%3A000003E8%3A00001B58%3A6B08E68D%3Aqmcreate%3A101%3Aroot%40pam%3A"
         );
+        let pbs = "UPID:localhost:000003E8:0000A1B2:00000007:6927A000:verify:backup\\x3avm-100:root@pam!ci:";
+        let p: Upid = pbs.parse().unwrap();
+        assert_eq!(
+            (p.task_id, p.starttime, p.kind.as_str(), p.user.as_str()),
+            (Some(7), 0x6927_A000, "verify", "root@pam!ci")
+        );
+        assert_eq!(p.to_string(), pbs);
         assert!("UPID:bogus".parse::<Upid>().is_err());
         assert!("UPID::1:2:3:t:i:u:".parse::<Upid>().is_err());
         assert!("UPID:n:zz:2:3:t:i:u:".parse::<Upid>().is_err());

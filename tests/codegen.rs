@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use proxmox_sdk::codegen::{fetch, generate, render, CodegenError};
+use proxmox_sdk::schema::Product;
 use proxmox_sdk::tls::Fingerprint;
 
 fn root() -> PathBuf {
@@ -16,15 +17,16 @@ fn root() -> PathBuf {
 }
 
 fn input(version: &str) -> String {
-    std::fs::read_to_string(root().join(format!("generated/inputs/{version}/apidoc.js"))).unwrap()
+    std::fs::read_to_string(root().join(format!("generated/inputs/proxmox/{version}/apidoc.js")))
+        .unwrap()
 }
 
 #[test]
 fn output_is_deterministic_and_matches_committed_files() {
     for v in ["9.2", "9.1.11"] {
         let text = input(v);
-        let a = render(&text, v, "input").unwrap();
-        let b = render(&text, v, "input").unwrap();
+        let a = render(&text, Product::Pve, v, "input").unwrap();
+        let b = render(&text, Product::Pve, v, "input").unwrap();
         assert!(
             a.apidoc_json == b.apidoc_json && a.openapi_json == b.openapi_json,
             "{v} is not deterministic"
@@ -46,9 +48,9 @@ fn output_is_deterministic_and_matches_committed_files() {
 #[test]
 fn writes_version_folders_and_index() {
     let out = tempfile::tempdir().unwrap();
-    let s = generate(&input("9.1.11"), "9.1.11", out.path(), "in").unwrap();
+    let s = generate(&input("9.1.11"), Product::Pve, "9.1.11", out.path(), "in").unwrap();
     assert_eq!((s.operations, s.paths), (649, 431));
-    let s = generate(&input("9.2"), "9.2", out.path(), "in").unwrap();
+    let s = generate(&input("9.2"), Product::Pve, "9.2", out.path(), "in").unwrap();
     assert_eq!((s.operations, s.paths), (675, 444));
     let index: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("versions.json")).unwrap())
@@ -64,13 +66,13 @@ fn writes_version_folders_and_index() {
 #[test]
 fn plain_json_and_old_forms_give_the_same_output() {
     let js = input("9.2");
-    let from_js = render(&js, "9.2", "js").unwrap();
+    let from_js = render(&js, Product::Pve, "9.2", "js").unwrap();
     let start = js.find('[').unwrap();
     let end = js.rfind(']').unwrap();
     let json = &js[start..=end];
     let old = format!("var pveapi = {json};\nExt.onReady(function() {{ /* ]; */ }});");
     for text in [json.to_string(), old] {
-        let r = render(&text, "9.2", "other").unwrap();
+        let r = render(&text, Product::Pve, "9.2", "other").unwrap();
         assert!(r.openapi_json == from_js.openapi_json);
         assert!(r.apidoc_json == from_js.apidoc_json);
     }
@@ -80,6 +82,7 @@ fn plain_json_and_old_forms_give_the_same_output() {
 fn bad_input_names_the_offset() {
     let err = render(
         "const apiSchema = [{\"path\": \"/a\" \"text\": 1}];",
+        Product::Pve,
         "1.0",
         "broken.js",
     )
@@ -90,6 +93,7 @@ fn bad_input_names_the_offset() {
     );
     let err = render(
         "[{\"info\": {\"FETCH\": {}}, \"path\": \"/x\"}]",
+        Product::Pve,
         "1.0",
         "m.json",
     )
@@ -98,7 +102,7 @@ fn bad_input_names_the_offset() {
         err.to_string().contains("unknown HTTP method 'FETCH'"),
         "{err}"
     );
-    let err = render("[]", "latest", "m.json").unwrap_err();
+    let err = render("[]", Product::Pve, "latest", "m.json").unwrap_err();
     assert!(matches!(
         err,
         CodegenError::Usage {
@@ -117,7 +121,7 @@ fn command_line_exit_codes_and_messages() {
     let out = tempfile::tempdir().unwrap();
     let ok = codegen_bin()
         .args(["--input"])
-        .arg(root().join("generated/inputs/9.2/apidoc.js"))
+        .arg(root().join("generated/inputs/proxmox/9.2/apidoc.js"))
         .args(["--version-tag", "9.2", "--output-dir"])
         .arg(out.path())
         .output()
@@ -220,7 +224,7 @@ fn fetches_from_a_node_over_tls() {
 
     let pinned = fetch(&url, false, Some(&fp.to_string()), TIMEOUT).unwrap();
     assert!(pinned.starts_with("const apiSchema = ["));
-    let r = render(&pinned, "9.1.11", &url).unwrap();
+    let r = render(&pinned, Product::Pve, "9.1.11", &url).unwrap();
     assert_eq!(r.schema.operation_count(), 649);
 
     let wrong = Fingerprint([7u8; 32]).to_string();

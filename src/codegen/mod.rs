@@ -1,6 +1,7 @@
-//! The codegen: PVE apidoc (a local file or a live node's
-//! `/pve-docs/api-viewer/apidoc.js`) -> `generated/proxmox/<tag>/{apidoc,openapi}.json`,
-//! byte-identical for the same input, plus `versions.json` naming what `latest` means.
+//! The codegen: a Proxmox product's apidoc (a local file, a live node's
+//! `/pve-docs/api-viewer/apidoc.js`, PMG's `apidata.js` or the PDM crawler capture) ->
+//! `generated/<product>/<tag>/{apidoc,openapi}.json`, byte-identical for the same input,
+//! plus `versions.json` naming what `latest` means.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use serde_json::{json, Value};
 use crate::schema::apidoc::{nodes_from_value, normalize_tree, parse_apidoc_value};
 use crate::schema::bundled::compare_versions;
 use crate::schema::openapi::openapi_document;
-use crate::schema::{ApiSchema, SchemaError};
+use crate::schema::{ApiSchema, Product, SchemaError};
 use crate::tls::{pinned_client_config, Fingerprint};
 
 /// Why codegen failed.
@@ -57,7 +58,7 @@ pub enum CodegenError {
 #[command(
     name = "proxmox-sdk-codegen",
     version,
-    about = "Generate generated/proxmox/<tag>/{apidoc.json,openapi.json} from a PVE apidoc"
+    about = "Generate generated/<product>/<tag>/{apidoc.json,openapi.json} from a Proxmox apidoc"
 )]
 pub struct CodegenArgs {
     /// A local apidoc file (apidoc.js or JSON) or a node's URL, such as
@@ -67,9 +68,13 @@ pub struct CodegenArgs {
     /// The version tag to write, such as 9.2 (`latest` is reserved: it is an alias).
     #[arg(long)]
     pub version_tag: String,
-    /// Where the per-version folders go.
-    #[arg(long, default_value = "generated/proxmox")]
-    pub output_dir: PathBuf,
+    /// The product the apidoc describes: PVE, PBS, PMG or PDM.
+    #[arg(long, default_value = "PVE", value_parser = parse_product)]
+    pub service: Product,
+    /// Where the per-version folders go (default: generated/<product folder>, such as
+    /// generated/proxmox for PVE and generated/pbs for PBS).
+    #[arg(long)]
+    pub output_dir: Option<PathBuf>,
     /// Skip TLS certificate verification when fetching from a URL.
     #[arg(long)]
     pub insecure: bool,
@@ -105,6 +110,10 @@ pub struct Rendered {
     pub schema: ApiSchema,
 }
 
+fn parse_product(s: &str) -> Result<Product, String> {
+    s.parse::<Product>().map_err(|e| e.to_string())
+}
+
 fn pretty(value: &Value) -> String {
     let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
     s.push('\n');
@@ -134,7 +143,12 @@ fn check_tag(tag: &str) -> Result<(), CodegenError> {
 }
 
 /// Renders both documents from apidoc text (pure: no I/O).
-pub fn render(text: &str, tag: &str, input_name: &str) -> Result<Rendered, CodegenError> {
+pub fn render(
+    text: &str,
+    product: Product,
+    tag: &str,
+    input_name: &str,
+) -> Result<Rendered, CodegenError> {
     check_tag(tag)?;
     let schema_err = |source: SchemaError| CodegenError::Schema {
         input: input_name.to_string(),
@@ -142,7 +156,9 @@ pub fn render(text: &str, tag: &str, input_name: &str) -> Result<Rendered, Codeg
     };
     let tree = normalize_tree(parse_apidoc_value(text).map_err(|e| schema_err(e.into()))?);
     let nodes = nodes_from_value(&tree).map_err(|e| schema_err(e.into()))?;
-    let schema = ApiSchema::from_nodes(tag, nodes).map_err(schema_err)?;
+    let schema = ApiSchema::from_nodes(tag, nodes)
+        .map_err(schema_err)?
+        .for_product(product);
     let openapi = openapi_document(&schema);
     Ok(Rendered {
         apidoc_json: pretty(&tree),
@@ -186,11 +202,12 @@ pub fn write_versions_index(output_dir: &Path) -> Result<(), CodegenError> {
 /// Generates one version from apidoc text into `output_dir/<tag>/`.
 pub fn generate(
     text: &str,
+    product: Product,
     tag: &str,
     output_dir: &Path,
     input_name: &str,
 ) -> Result<Summary, CodegenError> {
-    let rendered = render(text, tag, input_name)?;
+    let rendered = render(text, product, tag, input_name)?;
     let dir = output_dir.join(tag);
     write(&dir.join("apidoc.json"), &rendered.apidoc_json)?;
     write(&dir.join("openapi.json"), &rendered.openapi_json)?;
@@ -283,7 +300,17 @@ pub fn run(args: &CodegenArgs) -> Result<Summary, CodegenError> {
             source,
         })?
     };
-    generate(&text, &args.version_tag, &args.output_dir, &args.input)
+    let output_dir = args
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| Path::new("generated").join(args.service.dir()));
+    generate(
+        &text,
+        args.service,
+        &args.version_tag,
+        &output_dir,
+        &args.input,
+    )
 }
 
 /// The command-line entry: parses `argv` (program name first), runs, prints, and returns

@@ -1,6 +1,8 @@
 //! Collections found in the schema: a path that lists (GET) and creates (POST with the id
 //! parameter of its `/{id}` child), such as `/nodes/{node}/qemu` (id `vmid`),
-//! `/access/users` (`userid`), `/pools` (`poolid`) or `/storage` (`storage`).
+//! `/access/users` (`userid`), `/pools` (`poolid`) or `/storage` (`storage`); or one whose
+//! POST takes no id but answers the new member's integer id, as PMG's rule database does
+//! (`/config/ruledb/rules` -> `/config/ruledb/rules/{id}`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -20,6 +22,8 @@ pub struct Collection {
     pub id_param: String,
     /// Number of segments of the member template.
     pub member_depth: usize,
+    /// The server picks the id (the next integer) and answers it.
+    pub allocates_ids: bool,
 }
 
 impl Collection {
@@ -73,7 +77,8 @@ impl Collections {
                 .properties
                 .as_ref()
                 .is_some_and(|p| p.contains_key(&id_param));
-            if !posts_id {
+            let allocates_ids = !posts_id && post.info.returns.ty == Some(SchemaType::Integer);
+            if !posts_id && !allocates_ids {
                 continue;
             }
             let idx = c.list.len();
@@ -84,6 +89,7 @@ impl Collections {
                 member_template: member.template.clone(),
                 id_param,
                 member_depth: segments(&member.template).len(),
+                allocates_ids,
             });
         }
         for e in schema.endpoints() {
@@ -131,11 +137,12 @@ impl Collections {
 
 /// The collections of a bundled version, discovered once per process.
 pub fn for_schema(schema: &ApiSchema) -> Arc<Collections> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Collections>>>> = OnceLock::new();
+    type Cache = Mutex<HashMap<(crate::schema::Product, String), Arc<Collections>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     cache
         .lock()
-        .entry(schema.version().to_string())
+        .entry((schema.product(), schema.version().to_string()))
         .or_insert_with(|| Arc::new(Collections::discover(schema)))
         .clone()
 }

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::Ctx;
 use crate::api::{ApiError, Method};
+use crate::schema::Product;
 
 /// A handler: the answer of one operation, or PVE's error.
 pub type Handler = fn(&Ctx<'_>) -> Result<Value, ApiError>;
@@ -13,8 +14,8 @@ pub type Handler = fn(&Ctx<'_>) -> Result<Value, ApiError>;
 /// One entry of a handler table: method, template, handler.
 pub type Computed = (Method, &'static str, Handler);
 
-/// Every area's table.
-const TABLES: &[&[Computed]] = &[
+/// Every area's table, per product.
+const PVE_TABLES: &[&[Computed]] = &[
     super::access::handlers::HANDLERS,
     super::access::acl::HANDLERS,
     super::cluster::HANDLERS,
@@ -22,10 +23,37 @@ const TABLES: &[&[Computed]] = &[
     super::storage::HANDLERS,
     super::tasks::HANDLERS,
 ];
+const PBS_TABLES: &[&[Computed]] = &[
+    super::pbs::HANDLERS,
+    super::access::handlers::HANDLERS,
+    super::access::rust_acl::HANDLERS,
+    super::tasks::HANDLERS,
+];
+const PDM_TABLES: &[&[Computed]] = &[
+    super::pdm::HANDLERS,
+    super::access::handlers::HANDLERS,
+    super::access::rust_acl::HANDLERS,
+    super::tasks::HANDLERS,
+];
+const PMG_TABLES: &[&[Computed]] = &[
+    super::pmg::HANDLERS,
+    super::access::handlers::HANDLERS,
+    super::tasks::HANDLERS,
+];
 
-/// The handler of `(method, template)`, if PVE computes that answer.
-pub fn handler(method: Method, template: &str) -> Option<Handler> {
-    TABLES
+fn tables(product: Product) -> &'static [&'static [Computed]] {
+    match product {
+        Product::Pve => PVE_TABLES,
+        Product::Pbs => PBS_TABLES,
+        Product::Pdm => PDM_TABLES,
+        Product::Pmg => PMG_TABLES,
+    }
+}
+
+/// The handler of `(method, template)` in `product`, if the product computes that answer
+/// (the first table naming it wins: a product's own before the shared ones).
+pub fn handler(product: Product, method: Method, template: &str) -> Option<Handler> {
+    tables(product)
         .iter()
         .flat_map(|t| t.iter())
         .find(|(m, t, _)| *m == method && *t == template)
@@ -38,14 +66,35 @@ mod tests {
     use crate::schema::bundled;
 
     #[test]
-    fn every_handler_names_an_operation_of_the_latest_schema() {
-        let schema = bundled::load("latest").unwrap();
-        for (method, template, _) in TABLES.iter().flat_map(|t| t.iter()) {
-            let known = schema
-                .endpoint_by_template(template)
-                .and_then(|e| e.operation(*method))
-                .is_some();
-            assert!(known, "{method} {template} is not in the schema");
+    fn every_own_handler_names_an_operation_of_its_product() {
+        for product in Product::ALL {
+            let schema = bundled::load_of(product, "latest").unwrap();
+            // The product's own table(s) must all exist; the shared access and task tables
+            // carry spellings of several products, of which at least one must exist.
+            let own: &[&[Computed]] = match product {
+                Product::Pve => &PVE_TABLES[1..],
+                p => &tables(p)[..1],
+            };
+            for (method, template, _) in own.iter().flat_map(|t| t.iter()) {
+                let known = schema
+                    .endpoint_by_template(template)
+                    .and_then(|e| e.operation(*method))
+                    .is_some();
+                assert!(known, "{product}: {method} {template} is not in the schema");
+            }
+        }
+        for (method, template, _) in super::super::access::handlers::HANDLERS
+            .iter()
+            .chain(super::super::access::rust_acl::HANDLERS)
+        {
+            let somewhere = Product::ALL.into_iter().any(|p| {
+                bundled::load_of(p, "latest")
+                    .unwrap()
+                    .endpoint_by_template(template)
+                    .and_then(|e| e.operation(*method))
+                    .is_some()
+            });
+            assert!(somewhere, "{method} {template} is in no product's schema");
         }
     }
 }

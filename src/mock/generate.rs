@@ -284,6 +284,7 @@ fn string_for(schema: &Schema, name: &str, ctx: &GenContext<'_>) -> String {
     let candidate = match &schema.format {
         Some(Format::PropertyString(dict)) => Some(property_string(dict, ctx)),
         Some(Format::Named(f)) => sample_for_format(f, name, ctx),
+        Some(Format::List(item)) => Some(string_for(item, name, ctx)),
         None => None,
     }
     .or_else(|| name_sample(name, ctx));

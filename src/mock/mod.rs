@@ -14,7 +14,10 @@ pub mod digest;
 pub mod generate;
 pub mod guests;
 pub mod messages;
+pub mod pbs;
+pub mod pdm;
 pub mod pending;
+pub mod pmg;
 pub mod reads;
 pub mod routes;
 pub mod seed;
@@ -31,7 +34,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::api::{ApiError, Call, Error, Method, UploadSource};
-use crate::schema::{bundled, ApiSchema, Operation, RequestError, SchemaError};
+use crate::schema::{bundled, ApiSchema, Operation, Product, RequestError, SchemaError};
 pub use access::Caller;
 use collections::Collections;
 use generate::GenContext;
@@ -47,10 +50,11 @@ struct Model {
 
 /// The model of `schema` (built once per schema version in a process).
 fn model(schema: &ApiSchema) -> Arc<Model> {
-    static MODELS: OnceLock<parking_lot::Mutex<HashMap<String, Arc<Model>>>> = OnceLock::new();
+    type Models = parking_lot::Mutex<HashMap<(Product, String), Arc<Model>>>;
+    static MODELS: OnceLock<Models> = OnceLock::new();
     let mut models = MODELS.get_or_init(Default::default).lock();
     models
-        .entry(schema.version().to_string())
+        .entry((schema.product(), schema.version().to_string()))
         .or_insert_with(|| {
             let collections = collections::for_schema(schema);
             let routes = Routes::for_schema(schema, &collections);
@@ -158,14 +162,27 @@ impl MockPve {
         data_path: Option<&std::path::Path>,
         lenient: bool,
     ) -> Result<MockPve, MockError> {
-        let schema = bundled::load(version)?;
+        Self::shared_of(Product::Pve, version, namespace, data_path, lenient)
+    }
+
+    /// The mock of `product` for `version` over the process-wide store of (product,
+    /// version, namespace): PVE's default cluster, PBS's server, PMG's gateway or PDM's
+    /// datacenter, plus the data file named by `data_path`.
+    pub fn shared_of(
+        product: Product,
+        version: &str,
+        namespace: &str,
+        data_path: Option<&std::path::Path>,
+        lenient: bool,
+    ) -> Result<MockPve, MockError> {
+        let schema = bundled::load_of(product, version)?;
         let model = model(&schema);
         let seeds = match data_path {
             Some(p) => store::read_data_file(p)?,
             None => Vec::new(),
         };
-        let store = store::shared_store(schema.version(), namespace, || {
-            let mut state = seed::default_state(seed::default_nodes());
+        let store = store::shared_store_of(product, schema.version(), namespace, || {
+            let mut state = seed::default_state_of(product);
             seed::apply_seeds(&schema, &model.collections, &mut state, seeds);
             state
         });
@@ -331,9 +348,12 @@ impl MockPve {
             Err(e) => return Err(e.into()),
         };
         self.authorize(caller, op, &path_params, params)?;
-        let validated = op
+        let mut validated = op
             .check_params(params, &path_params)
             .map_err(RequestError::Params)?;
+        if self.schema.product().is_rust() {
+            json_booleans(op, &mut validated);
+        }
         let k = key(path);
         let ctx = Ctx {
             mock: self,
@@ -349,6 +369,7 @@ impl MockPve {
         if !self.lenient {
             self.check_node_known(&ctx)?;
             writes::check_members_exist(&ctx)?;
+            self.check_product_objects(&ctx)?;
         }
         if op.method == Method::Get {
             if let Some(v) = reads::stored(&ctx) {
@@ -461,6 +482,51 @@ impl MockPve {
             return Some(Ok(Value::String(upid)));
         }
         Some(Err(ApiError::new(status, message)))
+    }
+}
+
+/// The Rust products keep booleans as JSON booleans (PVE's validation makes them 0/1).
+fn json_booleans(op: &Operation, params: &mut Map<String, Value>) {
+    for (k, v) in params.iter_mut() {
+        let boolean = op
+            .param(k)
+            .is_some_and(|p| p.schema_type() == crate::schema::SchemaType::Boolean);
+        if boolean {
+            if let Some(n) = v.as_u64() {
+                *v = Value::Bool(n != 0);
+            }
+        }
+    }
+}
+
+impl MockPve {
+    /// What the path names must exist, as the other products check it: a PBS datastore
+    /// (`{store}`), a PDM remote of the right kind (`{remote}` under `/pve` or `/pbs`).
+    fn check_product_objects(&self, ctx: &Ctx<'_>) -> Result<(), ApiError> {
+        match self.schema.product() {
+            Product::Pbs => match ctx.path_param("store") {
+                Some(store) if ctx.op.template.starts_with("/admin/datastore/") => {
+                    self.store.read(|s| {
+                        if pbs::datastore_exists(s, store) {
+                            Ok(())
+                        } else {
+                            Err(pbs::no_such_datastore(store))
+                        }
+                    })
+                }
+                _ => Ok(()),
+            },
+            Product::Pdm => match ctx.path_param("remote") {
+                Some(remote) => {
+                    let kind = ctx.op.template.split('/').nth(1);
+                    self.store.read(|s| {
+                        pdm::check_remote(s, remote, kind.filter(|k| *k == "pve" || *k == "pbs"))
+                    })
+                }
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
     }
 }
 

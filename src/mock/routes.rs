@@ -53,7 +53,7 @@ impl Routes {
     pub fn for_schema(schema: &ApiSchema, collections: &Collections) -> Routes {
         let mut routes = vec![Route::Answer; schema.operation_count()];
         for op in schema.operations() {
-            routes[op.id] = route(op.method, &op.template, collections);
+            routes[op.id] = route(schema.product(), op.method, &op.template, collections);
         }
         Routes(routes)
     }
@@ -64,8 +64,13 @@ impl Routes {
     }
 }
 
-fn route(method: Method, template: &str, collections: &Collections) -> Route {
-    if let Some(h) = handler(method, template) {
+fn route(
+    product: crate::schema::Product,
+    method: Method,
+    template: &str,
+    collections: &Collections,
+) -> Route {
+    if let Some(h) = handler(product, method, template) {
         return Route::Computed(h);
     }
     let is_config = collections

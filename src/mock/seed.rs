@@ -23,6 +23,20 @@ pub fn default_nodes() -> Vec<String> {
         .unwrap_or_else(|| vec!["pve1".to_string()])
 }
 
+/// What a new mock of `product` starts from: PVE's default cluster, or the other products'
+/// default servers ([`super::pbs`], [`super::pmg`], [`super::pdm`]).
+pub fn default_state_of(product: crate::schema::Product) -> MockState {
+    use crate::schema::Product;
+    let mut state = match product {
+        Product::Pve => default_state(default_nodes()),
+        Product::Pbs => super::pbs::default_state(),
+        Product::Pmg => super::pmg::default_state(),
+        Product::Pdm => super::pdm::default_state(),
+    };
+    state.product = product;
+    state
+}
+
 /// A small coherent cluster: its nodes, storages `local` and `local-lvm`, `root@pam`.
 pub fn default_state(nodes: Vec<String>) -> MockState {
     let mut state = MockState {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::schema::index::strip_api_prefix;
+use crate::schema::Product;
 
 /// A member of a collection (a VM, a user, a pool ...): its configuration and the state
 /// PVE keeps beside it (status, node).
@@ -27,6 +28,9 @@ pub struct Record {
 /// Everything the mock remembers.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct MockState {
+    /// The product this state is of (its roles, privileges and permission rules).
+    #[serde(default)]
+    pub(in crate::mock) product: Product,
     /// Exact answers for concrete paths (`nodes/pve1/version`), seeded or set.
     pub(in crate::mock) overrides: BTreeMap<String, Value>,
     /// Answers for every path of a template (`nodes/{node}/qemu/{vmid}/status/current`).
@@ -151,6 +155,7 @@ pub fn read_data_file(path: &Path) -> Result<Vec<(String, Value)>, DataError> {
 /// A store handle: the live state, and the initial state `reset()` returns to.
 #[derive(Debug)]
 pub struct MockStore {
+    product: Product,
     version: String,
     namespace: String,
     /// Bumped by every write, so readers can cache answers between writes.
@@ -165,17 +170,24 @@ pub struct MockStore {
 }
 
 impl MockStore {
-    /// A store starting from `initial`.
+    /// A store starting from `initial` (of `initial.product`).
     pub fn new(version: &str, namespace: &str, initial: MockState) -> MockStore {
+        let product = initial.product;
         MockStore {
+            product,
             version: version.to_string(),
             namespace: namespace.to_string(),
             state: RwLock::new(initial.clone()),
             initial: RwLock::new(initial),
             generation: std::sync::atomic::AtomicU64::new(0),
             control: parking_lot::Mutex::new(super::control::Control::default()),
-            signer: super::access::ticket::Signer::random(),
+            signer: super::access::ticket::Signer::random(product.ticket_prefix()),
         }
+    }
+
+    /// The product this store is of.
+    pub fn product(&self) -> Product {
+        self.product
     }
 
     /// The schema version this store serves.
@@ -256,29 +268,49 @@ impl MockStore {
     }
 }
 
-type Registry = Mutex<HashMap<(String, String), Arc<MockStore>>>;
+type Registry = Mutex<HashMap<(Product, String, String), Arc<MockStore>>>;
 
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(Registry::default)
 }
 
-/// The process-wide store for (version, namespace), created with `init` on first use.
-pub fn shared_store(
+/// The process-wide store of `product` for (version, namespace), created with `init` on
+/// first use.
+pub fn shared_store_of(
+    product: Product,
     version: &str,
     namespace: &str,
     init: impl FnOnce() -> MockState,
 ) -> Arc<MockStore> {
     let mut map = registry().lock();
-    map.entry((version.to_string(), namespace.to_string()))
-        .or_insert_with(|| Arc::new(MockStore::new(version, namespace, init())))
+    map.entry((product, version.to_string(), namespace.to_string()))
+        .or_insert_with(|| {
+            let mut initial = init();
+            initial.product = product;
+            Arc::new(MockStore::new(version, namespace, initial))
+        })
         .clone()
 }
 
-/// Drops the store for (version, namespace): the next use starts fresh.
-pub fn forget_store(version: &str, namespace: &str) -> bool {
+/// The process-wide PVE store for (version, namespace), created with `init` on first use.
+pub fn shared_store(
+    version: &str,
+    namespace: &str,
+    init: impl FnOnce() -> MockState,
+) -> Arc<MockStore> {
+    shared_store_of(Product::Pve, version, namespace, init)
+}
+
+/// Drops the store of `product` for (version, namespace): the next use starts fresh.
+pub fn forget_store_of(product: Product, version: &str, namespace: &str) -> bool {
     registry()
         .lock()
-        .remove(&(version.to_string(), namespace.to_string()))
+        .remove(&(product, version.to_string(), namespace.to_string()))
         .is_some()
+}
+
+/// Drops the PVE store for (version, namespace): the next use starts fresh.
+pub fn forget_store(version: &str, namespace: &str) -> bool {
+    forget_store_of(Product::Pve, version, namespace)
 }

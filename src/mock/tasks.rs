@@ -411,6 +411,7 @@ impl MockPve {
             node,
             pid: 0x1000 + pid,
             pstart: 0x2000 + pid,
+            task_id: self.schema().product().is_rust().then_some(pid),
             starttime: self.now(),
             kind: worker_type(ctx.op.method.as_str(), &ctx.op.template)
                 .unwrap_or("unknown")

@@ -96,7 +96,18 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                 .param(&c.id_param)
                 .is_some_and(|p| p.schema_type() == SchemaType::Integer);
             mock.store().write(|s| {
-                if numeric {
+                if c.allocates_ids {
+                    // The next id after the highest one (PMG's rule database starts at 1).
+                    let max = s
+                        .members
+                        .get(&list)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(k, _)| k.parse::<u64>().ok())
+                        .max()
+                        .unwrap_or(0);
+                    (max + 1).to_string()
+                } else if numeric {
                     // Integer ids (firewall rule `pos`, ...) are positions: the next one.
                     s.members
                         .get(&list)
@@ -182,6 +193,9 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         }
         Ok(())
     })?;
+    if c.allocates_ids {
+        return Ok(id.parse::<u64>().map_or(Value::String(id), Value::from));
+    }
     let mut p: Vec<(&str, String)> = path_params.to_vec();
     p.push((c.id_param.as_str(), id));
     Ok(mock.answer(&Ctx {

@@ -1,6 +1,9 @@
-//! Reading PVE's apidoc in every form it comes in: the `apidoc.js` a node serves
-//! (`const apiSchema = [...];` followed by the viewer's JavaScript), the older
-//! `var pveapi = [...]`, and plain JSON; plus the normalized form codegen writes.
+//! Reading the apidoc of every Proxmox product in every form it comes in: the `apidoc.js` a
+//! node serves (`const apiSchema = [...];` or `var apiSchema = [...]` followed by the
+//! viewer's JavaScript), the older `var pveapi = [...]`, PMG's `var pmgapi = [...]`, plain
+//! JSON, and the crawler capture the original package made of PDM
+//! (`{"merged_endpoints": {path: {"methods": {...}}}}`, turned into a tree here); plus the
+//! normalized form codegen writes.
 
 use serde_json::Value;
 
@@ -33,7 +36,7 @@ fn locate(text: &str) -> Result<(usize, bool), ApidocError> {
     if trimmed.starts_with('[') || trimmed.starts_with('{') {
         return Ok((lead, false));
     }
-    for name in ["apiSchema", "pveapi"] {
+    for name in ["apiSchema", "pveapi", "pmgapi"] {
         let mut from = 0;
         while let Some(pos) = text[from..].find(name) {
             let at = from + pos;
@@ -56,7 +59,7 @@ fn locate(text: &str) -> Result<(usize, bool), ApidocError> {
     }
     Err(syntax(
         lead,
-        "expected a JSON array, `const apiSchema = [` or `var pveapi = [`",
+        "expected a JSON array, `const apiSchema = [`, `var pveapi = [` or `var pmgapi = [`",
     ))
 }
 
@@ -135,16 +138,142 @@ pub fn parse_apidoc_value(text: &str) -> Result<Value, ApidocError> {
                 ))
             }
             None if map.contains_key("path") => Value::Array(vec![Value::Object(map)]),
+            None if map.contains_key("merged_endpoints") => {
+                tree_from_capture(map.get("merged_endpoints").unwrap_or(&Value::Null))
+                    .map_err(|m| syntax(start, m))?
+            }
             None => {
                 return Err(syntax(
                     start,
-                    "expected an array of apidoc nodes (or an object with `data` or `path`)",
+                    "expected an array of apidoc nodes (or an object with `data`, `path` or `merged_endpoints`)",
                 ))
             }
         },
         _ => return Err(syntax(start, "expected an array of apidoc nodes")),
     };
     Ok(tree)
+}
+
+/// The members of a captured method object that the apidoc has too (the rest is the
+/// crawler's own bookkeeping: `source`, `raw_sections`, `viewer_*`, ...).
+const CAPTURED_METHOD_KEYS: &[&str] = &[
+    "allowtoken",
+    "description",
+    "download",
+    "method",
+    "parameters",
+    "permissions",
+    "protected",
+    "returns",
+    "unstable",
+];
+
+/// Builds an apidoc tree from a crawler capture: `{path: {"methods": {METHOD: {...}}}}`.
+/// Every path becomes a node under its longest captured ancestor (missing ancestors are
+/// made, without methods); null members are dropped, `method_name` becomes `name`.
+fn tree_from_capture(endpoints: &Value) -> Result<Value, String> {
+    use std::collections::BTreeMap;
+    let Value::Object(endpoints) = endpoints else {
+        return Err("expected `merged_endpoints` to be an object of paths".into());
+    };
+    let mut nodes: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
+    for (path, entry) in endpoints {
+        if !path.starts_with('/') {
+            return Err(format!("captured path {path:?} does not start with `/`"));
+        }
+        let mut info = serde_json::Map::new();
+        if let Some(Value::Object(methods)) = entry.get("methods") {
+            for (method, m) in methods {
+                let Value::Object(m) = m else {
+                    return Err(format!("{path} {method}: expected an object"));
+                };
+                let mut out = serde_json::Map::new();
+                for k in CAPTURED_METHOD_KEYS {
+                    if let Some(v) = m.get(*k).filter(|v| !v.is_null()) {
+                        out.insert((*k).to_string(), v.clone());
+                    }
+                }
+                if let Some(name) = m.get("method_name").filter(|v| v.is_string()) {
+                    out.insert("name".into(), name.clone());
+                }
+                out.insert("method".into(), Value::from(method.to_ascii_uppercase()));
+                info.insert(method.to_ascii_uppercase(), Value::Object(out));
+            }
+        }
+        let mut node = serde_json::Map::new();
+        node.insert("path".into(), Value::from(path.as_str()));
+        node.insert(
+            "text".into(),
+            Value::from(path.rsplit('/').next().unwrap_or_default()),
+        );
+        node.insert("info".into(), Value::Object(info));
+        nodes.insert(path.clone(), node);
+    }
+    // Ancestors the capture lacks, so that every node has a parent.
+    let paths: Vec<String> = nodes.keys().cloned().collect();
+    for path in paths {
+        let mut p = path.as_str();
+        while let Some((parent, _)) = p.rsplit_once('/') {
+            if parent.is_empty() {
+                break;
+            }
+            nodes.entry(parent.to_string()).or_insert_with(|| {
+                let mut node = serde_json::Map::new();
+                node.insert("path".into(), Value::from(parent));
+                node.insert(
+                    "text".into(),
+                    Value::from(parent.rsplit('/').next().unwrap_or_default()),
+                );
+                node
+            });
+            p = parent;
+        }
+    }
+    // Children before parents (deepest first), each attached to its parent; the rest are
+    // the top level, which goes under the root `/` when the capture has one (as PBS's
+    // apidoc has it).
+    let mut order: Vec<String> = nodes.keys().filter(|p| *p != "/").cloned().collect();
+    order.sort_by_key(|p| std::cmp::Reverse(p.matches('/').count()));
+    let mut top = Vec::new();
+    for path in order {
+        let Some(mut node) = nodes.remove(&path) else {
+            continue;
+        };
+        let has_children = node
+            .get("children")
+            .and_then(Value::as_array)
+            .is_some_and(|c| !c.is_empty());
+        node.insert("leaf".into(), Value::from(u8::from(!has_children)));
+        let parent = path
+            .rsplit_once('/')
+            .map(|(p, _)| p)
+            .filter(|p| !p.is_empty());
+        match parent.and_then(|p| nodes.get_mut(p)) {
+            Some(parent) => push_child(parent, node),
+            None => top.push(Value::Object(node)),
+        }
+    }
+    match nodes.remove("/") {
+        Some(mut root) => {
+            for node in top {
+                if let Value::Object(node) = node {
+                    push_child(&mut root, node);
+                }
+            }
+            root.insert("leaf".into(), Value::from(0));
+            Ok(normalize_tree(Value::Array(vec![Value::Object(root)])))
+        }
+        None => Ok(normalize_tree(Value::Array(top))),
+    }
+}
+
+fn push_child(parent: &mut serde_json::Map<String, Value>, child: serde_json::Map<String, Value>) {
+    if let Value::Array(c) = parent
+        .entry("children")
+        .or_insert_with(|| Value::Array(Vec::new()))
+    {
+        c.push(Value::Object(child));
+    }
 }
 
 /// Turns a raw tree into typed nodes; a shape error names the JSON path of the bad member.

@@ -1,9 +1,12 @@
-//! The schema versions compiled into the crate (from `generated/proxmox/<version>/`), each
-//! parsed once per process on first use and shared.
+//! The schemas compiled into the crate (from `generated/<product>/<version>/apidoc.json`,
+//! minified and deflated by `build.rs`), each inflated and parsed once per process on first
+//! use and shared. The functions without a product are PVE's.
 
 use std::cmp::Ordering;
+use std::io::Read;
 use std::sync::{Arc, OnceLock};
 
+use super::product::Product;
 use super::{ApiSchema, SchemaError};
 
 include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -27,72 +30,135 @@ pub fn compare_versions(a: &str, b: &str) -> Ordering {
     pa.len().cmp(&pb.len())
 }
 
-/// The bundled versions, oldest first.
-pub fn versions() -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = BUNDLED.iter().map(|(ver, _)| *ver).collect();
+fn entries(product: Product) -> impl Iterator<Item = (usize, &'static str)> {
+    BUNDLED
+        .iter()
+        .enumerate()
+        .filter(move |(_, (dir, ..))| *dir == product.dir())
+        .map(|(i, (_, version, ..))| (i, *version))
+}
+
+/// The bundled versions of `product`, oldest first.
+pub fn versions_of(product: Product) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = entries(product).map(|(_, v)| v).collect();
     v.sort_by(|a, b| compare_versions(a, b));
     v
 }
 
-/// The newest bundled version (what `latest` means).
+/// The bundled PVE versions, oldest first.
+pub fn versions() -> Vec<&'static str> {
+    versions_of(Product::Pve)
+}
+
+/// The newest bundled version of `product` (what `latest` means for it).
+pub fn latest_of(product: Product) -> Option<&'static str> {
+    versions_of(product).pop()
+}
+
+/// The newest bundled PVE version.
 pub fn latest() -> Option<&'static str> {
-    versions().pop()
+    latest_of(Product::Pve)
 }
 
-/// Maps `latest` (or a concrete tag) to a bundled version tag.
+/// Maps `latest` (or a concrete tag) to a bundled version tag of `product`.
+pub fn resolve_version_of(product: Product, requested: &str) -> Result<&'static str, SchemaError> {
+    position(product, requested).map(|i| BUNDLED[i].1)
+}
+
+/// Maps `latest` (or a concrete tag) to a bundled PVE version tag.
 pub fn resolve_version(requested: &str) -> Result<&'static str, SchemaError> {
+    resolve_version_of(Product::Pve, requested)
+}
+
+fn position(product: Product, requested: &str) -> Result<usize, SchemaError> {
     let wanted = requested.trim();
-    let found = if wanted.eq_ignore_ascii_case(LATEST_ALIAS) {
-        latest()
+    let tag = if wanted.eq_ignore_ascii_case(LATEST_ALIAS) {
+        latest_of(product)
     } else {
-        BUNDLED.iter().map(|(v, _)| *v).find(|v| *v == wanted)
+        entries(product).map(|(_, v)| v).find(|v| *v == wanted)
     };
-    found.ok_or_else(|| SchemaError::UnknownVersion {
-        requested: requested.to_string(),
-        available: {
-            let mut names = versions();
-            names.push(LATEST_ALIAS);
-            names.join(", ")
-        },
-    })
+    tag.and_then(|t| entries(product).find(|(_, v)| *v == t).map(|(i, _)| i))
+        .ok_or_else(|| SchemaError::UnknownVersion {
+            product: if product == Product::Pve {
+                String::new()
+            } else {
+                format!("{product} ")
+            },
+            requested: requested.to_string(),
+            available: {
+                let mut names = versions_of(product);
+                names.push(LATEST_ALIAS);
+                names.join(", ")
+            },
+        })
 }
 
-/// The normalized apidoc JSON text of a bundled version.
-pub fn apidoc_text(version: &str) -> Result<&'static str, SchemaError> {
-    let tag = resolve_version(version)?;
-    Ok(BUNDLED
-        .iter()
-        .find(|(v, _)| *v == tag)
-        .map(|(_, text)| *text)
-        .unwrap_or_default())
-}
+type Slot<T> = OnceLock<Result<Arc<T>, String>>;
 
-type Slot = OnceLock<Result<Arc<ApiSchema>, String>>;
-
-fn slots() -> &'static [Slot] {
-    static SLOTS: OnceLock<Vec<Slot>> = OnceLock::new();
+fn text_slots() -> &'static [Slot<str>] {
+    static SLOTS: OnceLock<Vec<Slot<str>>> = OnceLock::new();
     SLOTS.get_or_init(|| BUNDLED.iter().map(|_| OnceLock::new()).collect())
 }
 
-/// The schema model of a bundled version (`latest` allowed), parsed once per process.
-pub fn load(version: &str) -> Result<Arc<ApiSchema>, SchemaError> {
-    let tag = resolve_version(version)?;
-    let pos = BUNDLED
-        .iter()
-        .position(|(v, _)| *v == tag)
-        .unwrap_or_default();
-    let slot = &slots()[pos];
-    let loaded = slot.get_or_init(|| {
-        ApiSchema::from_apidoc_text(tag, BUNDLED[pos].1)
-            .map(Arc::new)
-            .map_err(|e| format!("bundled schema {tag} is damaged: {e}"))
-    });
-    loaded.clone().map_err(|e| {
-        SchemaError::Apidoc(super::ApidocError::Syntax {
-            offset: 0,
-            message: e,
+fn schema_slots() -> &'static [Slot<ApiSchema>] {
+    static SLOTS: OnceLock<Vec<Slot<ApiSchema>>> = OnceLock::new();
+    SLOTS.get_or_init(|| BUNDLED.iter().map(|_| OnceLock::new()).collect())
+}
+
+fn damaged(pos: usize, e: impl std::fmt::Display) -> String {
+    let (dir, version, ..) = BUNDLED[pos];
+    format!("bundled schema {dir}/{version} is damaged: {e}")
+}
+
+fn inflate(pos: usize) -> Result<Arc<str>, String> {
+    let (_, _, packed, size) = BUNDLED[pos];
+    let mut text = String::with_capacity(size);
+    flate2::read::DeflateDecoder::new(packed)
+        .read_to_string(&mut text)
+        .map_err(|e| damaged(pos, e))?;
+    Ok(Arc::from(text))
+}
+
+fn as_schema_error(message: String) -> SchemaError {
+    SchemaError::Apidoc(super::ApidocError::Syntax { offset: 0, message })
+}
+
+/// The (minified) apidoc JSON text of a bundled schema of `product`.
+pub fn apidoc_text_of(product: Product, version: &str) -> Result<Arc<str>, SchemaError> {
+    let pos = position(product, version)?;
+    text_slots()[pos]
+        .get_or_init(|| inflate(pos))
+        .clone()
+        .map_err(as_schema_error)
+}
+
+/// The (minified) apidoc JSON text of a bundled PVE version.
+pub fn apidoc_text(version: &str) -> Result<Arc<str>, SchemaError> {
+    apidoc_text_of(Product::Pve, version)
+}
+
+/// The schema model of a bundled version of `product` (`latest` allowed), parsed once per
+/// process.
+pub fn load_of(product: Product, version: &str) -> Result<Arc<ApiSchema>, SchemaError> {
+    let pos = position(product, version)?;
+    schema_slots()[pos]
+        .get_or_init(|| {
+            // The text is needed only to build the model: it is not kept.
+            let text = match text_slots()[pos].get() {
+                Some(Ok(t)) => t.clone(),
+                _ => inflate(pos)?,
+            };
+            ApiSchema::from_apidoc_text(BUNDLED[pos].1, &text)
+                .map(|s| Arc::new(s.for_product(product)))
+                .map_err(|e| damaged(pos, e))
         })
-    })
+        .clone()
+        .map_err(as_schema_error)
+}
+
+/// The schema model of a bundled PVE version (`latest` allowed), parsed once per process.
+pub fn load(version: &str) -> Result<Arc<ApiSchema>, SchemaError> {
+    load_of(Product::Pve, version)
 }
 
 #[cfg(test)]

@@ -478,8 +478,20 @@ pub fn translate_perl_regex(pattern: &str) -> String {
 
 /// Compiles a PVE `pattern` anchored at both ends (PVE matches `^$pattern$`); `None` when
 /// the pattern uses Perl syntax we cannot translate.
+///
+/// The Rust products (PBS, PDM) print their regexes between slashes (`/^[a-z]+$/`) and
+/// match them unanchored, as the `regex` crate does: those are taken as they are.
 pub fn compile_pattern(pattern: &str) -> Option<Regex> {
+    if let Some(body) = slash_delimited(pattern) {
+        return Regex::new(body).ok();
+    }
     Regex::new(&format!("^(?:{})$", translate_perl_regex(pattern))).ok()
+}
+
+/// The body of a `/.../` regex as the Rust products print it (`/^...$/`, `/(?m)^...$/`).
+fn slash_delimited(pattern: &str) -> Option<&str> {
+    let body = pattern.strip_prefix('/')?.strip_suffix('/')?;
+    (body.starts_with('^') || body.starts_with("(?")).then_some(body)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod formats;
 pub mod index;
 pub mod model;
 pub mod openapi;
+pub mod product;
 pub mod propstring;
 pub mod response;
 pub mod validate;
@@ -22,6 +23,7 @@ use serde_json::{Map, Value};
 pub use apidoc::ApidocError;
 pub use index::{PathIndex, ResolvedPath, TemplateError, API_PREFIX};
 pub use model::{ApidocNode, Format, MethodInfo, Schema, SchemaType};
+pub use product::{PermissionDialect, Product};
 pub use validate::{ErrorMap, IndexedFamily, ParamErrors, ParamRules};
 
 /// An HTTP method of the PVE API.
@@ -178,8 +180,10 @@ pub enum SchemaError {
         source: UnknownMethod,
     },
     /// A requested version is not bundled.
-    #[error("unknown schema version '{requested}' (available: {available})")]
+    #[error("unknown {product}schema version '{requested}' (available: {available})")]
     UnknownVersion {
+        /// The product and a space (`PBS `), empty for PVE.
+        product: String,
         /// What was asked for.
         requested: String,
         /// What exists, comma-separated.
@@ -204,6 +208,7 @@ pub type ResolvedOperation<'s> = (&'s Operation, Vec<(&'s str, String)>);
 /// One PVE version's API: every endpoint, indexed by path template.
 #[derive(Debug)]
 pub struct ApiSchema {
+    product: Product,
     version: String,
     endpoints: Vec<Endpoint>,
     index: PathIndex,
@@ -263,6 +268,7 @@ impl ApiSchema {
         }
         let operation_count = endpoints.iter().map(|e| e.operations.len()).sum();
         Ok(ApiSchema {
+            product: Product::Pve,
             version: version.to_string(),
             endpoints,
             index,
@@ -273,6 +279,18 @@ impl ApiSchema {
     /// Parses apidoc text (any supported form) and builds the model.
     pub fn from_apidoc_text(version: &str, text: &str) -> Result<ApiSchema, SchemaError> {
         Self::from_nodes(version, apidoc::parse_apidoc(text)?)
+    }
+
+    /// The same schema, as `product`'s (a tree read from a file says nothing about that).
+    #[must_use]
+    pub fn for_product(mut self, product: Product) -> ApiSchema {
+        self.product = product;
+        self
+    }
+
+    /// The product whose API this is.
+    pub fn product(&self) -> Product {
+        self.product
     }
 
     /// The version tag (`9.2`).

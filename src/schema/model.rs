@@ -178,13 +178,62 @@ impl fmt::Display for SchemaType {
 }
 
 /// A schema's `format`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum Format {
     /// A registered format name, possibly with a `-list` or `-opt` suffix.
     Named(String),
-    /// A property-string format: key -> schema of that key's value.
+    /// A property-string format: key -> schema of that key's value. The Perl products
+    /// write the dictionary itself; the Rust ones (PBS, PDM) an object schema whose
+    /// `default_key` names the key that may stand alone, read into this same form.
     PropertyString(BTreeMap<String, Schema>),
+    /// A list in one string (the Rust products' array formats): items separated by commas,
+    /// semicolons or white space, each checked against this schema.
+    List(Box<Schema>),
+}
+
+impl<'de> Deserialize<'de> for Format {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        Format::from_value(v).map_err(de::Error::custom)
+    }
+}
+
+impl Format {
+    fn from_value(v: Value) -> Result<Format, serde_json::Error> {
+        let rust_dialect = v.get("type").is_some_and(Value::is_string);
+        match v {
+            Value::String(name) => Ok(Format::Named(name)),
+            Value::Object(mut map) if rust_dialect => {
+                let ty = map.get("type").and_then(Value::as_str).unwrap_or_default();
+                if ty == "array" {
+                    let items = map.remove("items").unwrap_or(Value::Null);
+                    let item: Schema = if items.is_null() {
+                        Schema::default()
+                    } else {
+                        serde_json::from_value(items)?
+                    };
+                    return Ok(Format::List(Box::new(item)));
+                }
+                let default_key = map
+                    .get("default_key")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let props = map.remove("properties").unwrap_or(Value::Null);
+                let mut dict: BTreeMap<String, Schema> = if props.is_null() {
+                    BTreeMap::new()
+                } else {
+                    serde_json::from_value(props)?
+                };
+                if let Some(key) = default_key {
+                    if let Some(s) = dict.get_mut(&key) {
+                        s.default_key = true;
+                    }
+                }
+                Ok(Format::PropertyString(dict))
+            }
+            other => Ok(Format::PropertyString(serde_json::from_value(other)?)),
+        }
+    }
 }
 
 /// A schema's `additionalProperties`.
@@ -401,6 +450,10 @@ impl Schema {
         match &self.format {
             Some(Format::Named(n)) => put("format", Value::from(n.as_str())),
             Some(Format::PropertyString(d)) => put("format", map_value(d)),
+            Some(Format::List(item)) => put(
+                "format",
+                serde_json::json!({"type": "array", "items": item.to_pve_value()}),
+            ),
             None => {}
         }
         if self.default_key {

@@ -447,6 +447,7 @@ pub fn check_prop(
         let result = match format {
             Format::Named(name) => check_named_format(name, &text).map_err(|e| format!("{e}\n")),
             Format::PropertyString(dict) => check_property_string(path, dict, &text),
+            Format::List(item) => check_list(path, item, &text),
         };
         if let Err(e) = result {
             add_error(errors, path, &format!("invalid format - {e}"));
@@ -559,9 +560,94 @@ fn check_property_string(
     Err(msg)
 }
 
+/// Validates a list in one string (the Rust products' array formats): every item, split at
+/// commas, semicolons and white space, against `item`.
+fn check_list(path: &str, item: &Schema, text: &str) -> Result<(), String> {
+    let mut sub_errors = ErrorMap::new();
+    for (i, part) in text
+        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .enumerate()
+    {
+        check_prop(
+            &format!("{path}[{i}]"),
+            item,
+            &Value::String(part.to_string()),
+            &mut sub_errors,
+        );
+    }
+    match sub_errors.into_iter().next() {
+        None => Ok(()),
+        Some((k, v)) => Err(format!("{k}: {v}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rust_dialect_formats() {
+        let obj: Schema = serde_json::from_value(serde_json::json!({
+            "type": "string",
+            "format": {"type": "object", "default_key": "type", "additionalProperties": false,
+                "properties": {"type": {"type": "string", "enum": ["read-only", "offline"]},
+                               "message": {"type": "string", "optional": 1}}}
+        }))
+        .unwrap();
+        let mut errors = ErrorMap::new();
+        assert!(check_prop(
+            "maintenance-mode",
+            &obj,
+            &Value::from("offline,message=x"),
+            &mut errors
+        )
+        .is_some());
+        assert!(check_prop(
+            "maintenance-mode",
+            &obj,
+            &Value::from("type=sleepy"),
+            &mut errors
+        )
+        .is_none());
+        assert!(
+            errors["maintenance-mode"].contains("invalid format"),
+            "{errors:?}"
+        );
+
+        let list: Schema = serde_json::from_value(serde_json::json!({
+            "type": "string",
+            "format": {"type": "array", "items": {"type": "string", "enum": ["acl", "entry"]}}
+        }))
+        .unwrap();
+        let mut errors = ErrorMap::new();
+        assert!(check_prop(
+            "remove-vanished",
+            &list,
+            &Value::from("acl;entry"),
+            &mut errors
+        )
+        .is_some());
+        assert!(check_prop(
+            "remove-vanished",
+            &list,
+            &Value::from("acl,bogus"),
+            &mut errors
+        )
+        .is_none());
+        assert!(
+            errors["remove-vanished"].contains("remove-vanished[1]"),
+            "{errors:?}"
+        );
+
+        let pat: Schema = serde_json::from_value(serde_json::json!({
+            "type": "string", "pattern": "/^[a-z]+$/"
+        }))
+        .unwrap();
+        let mut errors = ErrorMap::new();
+        assert!(check_prop("store", &pat, &Value::from("abc"), &mut errors).is_some());
+        assert!(check_prop("store", &pat, &Value::from("ab1"), &mut errors).is_none());
+    }
 
     #[test]
     fn perl_number_checks() {

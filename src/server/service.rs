@@ -46,7 +46,7 @@ pub async fn codegen_openapi(
         })
         .unwrap_or_else(|| "custom".to_string());
     let text = String::from_utf8_lossy(&body);
-    match crate::codegen::render(&text, &tag, "request body") {
+    match crate::codegen::render(&text, crate::schema::Product::Pve, &tag, "request body") {
         Ok(r) => {
             let mut resp = Response::new(Body::from(r.openapi_json));
             resp.headers_mut().insert(

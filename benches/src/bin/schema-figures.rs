@@ -41,8 +41,8 @@ fn per_call(rounds: usize, iters: u32, mut f: impl FnMut()) -> Duration {
 
 fn main() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let input =
-        std::fs::read_to_string(format!("{root}/generated/inputs/9.2/apidoc.js")).expect("input");
+    let input = std::fs::read_to_string(format!("{root}/generated/inputs/proxmox/9.2/apidoc.js"))
+        .expect("input");
     let bundled_text = bundled::apidoc_text("9.2").expect("bundled");
 
     // Memory first, in a fresh process state: RSS before and after one model is built.

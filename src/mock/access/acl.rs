@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::handlers::{user_exists, BUILTIN_REALMS};
+use super::handlers::{builtin_realms_of, user_exists};
 use super::roles::{self, builtin_roles, privileges, role_privs, PRIVILEGES};
 use super::Caller;
 use crate::api::{ApiError, Method};
@@ -341,9 +341,9 @@ fn permissions(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 
 /// `GET /access/domains` (allowed without a login, as on PVE): the built-in realms and
 /// those created through the API.
-fn list_domains(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+pub(crate) fn list_domains(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(ctx.mock.store().read(|s| {
-        let mut out: Vec<Value> = BUILTIN_REALMS
+        let mut out: Vec<Value> = builtin_realms_of(s.product)
             .iter()
             .map(|(realm, kind, comment)| json!({"realm": realm, "type": kind, "comment": comment}))
             .collect();

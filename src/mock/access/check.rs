@@ -10,18 +10,21 @@ use super::Caller;
 use crate::api::ApiError;
 use crate::mock::messages::{no_ticket, permission_denied};
 use crate::mock::store::MockState;
+use crate::schema::{PermissionDialect, Product};
 
 /// What a rule decided: allowed, or refused with PVE's reason (empty: no reason given).
 type Verdict = Result<(), String>;
 
 /// Whether `caller` may run an operation with these `permissions` and parameters (path
 /// parameters included in `params`): `401 No ticket` for nobody, PVE's `403` otherwise.
+/// The rules are read in the dialect of the store's product.
 pub fn check(
     s: &MockState,
     caller: &Caller,
     permissions: Option<&Value>,
     params: &Map<String, Value>,
 ) -> Result<(), ApiError> {
+    let product = s.product;
     let user = permissions
         .and_then(|p| p.get("user"))
         .and_then(Value::as_str);
@@ -29,20 +32,123 @@ pub fn check(
         return Ok(());
     }
     let Some(subject) = caller.subject() else {
-        return Err(no_ticket());
+        return Err(no_ticket_of(product));
     };
     if caller.is_root() {
         return Ok(());
     }
+    let denied = |why: &str| denied_of(product, why);
     let Some(perms) = permissions else {
-        return Err(permission_denied("user != root@pam"));
+        return Err(denied("user != root@pam"));
     };
     if let Some(rule) = perms.get("check") {
-        return eval(s, caller, &subject, rule, params).map_err(|why| permission_denied(&why));
+        return match product.permission_dialect() {
+            PermissionDialect::PerlPrivileges => {
+                eval(s, caller, &subject, rule, params).map_err(|why| denied(&why))
+            }
+            PermissionDialect::PerlRoles => {
+                let role = caller
+                    .userid()
+                    .map(|u| super::roles::pmg_role(s, u))
+                    .unwrap_or_default();
+                if super::products::pmg_role_admits(&role, &strings(Some(rule))) {
+                    Ok(())
+                } else {
+                    Err(denied(""))
+                }
+            }
+            PermissionDialect::RustPrivileges => {
+                eval_rust(s, caller, &subject, perms, params).map_err(|why| denied(&why))
+            }
+        };
+    }
+    if product.permission_dialect() == PermissionDialect::RustPrivileges
+        && (perms.get("or").is_some()
+            || perms.get("and").is_some()
+            || perms.get("userParam").is_some())
+    {
+        return eval_rust(s, caller, &subject, perms, params).map_err(|why| denied(&why));
     }
     match user {
         Some("all") => Ok(()),
-        _ => Err(permission_denied("user != root@pam")),
+        _ => Err(denied("user != root@pam")),
+    }
+}
+
+/// A request without credentials: PVE's and PMG's `No ticket`; the Rust products' wording.
+fn no_ticket_of(product: Product) -> ApiError {
+    if product.is_rust() {
+        ApiError::new(
+            401,
+            "authentication failed - no authentication credentials provided.",
+        )
+    } else {
+        no_ticket()
+    }
+}
+
+/// A refused permission check, in the product's words (the Rust products give no reason).
+fn denied_of(product: Product, why: &str) -> ApiError {
+    if product.is_rust() {
+        ApiError::new(403, "permission check failed")
+    } else {
+        permission_denied(why)
+    }
+}
+
+/// The Rust products' rules (`proxmox_router::Permission` as the apidoc renders it):
+/// `{"check": {"path": [...], "privs": [...], "partial": bool}}` (all of `privs` on the
+/// path, or any one when `partial`), `{"or": [...]}`, `{"and": [...]}`, `{"userParam":
+/// "userid"}` (the caller is that user), `{"user": "all"|"world"}`.
+fn eval_rust(
+    s: &MockState,
+    caller: &Caller,
+    who: &Subject<'_>,
+    rule: &Value,
+    params: &Map<String, Value>,
+) -> Verdict {
+    if let Some(c) = rule.get("check") {
+        let segments = strings(c.get("path"));
+        let path = fill(&format!("/{}", segments.join("/")), params);
+        let privs = strings(c.get("privs"));
+        let partial = c.get("partial").is_some_and(|v| v == true || v == 1);
+        let held = privileges(s, who, &path);
+        let ok = if partial {
+            privs.iter().any(|p| held.contains(p.as_str()))
+        } else {
+            privs.iter().all(|p| held.contains(p.as_str()))
+        };
+        return if ok {
+            Ok(())
+        } else {
+            Err(format!("{path}, {}", privs.join("|")))
+        };
+    }
+    if let Some(Value::Array(subs)) = rule.get("or") {
+        if subs
+            .iter()
+            .any(|sub| eval_rust(s, caller, who, sub, params).is_ok())
+        {
+            return Ok(());
+        }
+        return Err(String::new());
+    }
+    if let Some(Value::Array(subs)) = rule.get("and") {
+        for sub in subs {
+            eval_rust(s, caller, who, sub, params)?;
+        }
+        return Ok(());
+    }
+    if let Some(name) = rule.get("userParam").and_then(Value::as_str) {
+        let wanted = text(params, name).unwrap_or_default();
+        return match caller {
+            Caller::User { userid } if *userid == wanted => Ok(()),
+            _ => Err(String::new()),
+        };
+    }
+    match rule.get("user").and_then(Value::as_str) {
+        Some("all" | "world") => Ok(()),
+        _ => Err("user != root@pam".into()),
     }
 }
 

@@ -24,6 +24,12 @@ pub const HANDLERS: &[Computed] = &[
         "/access/users/{userid}/token/{tokenid}",
         create_token,
     ),
+    // PBS and PDM name the token's path parameter `token-name`.
+    (
+        Method::Post,
+        "/access/users/{userid}/token/{token-name}",
+        create_token,
+    ),
     (Method::Post, "/access/tfa/{userid}", add_tfa),
 ];
 
@@ -33,9 +39,37 @@ pub(super) const BUILTIN_REALMS: &[(&str, &str, &str)] = &[
     ("pve", "pve", "Proxmox VE authentication server"),
 ];
 
+/// The built-in realms of the other products (`pam` and their own).
+pub(super) fn builtin_realms_of(
+    product: crate::schema::Product,
+) -> &'static [(&'static str, &'static str, &'static str)] {
+    use crate::schema::Product;
+    match product {
+        Product::Pve => BUILTIN_REALMS,
+        Product::Pbs => &[
+            ("pam", "pam", "Linux PAM standard authentication"),
+            ("pbs", "pbs", "Proxmox Backup authentication server"),
+        ],
+        Product::Pmg => &[
+            ("pam", "pam", "Linux PAM standard authentication"),
+            ("pmg", "pmg", "Proxmox Mail Gateway authentication server"),
+        ],
+        Product::Pdm => &[
+            ("pam", "pam", "Linux PAM standard authentication"),
+            (
+                "pdm",
+                "pdm",
+                "Proxmox Datacenter Manager authentication server",
+            ),
+        ],
+    }
+}
+
 /// Whether `realm` exists (built-in, or created through `/access/domains`).
 pub(super) fn realm_exists(s: &MockState, realm: &str) -> bool {
-    BUILTIN_REALMS.iter().any(|(r, _, _)| *r == realm)
+    builtin_realms_of(s.product)
+        .iter()
+        .any(|(r, _, _)| *r == realm)
         || s.members
             .get("access/domains")
             .is_some_and(|m| m.contains_key(realm))
@@ -79,7 +113,7 @@ fn login(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         }
         return Ok(mock.full_login(&user));
     }
-    if password.starts_with("PVE:") {
+    if password.starts_with(&format!("{}:", store.product().ticket_prefix())) {
         // Renewal: the current ticket, still valid, for the same user.
         let (caller, _) = mock
             .ticket_caller(&password)
@@ -227,16 +261,23 @@ fn uuid_like() -> String {
 /// hash is kept.
 fn create_token(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let user = ctx.path_param("userid").unwrap_or_default().to_string();
-    let id = ctx.path_param("tokenid").unwrap_or_default().to_string();
+    let id = ctx
+        .path_param("tokenid")
+        .or_else(|| ctx.path_param("token-name"))
+        .unwrap_or_default()
+        .to_string();
+    let rust = ctx.mock.schema().product().is_rust();
     let lenient = ctx.mock.lenient();
     if !lenient && !ctx.mock.store().read(|s| user_exists(s, &user)) {
         return Err(err500(format!("no such user ('{user}')")));
     }
     let secret = uuid_like();
-    let privsep = !ctx
-        .params
-        .get("privsep")
-        .is_some_and(|v| v == 0 || v == "0" || v == false);
+    // PBS and PDM tokens are always privilege-separated.
+    let privsep = rust
+        || !ctx
+            .params
+            .get("privsep")
+            .is_some_and(|v| v == 0 || v == "0" || v == false);
     let expire = ctx.params.get("expire").cloned().unwrap_or(json!(0));
     let comment = ctx.params.get("comment").cloned();
     let hash = ticket::secret_hash(&secret);
@@ -261,6 +302,9 @@ fn create_token(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     });
     if duplicate {
         return Err(err500("Token already exists."));
+    }
+    if rust {
+        return Ok(json!({"tokenid": format!("{user}!{id}"), "value": secret}));
     }
     let mut info = json!({"privsep": u8::from(privsep), "expire": expire});
     if let Some(c) = comment {

@@ -7,7 +7,9 @@
 pub mod acl;
 pub mod check;
 pub mod handlers;
+pub mod products;
 pub mod roles;
+pub mod rust_acl;
 pub mod ticket;
 
 use serde_json::{json, Value};
@@ -314,12 +316,22 @@ impl MockPve {
     pub(crate) fn full_login(&self, user: &str) -> Value {
         let store = self.store();
         let time = store.now().max(store.tickets_not_before());
-        let cap = store.read(|s| handlers::capabilities(s, user));
-        json!({
+        let mut login = json!({
             "username": user,
             "ticket": store.signer.ticket(user, time),
             "CSRFPreventionToken": store.signer.csrf(user, time),
-            "cap": cap,
-        })
+        });
+        // PVE (and PMG, with its role) tell the GUI what the user may do; PBS and PDM
+        // answer just the ticket.
+        match store.product() {
+            crate::schema::Product::Pve => {
+                login["cap"] = store.read(|s| handlers::capabilities(s, user));
+            }
+            crate::schema::Product::Pmg => {
+                login["role"] = Value::from(store.read(|s| roles::pmg_role(s, user)));
+            }
+            _ => {}
+        }
+        login
     }
 }

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::mock::store::MockState;
+use crate::schema::Product;
 
 /// Every privilege of PVE 9.
 pub const PRIVILEGES: &[&str] = &[
@@ -202,11 +203,47 @@ pub fn builtin_roles() -> &'static BTreeMap<&'static str, Privs> {
     })
 }
 
+/// Every privilege of `product`.
+pub fn privileges_of(product: Product) -> &'static [&'static str] {
+    match product {
+        Product::Pve => PRIVILEGES,
+        Product::Pbs => super::products::PBS_PRIVILEGES,
+        Product::Pdm => super::products::PDM_PRIVILEGES,
+        Product::Pmg => &[],
+    }
+}
+
+/// The built-in roles of `product` (PMG has none: its users carry a role each).
+pub fn builtin_roles_of(product: Product) -> &'static BTreeMap<&'static str, Privs> {
+    static NONE: BTreeMap<&'static str, Privs> = BTreeMap::new();
+    match product {
+        Product::Pve => builtin_roles(),
+        Product::Pbs => super::products::pbs_roles(),
+        Product::Pdm => super::products::pdm_roles(),
+        Product::Pmg => &NONE,
+    }
+}
+
+/// A PMG user's role (`root@pam` is `root`; others as created, `audit` when unset).
+pub fn pmg_role(s: &MockState, user: &str) -> String {
+    if user == "root@pam" {
+        return "root".into();
+    }
+    s.members
+        .get("access/users")
+        .and_then(|m| m.get(user))
+        .and_then(|r| r.config.get("role"))
+        .and_then(Value::as_str)
+        .unwrap_or("audit")
+        .to_string()
+}
+
 /// The privileges of role `name`: built-in, or a custom one from the store.
 pub fn role_privs(s: &MockState, name: &str) -> Option<Privs> {
-    if let Some(p) = builtin_roles().get(name) {
+    if let Some(p) = builtin_roles_of(s.product).get(name) {
         return Some(p.clone());
     }
+    let known = privileges_of(s.product);
     let rec = s.members.get("access/roles")?.get(name)?;
     let text = match rec.config.get("privs") {
         Some(Value::String(t)) => t.clone(),
@@ -220,7 +257,7 @@ pub fn role_privs(s: &MockState, name: &str) -> Option<Privs> {
     Some(
         crate::schema::formats::split_list(&text)
             .into_iter()
-            .filter_map(|p| PRIVILEGES.iter().find(|k| **k == p).copied())
+            .filter_map(|p| known.iter().find(|k| **k == p).copied())
             .collect(),
     )
 }
@@ -372,7 +409,7 @@ pub fn privileges(s: &MockState, who: &Subject<'_>, path: &str) -> Privs {
         out
     };
     match who {
-        Subject::User("root@pam") => PRIVILEGES.iter().copied().collect(),
+        Subject::User("root@pam") => privileges_of(s.product).iter().copied().collect(),
         Subject::User(_) => held(who),
         Subject::Token { user, .. } => {
             let user_privs = privileges(s, &Subject::User(user), &path);

@@ -1,4 +1,5 @@
-//! Tickets as PVE issues them: `PVE:user@realm:HEXTIME::signature`, valid for two hours,
+//! Tickets as PVE issues them: `PVE:user@realm:HEXTIME::signature` (`PBS:`, `PMG:`,
+//! `PDM:` for the other products), valid for two hours,
 //! renewed by posting the current ticket as the password, each with the CSRF token that
 //! writes over HTTP must send back. Signed with a key of the store (HMAC-SHA256).
 
@@ -24,6 +25,8 @@ pub fn secret_hash(secret: &str) -> String {
 #[derive(Clone)]
 pub struct Signer {
     key: [u8; 32],
+    /// `PVE`, `PBS`, `PMG`, `PDM`.
+    prefix: &'static str,
 }
 
 impl std::fmt::Debug for Signer {
@@ -40,11 +43,11 @@ pub enum TicketError {
 }
 
 impl Signer {
-    /// A signer with a fresh random key.
-    pub fn random() -> Signer {
+    /// A signer with a fresh random key, for tickets starting with `prefix` (`PVE`).
+    pub fn random(prefix: &'static str) -> Signer {
         let mut key = [0u8; 32];
         rand::fill(&mut key);
-        Signer { key }
+        Signer { key, prefix }
     }
 
     fn sign(&self, data: &str) -> String {
@@ -64,7 +67,7 @@ impl Signer {
 
     /// A ticket for `user` issued at `time`: `PVE:user:HEXTIME::signature`.
     pub fn ticket(&self, user: &str, time: u64) -> String {
-        let data = format!("PVE:{user}:{time:08X}");
+        let data = format!("{}:{user}:{time:08X}", self.prefix);
         let sig = self.sign(&data);
         format!("{data}::{sig}")
     }
@@ -87,10 +90,13 @@ impl Signer {
             return Err(TicketError::Invalid);
         }
         let mut parts = data.splitn(3, ':');
-        let (Some("PVE"), Some(user), Some(hex)) = (parts.next(), parts.next(), parts.next())
+        let (Some(prefix), Some(user), Some(hex)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(TicketError::Invalid);
         };
+        if prefix != self.prefix {
+            return Err(TicketError::Invalid);
+        }
         let time = u64::from_str_radix(hex, 16).map_err(|_| TicketError::Invalid)?;
         if time + TICKET_LIFETIME < now || time > now + 300 || time < not_before {
             return Err(TicketError::Invalid);
@@ -116,7 +122,7 @@ mod tests {
 
     #[test]
     fn tickets_and_csrf() {
-        let s = Signer::random();
+        let s = Signer::random("PVE");
         let t = s.ticket("root@pam", 1000);
         assert!(t.starts_with("PVE:root@pam:000003E8::"));
         assert_eq!(s.check_ticket(&t, 1000, 0), Ok(("root@pam".into(), 1000)));
@@ -132,7 +138,7 @@ mod tests {
         let forged = t.replace("root@pam", "admin@pve");
         assert_eq!(s.check_ticket(&forged, 1000, 0), Err(TicketError::Invalid));
         assert_eq!(
-            Signer::random().check_ticket(&t, 1000, 0),
+            Signer::random("PVE").check_ticket(&t, 1000, 0),
             Err(TicketError::Invalid)
         );
         let csrf = s.csrf("root@pam", 1000);
