@@ -623,3 +623,120 @@ fn pmg_domains_rules_and_roles() {
     )
     .unwrap();
 }
+
+mod over_http {
+    //! Our server in each product's mode, reached by the SDK's HTTPS client with that
+    //! product's ticket cookie and token header.
+
+    use std::net::TcpListener;
+
+    use proxmox_sdk::api::{Error, Method};
+    use proxmox_sdk::backend::options::ClientOptions;
+    use proxmox_sdk::client::Client;
+    use proxmox_sdk::mock::store::forget_store_of;
+    use proxmox_sdk::schema::{bundled, Product};
+    use proxmox_sdk::server::{start, AuthConfig, RunningServer, ServerConfig};
+    use serde_json::{json, Map, Value};
+
+    const PASSWORD: &str = "correct horse";
+
+    fn server(product: Product, ns: &str) -> RunningServer {
+        forget_store_of(product, bundled::latest_of(product).unwrap(), ns);
+        let mut cfg = ServerConfig::mock(
+            "latest",
+            ns,
+            AuthConfig {
+                enabled: true,
+                root_password: PASSWORD.into(),
+            },
+        );
+        cfg.service = product;
+        start(TcpListener::bind("127.0.0.1:0").unwrap(), cfg).unwrap()
+    }
+
+    fn client(srv: &RunningServer, product: Product, auth: Value) -> Result<Client, String> {
+        let mut o = json!({"host": srv.url(), "service": product.name(), "user": "root@pam"});
+        for (k, v) in auth.as_object().unwrap() {
+            o[k] = v.clone();
+        }
+        Client::connect(&ClientOptions::from_json(o)?)
+    }
+
+    fn get(c: &Client, path: &str) -> Result<Value, Error> {
+        c.call(Method::Get, &format!("/api2/json{path}"), Map::new())
+    }
+
+    #[test]
+    fn pbs_over_http_with_ticket_and_token() {
+        let srv = server(Product::Pbs, "pbs-http");
+        let c = client(&srv, Product::Pbs, json!({"password": PASSWORD})).unwrap();
+        let stores = get(&c, "/admin/datastore").unwrap();
+        assert_eq!(stores.as_array().unwrap().len(), 2);
+        let mut p = Map::new();
+        p.insert("comment".into(), json!("ci"));
+        let tok = c
+            .call(Method::Post, "/api2/json/access/users/root@pam/token/ci", p)
+            .unwrap();
+        let secret = tok["value"].as_str().unwrap().to_string();
+        // The token header is PBSAPIToken=root@pam!ci:<secret>.
+        let t = client(
+            &srv,
+            Product::Pbs,
+            json!({"token_name": "ci", "token_value": secret}),
+        )
+        .unwrap();
+        assert_eq!(get(&t, "/version").unwrap()["version"], "4.1.0");
+        // Tokens are privilege-separated: without ACL entries of its own it sees nothing.
+        match get(&t, "/config/datastore/backup") {
+            Err(Error::Api(e)) => assert_eq!(
+                (e.status, e.message.as_str()),
+                (403, "permission check failed")
+            ),
+            other => panic!("{other:?}"),
+        }
+        let bad = client(
+            &srv,
+            Product::Pbs,
+            json!({"token_name": "ci", "token_value": "wrong"}),
+        )
+        .unwrap();
+        match get(&bad, "/version") {
+            Err(Error::Api(e)) => assert_eq!(e.status, 401),
+            other => panic!("{other:?}"),
+        }
+        srv.stop().unwrap();
+    }
+
+    #[test]
+    fn pdm_and_pmg_over_http() {
+        let srv = server(Product::Pdm, "pdm-http");
+        let c = client(&srv, Product::Pdm, json!({"password": PASSWORD})).unwrap();
+        let groups = get(&c, "/resources/list").unwrap();
+        assert_eq!(groups.as_array().unwrap().len(), 3);
+        srv.stop().unwrap();
+
+        let srv = server(Product::Pmg, "pmg-http");
+        let c = client(&srv, Product::Pmg, json!({"password": PASSWORD})).unwrap();
+        assert_eq!(
+            get(&c, "/config/domains")
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        // PMG has no API tokens: refused before anything is sent.
+        let err = client(
+            &srv,
+            Product::Pmg,
+            json!({"token_name": "x", "token_value": "y"}),
+        )
+        .err()
+        .unwrap();
+        assert!(
+            err.starts_with("token_name: PMG has no API tokens"),
+            "{err}"
+        );
+        srv.stop().unwrap();
+    }
+}

@@ -513,6 +513,7 @@ fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
         body["data"]["value"].as_str().unwrap().to_string()
     });
     let upstream_config = |strict: bool, token: bool| UpstreamConfig {
+        service: proxmox_sdk::schema::Product::Pve,
         url: up_url.clone(),
         path_prefix: String::new(),
         token_id: token.then(|| "root@pam!proxy".to_string()),
@@ -824,6 +825,7 @@ fn real_mode_retries_reads_on_503() {
     });
     let mut cfg = config("srv-retry", false);
     cfg.upstream = Some(proxmox_sdk::server::proxy::UpstreamConfig {
+        service: proxmox_sdk::schema::Product::Pve,
         url: format!("http://{addr}"),
         path_prefix: String::new(),
         token_id: Some("root@pam!t".into()),

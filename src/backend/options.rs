@@ -361,7 +361,8 @@ impl ClientOptions {
                     .unwrap_or_else(|| "default".into());
                 let data = file_option(self.mock_data_path.as_ref())
                     .or_else(|| env("PROXMOX_MOCK_DATA_PATH"));
-                let mock = crate::mock::MockPve::shared(
+                let mock = crate::mock::MockPve::shared_of(
+                    svc.product,
                     self.schema_version(),
                     &ns,
                     data.as_deref().map(std::path::Path::new),
@@ -385,6 +386,12 @@ impl ClientOptions {
                     &given(&self.token_value),
                     &given(&self.password),
                 ) {
+                    (Some(_), Some(_), _) if !svc.https_auths.contains(&"token") => {
+                        return Err(format!(
+                            "token_name: {} has no API tokens; log in with user and password",
+                            svc.name
+                        ))
+                    }
                     (Some(name), Some(secret), _) => {
                         HttpsAuth::token(svc.token_prefix, &user, name, svc.token_separator, secret)
                     }

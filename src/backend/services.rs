@@ -2,12 +2,15 @@
 //! supports and the wire details that differ (token header, cookie, node shell tool).
 
 use super::BackendKind;
+use crate::schema::Product;
 
 /// A Proxmox product: its default port, backends and wire details.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Service {
     /// `PVE`, `PMG`, `PBS`, `PDM`.
     pub name: &'static str,
+    /// The product (its schema and the mock of it).
+    pub product: Product,
     /// HTTPS port.
     pub default_port: u16,
     /// Backends it supports.
@@ -37,6 +40,7 @@ const HTTPS_ONLY: &[BackendKind] = &[BackendKind::Https, BackendKind::Mock];
 pub const SERVICES: &[Service] = &[
     Service {
         name: "PVE",
+        product: Product::Pve,
         https_auths: &["password", "token"],
         default_port: 8006,
         backends: ALL_BACKENDS,
@@ -47,6 +51,7 @@ pub const SERVICES: &[Service] = &[
     },
     Service {
         name: "PMG",
+        product: Product::Pmg,
         https_auths: &["password"],
         default_port: 8006,
         backends: ALL_BACKENDS,
@@ -57,6 +62,7 @@ pub const SERVICES: &[Service] = &[
     },
     Service {
         name: "PBS",
+        product: Product::Pbs,
         https_auths: &["password", "token"],
         default_port: 8007,
         backends: HTTPS_ONLY,
@@ -67,6 +73,7 @@ pub const SERVICES: &[Service] = &[
     },
     Service {
         name: "PDM",
+        product: Product::Pdm,
         https_auths: &["password", "token"],
         default_port: 8443,
         backends: HTTPS_ONLY,
@@ -105,6 +112,24 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_agrees_with_the_products() {
+        for svc in SERVICES {
+            let p = svc.product;
+            assert_eq!(svc.name, p.name());
+            assert_eq!(svc.default_port, p.default_port());
+            assert_eq!(svc.auth_cookie, p.auth_cookie());
+            match p.token_scheme() {
+                Some((scheme, sep)) => {
+                    assert_eq!(svc.token_prefix, format!("{scheme}="));
+                    assert_eq!(svc.token_separator, sep.to_string());
+                    assert!(svc.https_auths.contains(&"token"));
+                }
+                None => assert!(!svc.https_auths.contains(&"token")),
+            }
+        }
+    }
 
     #[test]
     fn services_by_name() {

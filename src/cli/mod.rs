@@ -121,7 +121,13 @@ fn run(prog: &str, args: &[String]) -> Result<(), Failure> {
         .schema_version
         .clone()
         .unwrap_or_else(|| "latest".into());
-    let schema = crate::schema::bundled::load(&version)
+    let product = match &globals.service {
+        Some(name) => name
+            .parse::<crate::schema::Product>()
+            .map_err(|e| usage(format!("-S/--service: {e}")))?,
+        None => crate::schema::Product::Pve,
+    };
+    let schema = crate::schema::bundled::load_of(product, &version)
         .map_err(|e| usage(format!("--schema-version: {e}")))?;
     let format = match &globals.output {
         Some(o) => Format::parse(o).map_err(usage)?,

@@ -47,8 +47,11 @@ impl Client {
         let backend = options.backend()?;
         let schema = match backend.mock() {
             Some(m) => m.schema().clone(),
-            None => crate::schema::bundled::load(options.schema_version())
-                .map_err(|e| format!("schema_version: {e}"))?,
+            None => crate::schema::bundled::load_of(
+                options.service()?.product,
+                options.schema_version(),
+            )
+            .map_err(|e| format!("schema_version: {e}"))?,
         };
         let mut client = Client::new(backend, schema);
         // The mock validates every request itself.

@@ -339,6 +339,9 @@ impl MockPve {
         params: &Map<String, Value>,
     ) -> Result<Value, ApiError> {
         self.store.log_request(method, path, params);
+        if let Some(seeded) = seed::legacy_seeding(self, caller, method, path, params) {
+            return Ok(seeded);
+        }
         let (op, path_params) = match self.schema.resolve_operation(method, path) {
             Ok(found) => found,
             Err(e @ RequestError::NotImplemented { .. }) if self.lenient => {

@@ -113,8 +113,72 @@ pub fn set_object(
     state.overrides.insert(k, value);
 }
 
+/// The seeding calls code written for the original mock makes that PVE itself has no
+/// answer for (proxbox-api's test fixtures make exactly these), answered as the original
+/// did (`null`) and applied to the mock cluster. Each is recognized by a shape no PVE
+/// client sends, so every call PVE does answer keeps PVE's answer:
+///
+/// - `POST /nodes` (PVE: 501, nodes join a cluster with `pvecm`): adds node `node`.
+/// - `POST /cluster/storage` (PVE: 501, storage lives at `/storage`): adds storage
+///   `storage` with the given configuration.
+/// - `POST /cluster/config` with `name` and without `clustername` (PVE: 400, `name` is no
+///   parameter of cluster creation): accepted, changes nothing.
+pub fn legacy_seeding(
+    mock: &MockPve,
+    caller: &super::Caller,
+    method: crate::api::Method,
+    path: &str,
+    params: &Map<String, Value>,
+) -> Option<Value> {
+    if method != crate::api::Method::Post || !caller.is_root() {
+        return None;
+    }
+    if mock.schema().product() != crate::schema::Product::Pve {
+        return None;
+    }
+    let text = |k: &str| match params.get(k) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Null) | None => None,
+        Some(v) => Some(v.to_string()),
+    };
+    match key(path).as_str() {
+        "nodes" => {
+            let node = text("node").filter(|n| !n.is_empty())?;
+            mock.add_node(&node);
+            Some(Value::Null)
+        }
+        "cluster/storage" => {
+            let id = text("storage").filter(|n| !n.is_empty())?;
+            let mut config = params.clone();
+            config.remove("storage");
+            for v in config.values_mut() {
+                if let Value::Bool(b) = v {
+                    // Stored as PVE keeps booleans.
+                    *v = json!(u8::from(*b));
+                }
+            }
+            mock.store.write(|s| {
+                s.undelete(&format!("storage/{id}"));
+                s.members.entry("storage".into()).or_default().insert(
+                    id,
+                    Record {
+                        config,
+                        meta: Map::new(),
+                    },
+                );
+            });
+            Some(Value::Null)
+        }
+        "cluster/config" if params.contains_key("name") && !params.contains_key("clustername") => {
+            // Accepted and answered as the original did; a mock cluster needs no name.
+            Some(Value::Null)
+        }
+        _ => None,
+    }
+}
+
 impl MockPve {
-    /// Adds a node to the cluster (what `POST /nodes` does in lenient seeding).
+    /// Adds a node to the cluster (what the legacy `POST /nodes` seeding call does).
     pub fn add_node(&self, node: &str) {
         self.store.write(|s| {
             if !s.nodes.iter().any(|n| n == node) {

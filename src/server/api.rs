@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, U
 use serde_json::{json, Value};
 
 use super::app::App;
-use super::auth::parse_token_header;
+use super::auth::parse_token_header_of;
 use super::envelope::{pve_headers, pve_ok_bytes, pve_response, reason, request_params};
 use super::proxy;
 use crate::api::ApiError;
@@ -58,14 +58,15 @@ pub fn authenticate(
         return Ok(Caller::Anonymous);
     }
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let product = app.config.service;
         let token = auth
             .to_str()
             .ok()
-            .and_then(parse_token_header)
+            .and_then(|v| parse_token_header_of(product, v))
             .ok_or_else(invalid_token)?;
         return app.mock.token_caller(&token.user, &token.id, &token.secret);
     }
-    let Some(ticket) = cookie(headers, "PVEAuthCookie") else {
+    let Some(ticket) = cookie(headers, app.config.service.auth_cookie()) else {
         return Ok(Caller::Anonymous);
     };
     let ticket = percent_encoding::percent_decode_str(ticket).decode_utf8_lossy();

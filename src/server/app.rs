@@ -41,7 +41,8 @@ pub struct App {
 
 /// Builds the app state (mock store, state file, root's password) for `config`.
 pub fn build_app(config: ServerConfig) -> Result<Arc<App>, ServerError> {
-    let mock = MockPve::shared(
+    let mock = MockPve::shared_of(
+        config.service,
         &config.version,
         &config.namespace,
         config.data_path.as_deref(),

@@ -8,21 +8,27 @@ use clap::Parser;
 
 use super::{start, AuthConfig, ServerConfig, TlsSource};
 
-/// The mock Proxmox VE server.
+/// The mock Proxmox server.
 #[derive(Debug, Parser)]
 #[command(
     name = "proxmox-sdk-mock",
-    about = "Serve an in-memory Proxmox VE API (mock mode) over HTTP or HTTPS",
+    about = "Serve an in-memory Proxmox VE, PBS, PMG or PDM API (mock mode) over HTTP or HTTPS, or validate and forward to a real one",
     disable_version_flag = true
 )]
 pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
     pub host: String,
-    /// Port (0 picks a free one).
-    #[arg(long, env = "PORT", default_value_t = 8000)]
-    pub port: u16,
-    /// PVE schema version: latest, 9.2 or 9.1.11.
+    /// Port (0 picks a free one). Default: 8000 for PVE (the original server's), the
+    /// product's own port for the others (PBS 8007, PMG 8006, PDM 8443).
+    #[arg(long, env = "PORT")]
+    pub port: Option<u16>,
+    /// The product served: PVE (default), PBS, PMG or PDM (its schema, auth and data; in
+    /// real mode the product behind PROXMOX_API_URL).
+    #[arg(long, env = "PROXMOX_API_SERVICE", value_parser = parse_service)]
+    pub service: Option<crate::schema::Product>,
+    /// Schema version of the product: latest, or one bundled (PVE 9.2, 9.1.11; PBS 4;
+    /// PMG 6.3; PDM 1).
     #[arg(
         long = "version",
         env = "PROXMOX_MOCK_SCHEMA_VERSION",
@@ -82,6 +88,11 @@ pub struct ServerArgs {
     pub mode: String,
 }
 
+fn parse_service(s: &str) -> Result<crate::schema::Product, String> {
+    s.parse::<crate::schema::Product>()
+        .map_err(|e| e.to_string())
+}
+
 /// A random password for root@pam.
 pub fn generated_password() -> String {
     let mut b = [0u8; 12];
@@ -90,6 +101,19 @@ pub fn generated_password() -> String {
 }
 
 impl ServerArgs {
+    /// The product served.
+    pub fn product(&self) -> crate::schema::Product {
+        self.service.unwrap_or_default()
+    }
+
+    /// The port to listen on.
+    pub fn listen_port(&self) -> u16 {
+        self.port.unwrap_or(match self.product() {
+            crate::schema::Product::Pve => 8000,
+            p => p.default_port(),
+        })
+    }
+
     /// The server configuration these arguments describe; the second value says whether the
     /// password was generated (and must be shown).
     pub fn config(&self) -> (ServerConfig, bool) {
@@ -109,6 +133,7 @@ impl ServerArgs {
         };
         (
             ServerConfig {
+                service: self.product(),
                 version: self.schema_version.clone(),
                 namespace: self.namespace.clone(),
                 data_path: self.data.clone(),
@@ -150,7 +175,11 @@ where
     };
     let upstream = match args.mode.to_ascii_lowercase().as_str() {
         "mock" => None,
-        "real" => match upstream_from_env(args.strict, args.upstream_fingerprint.as_deref()) {
+        "real" => match upstream_from_env(
+            args.strict,
+            args.upstream_fingerprint.as_deref(),
+            args.service,
+        ) {
             Ok(u) => Some(u),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -162,10 +191,11 @@ where
             return 2;
         }
     };
-    let listener = match TcpListener::bind((args.host.as_str(), args.port)) {
+    let port = args.listen_port();
+    let listener = match TcpListener::bind((args.host.as_str(), port)) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: cannot listen on {}:{}: {e}", args.host, args.port);
+            eprintln!("error: cannot listen on {}:{port}: {e}", args.host);
             return 1;
         }
     };
@@ -212,10 +242,12 @@ where
                 return;
             }
         };
+        let product = args.product();
         println!(
-            "proxmox-sdk mock server: {}/api2/json (schema {})",
+            "proxmox-sdk mock server: {}/api2/json ({product} schema {})",
             server.url(),
-            crate::schema::bundled::resolve_version(&args.schema_version).unwrap_or("?")
+            crate::schema::bundled::resolve_version_of(product, &args.schema_version)
+                .unwrap_or("?")
         );
         if let Some(fp) = server.fingerprint {
             println!("TLS certificate SHA-256 fingerprint: {fp}");
@@ -251,6 +283,7 @@ where
 pub fn upstream_from_env(
     strict: bool,
     fingerprint: Option<&str>,
+    service: Option<crate::schema::Product>,
 ) -> Result<super::proxy::UpstreamConfig, String> {
     // PROXMOX_CONFIG_FILE (JSON or YAML) supplies the same keys; the environment wins.
     let file: serde_json::Map<String, serde_json::Value> =
@@ -280,13 +313,13 @@ pub fn upstream_from_env(
             })
             .filter(|v| !v.trim().is_empty())
     };
-    if let Some(service) = var("PROXMOX_API_SERVICE") {
-        if !service.eq_ignore_ascii_case("PVE") {
-            return Err(format!(
-                "PROXMOX_API_SERVICE={service}: this server validates against the PVE schema only"
-            ));
-        }
-    }
+    let service = match (service, var("PROXMOX_API_SERVICE")) {
+        (Some(s), _) => s,
+        (None, Some(name)) => name
+            .parse::<crate::schema::Product>()
+            .map_err(|e| format!("PROXMOX_API_SERVICE: {e}"))?,
+        (None, None) => crate::schema::Product::Pve,
+    };
     let url =
         var("PROXMOX_API_URL").ok_or("real mode needs PROXMOX_API_URL (https://host:8006)")?;
     let secs = |k: &str, default: f64| -> Result<std::time::Duration, String> {
@@ -317,6 +350,7 @@ pub fn upstream_from_env(
         .map(crate::tls::Fingerprint::parse)
         .transpose()?;
     Ok(super::proxy::UpstreamConfig {
+        service,
         url,
         path_prefix: var("PROXMOX_API_PATH_PREFIX").unwrap_or_default(),
         token_id: var("PROXMOX_API_TOKEN_ID"),
@@ -344,4 +378,27 @@ pub fn upstream_from_env(
             None => std::time::Duration::from_millis(500),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Product;
+
+    #[test]
+    fn service_picks_schema_and_port() {
+        let args = |argv: &[&str]| ServerArgs::try_parse_from(argv).unwrap();
+        let pve = args(&["s"]);
+        assert_eq!((pve.product(), pve.listen_port()), (Product::Pve, 8000));
+        let pbs = args(&["s", "--service", "pbs"]);
+        assert_eq!((pbs.product(), pbs.listen_port()), (Product::Pbs, 8007));
+        assert_eq!(args(&["s", "--service", "PDM"]).listen_port(), 8443);
+        assert_eq!(
+            args(&["s", "--service", "PDM", "--port", "0"]).listen_port(),
+            0
+        );
+        assert_eq!(pbs.config().0.service, Product::Pbs);
+        let err = ServerArgs::try_parse_from(["s", "--service", "PXE"]).unwrap_err();
+        assert!(err.to_string().contains("unknown service 'PXE'"), "{err}");
+    }
 }

@@ -43,7 +43,9 @@ pub enum TlsSource {
 /// Everything the server needs to start.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
-    /// Schema version (`latest` allowed).
+    /// The product served (PVE unless told otherwise): its schema, auth and default data.
+    pub service: crate::schema::Product,
+    /// Schema version of that product (`latest` allowed).
     pub version: String,
     /// Mock store namespace.
     pub namespace: String,
@@ -73,6 +75,7 @@ impl ServerConfig {
     /// A mock-mode configuration with the defaults of the command line.
     pub fn mock(version: &str, namespace: &str, auth: AuthConfig) -> ServerConfig {
         ServerConfig {
+            service: crate::schema::Product::Pve,
             version: version.to_string(),
             namespace: namespace.to_string(),
             data_path: None,

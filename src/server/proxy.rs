@@ -17,6 +17,8 @@ use crate::transport::https::{HttpsAuth, HttpsConfig, HttpsTransport};
 /// How to reach and authenticate to the real PVE.
 #[derive(Clone)]
 pub struct UpstreamConfig {
+    /// The product behind `url` (its token header and ticket cookie).
+    pub service: crate::schema::Product,
     /// Base URL, for example `https://pve1:8006`.
     pub url: String,
     /// Path prefix in front of `/api2/json` (a reverse proxy's), usually empty.
@@ -89,16 +91,24 @@ impl Upstream {
     /// pinning, retries of reads and one re-login and replay on an expired ticket).
     pub fn new(config: UpstreamConfig) -> Result<Upstream, String> {
         let auth = match (&config.token_id, &config.token_secret, &config.username, &config.password) {
-            (Some(id), Some(secret), _, _) => HttpsAuth::Token {
-                id_part: format!("PVEAPIToken={id}="),
-                secret: secret.clone(),
-            },
+            (Some(id), Some(secret), _, _) => {
+                let Some((scheme, sep)) = config.service.token_scheme() else {
+                    return Err(format!(
+                        "{} has no API tokens: use PROXMOX_API_USERNAME and PROXMOX_API_PASSWORD",
+                        config.service
+                    ));
+                };
+                HttpsAuth::Token {
+                    id_part: format!("{scheme}={id}{sep}"),
+                    secret: secret.clone(),
+                }
+            }
             (_, _, Some(user), Some(password)) => HttpsAuth::Password {
                 user: user.clone(),
                 password: password.clone(),
                 otp: None,
                 otptype: "totp".into(),
-                cookie: "PVEAuthCookie".into(),
+                cookie: config.service.auth_cookie().into(),
             },
             _ => {
                 return Err(

@@ -73,6 +73,7 @@ pub async fn health(State(app): State<Arc<App>>) -> axum::Json<Value> {
     axum::Json(json!({
         "status": "ok",
         "mode": "mock",
+        "service": app.config.service.name(),
         "version": app.mock.schema().version(),
         "uptime_seconds": app.started.elapsed().as_secs(),
     }))
@@ -81,6 +82,7 @@ pub async fn health(State(app): State<Arc<App>>) -> axum::Json<Value> {
 pub async fn server_version(State(app): State<Arc<App>>) -> axum::Json<Value> {
     axum::Json(json!({
         "server": env!("CARGO_PKG_VERSION"),
+        "service": app.config.service.name(),
         "schema_version": app.mock.schema().version(),
         "operations": app.mock.schema().operation_count(),
     }))
@@ -101,8 +103,9 @@ pub async fn mode(State(app): State<Arc<App>>) -> axum::Json<Value> {
 
 pub async fn versions(State(app): State<Arc<App>>) -> axum::Json<Value> {
     axum::Json(json!({
-        "versions": crate::schema::bundled::versions(),
-        "latest": crate::schema::bundled::latest(),
+        "service": app.config.service.name(),
+        "versions": crate::schema::bundled::versions_of(app.config.service),
+        "latest": crate::schema::bundled::latest_of(app.config.service),
         "active": app.mock.schema().version(),
     }))
 }
