@@ -212,6 +212,10 @@ pub enum Error {
     },
     /// Login failed or credentials are missing: no API request was sent.
     Auth(String),
+    /// Logging in could not be completed because of this transport failure (timeout,
+    /// refused connection, TLS): no API request was sent. A login failure and the
+    /// transport failure at once (Python raises a class deriving from both).
+    Login(Box<Error>),
     /// The server answered with a redirect (never followed): the request arrived, PVE does
     /// not redirect API calls, so something in between did.
     Redirect {
@@ -248,6 +252,7 @@ impl fmt::Display for Error {
                 "HTTP {status} redirect to {} refused",
                 location.as_deref().unwrap_or("(no location)")
             ),
+            Error::Login(inner) => write!(f, "login: {inner}"),
             Error::Auth(m)
             | Error::Timeout(m)
             | Error::Connection(m)

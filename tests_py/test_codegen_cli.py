@@ -21,7 +21,7 @@ def codegen() -> list[str]:
 
 @pytest.mark.parametrize("version", ["9.2", "9.1.11"])
 def test_regenerates_committed_files(tmp_path: Path, version: str) -> None:
-    src = ROOT / "generated" / "inputs" / version / "apidoc.js"
+    src = ROOT / "generated" / "inputs" / "proxmox" / version / "apidoc.js"
     out = subprocess.run(
         [*codegen(), "--input", str(src), "--version-tag", version, "--output-dir", str(tmp_path)],
         capture_output=True,

@@ -36,7 +36,7 @@ def test_injected_failures_latency_offline_and_log(px) -> None:
     store.set_node_offline("pve1")
     with pytest.raises(ResourceException) as info:
         px.nodes("pve1").status.get()
-    assert str(info.value) == "HTTP 595 Connection Error: No route to host"
+    assert str(info.value) == "HTTP 595 No route to host: No route to host"
     store.set_node_offline("pve1", offline=False)
 
     store.set_latency(0.05)

@@ -68,7 +68,7 @@ def test_resource_exception_format_and_pickle() -> None:
     assert str(back) == str(e) and back.errors == {"a": "b"}
     v = ValidationError({"vmid": "value must have a minimum value of 100\n", "cores": "bad"})
     assert str(v) == (
-        "HTTP 400 Bad Request: Parameter verification failed. "
-        "(cores: bad; vmid: value must have a minimum value of 100)"
+        "HTTP 400 Parameter verification failed.: "
+        "cores: bad; vmid: value must have a minimum value of 100"
     )
     assert pickle.loads(pickle.dumps(v)).errors == v.errors

@@ -115,9 +115,9 @@ def test_validate_refuses_with_pve_messages(params: dict, errors: dict) -> None:
     with pytest.raises(ValidationError) as info:
         schema.validate("POST", "/nodes/pve1/qemu", params)
     assert info.value.status_code == 400
-    assert info.value.status_message == "Bad Request"
+    assert info.value.status_message == "Parameter verification failed."
     assert info.value.errors == errors
-    assert str(info.value).startswith("HTTP 400 Bad Request: Parameter verification failed. (")
+    assert str(info.value).startswith("HTTP 400 Parameter verification failed.: ")
 
 
 def test_validate_unknown_path_is_501() -> None:
@@ -125,7 +125,8 @@ def test_validate_unknown_path_is_501() -> None:
         schema.validate("GET", "/nodes/pve1/nothing")
     assert info.value.status_code == 501
     assert str(info.value) == (
-        "HTTP 501 Not Implemented: Method 'GET /nodes/pve1/nothing' not implemented"
+        "HTTP 501 Method 'GET /nodes/pve1/nothing' not implemented: "
+        "Method 'GET /nodes/pve1/nothing' not implemented"
     )
 
 

@@ -177,20 +177,22 @@ def test_errors_are_pve_like(px: SyncProxmoxSDK) -> None:
     assert info.value.status_code == 501
     assert (
         str(info.value)
-        == "HTTP 501 Not Implemented: Method 'GET /nodes/pve1/nothing' not implemented"
+        == "HTTP 501 Method 'GET /nodes/pve1/nothing' not implemented: "
+        "Method 'GET /nodes/pve1/nothing' not implemented"
     )
     with pytest.raises(ResourceException) as info:
         px.nodes("pve1").qemu(123).config.get()
-    assert str(info.value) == (
-        "HTTP 500 Internal Server Error: Configuration file 'nodes/pve1/qemu-server/123.conf' does not exist"
-    )
+    # The reason phrase is PVE's message, as the original's client read it over HTTPS.
+    missing = "Configuration file 'nodes/pve1/qemu-server/123.conf' does not exist"
+    assert (info.value.status_message, info.value.content) == (missing, missing)
+    assert str(info.value) == f"HTTP 500 {missing}: {missing}"
     with pytest.raises(TypeError, match="parameter 'cores': expected str, int, float, bool, None"):
         px.nodes("pve1").qemu.post(vmid=100, cores=object())
 
 
 def test_get_bounded(px: SyncProxmoxSDK) -> None:
     assert px.version.get_bounded(10_000)["release"]
-    with pytest.raises(ResponseTooLargeError, match="exceeds the limit of 10 bytes"):
+    with pytest.raises(ResponseTooLargeError, match="Response exceeds the 10-byte limit"):
         px.version.get_bounded(10)
     with pytest.raises(ValueError, match="max_response_bytes"):
         px.version.get_bounded(-1)
@@ -332,8 +334,28 @@ def test_exception_hierarchy_and_services() -> None:
     )
     c = ex.ProxmoxConnectionError()
     assert (c.status_code, c.status_message) == (503, "Service Unavailable")
-    r = ex.ProxmoxRedirectError(302, "https://elsewhere/")
-    assert (r.status_code, r.location) == (302, "https://elsewhere/")
+    r = ex.ProxmoxRedirectError(302, "https://elsewhere/next?ticket=x")
+    assert (r.status, r.location_host, r.status_code) == (302, "elsewhere", 302)
+    assert str(r) == "HTTP redirect 302 refused (location host: elsewhere)"
+    assert str(ex.ProxmoxRedirectError(304)) == "HTTP redirect 304 refused"
+    assert str(ex.ResponseTooLargeError(10)) == "Response exceeds the 10-byte limit"
+    assert str(ex.UnsupportedResponseEncodingError()) == (
+        "Bounded responses require identity content encoding"
+    )
+    ceph = ex.CephCapabilityUnsupportedError("rbd.snapshots", provider="dashboard", detail="v17")
+    assert str(ceph) == "dashboard provider does not support capability 'rbd.snapshots': v17"
+    assert str(ex.CephCapabilityUnsupportedError("x")) == "provider does not support capability 'x'"
+    # Login failures are AuthenticationError and the transport error at once.
+    lt = ex.LoginTimeoutError("slow")
+    assert isinstance(lt, ex.AuthenticationError) and isinstance(lt, ex.ProxmoxTimeoutError)
+    assert (lt.status_code, str(lt)) == (504, "HTTP 504 Gateway Timeout: slow")
+    lc = ex.LoginConnectionError("refused")
+    assert isinstance(lc, ex.AuthenticationError) and isinstance(lc, ex.ProxmoxConnectionError)
+    import pickle
+
+    for e in (r, ceph, lt, lc, ex.ResponseTooLargeError(5)):
+        back = pickle.loads(pickle.dumps(e))
+        assert type(back) is type(e) and str(back) == str(e)
     for cls in (
         ex.ResourceException,
         ex.AuthenticationError,

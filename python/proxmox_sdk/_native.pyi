@@ -38,27 +38,29 @@ __all__ = [
 ]
 __version__: str
 
-def schema_versions() -> list[str]:
-    """The bundled schema versions, oldest first."""
+def schema_versions(service: str = "PVE") -> list[str]:
+    """The bundled schema versions of ``service``, oldest first."""
 
-def latest_version() -> str:
+def latest_version(service: str = "PVE") -> str:
     """The version ``latest`` stands for."""
 
-def resolve_version(version: str) -> str:
+def resolve_version(version: str, service: str = "PVE") -> str:
     """Map ``latest`` (or a concrete tag) to a bundled version tag; ``ValueError`` if unknown."""
 
-def openapi_json(version: str = "latest") -> str:
+def openapi_json(version: str = "latest", service: str = "PVE") -> str:
     """The OpenAPI 3.1 document of a bundled version, as JSON text."""
 
-def apidoc_json(version: str = "latest") -> str:
+def apidoc_json(version: str = "latest", service: str = "PVE") -> str:
     """The normalized apidoc of a bundled version, as JSON text."""
 
 def validate_json(
-    method: str, path: str, params_json: str, version: str = "latest"
+    method: str, path: str, params_json: str, version: str = "latest", service: str = "PVE"
 ) -> tuple[int, str]:
     """Validate a request: ``(200, coerced_json)``, ``(400, errors_json)`` or ``(501, message)``."""
 
-def resolve_path(path: str, version: str = "latest") -> tuple[str, list[tuple[str, str]]] | None:
+def resolve_path(
+    path: str, version: str = "latest", service: str = "PVE"
+) -> tuple[str, list[tuple[str, str]]] | None:
     """Resolve a concrete path to ``(template, [(param, value), ...])``, or ``None``."""
 
 def codegen_main(argv: list[str]) -> int:
@@ -126,6 +128,7 @@ class Client:
         namespace: str = "default",
         data_path: str | None = None,
         lenient: bool = False,
+        service: str = "PVE",
     ) -> Client: ...
     @staticmethod
     def connect(**options: Unpack[ClientOptions]) -> Client: ...
@@ -137,6 +140,13 @@ class Client:
     def backend_name(self) -> str: ...
     @property
     def schema_version(self) -> str | None: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def call_timeout(self) -> float | None: ...
+    @call_timeout.setter
+    def call_timeout(self, seconds: float | None) -> None: ...
+    def set_tracer(self, tracer: Any | None = None) -> None: ...
     @property
     def store(self) -> MockStore: ...
     def root(self, is_async: bool = True) -> ProxmoxResource: ...
@@ -228,6 +238,7 @@ def start_server(
     cors_origins: list[str] = ...,
     codegen_api_key: str | None = None,
     admin: bool = False,
+    service: str = "PVE",
 ) -> ServerHandle:
     """Start the mock server in the background."""
 

@@ -1,5 +1,6 @@
-"""The bundled Proxmox VE API schemas: versions, the OpenAPI documents, path resolution and
-request validation exactly as the mock and the server apply it."""
+"""The bundled API schemas of Proxmox VE (and, with ``service=``, of PBS, PMG and PDM):
+versions, the OpenAPI documents, path resolution and request validation exactly as the mock
+and the server apply it."""
 
 from __future__ import annotations
 
@@ -21,39 +22,42 @@ __all__ = [
 ]
 
 
-def available_versions() -> list[str]:
-    """The bundled PVE versions, oldest first (``latest`` is an alias of the last)."""
-    return list(_native.schema_versions())
+def available_versions(service: str = "PVE") -> list[str]:
+    """The bundled versions of ``service``, oldest first (``latest`` is an alias of the
+    last)."""
+    return list(_native.schema_versions(service))
 
 
-def latest_version() -> str:
+def latest_version(service: str = "PVE") -> str:
     """The version ``latest`` stands for."""
-    return _native.latest_version()
+    return _native.latest_version(service)
 
 
-def resolve_version(version: str = "latest") -> str:
+def resolve_version(version: str = "latest", service: str = "PVE") -> str:
     """``latest`` (or a concrete tag) -> a bundled version tag; ``ValueError`` if unknown."""
-    return _native.resolve_version(version)
+    return _native.resolve_version(version, service)
 
 
-@lru_cache(maxsize=8)
-def _openapi_text(version: str) -> str:
-    return _native.openapi_json(version)
+@lru_cache(maxsize=16)
+def _openapi_text(version: str, service: str) -> str:
+    return _native.openapi_json(version, service)
 
 
-def load_proxmox_generated_openapi(version: str = "latest") -> dict[str, Any]:
+def load_proxmox_generated_openapi(version: str = "latest", service: str = "PVE") -> dict[str, Any]:
     """The OpenAPI 3.1 document of a bundled version (a fresh dict each call)."""
-    return json.loads(_openapi_text(resolve_version(version)))
+    return json.loads(_openapi_text(resolve_version(version, service), service.upper()))
 
 
-def load_proxmox_apidoc(version: str = "latest") -> list[dict[str, Any]]:
+def load_proxmox_apidoc(version: str = "latest", service: str = "PVE") -> list[dict[str, Any]]:
     """The normalized apidoc tree of a bundled version (a fresh list each call)."""
-    return json.loads(_native.apidoc_json(version))
+    return json.loads(_native.apidoc_json(version, service))
 
 
-def resolve(path: str, version: str = "latest") -> tuple[str, dict[str, str]] | None:
+def resolve(
+    path: str, version: str = "latest", service: str = "PVE"
+) -> tuple[str, dict[str, str]] | None:
     """Resolve a concrete API path to ``(template, path_params)``, or ``None``."""
-    found = _native.resolve_path(path, version)
+    found = _native.resolve_path(path, version, service)
     if found is None:
         return None
     template, params = found
@@ -65,6 +69,7 @@ def validate(
     path: str,
     params: dict[str, Any] | None = None,
     version: str = "latest",
+    service: str = "PVE",
 ) -> dict[str, Any]:
     """Validate a request the way PVE does and return the coerced parameters (path
     parameters included, booleans as 0/1, numbers as numbers).
@@ -76,9 +81,9 @@ def validate(
     if params is not None and not isinstance(params, dict):
         raise TypeError(f"params: expected a dict, got {type(params).__name__}")
     payload = json.dumps({k: v for k, v in (params or {}).items() if v is not None})
-    status, body = _native.validate_json(method, path, payload, version)
+    status, body = _native.validate_json(method, path, payload, version, service)
     if status == 200:
         return json.loads(body)
     if status == 400:
         raise ValidationError(json.loads(body))
-    raise ResourceException(status, "Not Implemented", body)
+    raise ResourceException(status, body, body)

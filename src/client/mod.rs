@@ -4,8 +4,9 @@
 
 pub mod encode;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
@@ -24,7 +25,28 @@ pub struct Client {
     /// `validate`, to check requests before they are sent.
     schema: Arc<ApiSchema>,
     validate: bool,
+    /// A total timeout for every call from now on, shared by the clones (microseconds;
+    /// `NO_OVERRIDE` when the backend's own applies).
+    call_timeout: Arc<AtomicU64>,
+    /// What the embedding layer attaches (the Python edge: its tracer), shared by clones.
+    hook: HookSlot,
 }
+
+/// Where the hook lives (shared by clones).
+#[derive(Clone, Default)]
+struct HookSlot(Arc<parking_lot::RwLock<Option<Hook>>>);
+
+impl std::fmt::Debug for HookSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.read().is_some() { "HookSlot(set)" } else { "HookSlot(none)" })
+    }
+}
+
+/// An opaque object the layer embedding the client attaches to it (the Python edge keeps
+/// its OpenTelemetry tracer there); the core never looks inside.
+pub type Hook = Arc<dyn std::any::Any + Send + Sync>;
+
+const NO_OVERRIDE: u64 = u64::MAX;
 
 impl Client {
     /// A client over `backend`, encoding with `schema`.
@@ -33,6 +55,8 @@ impl Client {
             backend,
             schema,
             validate: false,
+            call_timeout: Arc::new(AtomicU64::new(NO_OVERRIDE)),
+            hook: HookSlot::default(),
         }
     }
 
@@ -57,6 +81,34 @@ impl Client {
         // The mock validates every request itself.
         client.validate = options.validate() && client.backend.mock().is_none();
         Ok(client)
+    }
+
+    /// Sets (or with `None` clears) the total timeout of every later call of this client
+    /// and its clones, over the backend's own (a caller widening it for a slow call, as
+    /// code written for the original does through `sdk._backend._timeout`).
+    pub fn set_call_timeout(&self, timeout: Option<Duration>) {
+        let micros = timeout.map_or(NO_OVERRIDE, |d| {
+            u64::try_from(d.as_micros()).unwrap_or(NO_OVERRIDE - 1)
+        });
+        self.call_timeout.store(micros, Ordering::Relaxed);
+    }
+
+    /// The total timeout set with [`Client::set_call_timeout`].
+    pub fn call_timeout(&self) -> Option<Duration> {
+        match self.call_timeout.load(Ordering::Relaxed) {
+            NO_OVERRIDE => None,
+            micros => Some(Duration::from_micros(micros)),
+        }
+    }
+
+    /// Attaches (or with `None` removes) the embedding layer's hook.
+    pub fn set_hook(&self, hook: Option<Hook>) {
+        *self.hook.0.write() = hook;
+    }
+
+    /// The hook attached with [`Client::set_hook`].
+    pub fn hook(&self) -> Option<Hook> {
+        self.hook.0.read().clone()
     }
 
     /// The backend.
@@ -142,6 +194,9 @@ impl Client {
     /// Encodes the parameters and, with validation on, checks them.
     fn prepare(&self, mut call: Call) -> Result<Call, Error> {
         call.params = encode_params(Some(&self.schema), call.method, &call.path, call.params);
+        if call.timeout.is_none() {
+            call.timeout = self.call_timeout();
+        }
         if self.validate {
             let mut params = call.params.clone();
             for up in &call.uploads {

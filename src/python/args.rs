@@ -57,3 +57,32 @@ pub fn fspath(obj: &Bound<'_, PyAny>) -> PyResult<String> {
             ))
         })
 }
+
+/// A number of seconds as every native duration is checked (`0 <= seconds <= 86400`,
+/// finite; `zero_allowed=false` refuses 0 too): `TypeError` for a value that is not a
+/// number (`bool` included), `ValueError` naming `name` otherwise.
+pub fn seconds_arg(name: &str, seconds: &Bound<'_, PyAny>, zero_allowed: bool) -> PyResult<f64> {
+    let number = (!seconds.is_instance_of::<pyo3::types::PyBool>())
+        .then(|| seconds.extract::<f64>().ok())
+        .flatten()
+        .ok_or_else(|| {
+            pyo3::exceptions::PyTypeError::new_err(format!(
+                "{name}: expected a number of seconds, got {}",
+                type_name(seconds)
+            ))
+        })?;
+    let max = crate::limits::MAX_SECONDS;
+    if !crate::limits::in_range(number, max, zero_allowed) {
+        // Shown as the caller wrote it (`-1`, not `-1.0`).
+        let shown = seconds
+            .repr()
+            .map_or_else(|_| number.to_string(), |r| r.to_string());
+        return Err(PyValueError::new_err(crate::limits::range_error(
+            name,
+            max,
+            zero_allowed,
+            &shown,
+        )));
+    }
+    Ok(number)
+}

@@ -25,10 +25,50 @@ pub(crate) struct Pending {
 pub(crate) enum CallState {
     /// Not started: the request is built but not sent.
     Ready(Pending),
-    /// Sent: the asyncio future the native request settles (yielded to the task).
-    Waiting(Py<PyAny>),
+    /// Sent: the asyncio future the native request settles (yielded to the task), and the
+    /// span the request is traced in, if tracing is on.
+    Waiting(Py<PyAny>, Option<Py<PyAny>>),
     /// Answered, failed, cancelled or closed.
     Finished,
+}
+
+/// The tracer the SDK attached to `client` (`proxmox_sdk.telemetry`), if any.
+fn tracer(py: Python<'_>, client: &Client) -> Option<Py<PyAny>> {
+    let hook = client.hook()?;
+    hook.downcast_ref::<Py<PyAny>>().map(|t| t.clone_ref(py))
+}
+
+/// Starts the span of one request (`None` when tracing is off; a tracer that fails is
+/// ignored: tracing never breaks a call).
+fn span_start(py: Python<'_>, client: &Client, call: &Call) -> Option<Py<PyAny>> {
+    let tracer = tracer(py, client)?;
+    tracer
+        .bind(py)
+        .call_method1(intern!(py, "start"), (call.method.as_str(), call.path.as_str()))
+        .ok()
+        .filter(|s| !s.is_none())
+        .map(Bound::unbind)
+}
+
+/// Ends a span with the call's error, if it failed.
+fn span_end(py: Python<'_>, span: Option<Py<PyAny>>, error: Option<&PyErr>) {
+    if let Some(span) = span {
+        let exc = error.map(|e| e.value(py).clone().into_any());
+        let _ = span.bind(py).call_method1(intern!(py, "end"), (exc,));
+    }
+}
+
+/// Runs `f` inside the span of `call` when tracing is on.
+fn traced<'py>(
+    py: Python<'py>,
+    client: &Client,
+    call: &Call,
+    f: impl FnOnce() -> PyResult<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let span = span_start(py, client, call);
+    let result = f();
+    span_end(py, span, result.as_ref().err());
+    result
 }
 
 /// What an async verb returns: a coroutine-like object, as asyncio's own coroutines are, so
@@ -59,23 +99,31 @@ impl ProxmoxCall {
                     let value = run_call(py, &p.client, p.call)?;
                     return Err(PyStopIteration::new_err((value.unbind(),)));
                 }
-                let fut = call_future(py, &p.client, p.call)?;
+                let span = span_start(py, &p.client, &p.call);
+                let fut = match call_future(py, &p.client, p.call) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        span_end(py, span, Some(&e));
+                        return Err(e);
+                    }
+                };
                 // What `Future.__await__` does before yielding: tells the task to wait on it.
                 fut.setattr(intern!(py, "_asyncio_future_blocking"), true)?;
-                self.state = CallState::Waiting(fut.clone().unbind());
+                self.state = CallState::Waiting(fut.clone().unbind(), span);
                 Ok(fut)
             }
-            CallState::Waiting(fut) => {
+            CallState::Waiting(fut, span) => {
                 let fut = fut.into_bound(py);
                 if !fut.call_method0(intern!(py, "done"))?.is_truthy()? {
-                    self.state = CallState::Waiting(fut.unbind());
+                    self.state = CallState::Waiting(fut.unbind(), span);
                     return Err(PyRuntimeError::new_err(
                         "await wasn't used with future (a ProxmoxCall must be awaited in an asyncio task)",
                     ));
                 }
                 // The answer, or the call's exception (CancelledError if it was cancelled).
-                let value = fut.call_method0(intern!(py, "result"))?;
-                Err(PyStopIteration::new_err((value.unbind(),)))
+                let result = fut.call_method0(intern!(py, "result"));
+                span_end(py, span, result.as_ref().err());
+                Err(PyStopIteration::new_err((result?.unbind(),)))
             }
             CallState::Finished => Err(PyRuntimeError::new_err(
                 "cannot reuse already awaited ProxmoxCall (call the verb again for a new request)",
@@ -85,8 +133,16 @@ impl ProxmoxCall {
 
     /// Ends the call; a request in flight is cancelled natively.
     fn finish(&mut self, py: Python<'_>) {
-        if let CallState::Waiting(fut) = std::mem::replace(&mut self.state, CallState::Finished) {
+        if let CallState::Waiting(fut, span) =
+            std::mem::replace(&mut self.state, CallState::Finished)
+        {
             let _ = fut.bind(py).call_method0(intern!(py, "cancel"));
+            let cancelled = py
+                .import(intern!(py, "asyncio"))
+                .and_then(|m| m.getattr(intern!(py, "CancelledError")))
+                .and_then(|c| c.call0())
+                .map(PyErr::from_value);
+            span_end(py, span, cancelled.as_ref().ok());
         }
     }
 }
@@ -152,7 +208,7 @@ impl ProxmoxCall {
     fn __repr__(&self) -> String {
         match &self.state {
             CallState::Ready(p) => format!("<ProxmoxCall {} {}>", p.call.method, p.call.path),
-            CallState::Waiting(_) => "<ProxmoxCall (running)>".to_string(),
+            CallState::Waiting(..) => "<ProxmoxCall (running)>".to_string(),
             CallState::Finished => "<ProxmoxCall (done)>".to_string(),
         }
     }
@@ -166,15 +222,23 @@ pub(crate) fn run_call<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     // An in-place answer takes microseconds: releasing and retaking the GIL would cost a
     // good part of that. Anything that waits (a transport, mock latency) releases it.
-    let result = if client.answers_in_place() {
-        super::held(|| Ok(client.execute(call)))?
-    } else {
-        guarded(py, || Ok(client.execute(call)))?
+    let run = |call: Call| {
+        let result = if client.answers_in_place() {
+            super::held(|| Ok(client.execute(call)))?
+        } else {
+            guarded(py, || Ok(client.execute(call)))?
+        };
+        match result {
+            Ok(v) => to_py(py, &v),
+            Err(e) => Err(to_py_err(py, e)),
+        }
     };
-    match result {
-        Ok(v) => to_py(py, &v),
-        Err(e) => Err(to_py_err(py, e)),
+    if client.hook().is_none() {
+        return run(call);
     }
+    let (method, path) = (call.method, call.path.clone());
+    let probe = Call::new(method, &path, Map::new());
+    traced(py, client, &probe, || run(call))
 }
 
 /// An asyncio awaitable running `call` on the shared runtime.

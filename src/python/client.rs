@@ -82,16 +82,21 @@ impl PyClient {
     /// A client over the process-wide mock of `version` in `namespace`; `data_path` seeds a
     /// new store from a JSON/YAML file; `lenient` stores writes to paths PVE lacks.
     #[staticmethod]
-    #[pyo3(signature = (version = "latest", namespace = "default", data_path = None, lenient = false))]
+    #[pyo3(signature = (version = "latest", namespace = "default", data_path = None, lenient = false, service = "PVE"))]
     fn mock(
         py: Python<'_>,
         version: &str,
         namespace: &str,
         data_path: Option<String>,
         lenient: bool,
+        service: &str,
     ) -> PyResult<PyClient> {
+        let product = service
+            .parse::<crate::schema::Product>()
+            .map_err(|e| PyValueError::new_err(format!("service: {e}")))?;
         let mock = guarded(py, || {
-            MockPve::shared(
+            MockPve::shared_of(
+                product,
                 version,
                 namespace,
                 data_path.as_deref().map(std::path::Path::new),
@@ -171,6 +176,50 @@ impl PyClient {
     #[getter]
     fn schema_version(&self) -> Option<String> {
         self.inner.mock().map(|m| m.schema().version().to_string())
+    }
+
+    /// The product the client speaks to (`PVE`, `PBS`, `PMG`, `PDM`).
+    #[getter]
+    fn service(&self) -> &'static str {
+        self.inner.schema().product().name()
+    }
+
+    /// The total timeout in seconds that every later call uses over the backend's own
+    /// (`None`: the backend's).
+    #[getter]
+    fn get_call_timeout(&self) -> Option<f64> {
+        self.inner.call_timeout().map(|d| d.as_secs_f64())
+    }
+
+    /// Sets (or with `None` clears) that timeout; 0 to 86400 seconds.
+    #[setter]
+    fn set_call_timeout(&self, seconds: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let timeout = match seconds {
+            None => None,
+            Some(v) if v.is_none() => None,
+            // 0 is no timeout at all, as aiohttp's `ClientTimeout(total=0)` meant.
+            Some(v) => {
+                let secs = super::args::seconds_arg("timeout", v, true)?;
+                let secs = if secs == 0.0 {
+                    crate::limits::MAX_SECONDS
+                } else {
+                    secs
+                };
+                Some(std::time::Duration::from_secs_f64(secs))
+            }
+        };
+        self.inner.set_call_timeout(timeout);
+        Ok(())
+    }
+
+    /// Attaches a tracer (an object with `start(method, path) -> span` and
+    /// `span.end(exception_or_None)`), or with `None` removes it: every request of this
+    /// client and its resources is then traced.
+    #[pyo3(signature = (tracer = None))]
+    fn set_tracer(&self, tracer: Option<Py<PyAny>>) {
+        let hook: Option<crate::client::Hook> =
+            tracer.map(|t| Arc::new(t) as crate::client::Hook);
+        self.inner.set_hook(hook);
     }
 
     /// The mock's store (`RuntimeError` for other backends).

@@ -32,18 +32,33 @@ pub fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
                 Some(errors) if api.status == 400 => {
                     m.getattr("ValidationError")?.call1((errors.clone(),))?
                 }
+                // `status_message` is the status line's reason phrase, which is where PVE
+                // puts its message (`HTTP 500 QEMU guest agent is not running`), as the
+                // original client read it; every backend reports it so.
                 _ => m.getattr("ResourceException")?.call1((
                     api.status,
-                    api.status_text(),
+                    match api.message.trim() {
+                        "" => api.status_text().to_string(),
+                        reason => reason.to_string(),
+                    },
                     api.message.clone(),
                     api.errors.clone(),
                     api.exit_code,
                 ))?,
             },
-            Error::TooLarge { limit, size } => m.getattr("ResponseTooLargeError")?.call1((
-                format!("response of {size} bytes exceeds the limit of {limit} bytes"),
-            ))?,
+            Error::TooLarge { limit, size } => m
+                .getattr("ResponseTooLargeError")?
+                .call1((limit, format!("at least {size} bytes")))?,
             Error::Auth(msg) => m.getattr("AuthenticationError")?.call1((msg,))?,
+            Error::Login(inner) => {
+                let class = match *inner {
+                    Error::Timeout(_) => "LoginTimeoutError",
+                    Error::Connection(_) | Error::Tls(_) => "LoginConnectionError",
+                    _ => "AuthenticationError",
+                };
+                m.getattr(class)?
+                    .call1((format!("Proxmox authentication failed: {inner}"),))?
+            }
             Error::Redirect { status, location } => m
                 .getattr("ProxmoxRedirectError")?
                 .call1((status, location))?,

@@ -20,6 +20,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
 
+use crate::schema::Product;
 use crate::schema::{bundled, openapi, RequestError};
 
 /// Runs `f` with the GIL released; a panic becomes `RuntimeError`.
@@ -62,29 +63,7 @@ fn value_error(e: impl std::fmt::Display) -> PyErr {
 #[pyfunction]
 #[pyo3(signature = (name, seconds, zero_allowed = true))]
 fn check_seconds(name: &str, seconds: &Bound<'_, PyAny>, zero_allowed: bool) -> PyResult<f64> {
-    let number = (!seconds.is_instance_of::<pyo3::types::PyBool>())
-        .then(|| seconds.extract::<f64>().ok())
-        .flatten()
-        .ok_or_else(|| {
-            pyo3::exceptions::PyTypeError::new_err(format!(
-                "{name}: expected a number of seconds, got {}",
-                args::type_name(seconds)
-            ))
-        })?;
-    let max = crate::limits::MAX_SECONDS;
-    if !crate::limits::in_range(number, max, zero_allowed) {
-        // Shown as the caller wrote it (`-1`, not `-1.0`).
-        let shown = seconds
-            .repr()
-            .map_or_else(|_| number.to_string(), |r| r.to_string());
-        return Err(PyValueError::new_err(crate::limits::range_error(
-            name,
-            max,
-            zero_allowed,
-            &shown,
-        )));
-    }
-    Ok(number)
+    args::seconds_arg(name, seconds, zero_allowed)
 }
 
 /// The parts of a task id (`UPID:node:pid:pstart:starttime:type:id:user:`), the numbers
@@ -107,54 +86,70 @@ fn decode_upid<'py>(py: Python<'py>, upid: &str) -> PyResult<Bound<'py, pyo3::ty
     Ok(d)
 }
 
-/// The bundled schema versions, oldest first.
+/// The product called `service` (`PVE`, `PBS`, `PMG`, `PDM`, any case).
+fn product(service: &str) -> PyResult<Product> {
+    service
+        .parse::<Product>()
+        .map_err(|e| PyValueError::new_err(format!("service: {e}")))
+}
+
+/// The bundled schema versions of `service`, oldest first.
 #[pyfunction]
-fn schema_versions() -> Vec<&'static str> {
-    bundled::versions()
+#[pyo3(signature = (service = "PVE"))]
+fn schema_versions(service: &str) -> PyResult<Vec<&'static str>> {
+    Ok(bundled::versions_of(product(service)?))
 }
 
 /// The version `latest` stands for.
 #[pyfunction]
-fn latest_version() -> PyResult<&'static str> {
-    bundled::latest().ok_or_else(|| PyRuntimeError::new_err("no schema version is bundled"))
+#[pyo3(signature = (service = "PVE"))]
+fn latest_version(service: &str) -> PyResult<&'static str> {
+    bundled::latest_of(product(service)?)
+        .ok_or_else(|| PyRuntimeError::new_err("no schema version is bundled"))
 }
 
 /// Maps `latest` (or a concrete tag) to a bundled version tag; `ValueError` if unknown.
 #[pyfunction]
-fn resolve_version(version: &str) -> PyResult<&'static str> {
-    bundled::resolve_version(version).map_err(value_error)
+#[pyo3(signature = (version, service = "PVE"))]
+fn resolve_version(version: &str, service: &str) -> PyResult<&'static str> {
+    bundled::resolve_version_of(product(service)?, version).map_err(value_error)
 }
 
 /// The OpenAPI 3.1 document of a bundled version, as JSON text.
 #[pyfunction]
-#[pyo3(signature = (version = "latest"))]
-fn openapi_json(py: Python<'_>, version: &str) -> PyResult<String> {
+#[pyo3(signature = (version = "latest", service = "PVE"))]
+fn openapi_json(py: Python<'_>, version: &str, service: &str) -> PyResult<String> {
+    let product = product(service)?;
     guarded(py, || {
-        let schema = bundled::load(version).map_err(value_error)?;
+        let schema = bundled::load_of(product, version).map_err(value_error)?;
         serde_json::to_string(&openapi::openapi_document(&schema)).map_err(value_error)
     })
 }
 
 /// The normalized apidoc of a bundled version, as JSON text.
 #[pyfunction]
-#[pyo3(signature = (version = "latest"))]
-fn apidoc_json(version: &str) -> PyResult<&'static str> {
-    bundled::apidoc_text(version).map_err(value_error)
+#[pyo3(signature = (version = "latest", service = "PVE"))]
+fn apidoc_json(version: &str, service: &str) -> PyResult<String> {
+    bundled::apidoc_text_of(product(service)?, version)
+        .map(|t| t.to_string())
+        .map_err(value_error)
 }
 
 /// Validates a request: `(200, coerced_params_json)`, `(400, errors_json)` or
 /// `(501, message)`. `params_json` is a JSON object.
 #[pyfunction]
-#[pyo3(signature = (method, path, params_json, version = "latest"))]
+#[pyo3(signature = (method, path, params_json, version = "latest", service = "PVE"))]
 fn validate_json(
     py: Python<'_>,
     method: &str,
     path: &str,
     params_json: &str,
     version: &str,
+    service: &str,
 ) -> PyResult<(u16, String)> {
+    let product = product(service)?;
     guarded(py, || {
-        let schema = bundled::load(version).map_err(value_error)?;
+        let schema = bundled::load_of(product, version).map_err(value_error)?;
         let params: Map<String, Value> = serde_json::from_str(params_json)
             .map_err(|e| PyValueError::new_err(format!("params: expected a JSON object ({e})")))?;
         Ok(match schema.validate_request(method, path, &params) {
@@ -172,10 +167,16 @@ type ResolvedTemplate = (String, Vec<(String, String)>);
 
 /// Resolves a concrete path: `(template, {param: value})`, or `None`.
 #[pyfunction]
-#[pyo3(signature = (path, version = "latest"))]
-fn resolve_path(py: Python<'_>, path: &str, version: &str) -> PyResult<Option<ResolvedTemplate>> {
+#[pyo3(signature = (path, version = "latest", service = "PVE"))]
+fn resolve_path(
+    py: Python<'_>,
+    path: &str,
+    version: &str,
+    service: &str,
+) -> PyResult<Option<ResolvedTemplate>> {
+    let product = product(service)?;
     guarded(py, || {
-        let schema = bundled::load(version).map_err(value_error)?;
+        let schema = bundled::load_of(product, version).map_err(value_error)?;
         Ok(schema.resolve(path).map(|(e, params)| {
             (
                 e.template.clone(),

@@ -65,7 +65,7 @@ impl ServerHandle {
 #[pyfunction]
 #[pyo3(signature = (*, host = "127.0.0.1", port = None, version = "latest", tls = false, cert = None, key = None,
     data = None, state_file = None, password = None, no_auth = false, namespace = "default", lenient = false,
-    rate_limit = None, cors_origins = Vec::new(), codegen_api_key = None, admin = false))]
+    rate_limit = None, cors_origins = Vec::new(), codegen_api_key = None, admin = false, service = "PVE"))]
 #[allow(clippy::too_many_arguments)]
 pub fn start_server(
     py: Python<'_>,
@@ -85,7 +85,11 @@ pub fn start_server(
     cors_origins: Vec<String>,
     codegen_api_key: Option<String>,
     admin: bool,
+    service: &str,
 ) -> PyResult<ServerHandle> {
+    let service = service
+        .parse::<crate::schema::Product>()
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("service: {e}")))?;
     let port = super::args::opt_int_in("port", port, 0, 65535)?.unwrap_or(0) as u16;
     let rate_limit = super::args::opt_int_in("rate_limit", rate_limit, 1, i64::from(u32::MAX))?
         .map(|r| r as u32);
@@ -105,6 +109,7 @@ pub fn start_server(
         }
     };
     let config = ServerConfig {
+        service,
         version: version.to_string(),
         namespace: namespace.to_string(),
         data_path: data,

@@ -170,6 +170,7 @@ impl Upstream {
 fn upstream_error(e: Error) -> ApiError {
     let status = match &e {
         Error::Api(api) => return api.clone(),
+        Error::Login(inner) => return upstream_error((**inner).clone()),
         Error::Timeout(_) => StatusCode::GATEWAY_TIMEOUT.as_u16(),
         Error::Connection(_) => 595,
         Error::Tls(_) => 596,

@@ -11,13 +11,82 @@ import os
 import uuid
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from proxmox_sdk import _native
 from proxmox_sdk._native import ProxmoxResource
 from proxmox_sdk.sdk.exceptions import BackendNotAvailableError
 
-__all__ = ["ProxmoxSDK", "SyncProxmoxSDK"]
+__all__ = ["BackendTimeout", "ProxmoxSDK", "SyncProxmoxSDK"]
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+def _tracing_wanted(otel_enabled: Any) -> bool:
+    """As ``telemetry.is_enabled``, without importing it (nor OpenTelemetry) when off."""
+    env = os.environ
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() in _TRUE:
+        return False
+    return bool(otel_enabled) or env.get("PROXMOX_OTEL_ENABLED", "").strip().lower() in _TRUE
+
+
+class BackendTimeout(NamedTuple):
+    """What ``sdk._backend._timeout`` reads back: the total and connect timeouts in seconds
+    (``None``: none set), shaped like ``aiohttp.ClientTimeout`` for code written for the
+    original."""
+
+    total: float | None
+    connect: float | None = None
+
+
+class _BackendView:
+    """``sdk._backend``: the original package's backend object, as far as code in the wild
+    touches it. Assigning ``_timeout`` (an ``aiohttp.ClientTimeout``, anything with
+    ``.total``, a number, or ``None`` to go back to the configured one) sets the total
+    timeout of every later call; the connect timeout stays as configured (the native
+    transport sets it per connection)."""
+
+    __slots__ = ("_sdk",)
+
+    def __init__(self, sdk: _BaseSDK) -> None:
+        self._sdk = sdk
+
+    @property
+    def _timeout(self) -> BackendTimeout:
+        client = self._sdk._client
+        total = client.call_timeout
+        if total is None:
+            total = self._sdk._timeout_option
+        return BackendTimeout(total, self._sdk._connect_timeout_option)
+
+    @_timeout.setter
+    def _timeout(self, value: Any) -> None:
+        client = self._sdk._client
+        if value is None:
+            client.call_timeout = None
+            return
+        total = getattr(value, "total", value)
+        # aiohttp's ClientTimeout(total=None) is no total timeout at all.
+        client.call_timeout = 0 if total is None else total
+
+    @property
+    def service(self) -> str:
+        return self._sdk.service
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Any:
+        """One request; ``path`` with or without the ``/api2/json`` prefix."""
+        full = path if path.startswith("/api2/json") else "/api2/json/" + path.lstrip("/")
+        return await self._sdk._client.call(str(method).upper(), full, {**(params or {}), **(data or {})})
+
+    def __repr__(self) -> str:
+        return f"<backend {self._sdk.backend_name} of {self._sdk!r}>"
 
 
 class _BaseSDK(ProxmoxResource):
@@ -46,7 +115,18 @@ class _BaseSDK(ProxmoxResource):
         client = _native.Client.connect(**options)
         self = super().__new__(cls, client, cls._is_async)
         self._client = client
-        self._service = str(options.get("service") or "PVE").upper()
+        self._service = client.service
+        self._timeout_option = options.get("timeout", 5)
+        self._connect_timeout_option = options.get("connect_timeout")
+        self._backend = _BackendView(self)
+        if _tracing_wanted(options.get("otel_enabled")):
+            from proxmox_sdk import telemetry
+
+            tracer = telemetry.client_tracer(
+                client.backend_name, self._service, bool(options.get("otel_enabled"))
+            )
+            if tracer is not None:
+                client.set_tracer(tracer)
         self._host = options.get("host")
         self._user = options.get("user")
         self._auth = (
@@ -135,7 +215,7 @@ class ProxmoxSDK(_BaseSDK):
     def mock(
         cls, schema_version: str = "latest", service: str = "PVE", **kwargs: Any
     ) -> ProxmoxSDK:
-        """An async SDK over the in-memory PVE of ``schema_version``."""
+        """An async SDK over the in-memory PVE (or PBS, PMG, PDM) of ``schema_version``."""
         return cls(backend="mock", service=service, schema_version=schema_version, **kwargs)
 
     @staticmethod

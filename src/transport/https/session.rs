@@ -145,8 +145,13 @@ impl HttpsTransport {
             .form(form)
             .send()
             .await
-            .map_err(|e| transport_error(&e, "login"))?;
-        let answer = read_answer(resp, None).await?;
+            .map_err(|e| Error::Login(Box::new(transport_error(&e, "login"))))?;
+        let answer = read_answer(resp, None).await.map_err(|e| match e {
+            e @ (Error::Timeout(_) | Error::Connection(_) | Error::Tls(_)) => {
+                Error::Login(Box::new(e))
+            }
+            other => Error::Auth(format!("login: {other}")),
+        })?;
         if (300..400).contains(&answer.status) {
             return Err(Error::Redirect {
                 status: answer.status,

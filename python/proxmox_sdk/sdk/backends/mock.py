@@ -1,4 +1,5 @@
-"""``MockBackend``: the in-memory PVE behind the original package's API.
+"""``MockBackend``: the in-memory PVE (or PBS, PMG, PDM with ``service=``) behind the
+original package's API.
 
 The state is shared by every mock in the process (per schema version and
 ``PROXMOX_MOCK_STATE_NAMESPACE``); ``PROXMOX_MOCK_DATA_PATH`` seeds a new store.
@@ -41,7 +42,7 @@ class MockBackend(NativeBackend):
             namespace = self._namespace or os.environ.get("PROXMOX_MOCK_STATE_NAMESPACE", "default")
             data_path = self._data_path or os.environ.get("PROXMOX_MOCK_DATA_PATH") or None
             self._client = _native.Client.mock(
-                self.schema_version, namespace, data_path, self._lenient
+                self.schema_version, namespace, data_path, self._lenient, self.service
             )
             self._store = self._client.store
 
