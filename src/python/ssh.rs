@@ -39,7 +39,8 @@ impl SshClient {
     #[new]
     #[pyo3(signature = (host, *, port = None, user = None, password = None, private_key_file = None,
         private_key_passphrase = None, use_agent = false, known_hosts_file = None,
-        host_key_fingerprint = None, accept_new_host_key = false, connect_timeout = 10.0))]
+        host_key_fingerprint = None, accept_new_host_key = false, connect_timeout = 10.0,
+        private_key = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         host: String,
@@ -53,7 +54,10 @@ impl SshClient {
         host_key_fingerprint: Option<String>,
         accept_new_host_key: bool,
         connect_timeout: f64,
+        private_key: Option<String>,
     ) -> PyResult<SshClient> {
+        let key_text = private_key.filter(|k| !k.is_empty());
+        let passphrase = private_key_passphrase.clone();
         let options = crate::backend::options::ClientOptions {
             port: Some(super::args::opt_int_in("port", port, 1, 65535)?.unwrap_or(22) as u16),
             password,
@@ -66,12 +70,26 @@ impl SshClient {
             ..Default::default()
         };
         let login = user.map(|u| u.split('@').next().unwrap_or_default().to_string());
-        let config = options.ssh_config(
+        let mut config = options.ssh_config(
             host,
             login,
             crate::limits::duration("connect_timeout", connect_timeout, false)
                 .map_err(PyValueError::new_err)?,
         );
+        if let Some(pem) = key_text {
+            // A key given as text comes first; without a password or key file the
+            // defaults (agent, ~/.ssh keys) would have been added: the key replaces them.
+            let has_explicit = options.password.is_some()
+                || options.private_key_file.is_some()
+                || options.use_agent == Some(true);
+            if !has_explicit {
+                config.auth.clear();
+            }
+            config.auth.insert(
+                0,
+                crate::transport::ssh::SshAuth::KeyText { pem, passphrase },
+            );
+        }
         Ok(SshClient {
             session: Arc::new(SshSession::new(config)),
         })

@@ -25,6 +25,14 @@ pub enum SshAuth {
         /// Its passphrase.
         passphrase: Option<String>,
     },
+    /// A private key given as text (OpenSSH or PEM), with its passphrase if encrypted:
+    /// it is never written anywhere.
+    KeyText {
+        /// The key.
+        pem: String,
+        /// Its passphrase.
+        passphrase: Option<String>,
+    },
     /// The keys of the ssh-agent at `$SSH_AUTH_SOCK`.
     Agent,
     /// The user's default keys that exist (`~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`), as
@@ -56,6 +64,7 @@ impl std::fmt::Debug for SshAuth {
                 .field("path", path)
                 .field("passphrase", &passphrase.as_ref().map(|_| "<redacted>"))
                 .finish(),
+            SshAuth::KeyText { .. } => f.write_str("KeyText(<redacted>)"),
             SshAuth::Agent => f.write_str("Agent"),
             SshAuth::DefaultKeys { passphrase } => f
                 .debug_struct("DefaultKeys")
@@ -115,6 +124,28 @@ impl SshSession {
                         SshFailure::Auth(format!(
                             "private key {}: {e}{}",
                             path.display(),
+                            if passphrase.is_none() {
+                                " (encrypted keys need a passphrase)"
+                            } else {
+                                ""
+                            }
+                        ))
+                    })?;
+                    let hash = rsa_hash(&handle).await;
+                    handle
+                        .authenticate_publickey(
+                            &c.user,
+                            PrivateKeyWithHashAlg::new(Arc::new(key), hash),
+                        )
+                        .await
+                        .map_err(|e| SshFailure::Other(format!("key login: {e}")))?
+                        .success()
+                }
+                SshAuth::KeyText { pem, passphrase } => {
+                    tried.push("private key");
+                    let key = keys::decode_secret_key(pem, passphrase.as_deref()).map_err(|e| {
+                        SshFailure::Auth(format!(
+                            "could not parse the supplied private key: {e}{}",
                             if passphrase.is_none() {
                                 " (encrypted keys need a passphrase)"
                             } else {
