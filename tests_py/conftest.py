@@ -115,7 +115,7 @@ def sshd(fake_pvesh: FakePvesh) -> Iterator[Sshd]:
         or subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
     )
     password_user = _password_user()
-    path = f"{fake_pvesh.bin_dir}:/usr/local/bin:/usr/bin:/bin"
+    path = f"{fake_pvesh.bin_dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     (d / "sshd_config").write_text(
         "\n".join(
             [
