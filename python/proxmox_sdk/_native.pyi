@@ -180,6 +180,10 @@ class MockStore:
     def expire_tickets(self) -> None: ...
     def requests(self) -> list[dict[str, Any]]: ...
     def clear_requests(self) -> None: ...
+    def pdm_seed(self) -> dict[str, Any]: ...
+    def load_pdm_seed(self, seed: dict[str, Any], initial: bool = True) -> None: ...
+    @property
+    def service(self) -> str: ...
     @property
     def schema_version(self) -> str: ...
 
@@ -241,6 +245,45 @@ def start_server(
     service: str = "PVE",
 ) -> ServerHandle:
     """Start the mock server in the background."""
+
+@final
+class AsgiRouter:
+    """The server's router, called in-process per request (the ASGI apps)."""
+
+    def __init__(
+        self,
+        *,
+        version: str = "latest",
+        service: str = "PVE",
+        namespace: str = "default",
+        data: str | None = None,
+        state_file: str | None = None,
+        password: str | None = None,
+        auth: bool = False,
+        lenient: bool = False,
+        admin: bool = False,
+        codegen_api_key: str | None = None,
+        cors_origins: list[str] = ...,
+        real: bool = False,
+        strict: bool = False,
+    ) -> None: ...
+    @property
+    def password(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def schema_version(self) -> str: ...
+    @property
+    def store(self) -> MockStore: ...
+    def handle(
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        client: tuple[str, int] | None = None,
+    ) -> Awaitable[tuple[int, str, list[tuple[bytes, bytes]], bytes]]: ...
+    def save_state(self) -> None: ...
 
 def server_main(argv: list[str]) -> int:
     """Run ``proxmox-sdk-mock`` with ``argv`` until SIGINT/SIGTERM; return the exit code."""

@@ -38,7 +38,11 @@ struct HookSlot(Arc<parking_lot::RwLock<Option<Hook>>>);
 
 impl std::fmt::Debug for HookSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.read().is_some() { "HookSlot(set)" } else { "HookSlot(none)" })
+        f.write_str(if self.0.read().is_some() {
+            "HookSlot(set)"
+        } else {
+            "HookSlot(none)"
+        })
     }
 }
 

@@ -479,6 +479,7 @@ fn datastore_status(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             .unwrap_or_default();
         let (total, used) = usage(s, &store, &rec);
         if let Value::Object(obj) = &mut v {
+            obj.insert("gc-status".into(), gc_status(s, &store, used));
             obj.insert("total".into(), json!(total));
             obj.insert("used".into(), json!(used));
             obj.insert("avail".into(), json!(total - used));
@@ -518,6 +519,22 @@ fn datastore_status(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(v)
 }
 
+/// The last garbage collection of `store`, as PBS reports it (the mock's ran a day before
+/// the seeded snapshots' last one, removing nothing).
+fn gc_status(s: &MockState, store: &str, used: u64) -> Value {
+    let files = s.members.get(&snapshots_key(store)).map_or(0, |m| {
+        m.values()
+            .map(|r| field(r, "files").as_array().map_or(0, Vec::len))
+            .sum::<usize>()
+    });
+    json!({
+        "upid": upid(0x100, 1_764_000_000 + 3 * 86_400, "garbage_collection", store),
+        "index-file-count": files, "index-data-bytes": used, "disk-bytes": used / 3,
+        "disk-chunks": used / (4 << 20), "removed-bytes": 0, "removed-chunks": 0,
+        "pending-bytes": 0, "pending-chunks": 0, "removed-bad": 0, "still-bad": 0,
+    })
+}
+
 fn datastore_usage(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(ctx.store().read(|s| {
         Value::Array(
@@ -529,6 +546,7 @@ fn datastore_usage(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                 .map(|(name, rec)| {
                     let (total, used) = usage(s, name, rec);
                     json!({
+                        "gc-status": gc_status(s, name, used),
                         "store": name, "total": total, "used": used, "avail": total - used,
                         "backend-type": "filesystem", "mount-status": "nonremovable",
                         "history-start": 1_700_000_000u64, "history-delta": 86_400,

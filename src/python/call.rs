@@ -44,7 +44,10 @@ fn span_start(py: Python<'_>, client: &Client, call: &Call) -> Option<Py<PyAny>>
     let tracer = tracer(py, client)?;
     tracer
         .bind(py)
-        .call_method1(intern!(py, "start"), (call.method.as_str(), call.path.as_str()))
+        .call_method1(
+            intern!(py, "start"),
+            (call.method.as_str(), call.path.as_str()),
+        )
         .ok()
         .filter(|s| !s.is_none())
         .map(Bound::unbind)

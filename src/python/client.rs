@@ -217,8 +217,7 @@ impl PyClient {
     /// client and its resources is then traced.
     #[pyo3(signature = (tracer = None))]
     fn set_tracer(&self, tracer: Option<Py<PyAny>>) {
-        let hook: Option<crate::client::Hook> =
-            tracer.map(|t| Arc::new(t) as crate::client::Hook);
+        let hook: Option<crate::client::Hook> = tracer.map(|t| Arc::new(t) as crate::client::Hook);
         self.inner.set_hook(hook);
     }
 

@@ -275,6 +275,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::MockStore>()?;
     m.add_class::<ssh::SshClient>()?;
     m.add_class::<server::ServerHandle>()?;
+    m.add_class::<server::AsgiRouter>()?;
     m.add_function(wrap_pyfunction!(server::start_server, m)?)?;
     m.add_function(wrap_pyfunction!(server::server_main, m)?)?;
     Ok(())

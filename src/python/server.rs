@@ -8,6 +8,7 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 
 use super::guarded;
+use crate::server::inprocess::InProcess;
 use crate::server::{cli, start, AuthConfig, RunningServer, ServerConfig, TlsSource};
 
 /// A server running in the background.
@@ -143,4 +144,146 @@ pub fn start_server(
 #[pyfunction]
 pub fn server_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
     guarded(py, || Ok(cli::main_with_args(argv)))
+}
+
+/// The server's router, called in-process per request: what the ASGI apps of
+/// `proxmox_sdk.mock_main`, `proxmox_sdk.main` and `proxmox_sdk.pdm_mock_main` use.
+#[pyclass(module = "proxmox_sdk._native", name = "AsgiRouter", frozen)]
+pub struct AsgiRouter {
+    inner: InProcess,
+    password: String,
+}
+
+#[pymethods]
+impl AsgiRouter {
+    /// A router over the mock of `service` (`real=True`: a validating proxy to the PVE the
+    /// `PROXMOX_API_*` environment variables name).
+    #[new]
+    #[pyo3(signature = (*, version = "latest", service = "PVE", namespace = "default", data = None,
+        state_file = None, password = None, auth = false, lenient = false, admin = false,
+        codegen_api_key = None, cors_origins = Vec::new(), real = false, strict = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        version: &str,
+        service: &str,
+        namespace: &str,
+        data: Option<PathBuf>,
+        state_file: Option<PathBuf>,
+        password: Option<String>,
+        auth: bool,
+        lenient: bool,
+        admin: bool,
+        codegen_api_key: Option<String>,
+        cors_origins: Vec<String>,
+        real: bool,
+        strict: bool,
+    ) -> PyResult<AsgiRouter> {
+        let product = service
+            .parse::<crate::schema::Product>()
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("service: {e}")))?;
+        let password = password.unwrap_or_else(cli::generated_password);
+        let mut config = ServerConfig::mock(
+            version,
+            namespace,
+            AuthConfig {
+                enabled: auth,
+                root_password: password.clone(),
+            },
+        );
+        config.service = product;
+        config.data_path = data;
+        config.state_file = state_file;
+        config.lenient = lenient;
+        config.admin = admin;
+        config.codegen_api_key = codegen_api_key;
+        config.cors_origins = cors_origins;
+        if real {
+            config.upstream = Some(
+                cli::upstream_from_env(strict, None, Some(product))
+                    .map_err(pyo3::exceptions::PyValueError::new_err)?,
+            );
+        }
+        let inner = guarded(py, || {
+            InProcess::new(config).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+        })?;
+        Ok(AsgiRouter { inner, password })
+    }
+
+    /// root@pam's password (with `auth=True`).
+    #[getter]
+    fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// The product served.
+    #[getter]
+    fn service(&self) -> &'static str {
+        self.inner.app().config.service.name()
+    }
+
+    /// The schema version served.
+    #[getter]
+    fn schema_version(&self) -> String {
+        self.inner.app().mock.schema().version().to_string()
+    }
+
+    /// The mock's store.
+    #[getter]
+    fn store(&self) -> super::store::MockStore {
+        super::store::MockStore::new(self.inner.app().mock.clone())
+    }
+
+    /// Answers one request (awaitable): `(status, reason, [(name, value)], body)`;
+    /// `target` is the path with its query string, `client` the peer `(host, port)`.
+    #[pyo3(signature = (method, target, headers, body, client = None))]
+    fn handle<'py>(
+        &self,
+        py: Python<'py>,
+        method: String,
+        target: String,
+        headers: Vec<(Vec<u8>, Vec<u8>)>,
+        body: Vec<u8>,
+        client: Option<(String, u16)>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        let peer = client.and_then(|(h, p)| {
+            h.parse::<std::net::IpAddr>()
+                .ok()
+                .map(|ip| std::net::SocketAddr::new(ip, p))
+        });
+        let run = async move { inner.handle(&method, &target, &headers, body, peer).await };
+        super::bridge::spawn(py, run, |py, r| match r {
+            Ok(a) => {
+                let headers: Vec<(
+                    pyo3::Bound<'_, pyo3::types::PyBytes>,
+                    pyo3::Bound<'_, pyo3::types::PyBytes>,
+                )> = a
+                    .headers
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            pyo3::types::PyBytes::new(py, k.as_bytes()),
+                            pyo3::types::PyBytes::new(py, v),
+                        )
+                    })
+                    .collect();
+                let body = pyo3::types::PyBytes::new(py, &a.body);
+                Ok((a.status, a.reason, headers, body)
+                    .into_pyobject(py)?
+                    .into_any()
+                    .unbind())
+            }
+            Err(e) => Err(pyo3::exceptions::PyValueError::new_err(e.to_string())),
+        })
+    }
+
+    /// Writes the state file, if one is set (the ASGI lifespan's shutdown calls it).
+    fn save_state(&self, py: Python<'_>) -> PyResult<()> {
+        guarded(py, || {
+            self.inner
+                .save_state()
+                .map_err(|e| PyRuntimeError::new_err(e.to_string()))
+        })
+    }
 }

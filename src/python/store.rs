@@ -24,6 +24,32 @@ impl MockStore {
 
 #[pymethods]
 impl MockStore {
+    /// The state as the original package's PDM seed (a PDM mock only).
+    fn pdm_seed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        if self.mock.schema().product() != crate::schema::Product::Pdm {
+            return Err(PyValueError::new_err(
+                "pdm_seed: this store is not a PDM mock's",
+            ));
+        }
+        to_py(py, &self.mock.pdm_seed())
+    }
+
+    /// Replaces the state with a seed in the original package's PDM shape; with
+    /// `initial` (default), `reset()` returns to it.
+    #[pyo3(signature = (seed, initial = true))]
+    fn load_pdm_seed(&self, seed: &Bound<'_, PyAny>, initial: bool) -> PyResult<()> {
+        let v = to_value(seed, &|| "seed".to_string())?;
+        self.mock
+            .load_pdm_seed(&v, initial)
+            .map_err(PyValueError::new_err)
+    }
+
+    /// The product whose state this is (`PVE`, `PBS`, `PMG`, `PDM`).
+    #[getter]
+    fn service(&self) -> &'static str {
+        self.mock.schema().product().name()
+    }
+
     /// Back to the initial state.
     fn reset(&self) -> PyResult<()> {
         self.mock.store().reset();

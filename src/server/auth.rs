@@ -51,6 +51,7 @@ mod tests {
 
     #[test]
     fn token_header() {
+        use crate::schema::Product;
         let t = parse_token_header("PVEAPIToken=root@pam!ci=1234-abcd").unwrap();
         assert_eq!(
             (t.user.as_str(), t.id.as_str(), t.secret.as_str()),
@@ -59,7 +60,6 @@ mod tests {
         assert!(!format!("{t:?}").contains("1234"));
         assert!(parse_token_header("Bearer x").is_none());
         assert!(parse_token_header("PVEAPIToken=root@pam=x").is_none());
-        use crate::schema::Product;
         let t = parse_token_header_of(Product::Pbs, "PBSAPIToken=root@pam!ci:1234-abcd").unwrap();
         assert_eq!((t.id.as_str(), t.secret.as_str()), ("ci", "1234-abcd"));
         assert!(parse_token_header_of(Product::Pbs, "PBSAPIToken root@pam!ci:s").is_some());

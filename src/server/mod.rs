@@ -10,6 +10,7 @@
 //!   envelope, headers, the answer cache and request parameters.
 //! - [`upload`], [`admin`] (test control), [`metrics`], [`service`] (the server's own
 //!   endpoints), [`proxy`] (real mode), [`auth`] (the token header).
+//! - [`inprocess`]: the router called without a socket (the Python ASGI apps).
 
 pub mod admin;
 pub mod api;
@@ -18,6 +19,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod envelope;
+pub mod inprocess;
 pub mod metrics;
 pub mod proxy;
 pub mod service;

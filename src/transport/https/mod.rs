@@ -165,10 +165,10 @@ impl HttpsTransport {
             let result = self.authenticated(call).await;
             let retryable = match &result {
                 Ok(a) => matches!(a.status, 502..=504),
-                Err(e) => matches!(
-                    e,
-                    Error::Timeout(_) | Error::Connection(_)
-                ) || matches!(e, Error::Login(inner) if matches!(**inner, Error::Timeout(_) | Error::Connection(_))),
+                Err(e) => {
+                    matches!(e, Error::Timeout(_) | Error::Connection(_))
+                        || matches!(e, Error::Login(inner) if matches!(**inner, Error::Timeout(_) | Error::Connection(_)))
+                }
             };
             if !retryable || attempt >= retries {
                 return result;

@@ -1,0 +1,1 @@
+"""The read helpers of :class:`proxmox_sdk.pbs.PBSClient`, one module per area."""
