@@ -285,6 +285,22 @@ impl ApiSchema {
     #[must_use]
     pub fn for_product(mut self, product: Product) -> ApiSchema {
         self.product = product;
+        if product.is_rust() {
+            // In the Rust products' schemas a parameter with a default is optional (their
+            // API viewer marks only the ones without one), as their servers treat it.
+            for e in &mut self.endpoints {
+                for op in &mut e.operations {
+                    if let Some(props) = op.info.parameters.properties.as_mut() {
+                        for p in props.values_mut() {
+                            if p.default.is_some() {
+                                p.optional = true;
+                            }
+                        }
+                    }
+                    op.rules = ParamRules::of(&op.info.parameters);
+                }
+            }
+        }
         self
     }
 

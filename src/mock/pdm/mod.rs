@@ -33,6 +33,7 @@ pub use shape::{export_seed, import_seed};
 /// The handlers of this file, by operation.
 pub const HANDLERS: &[Computed] = &[
     (Method::Get, "/version", version),
+    (Method::Get, "/ping", |_| Ok(Value::from("pong"))),
     (Method::Get, "/remotes/remote", list_remotes),
     (Method::Post, "/remotes/remote", create_remote),
     (Method::Put, "/remotes/remote/{id}", update_remote),

@@ -1,0 +1,1 @@
+"""The domains of :class:`proxmox_sdk.pdm.PDMClient`, one module per area of PDM's API."""
