@@ -25,6 +25,7 @@ __all__ = [
     "native_calls_in_flight",
     "apidoc_json",
     "codegen_main",
+    "http_request",
     "forget_mock_store",
     "latest_version",
     "openapi_json",
@@ -62,6 +63,16 @@ def resolve_path(
     path: str, version: str = "latest", service: str = "PVE"
 ) -> tuple[str, list[tuple[str, str]]] | None:
     """Resolve a concrete path to ``(template, [(param, value), ...])``, or ``None``."""
+
+def http_request(
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]] = ...,
+    body: bytes | None = None,
+    verify_ssl: bool = True,
+    timeout: float | None = None,
+) -> Awaitable[tuple[int, list[tuple[str, str]], bytes]]:
+    """One plain HTTP(S) request (no redirects): ``(status, headers, body)``."""
 
 def codegen_main(argv: list[str]) -> int:
     """Run ``proxmox-sdk-codegen`` with ``argv`` (program name first); return the exit code."""

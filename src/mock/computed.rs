@@ -18,6 +18,7 @@ pub type Computed = (Method, &'static str, Handler);
 const PVE_TABLES: &[&[Computed]] = &[
     super::access::handlers::HANDLERS,
     super::access::acl::HANDLERS,
+    super::ceph::HANDLERS,
     super::cluster::HANDLERS,
     super::guests::HANDLERS,
     super::storage::HANDLERS,

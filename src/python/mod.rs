@@ -8,6 +8,7 @@ mod call;
 mod client;
 mod convert;
 mod errors;
+mod http;
 mod logs;
 mod resource;
 mod server;
@@ -256,6 +257,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(changed.clone())?;
     logs::install(m.py(), changed.into_any())?;
     m.add_function(wrap_pyfunction!(check_seconds, m)?)?;
+    m.add_function(wrap_pyfunction!(http::http_request, m)?)?;
     m.add_function(wrap_pyfunction!(decode_upid, m)?)?;
     m.add_function(wrap_pyfunction!(schema_versions, m)?)?;
     m.add_function(wrap_pyfunction!(latest_version, m)?)?;

@@ -113,6 +113,21 @@ pub async fn api(
     };
     let elapsed = started.elapsed();
     app.metrics.observe(elapsed, resp.status().as_u16());
+    if let Some(t) = &app.tracing {
+        let template = app
+            .mock
+            .schema()
+            .resolve(uri.path())
+            .map(|(e, _)| e.template.as_str());
+        t.record(&super::otel::RequestSpan {
+            method: method.as_str(),
+            path: uri.path(),
+            template,
+            status: resp.status().as_u16(),
+            service: app.config.service.name(),
+            started: std::time::SystemTime::now() - elapsed,
+        });
+    }
     // The path only: query strings and bodies can hold passwords and tickets.
     tracing::info!(
         target: "proxmox_sdk::server",

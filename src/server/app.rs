@@ -37,6 +37,8 @@ pub struct App {
     pub started: Instant,
     /// The OpenAPI document, made on first request.
     pub openapi: std::sync::OnceLock<Bytes>,
+    /// OTLP export of the requests' spans, when the environment asks for it.
+    pub tracing: Option<super::otel::Tracing>,
 }
 
 /// Builds the app state (mock store, state file, root's password) for `config`.
@@ -72,6 +74,7 @@ pub fn build_app(config: ServerConfig) -> Result<Arc<App>, ServerError> {
         upstream,
         started: Instant::now(),
         openapi: std::sync::OnceLock::new(),
+        tracing: super::otel::from_env(),
     }))
 }
 
@@ -201,6 +204,7 @@ impl Prepared {
     ) -> Result<(), ServerError> {
         let state_file = self.app.config.state_file.clone();
         let store = self.app.mock.store().clone();
+        let tracing_app = self.app.clone();
         let handle = axum_server::Handle::new();
         let stopper = handle.clone();
         tokio::spawn(async move {
@@ -225,6 +229,9 @@ impl Prepared {
                     .await
             }
         };
+        if let Some(t) = &tracing_app.tracing {
+            t.shutdown();
+        }
         served.map_err(|e| ServerError::Io(e.to_string()))?;
         if let Some(path) = state_file {
             store

@@ -118,8 +118,12 @@ impl InProcess {
         })
     }
 
-    /// Writes the state file, if the configuration names one.
+    /// Writes the state file, if the configuration names one, and sends the spans still
+    /// buffered (what an embedding server's shutdown calls).
     pub fn save_state(&self) -> Result<(), ServerError> {
+        if let Some(t) = &self.app.tracing {
+            t.shutdown();
+        }
         match &self.app.config.state_file {
             Some(path) => self
                 .app

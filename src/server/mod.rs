@@ -11,6 +11,7 @@
 //! - [`upload`], [`admin`] (test control), [`metrics`], [`service`] (the server's own
 //!   endpoints), [`proxy`] (real mode), [`auth`] (the token header).
 //! - [`inprocess`]: the router called without a socket (the Python ASGI apps).
+//! - [`otel`]: spans over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 
 pub mod admin;
 pub mod api;
@@ -21,6 +22,7 @@ pub mod config;
 pub mod envelope;
 pub mod inprocess;
 pub mod metrics;
+pub mod otel;
 pub mod proxy;
 pub mod service;
 pub mod upload;

@@ -3,6 +3,7 @@
 //! through russh in [`ssh`]). All of them are async and run on [`crate::runtime`].
 
 pub mod https;
+pub mod plain;
 pub mod pvesh;
 pub mod ssh;
 
