@@ -958,3 +958,21 @@ fn a_running_task_locks_its_guest() {
     m.store().advance_clock(60);
     assert_eq!(exit(start)["exitstatus"], "OK");
 }
+
+#[test]
+fn lists_put_the_id_where_the_child_link_says() {
+    // `/nodes/{node}/ceph/pool` is created with `name` but lists `pool_name`.
+    let m = mock("ceph-pool-list");
+    m.req(
+        "POST",
+        "/nodes/pve1/ceph/pool",
+        &p(json!({"name": "vmdata", "size": 3})),
+    )
+    .unwrap();
+    let list = m.req("GET", "/nodes/pve1/ceph/pool", &Map::new()).unwrap();
+    let items = list.as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["pool_name"], json!("vmdata"));
+    assert_eq!(items[0]["size"], json!(3));
+    assert!(items[0].get("name").is_none(), "{list}");
+}

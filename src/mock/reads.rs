@@ -152,9 +152,17 @@ fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Val
         ),
         None => Value::Object(Map::new()),
     };
-    let id_schema = item_schema
-        .and_then(|i| i.properties.as_ref())
-        .and_then(|p| p.get(&c.id_param));
+    // The id sits under the collection's parameter name, or where the list's child link
+    // says (`/nodes/{node}/ceph/pool` is created with `name` and lists `pool_name`).
+    let props = item_schema.and_then(|i| i.properties.as_ref());
+    let id_key = match props {
+        Some(p) if !p.contains_key(&c.id_param) => returns
+            .child_link_key()
+            .filter(|k| p.contains_key(*k))
+            .unwrap_or(c.id_param.as_str()),
+        _ => c.id_param.as_str(),
+    };
+    let id_schema = props.and_then(|p| p.get(id_key));
     let families = item_schema
         .map(|i| crate::schema::IndexedFamily::collect(i.properties.as_ref()))
         .unwrap_or_default();
@@ -170,7 +178,7 @@ fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Val
                         .map_or_else(|_| Value::from(id.as_str()), Value::from),
                     _ => Value::from(id.as_str()),
                 };
-                obj.insert(c.id_param.clone(), typed);
+                obj.insert(id_key.to_owned(), typed);
             }
             overlay_with(obj, rec, schema, false, &families);
         }

@@ -37,9 +37,11 @@ def start(
     cors_origins: list[str] | None = None,
     codegen_api_key: str | None = None,
     admin: bool = False,
+    service: str = "PVE",
 ) -> Any:
     """Start the server in the background; returns a handle with ``url``, ``fingerprint``,
-    ``password`` and ``stop()``. ``namespace=None`` gives the server a state of its own."""
+    ``password`` and ``stop()``. ``namespace=None`` gives the server a state of its own;
+    ``service`` picks the product served (PVE, PBS, PMG, PDM)."""
     from proxmox_sdk import _native
     from proxmox_sdk.sdk.api import isolated_namespace
 
@@ -63,6 +65,7 @@ def start(
         cors_origins=list(cors_origins or []),
         codegen_api_key=codegen_api_key,
         admin=admin,
+        service=service,
     )
 
 
