@@ -73,7 +73,9 @@ class DashboardHandler(_Base):
             return
         pools = state["pools"]
         if url.path == "/api/summary":
-            self._send(200, {"version": "ceph version 19.2.3 squid (stable)", "health_status": "HEALTH_OK"})
+            self._send(
+                200, {"version": "ceph version 19.2.3 squid (stable)", "health_status": "HEALTH_OK"}
+            )
         elif url.path == "/api/health/minimal":
             self._send(200, {"health": {"status": "HEALTH_OK", "checks": []}})
         elif url.path == "/api/host":
@@ -82,7 +84,9 @@ class DashboardHandler(_Base):
             self._send(200, [{"osd": 0, "up": 1, "in": 1, "host": {"name": "ceph1"}}])
         elif url.path == "/api/pool" and method == "GET":
             assert parse_qs(url.query).get("stats") == ["true"]
-            self._send(200, [{"pool_name": n, "pool": i, **p} for i, (n, p) in enumerate(pools.items())])
+            self._send(
+                200, [{"pool_name": n, "pool": i, **p} for i, (n, p) in enumerate(pools.items())]
+            )
         elif url.path == "/api/pool" and method == "POST":
             pools[body["pool"]] = {"size": body.get("size", 3)}
             self._send(202, None)
@@ -92,7 +96,9 @@ class DashboardHandler(_Base):
         elif url.path == "/api/block/image" and method == "GET":
             self._send(200, [{"pool_name": "rbd", "value": state["images"]}])
         elif url.path == "/api/block/image" and method == "POST":
-            state["images"].append({"name": body["name"], "pool_name": body["pool_name"], "size": body["size"]})
+            state["images"].append(
+                {"name": body["name"], "pool_name": body["pool_name"], "size": body["size"]}
+            )
             self._send(201, None)
         elif url.path.startswith("/api/block/image/") and method == "PUT":
             spec = unquote(url.path.split("/api/block/image/", 1)[1])
@@ -185,6 +191,11 @@ def dashboard() -> FakeService:
 def rgw(access: str, secret: str) -> FakeService:
     return FakeService(
         RGWHandler,
-        {"requests": [], "access": access, "secret": secret, "quotas": [],
-         "users": {"alice": {"user_id": "alice", "display_name": "Alice", "suspended": 0}}},
+        {
+            "requests": [],
+            "access": access,
+            "secret": secret,
+            "quotas": [],
+            "users": {"alice": {"user_id": "alice", "display_name": "Alice", "suspended": 0}},
+        },
     )

@@ -16,16 +16,32 @@ def _strings(*values: str) -> bytes:
     return b"".join(v.encode() + b"\0" for v in values) + b"\0"
 
 
-def _system(handle: int, manufacturer: str, product: str, version: str, serial: str,
-            system_uuid: uuid.UUID, sku: str, family: str) -> bytes:
+def _system(
+    handle: int,
+    manufacturer: str,
+    product: str,
+    version: str,
+    serial: str,
+    system_uuid: uuid.UUID,
+    sku: str,
+    family: str,
+) -> bytes:
     # Type 1, SMBIOS 2.4+ layout: 27 bytes; strings 1..6.
     body = struct.pack("<BBBB", 1, 2, 3, 4) + system_uuid.bytes_le + struct.pack("<BBB", 6, 5, 6)
     header = struct.pack("<BBH", 1, 4 + len(body), handle)
     return header + body + _strings(manufacturer, product, version, serial, sku, family)
 
 
-def _chassis(handle: int, manufacturer: str, kind: int, version: str, serial: str,
-             asset: str, height_u: int, sku: str) -> bytes:
+def _chassis(
+    handle: int,
+    manufacturer: str,
+    kind: int,
+    version: str,
+    serial: str,
+    asset: str,
+    height_u: int,
+    sku: str,
+) -> bytes:
     # Type 3, SMBIOS 2.7+ layout without contained elements: strings 1..5.
     body = struct.pack(
         "<BBBBBBBBBIBBBBB",
@@ -34,12 +50,15 @@ def _chassis(handle: int, manufacturer: str, kind: int, version: str, serial: st
         2,  # version
         3,  # serial number
         4,  # asset tag
-        3, 3, 3,  # boot-up, power supply, thermal state: safe
+        3,
+        3,
+        3,  # boot-up, power supply, thermal state: safe
         3,  # security status: none
         0,  # OEM-defined
         height_u,
         2,  # power cords
-        0, 0,  # no contained elements
+        0,
+        0,  # no contained elements
         5,  # SKU number
     )
     header = struct.pack("<BBH", 3, 4 + len(body), handle)
@@ -56,9 +75,7 @@ def build(system: dict[str, object], chassis: dict[str, object]) -> bytes:
         + _chassis(0x0300, **chassis)  # type: ignore[arg-type]
         + _end(0x7F00)
     )
-    ep = bytearray(
-        b"_SM3_" + bytes([0, 0x18, 3, 3, 0, 1, 0]) + struct.pack("<IQ", len(table), 32)
-    )
+    ep = bytearray(b"_SM3_" + bytes([0, 0x18, 3, 3, 0, 1, 0]) + struct.pack("<IQ", len(table), 32))
     ep[5] = (-sum(ep)) & 0xFF
     return bytes(ep) + b"\0" * (32 - len(ep)) + table
 

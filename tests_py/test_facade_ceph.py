@@ -92,7 +92,10 @@ def test_dashboard_provider(dashboard: ceph_fakes.FakeService) -> None:
             caps = await d.capabilities()
             assert caps.available and caps.supports("pool", "delete") and caps.version
             assert not caps.supports("rgw_user", "delete")
-            with pytest.raises(CephCapabilityUnsupportedError, match="dashboard provider does not support capability 'rgw_user:delete'"):
+            with pytest.raises(
+                CephCapabilityUnsupportedError,
+                match="dashboard provider does not support capability 'rgw_user:delete'",
+            ):
                 d.require("rgw_user", "delete", caps)
             rbd = RBDClient(d)
             await rbd.create_image("rbd", "disk1", 1 << 30)
@@ -112,7 +115,9 @@ def test_dashboard_provider(dashboard: ceph_fakes.FakeService) -> None:
         assert not caps.supports("pool", "list")
 
     run(go())
-    accepts = {a for (_, path, a, _) in dashboard.state["requests"] if path.startswith("/api/block")}
+    accepts = {
+        a for (_, path, a, _) in dashboard.state["requests"] if path.startswith("/api/block")
+    }
     assert accepts == {"application/vnd.ceph.api.v2.0+json"}
 
 
@@ -120,7 +125,9 @@ def test_rgw_admin_provider() -> None:
     svc = ceph_fakes.rgw("ADMINKEY", "admin-secret-xyz")
 
     async def go() -> None:
-        async with RGWAdminClient(svc.url, access_key="ADMINKEY", secret_key="admin-secret-xyz") as rgw:
+        async with RGWAdminClient(
+            svc.url, access_key="ADMINKEY", secret_key="admin-secret-xyz"
+        ) as rgw:
             assert await rgw.list_user_ids() == ["alice"]
             alice = await rgw.get_user("alice")
             assert alice.user_id == "alice" and "keys" not in alice.model_dump()

@@ -87,13 +87,17 @@ def test_proxbox_calls_over_https_with_a_token() -> None:
         headers = {"CSRFPreventionToken": ticket["CSRFPreventionToken"]}
         token = httpx.post(
             f"{srv.url}/api2/json/access/users/root@pam/token/proxbox",
-            cookies=cookies, headers=headers, verify=False,
+            cookies=cookies,
+            headers=headers,
+            verify=False,
         ).json()["data"]
         # A privilege-separated token needs its own ACL entry (PBS's rule).
         httpx.put(
             f"{srv.url}/api2/json/access/acl",
             data={"path": "/", "role": "Audit", "auth-id": "root@pam!proxbox"},
-            cookies=cookies, headers=headers, verify=False,
+            cookies=cookies,
+            headers=headers,
+            verify=False,
         ).raise_for_status()
         host, port = srv.url.removeprefix("https://").split(":")
 

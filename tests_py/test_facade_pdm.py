@@ -42,10 +42,16 @@ def test_domains_against_the_mock() -> None:
             assert {r.id for r in remotes} == {"pve-cluster-a", "pve-cluster-b", "pbs-main"}
             assert all(r.token == "" for r in remotes), "secrets never come back"
             a = await pdm.remotes.get("pve-cluster-a")
-            assert a.type == "pve" and [n.hostname for n in a.nodes] == ["pve-a-1", "pve-a-2", "pve-a-3"]
+            assert a.type == "pve" and [n.hostname for n in a.nodes] == [
+                "pve-a-1",
+                "pve-a-2",
+                "pve-a-3",
+            ]
             assert (await pdm.remotes.version("pbs-main")).version == "4.1.0"
             qemu = await pdm.pve.qemu.list("pve-cluster-a")
-            assert len(qemu) == 10 and all(isinstance(g, m.PDMGuest) and g.type == "qemu" for g in qemu)
+            assert len(qemu) == 10 and all(
+                isinstance(g, m.PDMGuest) and g.type == "qemu" for g in qemu
+            )
             assert len(await pdm.pve.lxc.list("pve-cluster-a")) == 5
             cfg = await pdm.pve.qemu.config("pve-cluster-a", 100)
             assert cfg.name == "web-prod-1" and cfg.digest
@@ -56,7 +62,10 @@ def test_domains_against_the_mock() -> None:
             moved = {g.vmid: g.node for g in await pdm.pve.qemu.list("pve-cluster-a")}
             assert moved[100] == "pve-a-2"
             await pdm.pve.qemu.remote_migrate(
-                "pve-cluster-a", 109, target_remote="pve-cluster-b", target_vmid=509,
+                "pve-cluster-a",
+                109,
+                target_remote="pve-cluster-b",
+                target_vmid=509,
                 **{"target-storage": ["local-lvm:local-lvm"], "target-bridge": ["vmbr0:vmbr0"]},
             )
             assert 509 in {g.vmid for g in await pdm.pve.qemu.list("pve-cluster-b")}
@@ -81,9 +90,13 @@ def test_domains_against_the_mock() -> None:
             assert {u.userid for u in users} == {"root@pam", "ops@pdm", "auditor@pdm"}
             acl = await pdm.access.acl.list()
             assert len(acl) == 5 and all(isinstance(e, m.PDMACLEntry) for e in acl)
-            await pdm.access.acl.update(path="/resource/pve-cluster-b", roles="Auditor", users="auditor@pdm")
+            await pdm.access.acl.update(
+                path="/resource/pve-cluster-b", roles="Auditor", users="auditor@pdm"
+            )
             assert len(await pdm.access.acl.list()) == 6
-            await pdm.access.acl.delete(path="/resource/pve-cluster-b", roles="Auditor", users="auditor@pdm")
+            await pdm.access.acl.delete(
+                path="/resource/pve-cluster-b", roles="Auditor", users="auditor@pdm"
+            )
             assert len(await pdm.access.acl.list()) == 5
             token = await pdm.access.tokens.create("ops@pdm", "ci")
             assert token["tokenid"] == "ops@pdm!ci" and token["value"]
@@ -96,8 +109,12 @@ def test_domains_against_the_mock() -> None:
             in_view = await pdm.resources.list(view="edge")
             assert {r.remote for r in in_view} == {"pve-cluster-b"}
             await pdm.remotes.add(
-                id="pve-c", type="pve", nodes=["10.0.0.5"], authid="root@pam!pdm",
-                token="s3cret", fingerprint="AA:BB",
+                id="pve-c",
+                type="pve",
+                nodes=["10.0.0.5"],
+                authid="root@pam!pdm",
+                token="s3cret",
+                fingerprint="AA:BB",
             )
             c = await pdm.remotes.get("pve-c")
             assert c.nodes[0].hostname == "10.0.0.5" and c.nodes[0].fingerprint == "AA:BB"
@@ -164,11 +181,17 @@ def test_pdm_mock_main_under_uvicorn(tmp_path: Path) -> None:
     seed_file = tmp_path / "seed.json"
     seed_file.write_text(json.dumps(seed))
     port = _free_port()
-    env = {**os.environ, "PROXMOX_PDM_MOCK_SEED_FILE": str(seed_file),
-           "PROXMOX_PDM_MOCK_PORT": str(port)}
+    env = {
+        **os.environ,
+        "PROXMOX_PDM_MOCK_SEED_FILE": str(seed_file),
+        "PROXMOX_PDM_MOCK_PORT": str(port),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-c", "from proxmox_sdk.pdm_mock_main import run; run()"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -68,7 +68,9 @@ def test_dmidecode_system_and_chassis() -> None:
     assert parse_dmidecode_chassis("") == ChassisFacts()
 
 
-@pytest.mark.skipif(not Path(DMIDECODE).exists(), reason="dmidecode is installed by make system-deps")
+@pytest.mark.skipif(
+    not Path(DMIDECODE).exists(), reason="dmidecode is installed by make system-deps"
+)
 def test_fixtures_are_what_dmidecode_prints(tmp_path: Path) -> None:
     """The committed dmidecode fixtures are the real tool's output for smbios_dump's
     tables (so the parsers are tested against dmidecode, not against our idea of it)."""
@@ -76,14 +78,19 @@ def test_fixtures_are_what_dmidecode_prints(tmp_path: Path) -> None:
         for kind in ("1", "3"):
             out = subprocess.run(
                 [DMIDECODE, "--from-dump", str(dump), "-t", kind],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout.replace(str(dump), f"/run/{name}.smbios")
             assert out == fixture(f"dmidecode-{name}-t{kind}.txt"), (name, kind)
 
 
 def test_ethtool() -> None:
     assert parse_ethtool(fixture("ethtool-veth.txt")) == EthtoolFacts(
-        speed_mbps=10000, duplex="Full", link_detected=False, port="Twisted Pair",
+        speed_mbps=10000,
+        duplex="Full",
+        link_detected=False,
+        port="Twisted Pair",
         auto_negotiation=False,
     )
     # A virtual NIC: `Speed: Unknown!`, `Duplex: Unknown! (255)`.
@@ -100,12 +107,18 @@ def test_ip_link_and_names() -> None:
     by_name = {n.name: n for n in nics}
     assert list(by_name) == ["lo", "ifb0", "ifb1", "eth0", "vmbr0", "eno1", "veth100i0"]
     assert by_name["lo"] == NicFacts(
-        name="lo", mac_address="00:00:00:00:00:00", mtu=65536, operstate="UNKNOWN",
+        name="lo",
+        mac_address="00:00:00:00:00:00",
+        mtu=65536,
+        operstate="UNKNOWN",
         kind="link/loopback",
     )
     eth0 = by_name["eth0"]
     assert (eth0.mac_address, eth0.mtu, eth0.operstate, eth0.kind) == (
-        "02:fc:00:00:00:01", 1400, "UP", "link/ether",
+        "02:fc:00:00:00:01",
+        1400,
+        "UP",
+        "link/ether",
     )
     assert by_name["eno1"].name == "eno1", "the @peer suffix is not part of the name"
     assert eth0.speed_gbps is None

@@ -176,8 +176,7 @@ def test_errors_are_pve_like(px: SyncProxmoxSDK) -> None:
         px.nodes("pve1").nothing.get()
     assert info.value.status_code == 501
     assert (
-        str(info.value)
-        == "HTTP 501 Method 'GET /nodes/pve1/nothing' not implemented: "
+        str(info.value) == "HTTP 501 Method 'GET /nodes/pve1/nothing' not implemented: "
         "Method 'GET /nodes/pve1/nothing' not implemented"
     )
     with pytest.raises(ResourceException) as info:

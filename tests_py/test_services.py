@@ -83,7 +83,10 @@ def test_https_backend_against_our_server_in_each_mode(service: str, path: str, 
         assert check(px(path).get())
         # Ticket login worked with the product's cookie; a wrong password is refused.
         bad = SyncProxmoxSDK(
-            host=srv.url, service=service, user="root@pam", password="nope",
+            host=srv.url,
+            service=service,
+            user="root@pam",
+            password="nope",
             fingerprint=srv.fingerprint,
         )
         with pytest.raises(AuthenticationError, match="401"):
@@ -119,14 +122,27 @@ def test_token_headers_per_service() -> None:
 
 def test_pmg_refuses_tokens_before_sending() -> None:
     with pytest.raises(ValueError, match="PMG has no API tokens"):
-        SyncProxmoxSDK(host="pmg.example", service="PMG", user="root@pam", token_name="a", token_value="b")
+        SyncProxmoxSDK(
+            host="pmg.example", service="PMG", user="root@pam", token_name="a", token_value="b"
+        )
 
 
 def test_server_and_cli_take_service() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "proxmox_sdk.cli", "--service", "PBS", "get", "/admin/datastore",
-         "-o", "json"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "proxmox_sdk.cli",
+            "--service",
+            "PBS",
+            "get",
+            "/admin/datastore",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     assert '"backup"' in out.stdout

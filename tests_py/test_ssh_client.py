@@ -81,7 +81,9 @@ def test_argv_rules_cap_timeout_and_redaction(sshd: Any) -> None:
             exec_timeout=1.0,
             redact=["s3cret-token"],
         ) as ssh:
-            with pytest.raises(CommandNotAllowed, match=r"argv\[0\]='rm' is not in command_allowlist"):
+            with pytest.raises(
+                CommandNotAllowed, match=r"argv\[0\]='rm' is not in command_allowlist"
+            ):
                 await ssh.run(["rm", "-rf", "/tmp/x"])
             # The basename decides, as in the original.
             r = await ssh.run(["/bin/echo", "x"])
@@ -146,7 +148,10 @@ def test_constructor_refusals() -> None:
         RemoteSSHClient("h", port=0, username="root", password="x", known_host_fingerprint="x")
     with pytest.raises(TypeError, match="private_key_file"):
         RemoteSSHClient(
-            "h", username="root", private_key=b"bytes", known_host_fingerprint="x"  # type: ignore[arg-type]
+            "h",
+            username="root",
+            private_key=b"bytes",  # type: ignore[arg-type]
+            known_host_fingerprint="x",
         )
     c = RemoteSSHClient("h", username="root", password="pw-123", known_host_fingerprint="SHA256:x")
     assert "pw-123" not in repr(c) and repr(c) == "RemoteSSHClient(root@h:22)"

@@ -9,6 +9,7 @@ from typing_extensions import Unpack, disjoint_base
 from proxmox_sdk.sdk.options import ClientOptions
 
 __all__ = [
+    "AsgiRouter",
     "Client",
     "MockStore",
     "SshClient",
@@ -122,6 +123,7 @@ class SshClient:
         host_key_fingerprint: str | None = None,
         accept_new_host_key: bool = False,
         connect_timeout: float = 10.0,
+        private_key: str | None = None,
     ) -> SshClient: ...
     def connect(self) -> Awaitable[None]: ...
     def run(
@@ -261,8 +263,8 @@ def start_server(
 class AsgiRouter:
     """The server's router, called in-process per request (the ASGI apps)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         version: str = "latest",
         service: str = "PVE",
@@ -277,7 +279,7 @@ class AsgiRouter:
         cors_origins: list[str] = ...,
         real: bool = False,
         strict: bool = False,
-    ) -> None: ...
+    ) -> AsgiRouter: ...
     @property
     def password(self) -> str: ...
     @property

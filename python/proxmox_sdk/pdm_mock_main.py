@@ -39,11 +39,15 @@ class PDMMockApp:
         if path == "/" and method == "GET":
             from proxmox_sdk import __version__
 
-            await _json(send, 200, {
-                "message": "Proxmox Datacenter Manager mock API",
-                "schema_version": self._version,
-                "package_version": __version__,
-            })
+            await _json(
+                send,
+                200,
+                {
+                    "message": "Proxmox Datacenter Manager mock API",
+                    "schema_version": self._version,
+                    "package_version": __version__,
+                },
+            )
         elif path == "/health" and method == "GET":
             await _json(send, 200, {"status": "ready"})
         elif path in ("/mock/seed", "/mock/import") and method == "POST":
@@ -78,8 +82,13 @@ async def _body(receive: Any) -> bytes:
 
 async def _json(send: Any, status: int, data: Any) -> None:
     body = json.dumps(data).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -26,7 +26,10 @@ impl std::fmt::Debug for Tracing {
 }
 
 fn truthy(v: &str) -> bool {
-    matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on"
+    )
 }
 
 /// The tracing the environment asks for, if any; an exporter that cannot be built is

@@ -110,7 +110,9 @@ class CephDaemon(_CephBase):
 
 
 class CephOSD(_CephBase):
-    osd_id: int | str | None = Field(default=None, validation_alias=AliasChoices("id", "osdid", "osd"))
+    osd_id: int | str | None = Field(
+        default=None, validation_alias=AliasChoices("id", "osdid", "osd")
+    )
     name: str | None = None
     host: str | None = None
     status: str | None = None
@@ -130,7 +132,9 @@ class CephPool(_CephBase):
     name: str | None = Field(
         default=None, validation_alias=AliasChoices("pool_name", "pool-name", "name")
     )
-    pool_id: int | None = Field(default=None, validation_alias=AliasChoices("pool", "pool_id", "pool-id"))
+    pool_id: int | None = Field(
+        default=None, validation_alias=AliasChoices("pool", "pool_id", "pool-id")
+    )
     size: int | None = None
     min_size: int | None = None
     pg_num: int | None = None
@@ -151,7 +155,9 @@ class CephFilesystem(_CephBase):
 
 class CephCrushRule(_CephBase):
     name: str | None = None
-    rule_id: int | None = Field(default=None, validation_alias=AliasChoices("rule_id", "ruleid", "id"))
+    rule_id: int | None = Field(
+        default=None, validation_alias=AliasChoices("rule_id", "ruleid", "id")
+    )
     type: str | None = None
     steps: list[dict[str, Any]] | None = None
 

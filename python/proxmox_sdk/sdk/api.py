@@ -83,7 +83,9 @@ class _BackendView:
     ) -> Any:
         """One request; ``path`` with or without the ``/api2/json`` prefix."""
         full = path if path.startswith("/api2/json") else "/api2/json/" + path.lstrip("/")
-        return await self._sdk._client.call(str(method).upper(), full, {**(params or {}), **(data or {})})
+        return await self._sdk._client.call(
+            str(method).upper(), full, {**(params or {}), **(data or {})}
+        )
 
     def __repr__(self) -> str:
         return f"<backend {self._sdk.backend_name} of {self._sdk!r}>"

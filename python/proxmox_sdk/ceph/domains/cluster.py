@@ -31,5 +31,7 @@ class ClusterCeph:
 
     async def flag(self, name: str) -> m.CephFlag:
         data = unwrap_data(await self._sdk(["cluster", "ceph", "flags", name]).get())
-        payload = {"name": name, **data} if isinstance(data, dict) else {"name": name, "value": data}
+        payload = (
+            {"name": name, **data} if isinstance(data, dict) else {"name": name, "value": data}
+        )
         return m.CephFlag.model_validate(payload)

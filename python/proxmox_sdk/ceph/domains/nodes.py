@@ -47,7 +47,10 @@ class NodeCeph:
         return unwrap_data(await self._at(node, "crush").get())
 
     async def filesystems(self, node: str) -> list[m.CephFilesystem]:
-        return [m.CephFilesystem.model_validate(i) for i in normalize_list(await self._at(node, "fs").get())]
+        return [
+            m.CephFilesystem.model_validate(i)
+            for i in normalize_list(await self._at(node, "fs").get())
+        ]
 
     async def monitors(self, node: str) -> list[m.CephDaemon]:
         return await self._daemons(node, "mon")
@@ -76,7 +79,9 @@ class NodeCeph:
         return unwrap_data(await self._at(node, "osd", osdid, "metadata").get())
 
     async def pools(self, node: str) -> list[m.CephPool]:
-        return [m.CephPool.model_validate(i) for i in normalize_list(await self._at(node, "pool").get())]
+        return [
+            m.CephPool.model_validate(i) for i in normalize_list(await self._at(node, "pool").get())
+        ]
 
     async def pool(self, node: str, name: str) -> m.CephPool:
         data = unwrap_data(await self._at(node, "pool", name).get())
@@ -87,7 +92,10 @@ class NodeCeph:
         return unwrap_data(await self._at(node, "pool", name, "status").get())
 
     async def rules(self, node: str) -> list[m.CephCrushRule]:
-        return [m.CephCrushRule.model_validate(i) for i in normalize_list(await self._at(node, "rules").get())]
+        return [
+            m.CephCrushRule.model_validate(i)
+            for i in normalize_list(await self._at(node, "rules").get())
+        ]
 
     async def log(self, node: str, **params: Any) -> list[m.CephLogLine]:
         data = await self._at(node, "log").get(**params)

@@ -163,7 +163,12 @@ class CephWrite:
         return _upid(await self._at(node, "osd").post(**_params(params)))
 
     async def osd_delete(
-        self, node: str, osdid: int | str, *, confirm_destroy: bool = False, cleanup: bool | None = None
+        self,
+        node: str,
+        osdid: int | str,
+        *,
+        confirm_destroy: bool = False,
+        cleanup: bool | None = None,
     ) -> str:
         require_confirm("osd_delete", confirm_destroy)
         params = _params(m.CephOSDDeleteParams(cleanup=cleanup))
@@ -209,10 +214,16 @@ class CephWrite:
         return _upid(await self._at(node, "fs", name).post(**_params(params)))
 
     async def service_start(self, node: str, service: str | None = None) -> str:
-        return _upid(await self._at(node, "start").post(**_params(m.CephServiceParams(service=service))))
+        return _upid(
+            await self._at(node, "start").post(**_params(m.CephServiceParams(service=service)))
+        )
 
     async def service_stop(self, node: str, service: str | None = None) -> str:
-        return _upid(await self._at(node, "stop").post(**_params(m.CephServiceParams(service=service))))
+        return _upid(
+            await self._at(node, "stop").post(**_params(m.CephServiceParams(service=service)))
+        )
 
     async def service_restart(self, node: str, service: str | None = None) -> str:
-        return _upid(await self._at(node, "restart").post(**_params(m.CephServiceParams(service=service))))
+        return _upid(
+            await self._at(node, "restart").post(**_params(m.CephServiceParams(service=service)))
+        )

@@ -152,10 +152,16 @@ class DashboardCephClient(BaseHttpProvider):
         return m.DashboardHealth(status=str(health) if health else "unknown")
 
     async def hosts(self) -> list[m.DashboardHost]:
-        return [m.DashboardHost.model_validate(i) for i in _items((await self._request("GET", "api/host")).json_body)]
+        return [
+            m.DashboardHost.model_validate(i)
+            for i in _items((await self._request("GET", "api/host")).json_body)
+        ]
 
     async def osds(self) -> list[m.DashboardOSD]:
-        return [m.DashboardOSD.model_validate(i) for i in _items((await self._request("GET", "api/osd")).json_body)]
+        return [
+            m.DashboardOSD.model_validate(i)
+            for i in _items((await self._request("GET", "api/osd")).json_body)
+        ]
 
     async def pools(self, *, stats: bool = True) -> list[m.DashboardPool]:
         body = (await self._request("GET", "api/pool", params={"stats": stats})).json_body
@@ -169,7 +175,9 @@ class DashboardCephClient(BaseHttpProvider):
         """Every image (the API groups them per pool: ``[{"pool_name", "value": [...]}]``)."""
         params = {"pool_name": pool_name} if pool_name else None
         body = (
-            await self._request("GET", "api/block/image", params=params, version=_BLOCK_IMAGE_VERSION)
+            await self._request(
+                "GET", "api/block/image", params=params, version=_BLOCK_IMAGE_VERSION
+            )
         ).json_body
         images: list[dict[str, Any]] = []
         if isinstance(body, list):
@@ -203,7 +211,9 @@ class DashboardCephClient(BaseHttpProvider):
         return (await self._request("DELETE", f"api/pool/{pool_name}")).json_body
 
     async def rbd_create(self, payload: dict[str, Any]) -> JSONValue:
-        r = await self._request("POST", "api/block/image", json=payload, version=_BLOCK_IMAGE_VERSION)
+        r = await self._request(
+            "POST", "api/block/image", json=payload, version=_BLOCK_IMAGE_VERSION
+        )
         return r.json_body
 
     async def rbd_edit(self, image_spec: str, payload: dict[str, Any]) -> JSONValue:
@@ -214,13 +224,18 @@ class DashboardCephClient(BaseHttpProvider):
 
     async def rbd_delete(self, image_spec: str, *, confirm_destroy: bool = False) -> JSONValue:
         require_confirm("rbd_delete", confirm_destroy)
-        r = await self._request("DELETE", f"api/block/image/{image_spec}", version=_BLOCK_IMAGE_VERSION)
+        r = await self._request(
+            "DELETE", f"api/block/image/{image_spec}", version=_BLOCK_IMAGE_VERSION
+        )
         return r.json_body
 
     async def rbd_move_trash(self, image_spec: str, *, confirm_destroy: bool = False) -> JSONValue:
         require_confirm("rbd_move_trash", confirm_destroy)
         r = await self._request(
-            "POST", f"api/block/image/{image_spec}/move_trash", json={}, version=_BLOCK_IMAGE_VERSION
+            "POST",
+            f"api/block/image/{image_spec}/move_trash",
+            json={},
+            version=_BLOCK_IMAGE_VERSION,
         )
         return r.json_body
 

@@ -33,7 +33,9 @@ class RBDClient:
         return await self._dashboard.rbd_images(pool_name)
 
     async def get_image(self, pool_name: str, image_name: str) -> m.DashboardRBDImage | None:
-        return next((i for i in await self._dashboard.rbd_images(pool_name) if i.name == image_name), None)
+        return next(
+            (i for i in await self._dashboard.rbd_images(pool_name) if i.name == image_name), None
+        )
 
     async def create_image(
         self,
@@ -86,18 +88,34 @@ class RBDClient:
         features: list[str] | None = None,
         configuration: dict[str, Any] | None = None,
     ) -> JSONValue:
-        payload = {k: v for k, v in (("features", features), ("configuration", configuration)) if v is not None}
-        return await self._dashboard.rbd_edit(_image_spec(pool_name, image_name, namespace), payload)
+        payload = {
+            k: v
+            for k, v in (("features", features), ("configuration", configuration))
+            if v is not None
+        }
+        return await self._dashboard.rbd_edit(
+            _image_spec(pool_name, image_name, namespace), payload
+        )
 
     async def delete_image(
-        self, pool_name: str, image_name: str, *, namespace: str | None = None, confirm_destroy: bool = False
+        self,
+        pool_name: str,
+        image_name: str,
+        *,
+        namespace: str | None = None,
+        confirm_destroy: bool = False,
     ) -> JSONValue:
         require_confirm("delete_image", confirm_destroy)
         spec = _image_spec(pool_name, image_name, namespace)
         return await self._dashboard.rbd_delete(spec, confirm_destroy=True)
 
     async def move_to_trash(
-        self, pool_name: str, image_name: str, *, namespace: str | None = None, confirm_destroy: bool = False
+        self,
+        pool_name: str,
+        image_name: str,
+        *,
+        namespace: str | None = None,
+        confirm_destroy: bool = False,
     ) -> JSONValue:
         require_confirm("move_to_trash", confirm_destroy)
         spec = _image_spec(pool_name, image_name, namespace)

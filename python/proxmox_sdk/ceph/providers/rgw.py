@@ -126,7 +126,9 @@ class RGWAdminClient(BaseHttpProvider):
         return [str(b) for b in body] if isinstance(body, list) else []
 
     async def get_bucket(self, bucket: str) -> m.RGWBucket:
-        body = (await self._request("GET", "bucket", params={"bucket": bucket, "stats": "true"})).json_body
+        body = (
+            await self._request("GET", "bucket", params={"bucket": bucket, "stats": "true"})
+        ).json_body
         return m.RGWBucket.model_validate(body if isinstance(body, dict) else {})
 
     async def usage(self, *, show_summary: bool = True) -> m.RGWUsage:
@@ -142,13 +144,17 @@ class RGWAdminClient(BaseHttpProvider):
         return m.RGWUser.model_validate(body if isinstance(body, dict) else {})
 
     async def modify_user(self, uid: str, **fields: Any) -> m.RGWUser:
-        body = (await self._request("POST", "user", params={"uid": uid, **_dashed(fields)})).json_body
+        body = (
+            await self._request("POST", "user", params={"uid": uid, **_dashed(fields)})
+        ).json_body
         return m.RGWUser.model_validate(body if isinstance(body, dict) else {})
 
     async def set_user_suspended(self, uid: str, *, suspended: bool) -> m.RGWUser:
         return await self.modify_user(uid, suspended=suspended)
 
-    async def _quota(self, uid: str, kind: str, max_size: int | None, max_objects: int | None) -> JSONValue:
+    async def _quota(
+        self, uid: str, kind: str, max_size: int | None, max_objects: int | None
+    ) -> JSONValue:
         params: dict[str, Any] = {"uid": uid, "quota-type": kind, "enabled": "true", "quota": ""}
         if max_size is not None:
             params["max-size"] = max_size
@@ -174,7 +180,9 @@ class RGWAdminClient(BaseHttpProvider):
         return (await self._request("DELETE", "user", params=params)).json_body
 
     async def link_bucket(self, *, bucket: str, uid: str) -> JSONValue:
-        return (await self._request("PUT", "bucket", params={"bucket": bucket, "uid": uid})).json_body
+        return (
+            await self._request("PUT", "bucket", params={"bucket": bucket, "uid": uid})
+        ).json_body
 
     async def remove_bucket(
         self, bucket: str, *, purge_objects: bool = False, confirm_destroy: bool = False

@@ -31,9 +31,7 @@ class Jobs:
         if job_type == "gc":
             raise ValueError("Use Datastores.usage(store).gc_status for GC state")
         if job_type is not None and job_type not in _JOB_PATHS:
-            raise ValueError(
-                f"job_type: expected one of {', '.join(_JOB_PATHS)}, got {job_type!r}"
-            )
+            raise ValueError(f"job_type: expected one of {', '.join(_JOB_PATHS)}, got {job_type!r}")
         wanted = tuple(_JOB_PATHS) if job_type is None else (job_type,)
         jobs: list[m.PBSJob] = []
         for kind in wanted:

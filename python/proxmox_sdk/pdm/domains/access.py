@@ -18,11 +18,15 @@ class _UsersOps:
         self._sdk = sdk
 
     async def list(self) -> list[m.PDMUser]:
-        return [m.PDMUser.model_validate(i) for i in normalize_list(await self._sdk.access.users.get())]
+        return [
+            m.PDMUser.model_validate(i) for i in normalize_list(await self._sdk.access.users.get())
+        ]
 
     async def get(self, userid: str) -> m.PDMUser:
         data = unwrap_data(await self._sdk.access.users(userid).get())
-        return m.PDMUser.model_validate({"userid": userid, **(data if isinstance(data, dict) else {})})
+        return m.PDMUser.model_validate(
+            {"userid": userid, **(data if isinstance(data, dict) else {})}
+        )
 
     async def create(self, *, userid: str, **fields: Any) -> Any:
         return unwrap_data(await self._sdk.access.users.post(userid=userid, **fields))

@@ -116,7 +116,9 @@ class PVEDomain:
     async def node_rrddata(
         self, remote: str, node: str, *, timeframe: str = "hour", cf: str | None = None
     ) -> list[m.PDMRRDData]:
-        data = await self._sdk.pve.remotes(remote).nodes(node).rrddata.get(**_rrd({}, timeframe, cf))
+        data = (
+            await self._sdk.pve.remotes(remote).nodes(node).rrddata.get(**_rrd({}, timeframe, cf))
+        )
         return [m.PDMRRDData.model_validate(item) for item in normalize_list(data)]
 
     async def resources(self, remote: str, *, type: str | None = None) -> list[m.PDMResource]:
@@ -128,7 +130,9 @@ class PVEDomain:
                 raise ValueError(f"type: expected one of {', '.join(_KINDS)}, got {type!r}")
             params["kind"] = _KINDS[type]
         data = await self._sdk.pve.remotes(remote).resources.get(**params)
-        items = [m.PDMResource.model_validate({"remote": remote, **e}) for e in normalize_list(data)]
+        items = [
+            m.PDMResource.model_validate({"remote": remote, **e}) for e in normalize_list(data)
+        ]
         if type in ("qemu", "lxc"):
             items = [r for r in items if r.type in (type, f"pve-{type}")]
         return items

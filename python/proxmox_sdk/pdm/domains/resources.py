@@ -30,7 +30,9 @@ class GlobalResourcesDomain:
     async def _groups(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         return normalize_list(await self._sdk.resources.list.get(**params))
 
-    async def list(self, *, type: str | None = None, view: str | None = None) -> list[m.PDMResource]:
+    async def list(
+        self, *, type: str | None = None, view: str | None = None
+    ) -> list[m.PDMResource]:
         """Every remote's resources, flattened (PDM groups them by remote), of one
         ``type`` (``qemu``, ``lxc``, ``node``, ``storage``, ``datastore``, ``network``) or
         ``view`` if asked."""
@@ -42,7 +44,9 @@ class GlobalResourcesDomain:
         out = []
         for group in await self._groups(params):
             for resource in group.get("resources") or []:
-                out.append(m.PDMResource.model_validate({"remote": group.get("remote"), **resource}))
+                out.append(
+                    m.PDMResource.model_validate({"remote": group.get("remote"), **resource})
+                )
         return out
 
     async def status(self) -> list[m.PDMResourceStatus]:

@@ -90,7 +90,9 @@ class PDMMockState:
         return list(((self.section("pve") or {}).get(remote) or {}).get(kind) or [])
 
     def find_guest(self, remote: str, kind: str, vmid: int) -> dict[str, Any] | None:
-        return next((g for g in self.list_guests(remote, kind) if int(g.get("vmid", -1)) == int(vmid)), None)
+        return next(
+            (g for g in self.list_guests(remote, kind) if int(g.get("vmid", -1)) == int(vmid)), None
+        )
 
     def update_guest_status(self, remote: str, kind: str, vmid: int, status: str) -> bool:
         with self._lock:
@@ -167,5 +169,7 @@ class _Prefixed:
             path = scope.get("path") or "/"
             if root.endswith(self._prefix) and not path.startswith(root):
                 scope["path"] = self._prefix + path
-            scope["root_path"] = root[: len(root) - len(self._prefix)] if root.endswith(self._prefix) else root
+            scope["root_path"] = (
+                root[: len(root) - len(self._prefix)] if root.endswith(self._prefix) else root
+            )
         await self._app(scope, receive, send)
