@@ -256,6 +256,11 @@ def start_server(
     codegen_api_key: str | None = None,
     admin: bool = False,
     service: str = "PVE",
+    max_body: int | None = None,
+    max_upload: int | None = None,
+    header_timeout: float | None = None,
+    max_connections: int | None = None,
+    auth_fail_delay: float | None = None,
 ) -> ServerHandle:
     """Start the mock server in the background."""
 

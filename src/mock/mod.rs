@@ -266,6 +266,31 @@ impl MockPve {
         self.lenient
     }
 
+    /// Whether nobody (no ticket, no token) may call `method path`, decided before the
+    /// request's body is read, as PVE's HTTP server decides it: the operations whose
+    /// permissions name `world` (the login among them) are open, every other known
+    /// operation answers `401 No ticket`. Unknown paths pass (they answer 501 later).
+    pub fn refuse_anonymous(&self, method: Method, path: &str) -> Result<(), ApiError> {
+        let Some((endpoint, _)) = self.schema.resolve(path) else {
+            return Ok(());
+        };
+        let Some(op) = endpoint.operation(method) else {
+            return Ok(());
+        };
+        let world = op
+            .info
+            .permissions
+            .as_ref()
+            .and_then(|p| p.get("user"))
+            .and_then(Value::as_str)
+            == Some("world");
+        if world || crate::schema::index::strip_api_prefix(path) == "access/ticket" {
+            Ok(())
+        } else {
+            Err(access::check::no_ticket_of(self.schema.product()))
+        }
+    }
+
     /// The latency tests asked for (every request waits this long first).
     pub fn latency(&self) -> Duration {
         self.store.latency()

@@ -66,7 +66,8 @@ impl ServerHandle {
 #[pyfunction]
 #[pyo3(signature = (*, host = "127.0.0.1", port = None, version = "latest", tls = false, cert = None, key = None,
     data = None, state_file = None, password = None, no_auth = false, namespace = "default", lenient = false,
-    rate_limit = None, cors_origins = Vec::new(), codegen_api_key = None, admin = false, service = "PVE"))]
+    rate_limit = None, cors_origins = Vec::new(), codegen_api_key = None, admin = false, service = "PVE",
+    max_body = None, max_upload = None, header_timeout = None, max_connections = None, auth_fail_delay = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn start_server(
     py: Python<'_>,
@@ -87,7 +88,36 @@ pub fn start_server(
     codegen_api_key: Option<String>,
     admin: bool,
     service: &str,
+    max_body: Option<&Bound<'_, PyAny>>,
+    max_upload: Option<&Bound<'_, PyAny>>,
+    header_timeout: Option<&Bound<'_, PyAny>>,
+    max_connections: Option<&Bound<'_, PyAny>>,
+    auth_fail_delay: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<ServerHandle> {
+    let mut limits = crate::server::Limits::default();
+    if let Some(n) = super::args::opt_int_in("max_body", max_body, 0, i64::from(u32::MAX))? {
+        limits.max_body = n as usize;
+    }
+    if let Some(n) = super::args::opt_int_in("max_upload", max_upload, 0, i64::MAX)? {
+        limits.max_upload = n as u64;
+    }
+    if let Some(n) = super::args::opt_int_in("max_connections", max_connections, 1, 1 << 20)? {
+        limits.max_connections = n as usize;
+    }
+    if let Some(t) = header_timeout {
+        limits.header_timeout = std::time::Duration::from_secs_f64(super::args::seconds_arg(
+            "header_timeout",
+            t,
+            false,
+        )?);
+    }
+    if let Some(t) = auth_fail_delay {
+        limits.auth_fail_delay = std::time::Duration::from_secs_f64(super::args::seconds_arg(
+            "auth_fail_delay",
+            t,
+            true,
+        )?);
+    }
     let service = service
         .parse::<crate::schema::Product>()
         .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("service: {e}")))?;
@@ -126,6 +156,7 @@ pub fn start_server(
         codegen_api_key,
         admin,
         upstream: None,
+        limits,
     };
     let server = guarded(py, || {
         let listener = TcpListener::bind((host, port))

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use serde_json::{json, Value};
 
@@ -84,32 +84,33 @@ pub fn authenticate(
     Ok(caller)
 }
 
-/// Every `/api2/json/...` request.
+/// Every `/api2/json/...` request, in PVE's order: the method, then who is calling
+/// (from the headers alone), then the body (bounded, of a content type PVE reads), then
+/// the answer. A refused caller gets its 401 without a byte of the body being read.
 pub async fn api(
     State(app): State<Arc<App>>,
-    ConnectInfo(_peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
 ) -> Response<Body> {
     let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let path = uri.path();
-    // Copied out so that no lock is held across the sleep below.
-    let latency = app.mock.latency();
     let resp = if !(path == "/api2/json" || path.starts_with("/api2/json/")) {
         let mut r = Response::new(Body::from("Not Found"));
         *r.status_mut() = StatusCode::NOT_FOUND;
         r
     } else if let Some(upstream) = &app.upstream {
-        forward(&app, upstream, &method, &uri, &headers, &body).await
-    } else if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-        pve_response(handle_api(&app, &method, &uri, &headers, &body))
-    } else if method == Method::GET && body.is_empty() {
-        cached_read(&app, &uri, &headers)
+        match read_body(&app, &method, &headers, body).await {
+            Ok(body) => forward(&app, upstream, &method, &uri, &headers, &body).await,
+            Err(e) => pve_response(Err(e)),
+        }
     } else {
-        pve_response(handle_api(&app, &method, &uri, &headers, &body))
+        let result = mock_answer(&app, &method, &uri, &headers, body).await;
+        if result.status() == StatusCode::UNAUTHORIZED {
+            app.auth_failures.hold(peer.ip(), started.elapsed()).await;
+        }
+        result
     };
     let elapsed = started.elapsed();
     app.metrics.observe(elapsed, resp.status().as_u16());
@@ -140,13 +141,108 @@ pub async fn api(
     resp
 }
 
-/// A GET answered from the cache while nothing was written (per caller: lists depend on
-/// what the caller may see).
-fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap) -> Response<Body> {
-    let caller = match authenticate(app, &Method::GET, uri.path(), headers) {
+/// The mock's answer: method, caller, body, then the request itself.
+async fn mock_answer(
+    app: &App,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response<Body> {
+    let Some(m) = api_method(method) else {
+        return pve_response(Err(ApiError::new(
+            501,
+            format!("method '{method}' not available"),
+        )));
+    };
+    let caller = match authenticate(app, method, uri.path(), headers) {
         Ok(c) => c,
         Err(e) => return pve_response(Err(e)),
     };
+    if matches!(caller, Caller::Anonymous) {
+        if let Err(e) = app.mock.refuse_anonymous(m, uri.path()) {
+            return pve_response(Err(e));
+        }
+    }
+    let body = match read_body(app, method, headers, body).await {
+        Ok(b) => b,
+        Err(e) => return pve_response(Err(e)),
+    };
+    // Copied out so that no lock is held across the sleep.
+    let latency = app.mock.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    } else if m == crate::api::Method::Get && body.is_empty() {
+        return cached_read(app, uri, headers, caller);
+    }
+    pve_response(handle_api(app, m, uri, headers, &body, caller))
+}
+
+/// Bodies over the limit up to this size are read (and dropped) before the refusal.
+const DRAIN_MAX: u64 = 4 << 20;
+
+/// The body of an API request as PVE takes it: only POST and PUT carry one, of at most
+/// the configured size (PVE: 64 KiB), form-encoded or JSON (or without a content type),
+/// not chunked. PVE's answers otherwise: `501 for data too large`, `501 Unexpected
+/// content for method 'GET'`, `501 chunked transfer encoding not supported`, `506
+/// upload 'Content-Type 'text/plain' not implemented`.
+pub async fn read_body(
+    app: &App,
+    method: &Method,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, ApiError> {
+    let limit = app.config.limits.max_body;
+    if let Some(te) = headers.get(header::TRANSFER_ENCODING) {
+        let te = te.to_str().unwrap_or_default();
+        return Err(if te.eq_ignore_ascii_case("chunked") {
+            ApiError::new(501, "chunked transfer encoding not supported")
+        } else {
+            ApiError::new(501, format!("Unknown transfer encoding '{te}'"))
+        });
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    if declared == 0 {
+        return Ok(Bytes::new());
+    }
+    if *method != Method::POST && *method != Method::PUT {
+        return Err(ApiError::new(
+            501,
+            format!("Unexpected content for method '{method}'"),
+        ));
+    }
+    if declared > limit as u64 {
+        // Read and dropped (not kept) when modest, so that the client, which is still
+        // sending, reads the answer rather than a reset connection.
+        if declared <= DRAIN_MAX {
+            let mut stream = body.into_data_stream();
+            while let Some(Ok(_)) = futures_util::StreamExt::next(&mut stream).await {}
+        }
+        return Err(ApiError::new(501, "for data too large"));
+    }
+    if let Some(ctype) = headers.get(header::CONTENT_TYPE) {
+        let text = ctype.to_str().unwrap_or_default();
+        let bare = text.split(';').next().unwrap_or_default().trim();
+        let known = ["application/x-www-form-urlencoded", "application/json"];
+        if !known.iter().any(|k| bare.eq_ignore_ascii_case(k)) {
+            return Err(ApiError::new(
+                506,
+                format!("upload 'Content-Type '{text}' not implemented"),
+            ));
+        }
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::new(501, "for data too large"))
+}
+
+/// A GET answered from the cache while nothing was written (per caller: lists depend on
+/// what the caller may see).
+fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap, caller: Caller) -> Response<Body> {
     let pq = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let key = format!("{} {pq}", caller.authid());
     let generation = app.mock.store().generation();
@@ -176,22 +272,13 @@ fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap) -> Response<Body> {
 
 fn handle_api(
     app: &App,
-    method: &Method,
+    m: crate::api::Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
+    caller: Caller,
 ) -> Result<Value, ApiError> {
     let path = uri.path();
-    let m = api_method(method).ok_or_else(|| {
-        ApiError::new(
-            501,
-            format!(
-                "Method '{method} /{}' not implemented",
-                crate::schema::index::strip_api_prefix(path)
-            ),
-        )
-    })?;
-    let caller = authenticate(app, method, path, headers)?;
     let params = request_params(uri, headers, body)?;
     let rel = crate::schema::index::strip_api_prefix(path);
     if !app.config.auth.enabled && rel == "access/ticket" && m == crate::api::Method::Post {

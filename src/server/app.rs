@@ -39,6 +39,8 @@ pub struct App {
     pub openapi: std::sync::OnceLock<Bytes>,
     /// OTLP export of the requests' spans, when the environment asks for it.
     pub tracing: Option<super::otel::Tracing>,
+    /// Refused requests held back per client.
+    pub auth_failures: super::limits::AuthFailures,
 }
 
 /// Builds the app state (mock store, state file, root's password) for `config`.
@@ -66,8 +68,10 @@ pub fn build_app(config: ServerConfig) -> Result<Arc<App>, ServerError> {
         .map(proxy::Upstream::new)
         .transpose()
         .map_err(ServerError::Io)?;
+    let auth_failures = super::limits::AuthFailures::new(config.limits.auth_fail_delay);
     Ok(Arc::new(App {
         mock,
+        auth_failures,
         config,
         metrics: Metrics::default(),
         answers: AnswerCache::default(),
@@ -211,23 +215,40 @@ impl Prepared {
             shutdown.await;
             stopper.graceful_shutdown(Some(Duration::from_secs(10)));
         });
+        let limits = self.app.config.limits.clone();
+        let connections = super::limits::ConnectionLimit::new(limits.max_connections);
+        // HTTP/1.1 only (as PVE); a connection that takes longer than the header timeout
+        // to send a request's headers, or stays idle that long between requests, is closed
+        // (axum-server installs hyper's timer).
         let service = router(self.app).into_make_service_with_connect_info::<SocketAddr>();
-        let served = match self.tls {
-            Some((config, _)) => {
-                let config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
-                axum_server::from_tcp_rustls(self.listener, config)
-                    .map_err(|e| ServerError::Io(e.to_string()))?
-                    .handle(handle)
-                    .serve(service)
-                    .await
-            }
-            None => {
-                axum_server::from_tcp(self.listener)
-                    .map_err(|e| ServerError::Io(e.to_string()))?
-                    .handle(handle)
-                    .serve(service)
-                    .await
-            }
+        let served = if let Some((config, _)) = self.tls {
+            let config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
+            let mut server = axum_server::from_tcp_rustls(self.listener, config)
+                .map_err(|e| ServerError::Io(e.to_string()))?
+                .map(|tls| {
+                    tls.handshake_timeout(limits.header_timeout)
+                        .acceptor(connections)
+                })
+                .http1_only()
+                .first_request_timeout(limits.header_timeout)
+                .handle(handle);
+            server
+                .http_builder()
+                .http1()
+                .header_read_timeout(limits.header_timeout);
+            server.serve(service).await
+        } else {
+            let mut server = axum_server::from_tcp(self.listener)
+                .map_err(|e| ServerError::Io(e.to_string()))?
+                .acceptor(connections)
+                .http1_only()
+                .first_request_timeout(limits.header_timeout)
+                .handle(handle);
+            server
+                .http_builder()
+                .http1()
+                .header_read_timeout(limits.header_timeout);
+            server.serve(service).await
         };
         if let Some(t) = &tracing_app.tracing {
             t.shutdown();

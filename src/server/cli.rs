@@ -86,6 +86,39 @@ pub struct ServerArgs {
     /// mock (default) or real.
     #[arg(long, env = "PROXMOX_API_MODE", default_value = "mock")]
     pub mode: String,
+    /// Largest API request body in bytes, uploads aside (PVE: 65536).
+    #[arg(long, env = "PROXMOX_MOCK_MAX_BODY", default_value_t = 64 * 1024)]
+    pub max_body: usize,
+    /// Largest upload in bytes (streamed, never held in memory).
+    #[arg(long, env = "PROXMOX_MOCK_MAX_UPLOAD", default_value_t = 64 << 30)]
+    pub max_upload: u64,
+    /// Seconds a connection may take to send a request's headers, or stay idle between
+    /// requests, before it is closed.
+    #[arg(long, env = "PROXMOX_MOCK_HEADER_TIMEOUT", default_value = "5", value_parser = parse_secs)]
+    pub header_timeout: std::time::Duration,
+    /// Connections served at once (further ones wait to be accepted).
+    #[arg(long, env = "PROXMOX_MOCK_MAX_CONNECTIONS", default_value_t = 800)]
+    pub max_connections: usize,
+    /// Seconds a refused (401) request is held back, one client's one after another
+    /// (PVE: 3).
+    #[arg(long, env = "PROXMOX_MOCK_AUTH_FAIL_DELAY", default_value = "3", value_parser = parse_secs_or_zero)]
+    pub auth_fail_delay: std::time::Duration,
+}
+
+fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected seconds, got '{s}'"))?;
+    crate::limits::duration("the value", v, false)
+}
+
+fn parse_secs_or_zero(s: &str) -> Result<std::time::Duration, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected seconds, got '{s}'"))?;
+    crate::limits::duration("the value", v, true)
 }
 
 fn parse_service(s: &str) -> Result<crate::schema::Product, String> {
@@ -154,6 +187,13 @@ impl ServerArgs {
                 codegen_api_key: self.codegen_api_key.clone(),
                 admin: self.admin,
                 upstream: None,
+                limits: super::config::Limits {
+                    max_body: self.max_body,
+                    max_upload: self.max_upload,
+                    header_timeout: self.header_timeout,
+                    max_connections: self.max_connections,
+                    auth_fail_delay: self.auth_fail_delay,
+                },
             },
             generated && !self.no_auth,
         )

@@ -69,6 +69,39 @@ pub struct ServerConfig {
     pub admin: bool,
     /// Real mode: forward to this PVE instead of answering from the mock.
     pub upstream: Option<proxy::UpstreamConfig>,
+    /// What one client may cost the server (bodies, time, connections).
+    pub limits: Limits,
+}
+
+/// The server's limits, PVE's where PVE has one (`PVE::APIServer::AnyEvent`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limits {
+    /// Largest request body of an API call other than an upload (PVE: 64 KiB, over it
+    /// `501 for data too large`).
+    pub max_body: usize,
+    /// Largest upload (`.../storage/{storage}/upload`), streamed and never held in memory.
+    pub max_upload: u64,
+    /// How long a connection may take to send a request's headers, and stay idle between
+    /// requests (PVE closes a connection after 5 s without traffic).
+    pub header_timeout: std::time::Duration,
+    /// Connections served at once; further ones wait to be accepted (PVE: 800).
+    pub max_connections: usize,
+    /// How long a 401 is held back (PVE: 3 s); one client's refusals are answered one
+    /// after another, so guessing passwords in parallel gains nothing. Other clients
+    /// are not delayed.
+    pub auth_fail_delay: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_body: 64 * 1024,
+            max_upload: 64 << 30,
+            header_timeout: std::time::Duration::from_secs(5),
+            max_connections: 800,
+            auth_fail_delay: std::time::Duration::from_secs(3),
+        }
+    }
 }
 
 impl ServerConfig {
@@ -88,6 +121,7 @@ impl ServerConfig {
             codegen_api_key: None,
             admin: false,
             upstream: None,
+            limits: Limits::default(),
         }
     }
 }

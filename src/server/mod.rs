@@ -10,6 +10,7 @@
 //!   envelope, headers, the answer cache and request parameters.
 //! - [`upload`], [`admin`] (test control), [`metrics`], [`service`] (the server's own
 //!   endpoints), [`proxy`] (real mode), [`auth`] (the token header).
+//! - [`limits`]: refused logins held back, the bound on connections.
 //! - [`inprocess`]: the router called without a socket (the Python ASGI apps).
 //! - [`otel`]: spans over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod config;
 pub mod envelope;
 pub mod inprocess;
+pub mod limits;
 pub mod metrics;
 pub mod otel;
 pub mod proxy;
@@ -28,7 +30,7 @@ pub mod service;
 pub mod upload;
 
 pub use app::{serve, start, RunningServer};
-pub use config::{AuthConfig, ServerConfig, TlsSource};
+pub use config::{AuthConfig, Limits, ServerConfig, TlsSource};
 
 /// The header that reports a schema mismatch of an upstream answer.
 pub use api::MISMATCH_HEADER;

@@ -57,9 +57,20 @@ pub async fn upload(
         if let Some(file_name) = field.file_name().map(str::to_string) {
             // The parameters before the file say which digest to compute while it streams.
             let mut incoming = IncomingFile::new(file_name, &params);
+            let limit = app.config.limits.max_upload;
+            let mut received: u64 = 0;
             loop {
                 match field.chunk().await {
-                    Ok(Some(chunk)) => incoming.update(&chunk),
+                    Ok(Some(chunk)) => {
+                        received += chunk.len() as u64;
+                        if received > limit {
+                            return pve_response(Err(ApiError::new(
+                                413,
+                                format!("upload larger than the server's limit of {limit} bytes"),
+                            )));
+                        }
+                        incoming.update(&chunk);
+                    }
                     Ok(None) => break,
                     Err(e) => {
                         return pve_response(Err(ApiError::new(

@@ -16,14 +16,17 @@ pub const ROOT_PASSWORD: &str = "correct horse";
 /// A mock-mode configuration over a fresh store in namespace `ns`.
 pub fn config(ns: &str, auth: bool) -> ServerConfig {
     proxmox_sdk::mock::store::forget_store("9.2", ns);
-    ServerConfig::mock(
+    let mut cfg = ServerConfig::mock(
         "latest",
         ns,
         AuthConfig {
             enabled: auth,
             root_password: ROOT_PASSWORD.into(),
         },
-    )
+    );
+    // Refusals are answered at once here; tests/server_limits.rs checks the delay.
+    cfg.limits.auth_fail_delay = Duration::ZERO;
+    cfg
 }
 
 /// Starts `cfg` on a free port.

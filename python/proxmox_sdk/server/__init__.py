@@ -38,10 +38,21 @@ def start(
     codegen_api_key: str | None = None,
     admin: bool = False,
     service: str = "PVE",
+    max_body: int | None = None,
+    max_upload: int | None = None,
+    header_timeout: float | None = None,
+    max_connections: int | None = None,
+    auth_fail_delay: float | None = None,
 ) -> Any:
     """Start the server in the background; returns a handle with ``url``, ``fingerprint``,
     ``password`` and ``stop()``. ``namespace=None`` gives the server a state of its own;
-    ``service`` picks the product served (PVE, PBS, PMG, PDM)."""
+    ``service`` picks the product served (PVE, PBS, PMG, PDM).
+
+    Limits (PVE's by default, as the command line's ``--max-body`` and friends): request
+    bodies up to ``max_body`` bytes (64 KiB), uploads up to ``max_upload``, headers (and idle
+    keep-alive) within ``header_timeout`` seconds (5), ``max_connections`` at once (800),
+    refusals (401) held back ``auth_fail_delay`` seconds (3; ``PROXMOX_MOCK_AUTH_FAIL_DELAY``
+    sets the default, e.g. ``0`` in a test suite)."""
     from proxmox_sdk import _native
     from proxmox_sdk.sdk.api import isolated_namespace
 
@@ -66,7 +77,26 @@ def start(
         codegen_api_key=codegen_api_key,
         admin=admin,
         service=service,
+        max_body=max_body,
+        max_upload=max_upload,
+        header_timeout=header_timeout,
+        max_connections=max_connections,
+        auth_fail_delay=(
+            auth_fail_delay
+            if auth_fail_delay is not None
+            else _env_seconds("PROXMOX_MOCK_AUTH_FAIL_DELAY")
+        ),
     )
+
+
+def _env_seconds(name: str) -> float | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: expected a number of seconds") from None
 
 
 @contextlib.contextmanager

@@ -76,7 +76,7 @@ pub fn check(
 }
 
 /// A request without credentials: PVE's and PMG's `No ticket`; the Rust products' wording.
-fn no_ticket_of(product: Product) -> ApiError {
+pub(crate) fn no_ticket_of(product: Product) -> ApiError {
     if product.is_rust() {
         ApiError::new(
             401,

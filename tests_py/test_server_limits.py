@@ -1,0 +1,266 @@
+"""The server under abuse, as PVE's own HTTP server behaves: callers are authenticated from
+the headers before any body byte is read, bodies are bounded (64 KiB, PVE's limit) and of
+a content type PVE reads, slow or idle connections are closed, connections are bounded,
+and refused requests are held back per client."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from proxmox_sdk.server import serve
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    host, port = url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+def _login(c: httpx.Client, password: str) -> str:
+    r = c.post("/api2/json/access/ticket", data={"username": "root@pam", "password": password})
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    c.cookies.set("PVEAuthCookie", data["ticket"])
+    c.headers["CSRFPreventionToken"] = data["CSRFPreventionToken"]
+    return data["ticket"]
+
+
+def test_bodies_are_bounded_and_of_a_type_pve_reads() -> None:
+    with serve() as server, httpx.Client(base_url=server.url) as c:
+        _login(c, server.password)
+        big = {"comment": "x" * (70 * 1024)}
+        r = c.post("/api2/json/pools", data={"poolid": "big", **big})
+        assert (r.status_code, r.reason_phrase) == (501, "for data too large")
+        # Under the limit it is served.
+        assert c.post("/api2/json/pools", data={"poolid": "small"}).status_code == 200
+        r = c.post(
+            "/api2/json/pools",
+            content=b"poolid=plain",
+            headers={"Content-Type": "text/plain"},
+        )
+        assert r.status_code == 506
+        assert r.reason_phrase == "upload 'Content-Type 'text/plain' not implemented"
+        r = c.request("GET", "/api2/json/pools", content=b"poolid=x")
+        assert (r.status_code, r.reason_phrase) == (501, "Unexpected content for method 'GET'")
+
+        def chunks() -> Iterator[bytes]:
+            yield b"poolid=chunked"
+
+        r = c.post(
+            "/api2/json/pools",
+            content=chunks(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert (r.status_code, r.reason_phrase) == (501, "chunked transfer encoding not supported")
+        r = c.request("PATCH", "/api2/json/pools")
+        assert (r.status_code, r.reason_phrase) == (501, "method 'PATCH' not available")
+        # JSON bodies are read as PVE reads them.
+        r = c.post("/api2/json/pools", json={"poolid": "json"})
+        assert r.status_code == 200
+        assert {p["poolid"] for p in c.get("/api2/json/pools").json()["data"]} == {
+            "small",
+            "json",
+        }
+    with serve(max_body=1024) as server, httpx.Client(base_url=server.url) as c:
+        _login(c, server.password)
+        r = c.post("/api2/json/pools", data={"poolid": "p", "comment": "y" * 2000})
+        assert r.status_code == 501
+
+
+def _rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@pytest.fixture()
+def server_process() -> Iterator[Any]:
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(*args: str, **env: str) -> tuple[subprocess.Popen[str], str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "proxmox_sdk.server", *args],
+            env={**os.environ, "PORT": "0", "PROXMOX_MOCK_PASSWORD": "limits-pass", **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        procs.append(proc)
+        first = proc.stdout.readline() if proc.stdout else ""
+        assert "http://" in first, first
+        return proc, first.split(": ", 1)[1].split("/api2/json")[0].strip()
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.communicate(timeout=20)
+
+
+def test_unauthenticated_bodies_are_never_buffered(server_process: Any) -> None:
+    """300 unauthenticated clients each announcing and sending ~1.9 MB: their 401s come
+    from the headers, the bodies are not read (the server grew by 560 MB before)."""
+    proc, url = server_process("--auth-fail-delay", "0")
+    host, port = _host_port(url)
+    with httpx.Client(base_url=url) as c:
+        assert c.get("/api2/json/version").status_code == 401
+    before = _rss_kib(proc.pid)
+    size = 1_900_000
+    payload = b"a=" + b"x" * (size - 2)
+    head = (
+        f"POST /api2/json/nodes/pve1/qemu HTTP/1.1\r\nHost: {host}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {size}\r\n\r\n"
+    ).encode()
+    socks = []
+    try:
+        for _ in range(300):
+            s = socket.create_connection((host, port))
+            s.setblocking(False)
+            s.send(head)
+            try:
+                s.send(payload)  # as much as the kernel takes
+            except BlockingIOError:
+                pass
+            socks.append(s)
+        time.sleep(1.0)
+        grown_mib = (_rss_kib(proc.pid) - before) / 1024
+        assert grown_mib < 50, f"server grew by {grown_mib:.0f} MiB"
+        # Each got its 401 without the body being read.
+        s = socks[0]
+        s.setblocking(True)
+        s.settimeout(10)
+        assert s.recv(64).startswith(b"HTTP/1.1 401")
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_slow_headers_and_idle_connections_are_closed() -> None:
+    with serve(no_auth=True, header_timeout=1) as server:
+        host, port = _host_port(server.url)
+        # Headers that never end.
+        slow = socket.create_connection((host, port))
+        slow.sendall(b"GET /api2/json/version HTTP/1.1\r\nHost: x\r\n")
+        slow.settimeout(10)
+        started = time.monotonic()
+        while slow.recv(4096):
+            pass
+        assert time.monotonic() - started < 5
+        slow.close()
+        # A connection that sends nothing.
+        silent = socket.create_connection((host, port))
+        silent.settimeout(10)
+        started = time.monotonic()
+        assert silent.recv(4096) == b""
+        assert time.monotonic() - started < 5
+        silent.close()
+        # An idle keep-alive connection after a complete request.
+        idle = socket.create_connection((host, port))
+        idle.settimeout(10)
+        idle.sendall(b"GET /api2/json/version HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert idle.recv(4096).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        while idle.recv(4096):
+            pass
+        assert time.monotonic() - started < 5
+        idle.close()
+
+
+def test_normal_requests_are_answered_while_slowloris_connections_are_open() -> None:
+    with serve(no_auth=True, header_timeout=30) as server:
+        host, port = _host_port(server.url)
+        loris = []
+        try:
+            for _ in range(200):
+                s = socket.create_connection((host, port))
+                s.sendall(b"GET /api2/json/version HTTP/1.1\r\nX-Slow: ")
+                loris.append(s)
+            with httpx.Client(base_url=server.url) as c:
+                times = []
+                for _ in range(5):
+                    t = time.monotonic()
+                    assert c.get("/api2/json/version").status_code == 200
+                    times.append(time.monotonic() - t)
+            assert min(times) < 0.1, times
+        finally:
+            for s in loris:
+                s.close()
+
+
+def test_connections_beyond_the_limit_wait_for_a_free_place() -> None:
+    with serve(no_auth=True, max_connections=3, header_timeout=30) as server:
+        host, port = _host_port(server.url)
+        held = [socket.create_connection((host, port)) for _ in range(3)]
+        time.sleep(0.3)
+        with pytest.raises(httpx.TimeoutException):
+            httpx.get(f"{server.url}/api2/json/version", timeout=0.5)
+        held.pop().close()
+        assert httpx.get(f"{server.url}/api2/json/version", timeout=5).status_code == 200
+        for s in held:
+            s.close()
+
+
+def test_refusals_are_held_back_per_client_and_others_go_on() -> None:
+    with serve(auth_fail_delay=0.5) as server, httpx.Client(base_url=server.url) as good:
+        _login(good, server.password)
+
+        def wrong() -> float:
+            t = time.monotonic()
+            r = httpx.post(
+                f"{server.url}/api2/json/access/ticket",
+                data={"username": "root@pam", "password": "wrong"},
+                timeout=30,
+            )
+            assert r.status_code == 401
+            return time.monotonic() - t
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            t0 = time.monotonic()
+            futures = [pool.submit(wrong) for _ in range(4)]
+            time.sleep(0.1)
+            # Meanwhile an authenticated client is served at once.
+            t = time.monotonic()
+            assert good.get("/api2/json/version").status_code == 200
+            assert time.monotonic() - t < 0.4
+            took = sorted(f.result() for f in futures)
+            total = time.monotonic() - t0
+        # One client's refusals one after another: 0.5, 1.0, 1.5, 2.0 s.
+        assert took[0] >= 0.45 and total >= 1.9, (took, total)
+        # A missing ticket is a refusal too.
+        t = time.monotonic()
+        assert httpx.get(f"{server.url}/api2/json/nodes").status_code == 401
+        assert time.monotonic() - t >= 0.45
+
+
+def test_limits_are_flags_with_pve_defaults() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "proxmox_sdk.server", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    for flag, env, default in [
+        ("--max-body", "PROXMOX_MOCK_MAX_BODY", "65536"),
+        ("--header-timeout", "PROXMOX_MOCK_HEADER_TIMEOUT", "5"),
+        ("--max-connections", "PROXMOX_MOCK_MAX_CONNECTIONS", "800"),
+        ("--auth-fail-delay", "PROXMOX_MOCK_AUTH_FAIL_DELAY", "3"),
+        ("--max-upload", "PROXMOX_MOCK_MAX_UPLOAD", str(64 << 30)),
+    ]:
+        assert flag in out and env in out and f"[default: {default}]" in out, flag
+    bad = subprocess.run(
+        [sys.executable, "-m", "proxmox_sdk.server", "--header-timeout", "1e300"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "86400 seconds" in bad.stderr
