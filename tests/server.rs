@@ -917,6 +917,9 @@ fn tls_from_pem_files() {
     assert!(err.contains("missing.pem"), "{err}");
 }
 
+/// The admin token of the servers the admin tests start.
+const ADMIN_TOKEN: &str = "admin-token-for-tests";
+
 #[test]
 fn admin_endpoints_control_the_mock() {
     let off = run(config("srv-admin-off", false));
@@ -931,6 +934,7 @@ fn admin_endpoints_control_the_mock() {
     });
     let mut cfg = config("srv-admin", true);
     cfg.admin = true;
+    cfg.admin_token = Some(ADMIN_TOKEN.into());
     let server = run(cfg);
     let url = server.url();
     let base = format!("{url}/api2/json");
@@ -941,6 +945,7 @@ fn admin_endpoints_control_the_mock() {
         // Failures for the next two matching calls, then normal answers.
         let r = c
             .post(format!("{url}/_mock/faults"))
+            .bearer_auth(ADMIN_TOKEN)
             .form(&[
                 ("method", "GET"),
                 ("path", "/nodes/pve1/version"),
@@ -974,6 +979,7 @@ fn admin_endpoints_control_the_mock() {
         )
         .await;
         c.post(format!("{url}/_mock/faults"))
+            .bearer_auth(ADMIN_TOKEN)
             .form(&[
                 ("path", "nodes/{node}/qemu/{vmid}/status/start"),
                 ("message", "start failed: QEMU exited with code 1"),
@@ -1006,12 +1012,14 @@ fn admin_endpoints_control_the_mock() {
 
         // An offline node answers 595.
         c.post(format!("{url}/_mock/nodes/pve1/offline"))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .await
             .unwrap();
         let (status, reason, _) = answer(get("/nodes/pve1/status").send().await.unwrap()).await;
         assert_eq!((status, reason.as_str()), (595, "No route to host"));
         c.delete(format!("{url}/_mock/nodes/pve1/offline"))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .await
             .unwrap();
@@ -1020,6 +1028,7 @@ fn admin_endpoints_control_the_mock() {
 
         // The clock: two hours later the ticket has expired; expiring all tickets works too.
         c.post(format!("{url}/_mock/clock/advance"))
+            .bearer_auth(ADMIN_TOKEN)
             .form(&[("seconds", "7201")])
             .send()
             .await
@@ -1040,6 +1049,7 @@ fn admin_endpoints_control_the_mock() {
         .await;
         assert_eq!(status, 200);
         c.post(format!("{url}/_mock/tickets/expire"))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .await
             .unwrap();
@@ -1056,6 +1066,7 @@ fn admin_endpoints_control_the_mock() {
         // The request log, with secrets redacted.
         let log: Value = c
             .get(format!("{url}/_mock/requests"))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .await
             .unwrap()
@@ -1067,5 +1078,78 @@ fn admin_endpoints_control_the_mock() {
             .iter()
             .any(|e| e["path"] == "/nodes/pve1/qemu" && e["method"] == "POST"));
         assert!(!log.to_string().contains("correct horse"));
+    });
+}
+
+#[test]
+fn admin_endpoints_need_root_or_the_admin_token() {
+    let mut cfg = config("srv-admin-auth", true);
+    cfg.admin = true;
+    cfg.admin_token = Some(ADMIN_TOKEN.into());
+    let server = run(cfg);
+    let url = server.url();
+    rt().block_on(async {
+        let c = client();
+        let (cookie, csrf) = root_session(&c, &url).await;
+        let pool = c
+            .post(format!("{url}/api2/json/pools"))
+            .header("Cookie", &cookie)
+            .header("CSRFPreventionToken", &csrf)
+            .form(&[("poolid", "kept")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pool.status(), 200);
+        // Nobody, a wrong token, root's ticket without its CSRF token on a write: refused,
+        // and nothing happens.
+        for req in [
+            c.post(format!("{url}/_mock/reset")),
+            c.post(format!("{url}/_mock/reset")).bearer_auth("wrong"),
+            c.post(format!("{url}/_mock/reset"))
+                .header("Cookie", &cookie),
+        ] {
+            let (status, _, _) = answer(req.send().await.unwrap()).await;
+            assert_eq!(status, 401);
+        }
+        let (status, _, body) = answer(
+            c.get(format!("{url}/api2/json/pools"))
+                .header("Cookie", &cookie)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(body["data"][0]["poolid"], "kept", "{body}");
+        // Root's ticket reads; the token writes.
+        let (status, _, _) = answer(
+            c.get(format!("{url}/_mock/requests"))
+                .header("Cookie", &cookie)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (status, _, _) = answer(
+            c.post(format!("{url}/_mock/latency"))
+                .bearer_auth(ADMIN_TOKEN)
+                .form(&[("ms", "1e300")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 400, "values are range-checked");
+        let (status, _, _) = answer(
+            c.post(format!("{url}/_mock/reset"))
+                .header("Cookie", &cookie)
+                .header("CSRFPreventionToken", &csrf)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
     });
 }

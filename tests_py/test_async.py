@@ -20,11 +20,12 @@ from proxmox_sdk import ProxmoxSDK, _native
 from proxmox_sdk.server import serve
 
 LATENCY = 0.4  # seconds the server waits before each answer
+ADMIN_TOKEN = "async-admin-token"
 
 
 @pytest.fixture(scope="module")
 def slow_server() -> Iterator[object]:
-    with serve(tls=True, admin=True) as server:
+    with serve(tls=True, admin=True, admin_token=ADMIN_TOKEN) as server:
         yield server
 
 
@@ -32,6 +33,7 @@ def set_latency(server: object, seconds: float) -> None:
     r = httpx.post(
         f"{server.url}/_mock/latency",  # type: ignore[attr-defined]
         data={"ms": int(seconds * 1000)},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         verify=False,
     )
     r.raise_for_status()

@@ -55,12 +55,17 @@ def capture() -> Iterator[Capture]:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[object]:
-    with serve(tls=True, admin=True) as s:
+    with serve(tls=True, admin=True, admin_token="logging-admin") as s:
         yield s
 
 
 def admin(server: object, endpoint: str, /, **data: object) -> None:
-    r = httpx.post(f"{server.url}/_mock/{endpoint}", data=data, verify=False)  # type: ignore[attr-defined]
+    r = httpx.post(
+        f"{server.url}/_mock/{endpoint}",  # type: ignore[attr-defined]
+        data=data,
+        headers={"Authorization": "Bearer logging-admin"},
+        verify=False,
+    )
     r.raise_for_status()
 
 

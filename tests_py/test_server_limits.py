@@ -264,3 +264,16 @@ def test_limits_are_flags_with_pve_defaults() -> None:
         timeout=60,
     )
     assert bad.returncode == 2 and "86400 seconds" in bad.stderr
+
+
+def test_admin_endpoints_need_root_or_the_admin_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROXMOX_MOCK_ADMIN_TOKEN", "from-the-env")
+    with serve(admin=True) as server, httpx.Client(base_url=server.url) as c:
+        assert c.get("/_mock/requests").status_code == 401
+        assert c.post("/_mock/reset").status_code == 401
+        bearer = {"Authorization": "Bearer from-the-env"}
+        assert c.get("/_mock/requests", headers=bearer).status_code == 200
+        r = c.post("/_mock/latency", data={"ms": "1e300"}, headers=bearer)
+        assert r.status_code == 400 and "ms" in r.json()["errors"]
+        _login(c, server.password)
+        assert c.get("/_mock/requests").status_code == 200

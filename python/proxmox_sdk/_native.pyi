@@ -261,6 +261,7 @@ def start_server(
     header_timeout: float | None = None,
     max_connections: int | None = None,
     auth_fail_delay: float | None = None,
+    admin_token: str | None = None,
 ) -> ServerHandle:
     """Start the mock server in the background."""
 
@@ -284,6 +285,7 @@ class AsgiRouter:
         cors_origins: list[str] = ...,
         real: bool = False,
         strict: bool = False,
+        admin_token: str | None = None,
     ) -> AsgiRouter: ...
     @property
     def password(self) -> str: ...

@@ -7,7 +7,8 @@ Environment, as the original: ``PROXMOX_MOCK_SCHEMA_VERSION`` (``latest``),
 ``HOST``/``PORT`` for ``run()`` (default ``0.0.0.0:8000``). Like the original's mock it
 needs no login; ``PROXMOX_MOCK_AUTH=1`` (with ``PROXMOX_MOCK_PASSWORD`` for root@pam)
 makes it check tickets and tokens as the native server does. ``PROXMOX_MOCK_STATE_FILE``
-keeps state across restarts, ``PROXMOX_MOCK_ADMIN=1`` serves the test controls.
+keeps state across restarts, ``PROXMOX_MOCK_ADMIN=1`` serves the test controls (with auth
+on they take root@pam's ticket or ``Authorization: Bearer $PROXMOX_MOCK_ADMIN_TOKEN``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def _options_from_env(**overrides: Any) -> dict[str, Any]:
         "password": env.get("PROXMOX_MOCK_PASSWORD") or None,
         "auth": env.get("PROXMOX_MOCK_AUTH", "").strip().lower() in _TRUE,
         "admin": env.get("PROXMOX_MOCK_ADMIN", "").strip().lower() in _TRUE,
+        "admin_token": env.get("PROXMOX_MOCK_ADMIN_TOKEN") or None,
         "codegen_api_key": env.get("CODEGEN_API_KEY") or None,
         "cors_origins": [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
     }

@@ -67,7 +67,8 @@ impl ServerHandle {
 #[pyo3(signature = (*, host = "127.0.0.1", port = None, version = "latest", tls = false, cert = None, key = None,
     data = None, state_file = None, password = None, no_auth = false, namespace = "default", lenient = false,
     rate_limit = None, cors_origins = Vec::new(), codegen_api_key = None, admin = false, service = "PVE",
-    max_body = None, max_upload = None, header_timeout = None, max_connections = None, auth_fail_delay = None))]
+    max_body = None, max_upload = None, header_timeout = None, max_connections = None, auth_fail_delay = None,
+    admin_token = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn start_server(
     py: Python<'_>,
@@ -93,6 +94,7 @@ pub fn start_server(
     header_timeout: Option<&Bound<'_, PyAny>>,
     max_connections: Option<&Bound<'_, PyAny>>,
     auth_fail_delay: Option<&Bound<'_, PyAny>>,
+    admin_token: Option<String>,
 ) -> PyResult<ServerHandle> {
     let mut limits = crate::server::Limits::default();
     if let Some(n) = super::args::opt_int_in("max_body", max_body, 0, i64::from(u32::MAX))? {
@@ -155,6 +157,7 @@ pub fn start_server(
         cors_origins,
         codegen_api_key,
         admin,
+        admin_token: admin_token.filter(|t| !t.is_empty()),
         upstream: None,
         limits,
     };
@@ -192,7 +195,8 @@ impl AsgiRouter {
     #[new]
     #[pyo3(signature = (*, version = "latest", service = "PVE", namespace = "default", data = None,
         state_file = None, password = None, auth = false, lenient = false, admin = false,
-        codegen_api_key = None, cors_origins = Vec::new(), real = false, strict = false))]
+        codegen_api_key = None, cors_origins = Vec::new(), real = false, strict = false,
+        admin_token = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -209,6 +213,7 @@ impl AsgiRouter {
         cors_origins: Vec<String>,
         real: bool,
         strict: bool,
+        admin_token: Option<String>,
     ) -> PyResult<AsgiRouter> {
         let product = service
             .parse::<crate::schema::Product>()
@@ -227,6 +232,7 @@ impl AsgiRouter {
         config.state_file = state_file;
         config.lenient = lenient;
         config.admin = admin;
+        config.admin_token = admin_token.filter(|t| !t.is_empty());
         config.codegen_api_key = codegen_api_key;
         config.cors_origins = cors_origins;
         if real {

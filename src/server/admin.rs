@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Response, Uri};
 use serde_json::{json, Value};
@@ -13,21 +13,57 @@ use super::app::App;
 use super::envelope::{pve_response, request_params};
 use crate::api::ApiError;
 
+/// Bodies of the test-control endpoints (a seed can be a whole state).
+const ADMIN_BODY_MAX: usize = 64 << 20;
+
+/// Whether the caller may use the test-control endpoints: anyone without authentication
+/// (`--no-auth`), else root@pam's ticket (with its CSRF token on writes) or the admin
+/// token as `Authorization: Bearer <token>`. Decided from the headers alone.
+fn admitted(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<(), ApiError> {
+    if !app.config.auth.enabled {
+        return Ok(());
+    }
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if let (Some(given), Some(token)) = (bearer, app.config.admin_token.as_deref()) {
+        use subtle::ConstantTimeEq;
+        if bool::from(given.trim().as_bytes().ct_eq(token.as_bytes())) {
+            return Ok(());
+        }
+        return Err(ApiError::new(401, "invalid admin token"));
+    }
+    match super::api::authenticate(app, method, uri.path(), headers)? {
+        c if c.is_root() => Ok(()),
+        crate::mock::Caller::Anonymous => Err(ApiError::new(
+            401,
+            "the test-control endpoints need root@pam's ticket or the admin token",
+        )),
+        _ => Err(ApiError::new(
+            403,
+            "the test-control endpoints are for root@pam (or the admin token)",
+        )),
+    }
+}
+
 /// `/_mock/...`: test control of a mock server (enabled with `--admin`): inject failures,
 /// add latency, take nodes offline, expire tickets, advance the clock, read the request log.
-pub async fn admin(
-    State(app): State<Arc<App>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response<Body> {
+pub async fn admin(State(app): State<Arc<App>>, req: axum::extract::Request) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     if !app.config.admin {
         return pve_response(Err(ApiError::new(
             404,
             "admin endpoints are disabled (start with --admin)",
         )));
     }
+    if let Err(e) = admitted(&app, &method, &uri, &headers) {
+        return pve_response(Err(e));
+    }
+    let Ok(body) = axum::body::to_bytes(body, ADMIN_BODY_MAX).await else {
+        return pve_response(Err(ApiError::new(501, "for data too large")));
+    };
     let params = match request_params(&uri, &headers, &body) {
         Ok(p) => p,
         Err(e) => return pve_response(Err(e)),

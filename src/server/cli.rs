@@ -74,6 +74,9 @@ pub struct ServerArgs {
     /// Serve the test-control endpoints under /_mock/ (faults, latency, clock, request log).
     #[arg(long, env = "PROXMOX_MOCK_ADMIN")]
     pub admin: bool,
+    /// Bearer token that opens the test-control endpoints (besides root@pam's ticket).
+    #[arg(long, env = "PROXMOX_MOCK_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// Log each request (method, path, status, time) to stderr.
     #[arg(long)]
     pub log: bool,
@@ -186,6 +189,7 @@ impl ServerArgs {
                     .collect(),
                 codegen_api_key: self.codegen_api_key.clone(),
                 admin: self.admin,
+                admin_token: self.admin_token.clone().filter(|t| !t.is_empty()),
                 upstream: None,
                 limits: super::config::Limits {
                     max_body: self.max_body,

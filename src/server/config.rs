@@ -67,6 +67,9 @@ pub struct ServerConfig {
     pub codegen_api_key: Option<String>,
     /// Serve the test-control endpoints under `/_mock/` (off unless asked for).
     pub admin: bool,
+    /// A bearer token for the test-control endpoints (`PROXMOX_MOCK_ADMIN_TOKEN`); with
+    /// authentication on they take it or root@pam's ticket, nothing else.
+    pub admin_token: Option<String>,
     /// Real mode: forward to this PVE instead of answering from the mock.
     pub upstream: Option<proxy::UpstreamConfig>,
     /// What one client may cost the server (bodies, time, connections).
@@ -120,6 +123,7 @@ impl ServerConfig {
             cors_origins: Vec::new(),
             codegen_api_key: None,
             admin: false,
+            admin_token: None,
             upstream: None,
             limits: Limits::default(),
         }

@@ -43,6 +43,7 @@ def start(
     header_timeout: float | None = None,
     max_connections: int | None = None,
     auth_fail_delay: float | None = None,
+    admin_token: str | None = None,
 ) -> Any:
     """Start the server in the background; returns a handle with ``url``, ``fingerprint``,
     ``password`` and ``stop()``. ``namespace=None`` gives the server a state of its own;
@@ -52,7 +53,10 @@ def start(
     bodies up to ``max_body`` bytes (64 KiB), uploads up to ``max_upload``, headers (and idle
     keep-alive) within ``header_timeout`` seconds (5), ``max_connections`` at once (800),
     refusals (401) held back ``auth_fail_delay`` seconds (3; ``PROXMOX_MOCK_AUTH_FAIL_DELAY``
-    sets the default, e.g. ``0`` in a test suite)."""
+    sets the default, e.g. ``0`` in a test suite).
+
+    With ``admin=True`` the test-control endpoints under ``/_mock/`` take root@pam's
+    ticket or ``Authorization: Bearer <admin_token>`` (``PROXMOX_MOCK_ADMIN_TOKEN``)."""
     from proxmox_sdk import _native
     from proxmox_sdk.sdk.api import isolated_namespace
 
@@ -81,6 +85,7 @@ def start(
         max_upload=max_upload,
         header_timeout=header_timeout,
         max_connections=max_connections,
+        admin_token=admin_token or os.environ.get("PROXMOX_MOCK_ADMIN_TOKEN") or None,
         auth_fail_delay=(
             auth_fail_delay
             if auth_fail_delay is not None
