@@ -167,6 +167,8 @@ pub struct MockStore {
     pub(in crate::mock) signer: super::access::ticket::Signer,
     state: RwLock<MockState>,
     initial: RwLock<MockState>,
+    /// One save at a time (a later save never loses to an earlier one's rename).
+    saving: parking_lot::Mutex<()>,
 }
 
 impl MockStore {
@@ -182,6 +184,7 @@ impl MockStore {
             generation: std::sync::atomic::AtomicU64::new(0),
             control: parking_lot::Mutex::new(super::control::Control::default()),
             signer: super::access::ticket::Signer::random(product.ticket_prefix()),
+            saving: parking_lot::Mutex::new(()),
         }
     }
 
@@ -239,17 +242,31 @@ impl MockStore {
         self.bump();
     }
 
-    /// A copy of the live state.
-    pub(in crate::mock) fn snapshot(&self) -> MockState {
-        self.state.read().clone()
-    }
-
-    /// Writes the live state to `path` as JSON (atomically: temp file, then rename).
-    pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let text = serde_json::to_string_pretty(&self.snapshot()).map_err(std::io::Error::other)?;
+    /// Writes the live state to `path` as JSON, durably: a temporary file readable by its
+    /// owner only (0600: it holds password hashes and TFA secrets), synced, renamed over
+    /// `path`, and the directory synced. Returns the generation saved: every write up to
+    /// it is in the file.
+    pub fn save(&self, path: &Path) -> std::io::Result<u64> {
+        use std::io::Write;
+        let _one_at_a_time = self.saving.lock();
+        // Read first: the snapshot below holds every write with a smaller generation.
+        let generation = self.generation();
+        let text = {
+            let state = self.state.read();
+            serde_json::to_vec(&*state).map_err(std::io::Error::other)?
+        };
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(tmp, path)
+        let mut file = private_file(&tmp)?;
+        file.write_all(&text)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(generation)
     }
 
     /// Replaces the live state with one saved by [`MockStore::save`].
@@ -313,4 +330,23 @@ pub fn forget_store_of(product: Product, version: &str, namespace: &str) -> bool
 /// Drops the PVE store for (version, namespace): the next use starts fresh.
 pub fn forget_store(version: &str, namespace: &str) -> bool {
     forget_store_of(Product::Pve, version, namespace)
+}
+
+/// A new file only its owner may read and write (the state file holds secrets).
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        // An existing file keeps its mode on open: set it.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }

@@ -81,6 +81,19 @@ pub fn lenient_write(
 }
 
 /// A new member of the collection at `ctx`'s path.
+/// A guest config value as PVE keeps it: the cloud-init password as a `$5$` crypt hash
+/// (PVE's `encrypt_pw`; a value that already is one is kept), everything else as given.
+fn stored(guest: bool, key: &str, v: &Value) -> Value {
+    match (guest, key, v) {
+        (true, "cipassword", Value::String(pw))
+            if !pw.starts_with("$5$") && !pw.starts_with("$6$") =>
+        {
+            Value::String(super::access::hash_password_sha256(pw))
+        }
+        _ => v.clone(),
+    }
+}
+
 pub fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let (op, path_params, params) = (ctx.op, ctx.path_params, ctx.params);
     let mock = ctx.mock;
@@ -129,7 +142,7 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         {
             continue;
         }
-        config.insert(k.clone(), v.clone());
+        config.insert(k.clone(), stored(is_guest, k, v));
     }
     let mut meta = Map::new();
     if is_guest {
@@ -227,6 +240,7 @@ pub fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         })
         .unwrap_or_default();
     let clock = mock.store().now();
+    let guest = list.ends_with("/qemu") || list.ends_with("/lxc");
     mock.store().write(|s| {
         let rec = s
             .members
@@ -253,10 +267,11 @@ pub fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             if path_params.iter().any(|(p, _)| p == k) || ACTION_PARAMS.contains(&k.as_str()) {
                 continue;
             }
+            let v = stored(guest, k, v);
             if running_vm {
-                pending::set(rec, k, v.clone());
+                pending::set(rec, k, v);
             } else {
-                rec.config.insert(k.clone(), v.clone());
+                rec.config.insert(k.clone(), v);
             }
         }
         for d in &deletes {

@@ -87,6 +87,7 @@ impl MockStore {
         self.mock
             .store()
             .save(std::path::Path::new(&path))
+            .map(drop)
             .map_err(|e| PyValueError::new_err(format!("{path}: {e}")))
     }
 

@@ -159,5 +159,5 @@ pub async fn admin(State(app): State<Arc<App>>, req: axum::extract::Request) -> 
             format!("Method '{method} {}' not implemented", uri.path()),
         )),
     };
-    pve_response(result)
+    super::api::durable(&app, &method, pve_response(result)).await
 }

@@ -110,7 +110,7 @@ pub async fn api(
         if result.status() == StatusCode::UNAUTHORIZED {
             app.auth_failures.hold(peer.ip(), started.elapsed()).await;
         }
-        result
+        durable(&app, &method, result).await
     };
     let elapsed = started.elapsed();
     app.metrics.observe(elapsed, resp.status().as_u16());
@@ -139,6 +139,20 @@ pub async fn api(
         "request"
     );
     resp
+}
+
+/// With a state file, a write's answer waits until the write is on disk.
+pub async fn durable(app: &App, method: &Method, resp: Response<Body>) -> Response<Body> {
+    let Some(persister) = &app.persister else {
+        return resp;
+    };
+    if *method == Method::GET || *method == Method::HEAD || resp.status().is_client_error() {
+        return resp;
+    }
+    match persister.commit(app.mock.store().generation()).await {
+        Ok(()) => resp,
+        Err(e) => pve_response(Err(e)),
+    }
 }
 
 /// The mock's answer: method, caller, body, then the request itself.

@@ -41,6 +41,8 @@ pub struct App {
     pub tracing: Option<super::otel::Tracing>,
     /// Refused requests held back per client.
     pub auth_failures: super::limits::AuthFailures,
+    /// The state file's saver (with `--state-file` in mock mode).
+    pub persister: Option<Arc<super::persist::Persister>>,
 }
 
 /// Builds the app state (mock store, state file, root's password) for `config`.
@@ -69,9 +71,17 @@ pub fn build_app(config: ServerConfig) -> Result<Arc<App>, ServerError> {
         .transpose()
         .map_err(ServerError::Io)?;
     let auth_failures = super::limits::AuthFailures::new(config.limits.auth_fail_delay);
+    let persister = match (&config.state_file, &config.upstream) {
+        (Some(path), None) => Some(super::persist::Persister::start(
+            mock.store().clone(),
+            path.clone(),
+        )),
+        _ => None,
+    };
     Ok(Arc::new(App {
         mock,
         auth_failures,
+        persister,
         config,
         metrics: Metrics::default(),
         answers: AnswerCache::default(),
@@ -258,6 +268,9 @@ impl Prepared {
             store
                 .save(&path)
                 .map_err(|e| ServerError::Io(format!("{}: {e}", path.display())))?;
+        }
+        if let Some(p) = &tracing_app.persister {
+            p.stop();
         }
         Ok(())
     }

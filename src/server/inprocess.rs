@@ -130,6 +130,7 @@ impl InProcess {
                 .mock
                 .store()
                 .save(path)
+                .map(drop)
                 .map_err(|e| ServerError::Io(format!("{}: {e}", path.display()))),
             None => Ok(()),
         }

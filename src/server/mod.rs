@@ -12,6 +12,7 @@
 //!   endpoints), [`proxy`] (real mode), [`auth`] (the token header).
 //! - [`limits`]: refused logins held back, the bound on connections.
 //! - [`inprocess`]: the router called without a socket (the Python ASGI apps).
+//! - [`persist`]: with a state file, writes acknowledged once on disk (group commit).
 //! - [`otel`]: spans over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 
 pub mod admin;
@@ -25,6 +26,7 @@ pub mod inprocess;
 pub mod limits;
 pub mod metrics;
 pub mod otel;
+pub mod persist;
 pub mod proxy;
 pub mod service;
 pub mod upload;

@@ -106,5 +106,5 @@ pub async fn upload(
         &field,
         incoming,
     );
-    pve_response(result)
+    super::api::durable(&app, &method, pve_response(result)).await
 }

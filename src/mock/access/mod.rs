@@ -124,6 +124,17 @@ pub fn hash_password(password: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A `$5$` (SHA-256 crypt) hash of `password`, as PVE keeps a guest's cloud-init password.
+pub fn hash_password_sha256(password: &str) -> String {
+    use sha_crypt::PasswordHasher;
+    let mut salt = [0u8; 12];
+    rand::fill(&mut salt);
+    sha_crypt::ShaCrypt::SHA256
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+}
+
 /// Whether `password` matches a `$6$`/`$5$` hash.
 pub fn password_matches(password: &str, hash: &str) -> bool {
     use sha_crypt::PasswordVerifier;
