@@ -41,7 +41,7 @@ test: test-rust test-py ## every Rust and Python test
 
 lint: dev ## rustfmt, clippy -D warnings, ruff, stubtest
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 	VIRTUAL_ENV=$(abspath $(VENV)) PYO3_PYTHON=$(abspath $(BIN))/python cargo clippy --features python --lib -- -D warnings
 	$(BIN)/ruff check python tests_py benches
 	$(BIN)/ruff format --check python tests_py benches

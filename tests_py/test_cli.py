@@ -359,3 +359,100 @@ def test_ctrl_c_interrupts_a_call_in_flight() -> None:
         proc.communicate(timeout=30)  # waits, and closes the pipes
         # Killed by the signal, not ended by the 5 s timeout (exit 1 with a timeout error).
         assert proc.returncode == -signal.SIGINT
+
+
+class _Recorder:
+    """A TLS listener on 127.0.0.1 that records every request (method, path, headers,
+    body) and answers as PVE would: a ticket for any login, the version otherwise."""
+
+    def __init__(self, tmp: Path) -> None:
+        import http.server
+        import ssl
+        import threading
+
+        cert, key = tmp / "rec.crt", tmp / "rec.key"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        self.requests: list[tuple[str, str, dict[str, str], str]] = []
+        seen = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                seen.append((self.command, self.path, dict(self.headers), body))
+                if self.path.startswith("/api2/json/access/ticket"):
+                    data = {"ticket": "PVE:bob@pve:6B0E0000::sig", "CSRFPreventionToken": "c:s",
+                            "username": "bob@pve"}  # fmt: skip
+                else:
+                    data = {"version": "9.2.0", "release": "9.2", "repoid": "abc"}
+                out = json.dumps({"data": data}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def everything_sent(self) -> str:
+        return json.dumps(self.requests)
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_a_profiles_secrets_never_go_to_another_host(tmp_path: Path) -> None:
+    rec = _Recorder(tmp_path)
+    secret = "PROD-TOKEN-SECRET-5b1c9a"
+    env = {"PROXMOX_CLI_CONFIG": str(tmp_path / "cli.json"), "HOME": str(tmp_path)}
+    try:
+        added = cli(
+            "config", "add", "prod", "-H", "10.255.255.1:8006", "-U", "root@pam",
+            "--token-name", "ci", "--token-value", secret, env=env,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        # Explicit -H without --profile: only the options given, none of prod's secrets.
+        r = cli(
+            "-H", rec.host, "-U", "bob@pve", "-P", "bob-pw", "--insecure", "get", "/version",
+            env=env,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["release"] == "9.2"
+        logins = [q for q in rec.requests if q[1].startswith("/api2/json/access/ticket")]
+        assert logins and "username=bob%40pve" in logins[0][3]
+        assert all("Authorization" not in q[2] for q in rec.requests)
+        # The named profile with another host: a usage error, nothing sent.
+        before = len(rec.requests)
+        r = cli("--profile", "prod", "-H", rec.host, "--insecure", "get", "/version", env=env)
+        assert r.returncode == 2 and "is for host '10.255.255.1:8006'" in r.stderr, r.stderr
+        # Options without a host while a default profile exists: a usage error.
+        r = cli("-U", "bob@pve", "-P", "bob-pw", "get", "/version", env=env)
+        assert r.returncode == 2 and "--profile prod" in r.stderr, r.stderr
+        # The environment is an explicit option too: PROXMOX_CLI_HOST does not pull in
+        # prod's token.
+        r = cli(
+            "get", "/version",
+            env={**env, "PROXMOX_CLI_HOST": rec.host, "PROXMOX_CLI_USER": "bob@pve",
+                 "PROXMOX_CLI_PASSWORD": "bob-pw", "PROXMOX_CLI_INSECURE": "1"},
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        assert len(rec.requests) > before
+        assert secret not in rec.everything_sent()
+    finally:
+        rec.close()

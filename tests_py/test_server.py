@@ -8,11 +8,13 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 
 import httpx
 import pytest
+from proxmox_sdk import SyncProxmoxSDK
 from proxmox_sdk.server import serve, serve_async
 
 
@@ -243,9 +245,60 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path) ->
     assert selected and int(selected.group(1)) >= 675, tail
 
 
-def test_real_mode_from_config_file(tmp_path) -> None:
-    """``PROXMOX_API_MODE=real`` with the upstream in ``PROXMOX_CONFIG_FILE`` (YAML): the
-    command-line server validates locally and forwards to an upstream (our TLS server)."""
+def _real_mode_proxy(env_extra: dict[str, str]) -> tuple[subprocess.Popen, str, str]:
+    env = {**os.environ, "PROXMOX_API_MODE": "real", "PORT": "0", **env_extra}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxmox_sdk.server"], stdout=subprocess.PIPE, text=True, env=env
+    )
+    first = proc.stdout.readline()
+    assert first.startswith("proxmox-sdk validating proxy: http://127.0.0.1:"), first
+    url = first.split(": ", 1)[1].split("/api2/json")[0]
+    return proc, url, proc.stdout.readline()
+
+
+def _stop_proxy(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=20)  # waits, and closes the pipe
+    assert proc.returncode == 0
+
+
+def test_real_mode_passes_each_clients_credentials_through(tmp_path) -> None:
+    """Default real mode: the proxy has no credentials of its own; a client without a
+    ticket gets PVE's 401, a client that logs in through the proxy acts as itself."""
+    with serve(tls=True, password="up-pass") as upstream, httpx.Client(verify=False) as c:
+        cfg = tmp_path / "pve.yaml"
+        cfg.write_text(f"PROXMOX_API_URL: {upstream.url}\nPROXMOX_API_VERIFY_SSL: false\n")
+        proc, url, mode = _real_mode_proxy({"PROXMOX_CONFIG_FILE": str(cfg)})
+        try:
+            assert "passes through" in mode
+            with httpx.Client(base_url=url) as p:
+                assert p.get("/health").json()["mode"] == "real"
+                assert p.get("/mode").json()["credentials"] == "pass-through"
+                anonymous = p.get("/api2/json/nodes")
+                assert (anonymous.status_code, anonymous.reason_phrase) == (401, "No ticket")
+                # Still validated locally first.
+                assert p.post("/api2/json/nodes/pve1/qemu", data={"vmid": "7"}).status_code == 400
+                ticket, csrf = login(p, url, "up-pass")
+                p.cookies.set("PVEAuthCookie", ticket)
+                ok = p.post(
+                    "/api2/json/nodes/pve1/qemu",
+                    data={"vmid": "100", "name": "proxied"},
+                    headers={"CSRFPreventionToken": csrf},
+                )
+                assert ok.status_code == 200, ok.text
+                no_csrf = p.post("/api2/json/pools", data={"poolid": "x"})
+                assert no_csrf.status_code == 401
+            ticket, _ = login(c, upstream.url, "up-pass")
+            c.cookies.set("PVEAuthCookie", ticket)
+            got = c.get(f"{upstream.url}/api2/json/nodes/pve1/qemu/100/config").json()["data"]
+            assert got["name"] == "proxied"
+        finally:
+            _stop_proxy(proc)
+
+
+def test_real_mode_with_its_own_credentials_needs_the_proxy_token(tmp_path) -> None:
+    """``PROXMOX_API_PROXY_CREDENTIALS=own`` with the upstream in ``PROXMOX_CONFIG_FILE``
+    (YAML): the proxy's token goes upstream, and only clients with the proxy token get in."""
     with serve(tls=True, password="up-pass") as upstream, httpx.Client(verify=False) as c:
         ticket, csrf = login(c, upstream.url, "up-pass")
         c.cookies.set("PVEAuthCookie", ticket)
@@ -260,37 +313,82 @@ def test_real_mode_from_config_file(tmp_path) -> None:
             "PROXMOX_API_TOKEN_ID: root@pam!proxy\n"
             f"PROXMOX_API_TOKEN_SECRET: {token}\n"
             "PROXMOX_API_VERIFY_SSL: false\n"
+            "PROXMOX_API_PROXY_CREDENTIALS: own\n"
         )
-        env = {
-            **os.environ,
-            "PROXMOX_API_MODE": "real",
-            "PROXMOX_CONFIG_FILE": str(cfg),
-            "PORT": "0",
-        }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "proxmox_sdk.server"], stdout=subprocess.PIPE, text=True, env=env
+        missing = subprocess.run(
+            [sys.executable, "-m", "proxmox_sdk.server"],
+            env={**os.environ, "PROXMOX_API_MODE": "real", "PROXMOX_CONFIG_FILE": str(cfg)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert missing.returncode != 0 and "PROXMOX_API_PROXY_TOKEN" in missing.stderr
+        proc, url, mode = _real_mode_proxy(
+            {"PROXMOX_CONFIG_FILE": str(cfg), "PROXMOX_API_PROXY_TOKEN": "the-proxy-token"}
         )
         try:
-            first = proc.stdout.readline()
-            assert first.startswith("proxmox-sdk mock server: http://127.0.0.1:"), first
-            url = first.split(": ", 1)[1].split("/api2/json")[0]
-            assert "mode: real" in proc.stdout.readline()
-            with httpx.Client() as p:
-                assert p.get(f"{url}/mode").json()["mode"] == "real"
-                bad = p.post(f"{url}/api2/json/nodes/pve1/qemu", data={"vmid": "7"})
+            assert "proxy token" in mode
+            with httpx.Client(base_url=url) as p:
+                assert p.get("/mode").json()["credentials"] == "own"
+                r = p.get("/api2/json/version")
+                assert (r.status_code, r.reason_phrase) == (401, "proxy token required")
+                wrong = p.get("/api2/json/version", headers={"Authorization": "Bearer nope"})
+                assert wrong.status_code == 401
+                p.headers["Authorization"] = "Bearer the-proxy-token"
+                bad = p.post("/api2/json/nodes/pve1/qemu", data={"vmid": "7"})
                 assert bad.status_code == 400
-                ok = p.post(
-                    f"{url}/api2/json/nodes/pve1/qemu", data={"vmid": "100", "name": "proxied"}
-                )
+                ok = p.post("/api2/json/nodes/pve1/qemu", data={"vmid": "100", "name": "proxied"})
                 assert ok.status_code == 200, ok.text
-            assert (
-                c.get(f"{upstream.url}/api2/json/nodes/pve1/qemu/100/config").json()["data"]["name"]
-                == "proxied"
+            # The SDK presents it as a token secret.
+            sdk = SyncProxmoxSDK(
+                url, user="client@pve", token_name="any", token_value="the-proxy-token"
             )
+            assert sdk.nodes("pve1").qemu(100).config.get()["name"] == "proxied"
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.communicate(timeout=20)  # waits, and closes the pipe
-            assert proc.returncode == 0
+            _stop_proxy(proc)
+
+
+def test_real_mode_in_front_of_fakepve(tmp_path) -> None:
+    """fakepve (an independent PVE emulator) as the upstream: logins and tickets pass
+    through, answers come back as fakepve gives them."""
+    import shutil
+
+    fakepve = shutil.which("fakepve", path=os.path.dirname(sys.executable))
+    assert fakepve, "fakepve is installed by requirements-dev.txt"
+    guests = tmp_path / "guests.json"
+    guests.write_text(json.dumps({"guests": [{"vmid": 100, "name": "web1", "status": "stopped"}]}))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fake = subprocess.Popen(
+        [fakepve, str(guests), "--host", "127.0.0.1", "--port", str(port), "--time-scale", "0"],
+        env={**os.environ, "PVE_PASS": "fake-pass"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "listening on https://127.0.0.1" in fake.stdout.readline()
+        proc, url, _ = _real_mode_proxy(
+            {
+                "PROXMOX_API_URL": f"https://127.0.0.1:{port}",
+                "PROXMOX_API_VERIFY_SSL": "false",
+            }
+        )
+        try:
+            with httpx.Client(base_url=url) as p:
+                assert p.get("/api2/json/nodes").status_code == 401
+                ticket, _ = login(p, url, "fake-pass")
+                p.cookies.set("PVEAuthCookie", ticket)
+                nodes = p.get("/api2/json/nodes")
+                assert nodes.status_code == 200, nodes.text
+                node = nodes.json()["data"][0]["node"]
+                vms = p.get(f"/api2/json/nodes/{node}/qemu").json()["data"]
+                assert [v["vmid"] for v in vms] == [100]
+        finally:
+            _stop_proxy(proc)
+    finally:
+        fake.send_signal(signal.SIGINT)
+        fake.communicate(timeout=20)
 
 
 def test_request_logs_never_show_secrets() -> None:

@@ -101,9 +101,12 @@ pub async fn api(
         *r.status_mut() = StatusCode::NOT_FOUND;
         r
     } else if let Some(upstream) = &app.upstream {
-        match read_body(&app, &method, &headers, body).await {
-            Ok(body) => forward(&app, upstream, &method, &uri, &headers, &body).await,
+        match upstream.admits(&headers) {
             Err(e) => pve_response(Err(e)),
+            Ok(()) => match read_body(&app, &method, &headers, body).await {
+                Ok(body) => forward(&app, upstream, &method, &uri, &headers, &body).await,
+                Err(e) => pve_response(Err(e)),
+            },
         }
     } else {
         let result = mock_answer(&app, &method, &uri, &headers, body).await;
@@ -326,7 +329,7 @@ pub async fn forward(
         Err(e) => return pve_response(Err(e.into())),
     };
     let rel = crate::schema::index::strip_api_prefix(path);
-    let fwd = match upstream.forward(method, rel, &params).await {
+    let fwd = match upstream.forward(method, rel, &params, headers).await {
         Ok(f) => f,
         Err(e) => return pve_response(Err(e)),
     };

@@ -243,15 +243,22 @@ where
             return 1;
         }
     };
-    if args.log {
-        let _ = tracing_subscriber::fmt()
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .with_env_filter(tracing_subscriber::EnvFilter::new("proxmox_sdk=info"))
-            .try_init();
-    }
+    // Warnings (schema mismatches of a real PVE's answers, a state file that cannot be
+    // written) always reach stderr; `--log` adds one line per request.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(if args.log {
+            "proxmox_sdk=info"
+        } else {
+            "proxmox_sdk=warn"
+        }))
+        .try_init();
     let (mut config, show_password) = args.config();
     let real = upstream.is_some();
+    let own_credentials = upstream
+        .as_ref()
+        .is_some_and(|u| matches!(u.credentials, super::proxy::ProxyCredentials::Own { .. }));
     config.upstream = upstream;
     let password = config.auth.root_password.clone();
     let auth = config.auth.enabled;
@@ -288,7 +295,12 @@ where
         };
         let product = args.product();
         println!(
-            "proxmox-sdk mock server: {}/api2/json ({product} schema {})",
+            "proxmox-sdk {}: {}/api2/json ({product} schema {})",
+            if real {
+                "validating proxy"
+            } else {
+                "mock server"
+            },
             server.url(),
             crate::schema::bundled::resolve_version_of(product, &args.schema_version)
                 .unwrap_or("?")
@@ -297,7 +309,14 @@ where
             println!("TLS certificate SHA-256 fingerprint: {fp}");
         }
         if real {
-            println!("mode: real (validating proxy); clients need no login, the proxy uses its own credentials");
+            println!(
+                "mode: real (validating proxy); {}",
+                if own_credentials {
+                    "the proxy's own credentials; clients present the proxy token"
+                } else {
+                    "each client's own ticket or token passes through to PVE"
+                }
+            );
         } else if !auth {
             println!("authentication: off (--no-auth)");
         } else if show_password {
@@ -393,7 +412,27 @@ pub fn upstream_from_env(
     let fingerprint = fingerprint
         .map(crate::tls::Fingerprint::parse)
         .transpose()?;
+    let credentials = match var("PROXMOX_API_PROXY_CREDENTIALS")
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("pass" | "pass-through" | "passthrough") => {
+            super::proxy::ProxyCredentials::PassThrough
+        }
+        Some("own") => super::proxy::ProxyCredentials::Own {
+            token: var("PROXMOX_API_PROXY_TOKEN").ok_or(
+                "PROXMOX_API_PROXY_CREDENTIALS=own needs PROXMOX_API_PROXY_TOKEN: the token clients present (Authorization: Bearer <token>)",
+            )?,
+        },
+        Some(other) => {
+            return Err(format!(
+                "PROXMOX_API_PROXY_CREDENTIALS: expected pass or own, got '{other}'"
+            ))
+        }
+    };
     Ok(super::proxy::UpstreamConfig {
+        credentials,
         service,
         url,
         path_prefix: var("PROXMOX_API_PATH_PREFIX").unwrap_or_default(),

@@ -37,6 +37,9 @@ pub fn pve_response(result: Result<Value, ApiError>) -> Response<Body> {
             let mut body = json!({"data": null, "message": format!("{}\n", e.message)});
             if let Some(errors) = &e.errors {
                 body["errors"] = json!(errors);
+            } else if e.status == 400 {
+                // The server's OpenAPI document promises `errors` with every 400.
+                body["errors"] = json!({});
             }
             (e.status, body, Some(reason(&e.message)))
         }

@@ -1,12 +1,17 @@
 //! Real mode: every API request is validated against the schema, forwarded to a real PVE
-//! (keeping the `/api2/json` prefix) with the server's own credentials, and its answer is
-//! checked against the operation's `returns` schema; mismatches are logged, counted and
-//! reported in a header, or turned into 502 in strict mode.
+//! (keeping the `/api2/json` prefix) and its answer is checked against the operation's
+//! `returns` schema; mismatches are logged, counted and reported in a header, or turned
+//! into 502 in strict mode.
+//!
+//! Whose credentials: by default the client's own ([`ProxyCredentials::PassThrough`]):
+//! its ticket cookie, CSRF token or API token go to PVE, which decides, and logins are
+//! forwarded too. Only with `PROXMOX_API_PROXY_CREDENTIALS=own` are the proxy's own
+//! credentials used, and then every client must present the proxy token.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::http::{Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use serde_json::{Map, Value};
 
 use crate::api::Call;
@@ -14,9 +19,33 @@ use crate::api::{ApiError, Error};
 use crate::tls::Fingerprint;
 use crate::transport::https::{HttpsAuth, HttpsConfig, HttpsTransport};
 
+/// Whose credentials the forwarded requests carry.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ProxyCredentials {
+    /// The client's own (cookie, CSRF token, API token); PVE decides.
+    PassThrough,
+    /// The proxy's own (token or password below); clients must present `token` as
+    /// `Authorization: Bearer <token>`, or as the secret of a product token header.
+    Own {
+        /// The proxy token clients present.
+        token: String,
+    },
+}
+
+impl std::fmt::Debug for ProxyCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProxyCredentials::PassThrough => f.write_str("PassThrough"),
+            ProxyCredentials::Own { .. } => f.write_str("Own { token: <redacted> }"),
+        }
+    }
+}
+
 /// How to reach and authenticate to the real PVE.
 #[derive(Clone)]
 pub struct UpstreamConfig {
+    /// Whose credentials go upstream.
+    pub credentials: ProxyCredentials,
     /// The product behind `url` (its token header and ticket cookie).
     pub service: crate::schema::Product,
     /// Base URL, for example `https://pve1:8006`.
@@ -50,6 +79,7 @@ pub struct UpstreamConfig {
 impl std::fmt::Debug for UpstreamConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UpstreamConfig")
+            .field("credentials", &self.credentials)
             .field("url", &self.url)
             .field("path_prefix", &self.path_prefix)
             .field("token_id", &self.token_id)
@@ -90,7 +120,9 @@ impl Upstream {
     /// Builds the HTTPS transport for `config` (the SDK's, with token or ticket auth,
     /// pinning, retries of reads and one re-login and replay on an expired ticket).
     pub fn new(config: UpstreamConfig) -> Result<Upstream, String> {
+        let own = matches!(config.credentials, ProxyCredentials::Own { .. });
         let auth = match (&config.token_id, &config.token_secret, &config.username, &config.password) {
+            _ if !own => HttpsAuth::PassThrough,
             (Some(id), Some(secret), _, _) => {
                 let Some((scheme, sep)) = config.service.token_scheme() else {
                     return Err(format!(
@@ -112,7 +144,7 @@ impl Upstream {
             },
             _ => {
                 return Err(
-                    "real mode needs PROXMOX_API_TOKEN_ID and PROXMOX_API_TOKEN_SECRET, or PROXMOX_API_USERNAME and PROXMOX_API_PASSWORD"
+                    "PROXMOX_API_PROXY_CREDENTIALS=own needs PROXMOX_API_TOKEN_ID and PROXMOX_API_TOKEN_SECRET, or PROXMOX_API_USERNAME and PROXMOX_API_PASSWORD"
                         .into(),
                 )
             }
@@ -139,12 +171,44 @@ impl Upstream {
         &self.config
     }
 
-    /// Forwards one request (`rel` is the path below `/api2/json/`).
+    /// Whether a client's headers admit it: always when passing credentials through
+    /// (PVE decides), else only with the proxy token.
+    pub fn admits(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let ProxyCredentials::Own { token } = &self.config.credentials else {
+            return Ok(());
+        };
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .unwrap_or_default();
+        let candidate = match given.strip_prefix("Bearer ") {
+            Some(bearer) => Some(bearer.trim().to_string()),
+            None => {
+                super::auth::parse_token_header_of(self.config.service, given).map(|t| t.secret)
+            }
+        };
+        match candidate {
+            Some(c)
+                if bool::from(subtle::ConstantTimeEq::ct_eq(
+                    c.as_bytes(),
+                    token.as_bytes(),
+                )) =>
+            {
+                Ok(())
+            }
+            _ => Err(ApiError::new(401, "proxy token required")),
+        }
+    }
+
+    /// Forwards one request (`rel` is the path below `/api2/json/`), with the client's
+    /// credentials from `headers` when passing them through.
     pub async fn forward(
         &self,
         method: &Method,
         rel: &str,
         params: &Map<String, Value>,
+        headers: &HeaderMap,
     ) -> Result<Forwarded, ApiError> {
         self.forwarded.fetch_add(1, Ordering::Relaxed);
         let Some(m) = super::api::api_method(method) else {
@@ -154,7 +218,18 @@ impl Upstream {
             ));
         };
         let call = Call::new(m, format!("/api2/json/{rel}"), params.clone());
-        match self.transport.raw(&call).await {
+        let mut passed = HeaderMap::new();
+        if self.config.credentials == ProxyCredentials::PassThrough {
+            for name in [header::COOKIE, header::AUTHORIZATION] {
+                if let Some(v) = headers.get(&name) {
+                    passed.insert(name, v.clone());
+                }
+            }
+            if let Some(v) = headers.get("CSRFPreventionToken") {
+                passed.insert("CSRFPreventionToken", v.clone());
+            }
+        }
+        match self.transport.raw_as(&call, &passed).await {
             Ok(a) => Ok(Forwarded {
                 status: a.status,
                 reason: a.reason,

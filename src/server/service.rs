@@ -59,9 +59,14 @@ pub async fn codegen_openapi(
     }
 }
 
-pub async fn index() -> axum::Json<Value> {
+pub async fn index(State(app): State<Arc<App>>) -> axum::Json<Value> {
+    let name = if app.upstream.is_some() {
+        "proxmox-sdk validating proxy"
+    } else {
+        "proxmox-sdk mock server"
+    };
     axum::Json(json!({
-        "name": "proxmox-sdk mock server",
+        "name": name,
         "api": "/api2/json",
         "docs": "/docs",
         "openapi": "/openapi.json",
@@ -72,7 +77,7 @@ pub async fn index() -> axum::Json<Value> {
 pub async fn health(State(app): State<Arc<App>>) -> axum::Json<Value> {
     axum::Json(json!({
         "status": "ok",
-        "mode": "mock",
+        "mode": if app.upstream.is_some() { "real" } else { "mock" },
         "service": app.config.service.name(),
         "version": app.mock.schema().version(),
         "uptime_seconds": app.started.elapsed().as_secs(),
@@ -92,6 +97,7 @@ pub async fn mode(State(app): State<Arc<App>>) -> axum::Json<Value> {
     match &app.upstream {
         Some(up) => axum::Json(json!({
             "mode": "real",
+            "credentials": if up.config().credentials == super::proxy::ProxyCredentials::PassThrough { "pass-through" } else { "own" },
             "upstream": up.config().url,
             "strict": up.config().strict,
         })),

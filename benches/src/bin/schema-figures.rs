@@ -47,7 +47,7 @@ fn main() {
 
     // Memory first, in a fresh process state: RSS before and after one model is built.
     let before = rss_kib();
-    let model = ApiSchema::from_apidoc_text("9.2", bundled_text).expect("model");
+    let model = ApiSchema::from_apidoc_text("9.2", &bundled_text).expect("model");
     let after = rss_kib();
     black_box(&model);
 
@@ -56,7 +56,14 @@ fn main() {
         (0..5)
             .map(|_| {
                 let t = Instant::now();
-                generate(&input, "9.2", out.path(), "bench").expect("codegen");
+                generate(
+                    &input,
+                    proxmox_sdk::schema::Product::Pve,
+                    "9.2",
+                    out.path(),
+                    "bench",
+                )
+                .expect("codegen");
                 t.elapsed()
             })
             .collect(),
@@ -65,7 +72,7 @@ fn main() {
         (0..10)
             .map(|_| {
                 let t = Instant::now();
-                black_box(ApiSchema::from_apidoc_text("9.2", bundled_text).expect("model"));
+                black_box(ApiSchema::from_apidoc_text("9.2", &bundled_text).expect("model"));
                 t.elapsed()
             })
             .collect(),

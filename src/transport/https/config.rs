@@ -31,6 +31,9 @@ pub enum HttpsAuth {
         /// The cookie name (`PVEAuthCookie`, `PBSAuthCookie`, ...).
         cookie: String,
     },
+    /// No credentials of its own: each request carries its caller's (a validating proxy
+    /// passing its clients' tickets and tokens through, see `raw_as`).
+    PassThrough,
 }
 
 impl HttpsAuth {
@@ -54,6 +57,7 @@ impl std::fmt::Debug for HttpsAuth {
                 .field("password", &"<redacted>")
                 .field("otp", &otp.as_ref().map(|_| "<redacted>"))
                 .finish(),
+            HttpsAuth::PassThrough => f.write_str("PassThrough"),
         }
     }
 }

@@ -155,6 +155,17 @@ impl HttpsTransport {
     /// Sends `call` with retries (reads only) and the one re-login and replay a 401 on a
     /// ticket earns, and returns the answer as it came.
     pub async fn raw(&self, call: &Call) -> Result<RawAnswer, Error> {
+        self.raw_as(call, &reqwest::header::HeaderMap::new()).await
+    }
+
+    /// [`HttpsTransport::raw`] with `headers` added to the request: a validating proxy
+    /// passes its client's `Cookie`, `CSRFPreventionToken` and `Authorization` this way
+    /// (with [`HttpsAuth::PassThrough`], the only credentials sent).
+    pub async fn raw_as(
+        &self,
+        call: &Call,
+        headers: &reqwest::header::HeaderMap,
+    ) -> Result<RawAnswer, Error> {
         let retries = if call.is_read() && call.uploads.is_empty() {
             self.config.max_retries
         } else {
@@ -162,7 +173,7 @@ impl HttpsTransport {
         };
         let mut attempt = 0;
         loop {
-            let result = self.authenticated(call).await;
+            let result = self.authenticated(call, headers).await;
             let retryable = match &result {
                 Ok(a) => matches!(a.status, 502..=504),
                 Err(e) => {
@@ -190,9 +201,13 @@ impl HttpsTransport {
         }
     }
 
-    async fn authenticated(&self, call: &Call) -> Result<RawAnswer, Error> {
+    async fn authenticated(
+        &self,
+        call: &Call,
+        headers: &reqwest::header::HeaderMap,
+    ) -> Result<RawAnswer, Error> {
         let ticketed = matches!(self.config.auth, HttpsAuth::Password { .. });
-        let answer = self.send(call, false).await?;
+        let answer = self.send(call, false, headers).await?;
         if answer.status == 401 && ticketed {
             // The ticket expired or was revoked: one fresh login, one replay, no loop.
             log::warn!(
@@ -203,12 +218,17 @@ impl HttpsTransport {
                 answer.reason,
                 self.user()
             );
-            return self.send(call, true).await;
+            return self.send(call, true, headers).await;
         }
         Ok(answer)
     }
 
-    async fn send(&self, call: &Call, force_login: bool) -> Result<RawAnswer, Error> {
+    async fn send(
+        &self,
+        call: &Call,
+        force_login: bool,
+        headers: &reqwest::header::HeaderMap,
+    ) -> Result<RawAnswer, Error> {
         let method = match call.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -243,6 +263,10 @@ impl HttpsTransport {
                     req = req.header("CSRFPreventionToken", csrf);
                 }
             }
+            HttpsAuth::PassThrough => {}
+        }
+        for (name, value) in headers {
+            req = req.header(name, value.clone());
         }
         let pairs = form_pairs(&call.params);
         if call.uploads.is_empty() {

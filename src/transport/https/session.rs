@@ -21,7 +21,10 @@ pub(super) struct Session {
 impl HttpsTransport {
     /// `(ticket, CSRFPreventionToken)`, logging in if needed; `None` with token auth.
     pub async fn tokens(&self) -> Result<Option<(String, String)>, Error> {
-        if matches!(self.config.auth, HttpsAuth::Token { .. }) {
+        if matches!(
+            self.config.auth,
+            HttpsAuth::Token { .. } | HttpsAuth::PassThrough
+        ) {
             return Ok(None);
         }
         let s = self.session(false).await?;
@@ -134,7 +137,7 @@ impl HttpsTransport {
     pub(super) fn user(&self) -> &str {
         match &self.config.auth {
             HttpsAuth::Password { user, .. } => user,
-            HttpsAuth::Token { .. } => "",
+            HttpsAuth::Token { .. } | HttpsAuth::PassThrough => "",
         }
     }
 
