@@ -262,6 +262,49 @@ def _stop_proxy(proc: subprocess.Popen) -> None:
     assert proc.returncode == 0
 
 
+@pytest.mark.slow
+def test_schemathesis_on_a_strict_server_finds_only_pve_refusals(tmp_path) -> None:
+    """The same run on a strict (not lenient) server: every answer matches its schema, and
+    a 5xx is only ever one of PVE's refusals in PVE's envelope (tests_py/schemathesis_hooks.py)."""
+    import shutil
+
+    st = shutil.which("schemathesis", path=os.path.dirname(sys.executable))
+    assert st
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
+        "PYTHONPATH": os.path.dirname(__file__),
+    }
+    with serve(no_auth=True) as server:
+        out = subprocess.run(
+            [
+                st,
+                "run",
+                f"{server.url}/openapi.json",
+                "--max-examples",
+                "2",
+                "--phases",
+                "examples,fuzzing",
+                "--checks",
+                "pve_refusals_only,response_schema_conformance",
+                "--generation-deterministic",
+                "--mode",
+                "positive",
+                "--workers",
+                "2",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=tmp_path,
+            env=env,
+        )
+    tail = out.stdout[-3000:]
+    assert out.returncode == 0, tail
+    selected = re.search(r"Tested: (\d+)", out.stdout)
+    assert selected and int(selected.group(1)) >= 675, tail
+
+
 def test_real_mode_passes_each_clients_credentials_through(tmp_path) -> None:
     """Default real mode: the proxy has no credentials of its own; a client without a
     ticket gets PVE's 401, a client that logs in through the proxy acts as itself."""
