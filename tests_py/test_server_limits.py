@@ -277,3 +277,62 @@ def test_admin_endpoints_need_root_or_the_admin_token(monkeypatch: pytest.Monkey
         assert r.status_code == 400 and "ms" in r.json()["errors"]
         _login(c, server.password)
         assert c.get("/_mock/requests").status_code == 200
+
+
+def test_the_servers_own_contract(server_process: Any) -> None:
+    """Every 400 carries `errors` (the server's OpenAPI document says so), unknown methods
+    are 501 before authentication, as PVE answers them."""
+    with serve() as server, httpx.Client(base_url=server.url) as c:
+        r = c.request("PROPFIND", "/api2/json/version")
+        assert (r.status_code, r.reason_phrase) == (501, "method 'PROPFIND' not available")
+        _login(c, server.password)
+        r = c.post("/api2/json/pools", content=b"[1]", headers={"Content-Type": "application/json"})
+        assert r.status_code == 400 and r.json()["errors"] == {}, r.text
+        r = c.post("/api2/json/pools", data={"poolid": "a b"})
+        assert r.status_code == 400 and "poolid" in r.json()["errors"]
+
+
+def test_real_mode_logs_schema_mismatches_without_being_asked(server_process: Any) -> None:
+    """An upstream whose answer does not match the schema: a WARN line on stderr with the
+    operation and the first differing pointer, with no --log given."""
+    import http.server
+    import threading
+
+    class Upstream(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            body = b'{"data": {"version": 9, "release": "9.2", "repoid": "x"}}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    up = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    threading.Thread(target=up.serve_forever, daemon=True).start()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxmox_sdk.server"],
+        env={
+            **os.environ,
+            "PORT": "0",
+            "PROXMOX_API_MODE": "real",
+            "PROXMOX_API_URL": f"http://127.0.0.1:{up.server_address[1]}",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = proc.stdout.readline() if proc.stdout else ""
+        url = first.split(": ", 1)[1].split("/api2/json")[0].strip()
+        r = httpx.get(f"{url}/api2/json/version")
+        assert r.status_code == 200 and "x-proxmox-sdk-schema-mismatch" in r.headers
+    finally:
+        proc.send_signal(15)
+        _, err = proc.communicate(timeout=20)
+        up.shutdown()
+        up.server_close()
+    assert "WARN" in err and "GET /version" in err and "field=/version" in err, err
+    assert "does not match its schema" in err
