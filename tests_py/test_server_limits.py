@@ -300,7 +300,7 @@ def test_real_mode_logs_schema_mismatches_without_being_asked(server_process: An
 
     class Upstream(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            body = b'{"data": {"version": 9, "release": "9.2", "repoid": "x"}}'
+            body = b'{"data": {"version": 9, "release": "9.2", "repoid": "0123abcd"}}'
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
