@@ -114,10 +114,13 @@ def measure(python: Path, script: str, server: object) -> dict[str, float]:
     return best
 
 
+ADMIN_TOKEN = "bench-admin-token"
+
+
 def main() -> None:
     from proxmox_sdk.server import start
 
-    server = start(tls=True, admin=True)
+    server = start(tls=True, admin=True, admin_token=ADMIN_TOKEN)
     try:
         rows = [
             ("proxmox-sdk (this, async)", measure(ROOT / ".venv/bin/python", OURS, server)),
@@ -140,6 +143,7 @@ def main() -> None:
             req = urllib.request.Request(
                 f"{server.url}/_mock/latency", data=f"ms={ms}".encode(), method="POST"
             )
+            req.add_header("Authorization", f"Bearer {ADMIN_TOKEN}")
             urllib.request.urlopen(req, context=ctx).read()
 
         set_latency(int(LATENCY * 1000))
