@@ -40,10 +40,10 @@ impl Collection {
 #[derive(Debug, Default)]
 pub struct Collections {
     list: Vec<Collection>,
-    by_template: HashMap<String, usize>,
-    by_member_template: HashMap<String, usize>,
+    by_template: HashMap<String, usize, foldhash::fast::FixedState>,
+    by_member_template: HashMap<String, usize, foldhash::fast::FixedState>,
     /// template -> indexes of the collections whose members it lies at or under, shallow first.
-    ancestors: HashMap<String, Vec<usize>>,
+    ancestors: HashMap<String, Vec<usize>, foldhash::fast::FixedState>,
 }
 
 fn segments(t: &str) -> Vec<&str> {

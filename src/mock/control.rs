@@ -29,7 +29,7 @@ pub struct Fault {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LoggedRequest {
     /// Method.
-    pub method: String,
+    pub method: &'static str,
     /// Path.
     pub path: String,
     /// Parameters, with passwords, secrets, tokens and tickets replaced.
@@ -102,17 +102,30 @@ impl MockStore {
     }
 
     /// Records one request (secrets redacted), keeping the last [`REQUEST_LOG_LIMIT`].
-    pub fn log_request(&self, method: Method, path: &str, params: &Map<String, Value>) {
+    /// `key` is the path as the store keys it (see [`key`]).
+    pub fn log_request(&self, method: Method, key: &str, params: &Map<String, Value>) {
+        let mut path = String::with_capacity(key.len() + 1);
+        path.push('/');
+        path.push_str(key);
         let entry = LoggedRequest {
-            method: method.as_str().to_string(),
-            path: format!("/{}", key(path)),
-            params: redact(params),
+            method: method.as_str(),
+            path,
+            params: if params.is_empty() {
+                Map::new()
+            } else {
+                redact(params)
+            },
         };
         let mut control = self.control.lock();
         control.requests.push_back(entry);
         while control.requests.len() > REQUEST_LOG_LIMIT {
             control.requests.pop_front();
         }
+    }
+
+    /// Whether any failure is injected (most requests need not look further).
+    pub fn has_faults(&self) -> bool {
+        !self.control.lock().faults.is_empty()
     }
 
     /// The injected failure for this request, if one matches (its count goes down by one):

@@ -84,7 +84,7 @@ pub struct MockPve {
     refused: Option<String>,
     /// Generated answers by concrete path: generation is deterministic, so a path's answer
     /// is built once and cloned after (state overlays are applied on top each time).
-    generated: Arc<parking_lot::RwLock<HashMap<String, Value>>>,
+    generated: Arc<parking_lot::RwLock<HashMap<String, Value, foldhash::fast::RandomState>>>,
 }
 
 /// Why a mock could not be set up.
@@ -364,7 +364,8 @@ impl MockPve {
         path: &str,
         params: &Map<String, Value>,
     ) -> Result<Value, ApiError> {
-        self.store.log_request(method, path, params);
+        let k = key(path);
+        self.store.log_request(method, &k, params);
         if let Some(seeded) = seed::legacy_seeding(self, caller, method, path, params) {
             return Ok(seeded);
         }
@@ -383,7 +384,6 @@ impl MockPve {
         if self.schema.product().is_rust() {
             json_booleans(op, &mut validated);
         }
-        let k = key(path);
         let ctx = Ctx {
             mock: self,
             caller,
@@ -502,6 +502,9 @@ impl MockPve {
             .is_some_and(|n| self.store.is_offline(n))
         {
             return Some(Err(messages::no_route()));
+        }
+        if !self.store.has_faults() {
+            return None;
         }
         let template = key(&ctx.op.template);
         let (status, message) = self.store.take_fault(ctx.op.method, &template, ctx.path)?;

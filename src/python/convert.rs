@@ -156,15 +156,13 @@ const KEY_CACHE_LIMIT: usize = 8192;
 
 /// The process-wide key cache. Only touched with the GIL held, so the lock is never
 /// contended; it is a lock rather than a GIL-bound cell so that the type stays `Sync`.
-static KEYS: parking_lot::Mutex<Option<HashMap<Box<str>, Py<PyString>>>> =
-    parking_lot::Mutex::new(None);
+static KEYS: parking_lot::Mutex<Option<KeyCache>> = parking_lot::Mutex::new(None);
 
-fn key<'py>(
-    py: Python<'py>,
-    k: &str,
-    keys: &mut Option<HashMap<Box<str>, Py<PyString>>>,
-) -> Bound<'py, PyString> {
-    let cache = keys.get_or_insert_with(HashMap::new);
+/// Interned dict keys (a fast hasher: keys are looked up for every answer's every field).
+type KeyCache = HashMap<Box<str>, Py<PyString>, foldhash::fast::RandomState>;
+
+fn key<'py>(py: Python<'py>, k: &str, keys: &mut Option<KeyCache>) -> Bound<'py, PyString> {
+    let cache = keys.get_or_insert_with(KeyCache::default);
     if let Some(found) = cache.get(k) {
         return found.bind(py).clone();
     }
@@ -178,7 +176,7 @@ fn key<'py>(
 fn to_py_keys<'py>(
     py: Python<'py>,
     v: &Value,
-    keys: &mut Option<HashMap<Box<str>, Py<PyString>>>,
+    keys: &mut Option<KeyCache>,
 ) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {
         Value::Null => py.None().into_bound(py),

@@ -21,7 +21,7 @@ pub struct ResolvedPath<'i, 'p> {
 
 #[derive(Debug, Default)]
 struct TrieNode {
-    literals: HashMap<Box<str>, TrieNode>,
+    literals: HashMap<Box<str>, TrieNode, foldhash::fast::FixedState>,
     param: Option<(Box<str>, Box<TrieNode>)>,
     endpoint: Option<usize>,
 }
