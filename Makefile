@@ -29,8 +29,8 @@ test-rust: ## cargo test (the core, without Python)
 SSH_TEST_USER := pbx-ssh-test
 SSH_TEST_PASSWORD := Pbx-test-password-42
 
-system-deps: ## openssh-server (SSH tests), tmux (TUI test), dmidecode and ethtool (node hardware tests), the SSH tests' password account; needs root
-	@{ test -x /usr/sbin/sshd && command -v tmux >/dev/null && test -x /usr/sbin/dmidecode && test -x /usr/sbin/ethtool; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client tmux dmidecode ethtool >/dev/null; }
+system-deps: ## openssh-server (SSH tests), tmux (TUI test), dmidecode and ethtool (node hardware tests), openssl (a test's certificate), the SSH tests' password account; needs root
+	@{ test -x /usr/sbin/sshd && command -v tmux >/dev/null && test -x /usr/sbin/dmidecode && test -x /usr/sbin/ethtool && command -v openssl >/dev/null; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client tmux dmidecode ethtool openssl >/dev/null; }
 	@id $(SSH_TEST_USER) >/dev/null 2>&1 || useradd -M -s /bin/sh $(SSH_TEST_USER)
 	@echo '$(SSH_TEST_USER):$(SSH_TEST_PASSWORD)' | chpasswd
 
