@@ -23,13 +23,9 @@ fn admitted(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) -> Resul
     if !app.config.auth.enabled {
         return Ok(());
     }
-    let bearer = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let bearer = super::auth::bearer(headers);
     if let (Some(given), Some(token)) = (bearer, app.config.admin_token.as_deref()) {
-        use subtle::ConstantTimeEq;
-        if bool::from(given.trim().as_bytes().ct_eq(token.as_bytes())) {
+        if super::auth::same_secret(given, token) {
             return Ok(());
         }
         return Err(ApiError::new(401, "invalid admin token"));

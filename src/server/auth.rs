@@ -20,6 +20,25 @@ impl std::fmt::Debug for ApiToken {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header (the admin and proxy tokens).
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim()
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// Whether a presented secret is the expected one, compared in constant time.
+pub fn same_secret(given: &str, expected: &str) -> bool {
+    bool::from(subtle::ConstantTimeEq::ct_eq(
+        given.as_bytes(),
+        expected.as_bytes(),
+    ))
+}
+
 /// Parses a `PVEAPIToken=` authorization header.
 pub fn parse_token_header(value: &str) -> Option<ApiToken> {
     parse_token_header_of(crate::schema::Product::Pve, value)

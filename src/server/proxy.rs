@@ -177,26 +177,16 @@ impl Upstream {
         let ProxyCredentials::Own { token } = &self.config.credentials else {
             return Ok(());
         };
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .unwrap_or_default();
-        let candidate = match given.strip_prefix("Bearer ") {
-            Some(bearer) => Some(bearer.trim().to_string()),
-            None => {
-                super::auth::parse_token_header_of(self.config.service, given).map(|t| t.secret)
-            }
+        let candidate = match super::auth::bearer(headers) {
+            Some(bearer) => Some(bearer.to_string()),
+            None => headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| super::auth::parse_token_header_of(self.config.service, v.trim()))
+                .map(|t| t.secret),
         };
         match candidate {
-            Some(c)
-                if bool::from(subtle::ConstantTimeEq::ct_eq(
-                    c.as_bytes(),
-                    token.as_bytes(),
-                )) =>
-            {
-                Ok(())
-            }
+            Some(c) if super::auth::same_secret(&c, token) => Ok(()),
             _ => Err(ApiError::new(401, "proxy token required")),
         }
     }
