@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use super::{start, AuthConfig, ServerConfig, TlsSource};
+use super::{start, AuthConfig, Limits, ServerConfig, TlsSource};
 
 /// The mock Proxmox server.
 #[derive(Debug, Parser)]
@@ -90,38 +90,42 @@ pub struct ServerArgs {
     #[arg(long, env = "PROXMOX_API_MODE", default_value = "mock")]
     pub mode: String,
     /// Largest API request body in bytes, uploads aside (PVE: 65536).
-    #[arg(long, env = "PROXMOX_MOCK_MAX_BODY", default_value_t = 64 * 1024)]
+    #[arg(long, env = "PROXMOX_MOCK_MAX_BODY", default_value_t = Limits::default().max_body)]
     pub max_body: usize,
     /// Largest upload in bytes (streamed, never held in memory).
-    #[arg(long, env = "PROXMOX_MOCK_MAX_UPLOAD", default_value_t = 64 << 30)]
+    #[arg(long, env = "PROXMOX_MOCK_MAX_UPLOAD", default_value_t = Limits::default().max_upload)]
     pub max_upload: u64,
     /// Seconds a connection may take to send a request's headers, or stay idle between
     /// requests, before it is closed.
-    #[arg(long, env = "PROXMOX_MOCK_HEADER_TIMEOUT", default_value = "5", value_parser = parse_secs)]
-    pub header_timeout: std::time::Duration,
+    #[arg(long, env = "PROXMOX_MOCK_HEADER_TIMEOUT",
+        default_value_t = Limits::default().header_timeout.as_secs_f64(), value_parser = parse_secs)]
+    pub header_timeout: f64,
     /// Connections served at once (further ones wait to be accepted).
-    #[arg(long, env = "PROXMOX_MOCK_MAX_CONNECTIONS", default_value_t = 800)]
+    #[arg(long, env = "PROXMOX_MOCK_MAX_CONNECTIONS",
+        default_value_t = Limits::default().max_connections)]
     pub max_connections: usize,
     /// Seconds a refused (401) request is held back, one client's one after another
     /// (PVE: 3).
-    #[arg(long, env = "PROXMOX_MOCK_AUTH_FAIL_DELAY", default_value = "3", value_parser = parse_secs_or_zero)]
-    pub auth_fail_delay: std::time::Duration,
+    #[arg(long, env = "PROXMOX_MOCK_AUTH_FAIL_DELAY",
+        default_value_t = Limits::default().auth_fail_delay.as_secs_f64(), value_parser = parse_secs_or_zero)]
+    pub auth_fail_delay: f64,
 }
 
-fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
+/// A number of seconds within the common bounds ([`crate::limits::MAX_SECONDS`]).
+fn seconds(s: &str, zero_allowed: bool) -> Result<f64, String> {
     let v: f64 = s
         .trim()
         .parse()
         .map_err(|_| format!("expected seconds, got '{s}'"))?;
-    crate::limits::duration("the value", v, false)
+    crate::limits::duration("the value", v, zero_allowed).map(|_| v)
 }
 
-fn parse_secs_or_zero(s: &str) -> Result<std::time::Duration, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("expected seconds, got '{s}'"))?;
-    crate::limits::duration("the value", v, true)
+fn parse_secs(s: &str) -> Result<f64, String> {
+    seconds(s, false)
+}
+
+fn parse_secs_or_zero(s: &str) -> Result<f64, String> {
+    seconds(s, true)
 }
 
 fn parse_service(s: &str) -> Result<crate::schema::Product, String> {
@@ -191,12 +195,13 @@ impl ServerArgs {
                 admin: self.admin,
                 admin_token: self.admin_token.clone().filter(|t| !t.is_empty()),
                 upstream: None,
-                limits: super::config::Limits {
+                limits: Limits {
                     max_body: self.max_body,
                     max_upload: self.max_upload,
-                    header_timeout: self.header_timeout,
+                    // Checked by `seconds` when parsed.
+                    header_timeout: std::time::Duration::from_secs_f64(self.header_timeout),
                     max_connections: self.max_connections,
-                    auth_fail_delay: self.auth_fail_delay,
+                    auth_fail_delay: std::time::Duration::from_secs_f64(self.auth_fail_delay),
                 },
             },
             generated && !self.no_auth,
