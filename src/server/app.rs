@@ -72,10 +72,10 @@ pub fn build_app(config: ServerConfig) -> Result<Arc<App>, ServerError> {
         .map_err(ServerError::Io)?;
     let auth_failures = super::limits::AuthFailures::new(config.limits.auth_fail_delay);
     let persister = match (&config.state_file, &config.upstream) {
-        (Some(path), None) => Some(super::persist::Persister::start(
-            mock.store().clone(),
-            path.clone(),
-        )),
+        (Some(path), None) => Some(
+            super::persist::Persister::start(mock.store().clone(), path.clone())
+                .map_err(|e| ServerError::Io(format!("state file saver: {e}")))?,
+        ),
         _ => None,
     };
     Ok(Arc::new(App {

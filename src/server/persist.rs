@@ -34,7 +34,7 @@ struct Wanted {
 impl Persister {
     /// Starts the saver of `store` into `path` (a thread of its own: saving syncs the
     /// disk, which must not stall the runtime).
-    pub fn start(store: Arc<MockStore>, path: PathBuf) -> Arc<Persister> {
+    pub fn start(store: Arc<MockStore>, path: PathBuf) -> std::io::Result<Arc<Persister>> {
         let initial = store.generation();
         let (durable, _) = watch::channel(initial);
         let p = Arc::new(Persister {
@@ -49,9 +49,8 @@ impl Persister {
         let saver = p.clone();
         std::thread::Builder::new()
             .name("state-file".into())
-            .spawn(move || saver.run(&store, &path))
-            .expect("spawning the state-file thread");
-        p
+            .spawn(move || saver.run(&store, &path))?;
+        Ok(p)
     }
 
     fn run(&self, store: &MockStore, path: &std::path::Path) {
