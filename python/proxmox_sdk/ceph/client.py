@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from proxmox_sdk.ceph import models as m
@@ -11,7 +10,7 @@ from proxmox_sdk.ceph.domains.cluster import ClusterCeph
 from proxmox_sdk.ceph.domains.nodes import NodeCeph
 from proxmox_sdk.ceph.domains.write import CephWrite
 from proxmox_sdk.sdk.api import ProxmoxSDK
-from proxmox_sdk.sdk.sync_adapter import BlockingDomainProxy
+from proxmox_sdk.sdk.sync_adapter import SyncFacade
 
 __all__ = ["CephClient", "SyncCephClient"]
 
@@ -88,43 +87,22 @@ class CephClient:
         return await self.cluster.status()
 
 
-class SyncCephClient:
-    def __init__(self, **kwargs: Any) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._client = CephClient(**kwargs)
+class SyncCephClient(SyncFacade):
+    """The blocking twin: the same arguments and domains, answers without ``await``."""
 
-    @classmethod
-    def mock(cls, schema_version: str = "latest", **options: Any) -> SyncCephClient:
-        self = cls.__new__(cls)
-        self._loop = asyncio.new_event_loop()
-        self._client = CephClient.mock(schema_version, **options)
-        return self
-
-    def __enter__(self) -> SyncCephClient:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._loop.is_closed():
-            return
-        try:
-            self._loop.run_until_complete(self._client.close())
-        finally:
-            self._loop.close()
+    _async = CephClient
 
     def status(self) -> m.CephClusterStatus:
-        return self._loop.run_until_complete(self._client.status())
+        return self._run(self._client.status())
 
     @property
     def cluster(self) -> Any:
-        return BlockingDomainProxy(self._loop, self._client.cluster)
+        return self._domain(self._client.cluster)
 
     @property
     def nodes(self) -> Any:
-        return BlockingDomainProxy(self._loop, self._client.nodes)
+        return self._domain(self._client.nodes)
 
     @property
     def write(self) -> Any:
-        return BlockingDomainProxy(self._loop, self._client.write)
+        return self._domain(self._client.write)

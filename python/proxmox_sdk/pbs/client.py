@@ -13,7 +13,7 @@ from proxmox_sdk.pbs.domains.jobs import Jobs
 from proxmox_sdk.pbs.domains.nodes import Nodes
 from proxmox_sdk.pbs.domains.snapshots import Snapshots
 from proxmox_sdk.sdk.api import ProxmoxSDK
-from proxmox_sdk.sdk.sync_adapter import BlockingDomainProxy
+from proxmox_sdk.sdk.sync_adapter import SyncFacade
 
 __all__ = ["PBSClient", "SyncPBSClient"]
 
@@ -98,54 +98,26 @@ class PBSClient:
         return m.PBSVersion.model_validate(unwrap_data(data))
 
 
-class SyncPBSClient:
+class SyncPBSClient(SyncFacade):
     """The blocking twin: the same arguments, the same domains, answers without ``await``."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        import asyncio
-
-        self._loop = asyncio.new_event_loop()
-        self._client = PBSClient(**kwargs)
-
-    @classmethod
-    def mock(cls, schema_version: str = "latest", **options: Any) -> SyncPBSClient:
-        """Over the in-memory PBS."""
-        self = cls.__new__(cls)
-        import asyncio
-
-        self._loop = asyncio.new_event_loop()
-        self._client = PBSClient.mock(schema_version, **options)
-        return self
-
-    def __enter__(self) -> SyncPBSClient:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._loop.is_closed():
-            return
-        try:
-            self._loop.run_until_complete(self._client.close())
-        finally:
-            self._loop.close()
+    _async = PBSClient
 
     def version(self) -> m.PBSVersion:
-        return self._loop.run_until_complete(self._client.version())
+        return self._run(self._client.version())
 
     @property
     def datastores(self) -> Any:
-        return BlockingDomainProxy(self._loop, self._client.datastores)
+        return self._domain(self._client.datastores)
 
     @property
     def snapshots(self) -> Any:
-        return BlockingDomainProxy(self._loop, self._client.snapshots)
+        return self._domain(self._client.snapshots)
 
     @property
     def jobs(self) -> Any:
-        return BlockingDomainProxy(self._loop, self._client.jobs)
+        return self._domain(self._client.jobs)
 
     @property
     def nodes(self) -> Any:
-        return BlockingDomainProxy(self._loop, self._client.nodes)
+        return self._domain(self._client.nodes)

@@ -5,7 +5,6 @@ for the PVE clusters and PBS servers registered with it."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from proxmox_sdk._response_utils import unwrap_data
@@ -18,7 +17,7 @@ from proxmox_sdk.pdm.domains.remotes import RemotesDomain
 from proxmox_sdk.pdm.domains.resources import GlobalResourcesDomain, SubscriptionsDomain
 from proxmox_sdk.pdm.domains.views import ViewsDomain
 from proxmox_sdk.sdk.api import ProxmoxSDK
-from proxmox_sdk.sdk.sync_adapter import BlockingDomainProxy
+from proxmox_sdk.sdk.sync_adapter import SyncFacade
 
 __all__ = ["PDMClient", "SyncPDMClient"]
 
@@ -112,41 +111,18 @@ class PDMClient:
         return data if isinstance(data, dict) else {"pong": data}
 
 
-class SyncPDMClient:
+class SyncPDMClient(SyncFacade):
     """The blocking twin: the same arguments and domains, answers without ``await``."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._client = PDMClient(**kwargs)
-
-    @classmethod
-    def mock(cls, schema_version: str = "latest", **options: Any) -> SyncPDMClient:
-        self = cls.__new__(cls)
-        self._loop = asyncio.new_event_loop()
-        self._client = PDMClient.mock(schema_version, **options)
-        return self
-
-    def __enter__(self) -> SyncPDMClient:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._loop.is_closed():
-            return
-        try:
-            self._loop.run_until_complete(self._client.close())
-        finally:
-            self._loop.close()
+    _async = PDMClient
 
     def version(self) -> m.PDMVersion:
-        return self._loop.run_until_complete(self._client.version())
+        return self._run(self._client.version())
 
     def ping(self) -> dict[str, Any]:
-        return self._loop.run_until_complete(self._client.ping())
+        return self._run(self._client.ping())
 
     def __getattr__(self, name: str) -> Any:
         if name in _DOMAINS:
-            return BlockingDomainProxy(self._loop, getattr(self._client, name))
+            return self._domain(getattr(self._client, name))
         raise AttributeError(name)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Awaitable
 from inspect import isawaitable
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["BlockingDomainProxy"]
+__all__ = ["BlockingDomainProxy", "SyncFacade"]
+
+_S = TypeVar("_S", bound="SyncFacade")
+_T = TypeVar("_T")
 
 
 class BlockingDomainProxy:
@@ -36,3 +40,42 @@ class BlockingDomainProxy:
 
     def __repr__(self) -> str:
         return f"<blocking {self._target!r}>"
+
+
+class SyncFacade:
+    """The blocking twin of an async facade client (``_async``, e.g. ``PBSClient``): the
+    same arguments and ``mock()``, answers without ``await`` on an event loop of its own."""
+
+    _async: Any
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._client = self._async(**kwargs)
+
+    @classmethod
+    def mock(cls: type[_S], schema_version: str = "latest", **options: Any) -> _S:
+        """Over the in-memory product (as the async client's ``mock()``)."""
+        self = cls.__new__(cls)
+        self._loop = asyncio.new_event_loop()
+        self._client = cls._async.mock(schema_version, **options)
+        return self
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            self._loop.run_until_complete(self._client.close())
+        finally:
+            self._loop.close()
+
+    def _run(self, call: Awaitable[_T]) -> _T:
+        return self._loop.run_until_complete(call)
+
+    def _domain(self, target: Any) -> Any:
+        return BlockingDomainProxy(self._loop, target)
