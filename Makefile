@@ -39,13 +39,15 @@ test-py: dev system-deps ## pytest against the editable build
 
 test: test-rust test-py ## every Rust and Python test
 
-lint: dev ## rustfmt, clippy -D warnings, ruff, stubtest
+lint: dev ## rustfmt, clippy -D warnings, ruff, stubtest, mypy --strict and pyright (package and tests_py/typing/typed_example.py)
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	VIRTUAL_ENV=$(abspath $(VENV)) PYO3_PYTHON=$(abspath $(BIN))/python cargo clippy --features python --lib -- -D warnings
 	$(BIN)/ruff check python tests_py benches
 	$(BIN)/ruff format --check python tests_py benches
 	$(BIN)/python -m mypy.stubtest proxmox_sdk._native --allowlist python/stubtest-allowlist.txt
+	$(BIN)/mypy --strict python/proxmox_sdk tests_py/typing/typed_example.py
+	$(BIN)/pyright --pythonpath $(abspath $(BIN))/python
 
 regen: ## regenerate generated/<product>/ from generated/inputs/<product>/<version>/ (codegen)
 	@for d in generated/inputs/*/*/; do \

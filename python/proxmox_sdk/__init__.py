@@ -7,7 +7,29 @@ name that needs them.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from proxmox_sdk import schema
+    from proxmox_sdk.sdk.api import ProxmoxSDK, SyncProxmoxSDK
+    from proxmox_sdk.sdk.backends.mock import MockBackend
+    from proxmox_sdk.sdk.exceptions import (
+        AuthenticationError,
+        BackendNotAvailableError,
+        ProxmoxConnectionError,
+        ProxmoxRedirectError,
+        ProxmoxSDKError,
+        ProxmoxTimeoutError,
+        ResourceException,
+        ResponseTooLargeError,
+        UnsupportedResponseEncodingError,
+        ValidationError,
+    )
+    from proxmox_sdk.sdk.resource import ProxmoxResource
+    from proxmox_sdk.sdk.tools.files import Files
+    from proxmox_sdk.sdk.tools.tasks import Tasks
+
+    __version__: str
 
 # name -> (module, attribute)
 _LAZY: dict[str, tuple[str, str]] = {
@@ -33,7 +55,27 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ProxmoxConnectionError": ("proxmox_sdk.sdk.exceptions", "ProxmoxConnectionError"),
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [
+    "__version__",
+    "ProxmoxSDK",
+    "SyncProxmoxSDK",
+    "ProxmoxResource",
+    "MockBackend",
+    "Tasks",
+    "Files",
+    "schema",
+    "ProxmoxSDKError",
+    "ResourceException",
+    "ValidationError",
+    "AuthenticationError",
+    "BackendNotAvailableError",
+    "ProxmoxRedirectError",
+    "ResponseTooLargeError",
+    "UnsupportedResponseEncodingError",
+    "ProxmoxTimeoutError",
+    "ProxmoxConnectionError",
+]
+assert set(__all__) == {"__version__", *_LAZY}, "keep __all__ and _LAZY in step"
 
 
 def __getattr__(name: str) -> Any:
@@ -41,11 +83,11 @@ def __getattr__(name: str) -> Any:
         from importlib.metadata import PackageNotFoundError, version
 
         try:
-            value = version("proxmox-sdk")
+            text = version("proxmox-sdk")
         except PackageNotFoundError:  # running from a source tree without metadata
-            value = importlib.import_module("proxmox_sdk._native").__version__
-        globals()["__version__"] = value
-        return value
+            text = importlib.import_module("proxmox_sdk._native").__version__
+        globals()["__version__"] = text
+        return text
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module 'proxmox_sdk' has no attribute {name!r}")

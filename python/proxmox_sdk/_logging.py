@@ -37,11 +37,11 @@ def install(notify: Callable[[int | None], None]) -> None:
     _installed = True
     logging.getLogger(_ROOT).addHandler(logging.NullHandler())
     manager = logging.root.manager
-    original = manager._clear_cache
+    original = manager._clear_cache  # type: ignore[attr-defined]
 
     def _clear_cache(*args: Any, **kwargs: Any) -> None:
         original(*args, **kwargs)
         notify(_most_verbose_level())
 
-    manager._clear_cache = _clear_cache  # type: ignore[method-assign]
+    manager._clear_cache = _clear_cache  # type: ignore[attr-defined]
     notify(_most_verbose_level())

@@ -44,7 +44,7 @@ class SensitiveDataFilter(logging.Filter):
         if isinstance(record.args, tuple):
             record.args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
         elif isinstance(record.args, str):
-            record.args = _redact(record.args)
+            record.args = _redact(record.args)  # pyright: ignore[reportAttributeAccessIssue]
         return True
 
 

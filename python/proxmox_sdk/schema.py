@@ -45,12 +45,16 @@ def _openapi_text(version: str, service: str) -> str:
 
 def load_proxmox_generated_openapi(version: str = "latest", service: str = "PVE") -> dict[str, Any]:
     """The OpenAPI 3.1 document of a bundled version (a fresh dict each call)."""
-    return json.loads(_openapi_text(resolve_version(version, service), service.upper()))
+    document: dict[str, Any] = json.loads(
+        _openapi_text(resolve_version(version, service), service.upper())
+    )
+    return document
 
 
 def load_proxmox_apidoc(version: str = "latest", service: str = "PVE") -> list[dict[str, Any]]:
     """The normalized apidoc tree of a bundled version (a fresh list each call)."""
-    return json.loads(_native.apidoc_json(version, service))
+    tree: list[dict[str, Any]] = json.loads(_native.apidoc_json(version, service))
+    return tree
 
 
 def resolve(
@@ -83,7 +87,8 @@ def validate(
     payload = json.dumps({k: v for k, v in (params or {}).items() if v is not None})
     status, body = _native.validate_json(method, path, payload, version, service)
     if status == 200:
-        return json.loads(body)
+        coerced: dict[str, Any] = json.loads(body)
+        return coerced
     if status == 400:
         raise ValidationError(json.loads(body))
     raise ResourceException(status, body, body)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 
 use super::call::{run_call, split_params, ProxmoxCall};
 use super::client::PyClient;
@@ -248,6 +248,20 @@ impl ProxmoxResource {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// `ProxmoxResource[T]` (T: what the verbs return, for type checkers) is a
+    /// `types.GenericAlias`, so the SDK classes can declare it as their base.
+    #[classmethod]
+    fn __class_getitem__<'py>(
+        cls: &Bound<'py, PyType>,
+        item: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        static GENERIC_ALIAS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let py = cls.py();
+        GENERIC_ALIAS
+            .import(py, "types", "GenericAlias")?
+            .call1((cls, item))
     }
 
     #[pyo3(signature = (*args))]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proxmox_sdk.ceph import models as m
 from proxmox_sdk.ceph.domains.cluster import ClusterCeph
@@ -11,6 +11,9 @@ from proxmox_sdk.ceph.domains.nodes import NodeCeph
 from proxmox_sdk.ceph.domains.write import CephWrite
 from proxmox_sdk.sdk.api import ProxmoxSDK
 from proxmox_sdk.sdk.sync_adapter import SyncFacade
+
+if TYPE_CHECKING:
+    from proxmox_sdk.sdk.options import BackendName
 
 __all__ = ["CephClient", "SyncCephClient"]
 
@@ -28,7 +31,7 @@ class CephClient:
         token_name: str | None = None,
         token_value: str | None = None,
         otp: str | None = None,
-        backend: str = "https",
+        backend: BackendName = "https",
         port: int | None = None,
         verify_ssl: bool = True,
         timeout: int = 30,
@@ -91,6 +94,7 @@ class SyncCephClient(SyncFacade):
     """The blocking twin: the same arguments and domains, answers without ``await``."""
 
     _async = CephClient
+    _client: CephClient
 
     def status(self) -> m.CephClusterStatus:
         return self._run(self._client.status())

@@ -102,6 +102,7 @@ class SyncPBSClient(SyncFacade):
     """The blocking twin: the same arguments, the same domains, answers without ``await``."""
 
     _async = PBSClient
+    _client: PBSClient
 
     def version(self) -> m.PBSVersion:
         return self._run(self._client.version())

@@ -115,6 +115,7 @@ class SyncPDMClient(SyncFacade):
     """The blocking twin: the same arguments and domains, answers without ``await``."""
 
     _async = PDMClient
+    _client: PDMClient
 
     def version(self) -> m.PDMVersion:
         return self._run(self._client.version())

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from proxmox_sdk.sdk.api import ProxmoxSDK, SyncProxmoxSDK
+    from proxmox_sdk.sdk.resource import ProxmoxResource
 
 __all__ = ["ProxmoxSDK", "SyncProxmoxSDK", "ProxmoxResource"]
 

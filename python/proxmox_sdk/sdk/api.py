@@ -11,11 +11,16 @@ import os
 import uuid
 import warnings
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 from proxmox_sdk import _native
-from proxmox_sdk._native import ProxmoxResource
+from proxmox_sdk._native import ProxmoxCall, ProxmoxResource
 from proxmox_sdk.sdk.exceptions import BackendNotAvailableError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self, Unpack
+
+    from proxmox_sdk.sdk.options import ClientOptions, MockOptions, SDKOptions, ServiceName
 
 __all__ = ["BackendTimeout", "ProxmoxSDK", "SyncProxmoxSDK"]
 
@@ -49,7 +54,7 @@ class _BackendView:
 
     __slots__ = ("_sdk",)
 
-    def __init__(self, sdk: _BaseSDK) -> None:
+    def __init__(self, sdk: _BaseSDK[Any]) -> None:
         self._sdk = sdk
 
     @property
@@ -91,7 +96,11 @@ class _BackendView:
         return f"<backend {self._sdk.backend_name} of {self._sdk!r}>"
 
 
-class _BaseSDK(ProxmoxResource):
+#: What the verbs return: ``ProxmoxCall`` (awaitable) or the answer (blocking).
+_R = TypeVar("_R", covariant=True)
+
+
+class _BaseSDK(ProxmoxResource[_R]):
     """What the async and the sync SDK share: argument checks, backend, navigation.
 
     The SDK object is itself the root resource (``/api2/json``), so ``sdk.nodes`` navigates
@@ -99,8 +108,17 @@ class _BaseSDK(ProxmoxResource):
     """
 
     _is_async = True
+    _client: _native.Client
+    _service: str
+    _timeout_option: float | None
+    _connect_timeout_option: float | None
+    _backend: _BackendView
+    _host: str | os.PathLike[str] | None
+    _user: str | None
+    _auth: str | None
+    _closed: bool
 
-    def __new__(cls, host: str | None = None, **options: Any) -> Any:
+    def __new__(cls, host: str | None = None, **options: Unpack[SDKOptions]) -> Self:
         """``ProxmoxSDK(host=None, *, user=..., password=..., token_name=..., ...)``: the
         options (and their defaults) are declared once, natively; unknown names and wrong
         types raise ``TypeError``, bad values ``ValueError``, each naming the option."""
@@ -112,9 +130,10 @@ class _BaseSDK(ProxmoxResource):
                 RuntimeWarning,
                 stacklevel=3,
             )
+        native = cast("ClientOptions", options)  # `session` popped: the native options
         if host is not None:
-            options["host"] = host if isinstance(host, str | os.PathLike) else str(host)
-        client = _native.Client.connect(**options)
+            native["host"] = host if isinstance(host, str | os.PathLike) else str(host)
+        client = _native.Client.connect(**native)
         self = super().__new__(cls, client, cls._is_async)
         self._client = client
         self._service = client.service
@@ -129,7 +148,7 @@ class _BaseSDK(ProxmoxResource):
             )
             if tracer is not None:
                 client.set_tracer(tracer)
-        self._host = options.get("host")
+        self._host = native.get("host")
         self._user = options.get("user")
         self._auth = (
             "token"
@@ -139,13 +158,13 @@ class _BaseSDK(ProxmoxResource):
         self._closed = False
         return self
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, host: str | None = None, **options: Unpack[SDKOptions]) -> None:
         """Everything happens in ``__new__`` (the native base is immutable)."""
 
     # -- constructors -------------------------------------------------------------------
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any] | str | os.PathLike[str]) -> Any:
+    def from_config(cls, cfg: Mapping[str, Any] | str | os.PathLike[str]) -> Self:
         """Build from a mapping of constructor arguments, or a JSON/YAML file of one."""
         if isinstance(cfg, str | os.PathLike):
             data = json.loads(_native.read_structured_file(os.fspath(cfg)))
@@ -175,9 +194,9 @@ class _BaseSDK(ProxmoxResource):
         return self._client.schema_version
 
     @property
-    def root(self) -> Any:
+    def root(self) -> ProxmoxResource[_R]:
         """The root resource (``/api2/json``) as a plain resource."""
-        return self._client.root(self._is_async)
+        return cast("ProxmoxResource[_R]", self._client.root(self._is_async))
 
     def __repr__(self) -> str:
         parts = [f"service={self._service!r}", f"backend={self.backend_name!r}"]
@@ -192,7 +211,7 @@ class _BaseSDK(ProxmoxResource):
     # -- mock helpers -------------------------------------------------------------------
 
     @property
-    def mock_store(self) -> Any:
+    def mock_store(self) -> _native.MockStore:
         """The mock's store (``reset()``, ``get_object()``, ``seed()``, ...)."""
         if self.backend_name != "mock":
             raise BackendNotAvailableError(f"backend {self.backend_name!r} has no mock store")
@@ -204,7 +223,7 @@ class _BaseSDK(ProxmoxResource):
         )
 
 
-class ProxmoxSDK(_BaseSDK):
+class ProxmoxSDK(_BaseSDK[ProxmoxCall]):
     """The async SDK: ``await px.nodes("pve1").qemu(100).config.get()``.
 
     ``async with ProxmoxSDK(...) as px`` yields the root resource; the SDK object navigates
@@ -215,19 +234,22 @@ class ProxmoxSDK(_BaseSDK):
 
     @classmethod
     def mock(
-        cls, schema_version: str = "latest", service: str = "PVE", **kwargs: Any
-    ) -> ProxmoxSDK:
+        cls,
+        schema_version: str = "latest",
+        service: ServiceName = "PVE",
+        **kwargs: Unpack[MockOptions],
+    ) -> Self:
         """An async SDK over the in-memory PVE (or PBS, PMG, PDM) of ``schema_version``."""
         return cls(backend="mock", service=service, schema_version=schema_version, **kwargs)
 
     @staticmethod
-    def sync(**kwargs: Any) -> SyncProxmoxSDK:
+    def sync(host: str | None = None, **kwargs: Unpack[SDKOptions]) -> SyncProxmoxSDK:
         """The blocking twin with the same arguments."""
-        return SyncProxmoxSDK(**kwargs)
+        return SyncProxmoxSDK(host, **kwargs)
 
     @staticmethod
     def sync_mock(
-        schema_version: str = "latest", service: str = "PVE", **kwargs: Any
+        schema_version: str = "latest", service: ServiceName = "PVE", **kwargs: Unpack[MockOptions]
     ) -> SyncProxmoxSDK:
         """A blocking SDK over the in-memory PVE."""
         return SyncProxmoxSDK(
@@ -246,14 +268,14 @@ class ProxmoxSDK(_BaseSDK):
             raise self._no_tokens()
         return tokens
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self) -> ProxmoxResource[ProxmoxCall]:
         return self.root
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
 
-class SyncProxmoxSDK(_BaseSDK):
+class SyncProxmoxSDK(_BaseSDK[Any]):
     """The blocking SDK: ``px.nodes("pve1").qemu(100).config.get()``. The GIL is released
     while Rust works, and it can be called from inside a running event loop."""
 
@@ -261,8 +283,11 @@ class SyncProxmoxSDK(_BaseSDK):
 
     @classmethod
     def mock(
-        cls, schema_version: str = "latest", service: str = "PVE", **kwargs: Any
-    ) -> SyncProxmoxSDK:
+        cls,
+        schema_version: str = "latest",
+        service: ServiceName = "PVE",
+        **kwargs: Unpack[MockOptions],
+    ) -> Self:
         """A blocking SDK over the in-memory PVE of ``schema_version``."""
         return cls(backend="mock", service=service, schema_version=schema_version, **kwargs)
 
@@ -278,7 +303,7 @@ class SyncProxmoxSDK(_BaseSDK):
             raise self._no_tokens()
         return tokens
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> ProxmoxResource[Any]:
         return self.root
 
     def __exit__(self, *exc: object) -> None:

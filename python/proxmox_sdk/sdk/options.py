@@ -18,48 +18,65 @@ ServiceName = Literal["PVE", "PMG", "PBS", "PDM", "pve", "pmg", "pbs", "pdm"]
 PathArg = str | os.PathLike[str]
 
 
-class ClientOptions(TypedDict, total=False):
-    """Keyword arguments of the SDK (every one optional; defaults in the native core)."""
+class ConnectionOptions(TypedDict, total=False):
+    """The SDK's keyword arguments after ``host`` (every one optional, ``None`` meaning
+    "not given"; defaults in the native core)."""
 
-    backend: BackendName
-    service: ServiceName
-    host: str
-    port: int
-    user: str
-    password: str
-    token_name: str
-    token_value: str
-    otp: str
-    otptype: str
-    path_prefix: str
-    verify_ssl: bool
-    cert: PathArg
-    fingerprint: str
+    backend: BackendName | None
+    service: ServiceName | None
+    port: int | None
+    user: str | None
+    password: str | None
+    token_name: str | None
+    token_value: str | None
+    otp: str | None
+    otptype: str | None
+    path_prefix: str | None
+    verify_ssl: bool | None
+    cert: PathArg | None
+    fingerprint: str | None
     timeout: float | None
     connect_timeout: float | None
-    proxies: Mapping[str, str]
-    max_retries: int
-    retry_backoff: float
-    sudo: bool
-    private_key_file: PathArg
-    identity_file: PathArg
-    private_key_passphrase: str
-    use_agent: bool
-    config_file: PathArg
-    forward_ssh_agent: bool
-    known_hosts_file: PathArg
-    host_key_fingerprint: str
-    accept_new_host_key: bool
-    ssh_options: Sequence[str]
-    schema_version: str
-    validate: bool
+    proxies: Mapping[str, str] | None
+    max_retries: int | None
+    retry_backoff: float | None
+    sudo: bool | None
+    private_key_file: PathArg | None
+    identity_file: PathArg | None
+    private_key_passphrase: str | None
+    use_agent: bool | None
+    config_file: PathArg | None
+    forward_ssh_agent: bool | None
+    known_hosts_file: PathArg | None
+    host_key_fingerprint: str | None
+    accept_new_host_key: bool | None
+    ssh_options: Sequence[str] | None
+    schema_version: str | None
+    validate: bool | None
+    mock_namespace: str | None
+    mock_data_path: PathArg | None
+    lenient: bool | None
+    otel_enabled: bool | None
+
+
+class ClientOptions(ConnectionOptions, total=False):
+    """Every native connection option (``host`` included)."""
+
+    host: str | PathArg | None
+
+
+class MockOptions(TypedDict, total=False):
+    """What ``ProxmoxSDK.mock(schema_version, service, ...)`` takes beyond its two."""
+
     mock_namespace: str
     mock_data_path: PathArg
     lenient: bool
+    validate: bool
+    timeout: float | None
     otel_enabled: bool
 
 
-class SDKOptions(ClientOptions, total=False):
+class SDKOptions(ConnectionOptions, total=False):
     """What the SDK constructors take beyond the native options."""
 
     session: object

@@ -33,7 +33,7 @@ class HttpResponse:
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
-    json_body: Any = None
+    json_body: JSONValue = None
     text: str = ""
 
 

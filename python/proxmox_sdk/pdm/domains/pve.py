@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING, Any
 
 from proxmox_sdk._response_utils import normalize_list, unwrap_data
@@ -32,7 +33,7 @@ class _GuestOps:
     def _of(self, remote: str) -> Any:
         return getattr(self._sdk.pve.remotes(remote), self._kind)
 
-    async def list(self, remote: str) -> list[m.PDMGuest]:
+    async def list(self, remote: str) -> builtins.list[m.PDMGuest]:
         data = await self._of(remote).get()
         return [
             m.PDMGuest.model_validate({"remote": remote, "type": self._kind, **entry})
@@ -86,7 +87,7 @@ class _GuestOps:
 
     async def rrddata(
         self, remote: str, vmid: int, *, timeframe: str = "hour", cf: str | None = None
-    ) -> list[m.PDMRRDData]:
+    ) -> builtins.list[m.PDMRRDData]:
         data = await self._of(remote)(vmid).rrddata.get(**_rrd({}, timeframe, cf))
         return [m.PDMRRDData.model_validate(item) for item in normalize_list(data)]
 
@@ -109,19 +110,21 @@ class PVEDomain:
         self.qemu = _QemuOps(sdk)
         self.lxc = _LxcOps(sdk)
 
-    async def nodes(self, remote: str) -> list[m.PDMNode]:
+    async def nodes(self, remote: str) -> builtins.list[m.PDMNode]:
         data = await self._sdk.pve.remotes(remote).nodes.get()
         return [m.PDMNode.model_validate({"remote": remote, **e}) for e in normalize_list(data)]
 
     async def node_rrddata(
         self, remote: str, node: str, *, timeframe: str = "hour", cf: str | None = None
-    ) -> list[m.PDMRRDData]:
+    ) -> builtins.list[m.PDMRRDData]:
         data = (
             await self._sdk.pve.remotes(remote).nodes(node).rrddata.get(**_rrd({}, timeframe, cf))
         )
         return [m.PDMRRDData.model_validate(item) for item in normalize_list(data)]
 
-    async def resources(self, remote: str, *, type: str | None = None) -> list[m.PDMResource]:
+    async def resources(
+        self, remote: str, *, type: str | None = None
+    ) -> builtins.list[m.PDMResource]:
         """The remote's resources; ``type`` is ``qemu``, ``lxc``, ``vm``, ``node``,
         ``storage`` or ``sdn`` (``qemu``/``lxc`` narrow PDM's ``vm`` further)."""
         params: dict[str, Any] = {}
@@ -137,6 +140,6 @@ class PVEDomain:
             items = [r for r in items if r.type in (type, f"pve-{type}")]
         return items
 
-    async def tasks(self, remote: str) -> list[m.PDMTask]:
+    async def tasks(self, remote: str) -> builtins.list[m.PDMTask]:
         data = await self._sdk.pve.remotes(remote).tasks.get()
         return [m.PDMTask.model_validate(item) for item in normalize_list(data)]

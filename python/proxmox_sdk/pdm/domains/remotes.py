@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ def _node(node: RemoteNodeInput, fingerprint: str | None) -> str:
     return f"hostname={host},fingerprint={fp}" if fp else host
 
 
-def _nodes(nodes: Any, fingerprint: str | None = None) -> list[str]:
+def _nodes(nodes: Any, fingerprint: str | None = None) -> builtins.list[str]:
     if not isinstance(nodes, list):
         raise ValueError("PDM remote nodes must be provided as a list")
     return [_node(n, fingerprint) for n in nodes]
@@ -44,7 +45,7 @@ class RemotesDomain:
     def __init__(self, sdk: ProxmoxSDK) -> None:
         self._sdk = sdk
 
-    async def list(self) -> list[m.PDMRemote]:
+    async def list(self) -> builtins.list[m.PDMRemote]:
         data = await self._sdk.remotes.remote.get()
         return [m.PDMRemote.model_validate(item) for item in normalize_list(data)]
 
@@ -57,7 +58,7 @@ class RemotesDomain:
         *,
         id: str,
         type: m.RemoteType,
-        nodes: list[RemoteNodeInput] | None = None,
+        nodes: builtins.list[RemoteNodeInput] | None = None,
         authid: str | None = None,
         token: str | None = None,
         fingerprint: str | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING, Any
 
 from proxmox_sdk._response_utils import normalize_list
@@ -27,12 +28,12 @@ class GlobalResourcesDomain:
     def __init__(self, sdk: ProxmoxSDK) -> None:
         self._sdk = sdk
 
-    async def _groups(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _groups(self, params: dict[str, Any]) -> builtins.list[dict[str, Any]]:
         return normalize_list(await self._sdk.resources.list.get(**params))
 
     async def list(
         self, *, type: str | None = None, view: str | None = None
-    ) -> list[m.PDMResource]:
+    ) -> builtins.list[m.PDMResource]:
         """Every remote's resources, flattened (PDM groups them by remote), of one
         ``type`` (``qemu``, ``lxc``, ``node``, ``storage``, ``datastore``, ``network``) or
         ``view`` if asked."""
@@ -49,17 +50,19 @@ class GlobalResourcesDomain:
                 )
         return out
 
-    async def status(self) -> list[m.PDMResourceStatus]:
+    async def status(self) -> builtins.list[m.PDMResourceStatus]:
         """Whether each remote answered PDM's last collection: ``online``, or ``error`` with
         PDM's message."""
         out = []
         for group in await self._groups({}):
             error = group.get("error")
             out.append(
-                m.PDMResourceStatus(
-                    remote=group.get("remote"),
-                    status="error" if error else "online",
-                    error=error,
+                m.PDMResourceStatus.model_validate(
+                    {
+                        "remote": group.get("remote"),
+                        "status": "error" if error else "online",
+                        "error": error,
+                    }
                 )
             )
         return out
@@ -69,12 +72,12 @@ class SubscriptionsDomain:
     def __init__(self, sdk: ProxmoxSDK) -> None:
         self._sdk = sdk
 
-    async def list(self) -> list[m.PDMSubscription]:
+    async def list(self) -> builtins.list[m.PDMSubscription]:
         """Each remote's subscription (its state, and what its first node reports)."""
         out = []
         for entry in normalize_list(await self._sdk.resources.subscription.get()):
             nodes = entry.get("node-status") or {}
-            first = next(iter(nodes.values()), {}) if isinstance(nodes, dict) else {}
+            first: Any = next(iter(nodes.values()), {}) if isinstance(nodes, dict) else {}
             payload = {**(first if isinstance(first, dict) else {}), **entry}
             payload["status"] = entry.get("state", payload.get("status"))
             out.append(m.PDMSubscription.model_validate(payload))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from proxmox_sdk.sdk.backends.base import NativeBackend
 from proxmox_sdk.sdk.services import SERVICES, ServiceConfig
+
+if TYPE_CHECKING:
+    from proxmox_sdk.sdk.options import BackendName, ServiceName
 
 
 def service_name(service_config: ServiceConfig | str | None) -> str:
@@ -23,7 +26,7 @@ def service_name(service_config: ServiceConfig | str | None) -> str:
 class SshCommandBackend(NativeBackend):
     """``pvesh`` (or ``pmgsh``) over SSH; ``backend`` names the SSH client."""
 
-    _backend = ""
+    _backend: BackendName = "openssh"
 
     def __init__(
         self,
@@ -42,7 +45,7 @@ class SshCommandBackend(NativeBackend):
         sdk = ProxmoxSDK(
             host,
             backend=self._backend,
-            service=service_name(service_config),
+            service=cast("ServiceName", service_name(service_config)),
             user=user,
             port=port,
             sudo=sudo,

@@ -115,7 +115,7 @@ def _blocking_status_sync(
     resource = _status_resource(prox, task_id)
     deadline = time.monotonic() + timeout
     for delay in _intervals(polling):
-        status = resource.get()
+        status: dict[str, Any] = resource.get()
         if status.get("status") == "stopped":
             return status
         remaining = deadline - time.monotonic()
@@ -131,7 +131,7 @@ async def _blocking_status_async(
     resource = _status_resource(prox, task_id)
     deadline = time.monotonic() + timeout
     for delay in _intervals(polling):
-        status = await resource.get()
+        status: dict[str, Any] = await resource.get()
         if status.get("status") == "stopped":
             return status
         remaining = deadline - time.monotonic()
