@@ -80,8 +80,11 @@ fn mock_api_over_http_without_auth() {
         assert_eq!(doc["paths"]["/health"]["servers"][0]["url"], "/");
         assert!(doc["paths"]["/nodes/{node}/qemu"]["post"].is_object());
         let metrics = c.get(format!("{}/metrics", server.url())).send().await.unwrap().text().await.unwrap();
-        assert!(metrics.contains("proxmox_mock_requests_total "), "{metrics}");
-        assert!(metrics.contains("proxmox_mock_request_duration_seconds_bucket{le=\"+Inf\"}"));
+        assert!(
+            metrics.contains("proxmox_mock_requests_total{method=\"GET\",route=\"/version\",status=\"200\"} "),
+            "{metrics}"
+        );
+        assert!(metrics.contains("proxmox_mock_request_duration_seconds_bucket{method=\"GET\",route=\"/version\",status=\"200\",le=\"+Inf\"}"));
     });
     server.stop().unwrap();
 }
@@ -366,7 +369,7 @@ fn command_line_flags() {
         "--port",
         "0",
         "--tls",
-        "--version",
+        "--schema-version",
         "9.1.11",
         "--no-auth",
     ])

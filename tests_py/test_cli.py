@@ -4,6 +4,8 @@ files and completion."""
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import json
 import os
 import stat
@@ -61,7 +63,7 @@ def test_help_usage_errors_and_every_console_script() -> None:
     r = cli("get", "/version", "stray")
     assert r.returncode == 2 and "give parameters as -name value" in r.stderr
     r = cli("get", "/version", "-o", "xml")
-    assert r.returncode == 2 and "expected json, yaml, table or text" in r.stderr
+    assert r.returncode == 2 and "expected json, json-pretty, yaml, table, text" in r.stderr
 
 
 def test_mock_backend_outputs_and_validation() -> None:
@@ -220,7 +222,6 @@ def test_completion() -> None:
         assert r.returncode == 0 and "__complete" in r.stdout
     assert cli("completion", "tcsh").returncode == 2
     assert cli("__complete", "get", "/nodes/pve1/qe").stdout.split() == ["/nodes/pve1/qemu"]
-    assert cli("__complete", "get", "/nodes/").stdout.split() == ["/nodes/{node}"]
     assert "-memory" in cli("__complete", "create", "/nodes/pve1/qemu", "-mem").stdout.split()
     # The bash script works in bash.
     script = cli("completion", "bash").stdout
@@ -236,6 +237,188 @@ def test_completion() -> None:
         timeout=30,
     )
     assert "/nodes/pve1/status" in r.stdout.split() and "/nodes/pve1/storage" in r.stdout.split()
+
+
+def test_completion_offers_live_members_formats_and_global_options(tmp_path: Path) -> None:
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"/nodes/pve1/qemu/314/config": {"name": "pi"}}))
+    env["PROXMOX_MOCK_DATA_PATH"] = str(seed)
+    # Node names and vmids come from the backend the line would use (here the mock).
+    assert cli("__complete", "get", "/nodes/", env=env).stdout.split() == ["/nodes/pve1"]
+    vmids = cli("__complete", "get", "/nodes/pve1/qemu/3", env=env).stdout.split()
+    assert vmids == ["/nodes/pve1/qemu/314"]
+    # Cached for a minute: a changed seed is not asked for again at once.
+    seed.write_text(json.dumps({"/nodes/pve1/qemu/315/config": {"name": "pi"}}))
+    again = cli("__complete", "get", "/nodes/pve1/qemu/", env=env).stdout.split()
+    assert again == ["/nodes/pve1/qemu/314"]
+    assert any((tmp_path / "cache" / "proxmox-sdk" / "completion").iterdir())
+    # -o values and the global options.
+    assert cli("__complete", "get", "/version", "-o", "js").stdout.split() == [
+        "json",
+        "json-pretty",
+    ]
+    opts = cli("__complete", "get", "/version", "--no").stdout.split()
+    assert opts == ["--noborder", "--noheader"]
+    assert "--output-format" in cli("__complete", "get", "/version", "--out").stdout.split()
+
+
+def test_pvesh_and_original_cli_conventions(tmp_path: Path) -> None:
+    from proxmox_sdk import __version__
+
+    r = cli("--version")
+    assert (r.returncode, r.stdout.strip()) == (0, f"proxmox {__version__}")
+    assert cli("--version", prog="pbx").stdout.strip() == f"pbx {__version__}"
+    # pvesh's --output-format, json on one line and json-pretty indented.
+    r = cli("get", "/version", "--output-format", "json")
+    assert r.returncode == 0 and r.stdout.count("\n") == 1 and json.loads(r.stdout)["release"]
+    r = cli("get", "/version", "--output-format", "json-pretty")
+    assert r.stdout.startswith("{\n  ") and json.loads(r.stdout)["release"]
+    assert json.loads(cli("get", "/version", "--json").stdout)["release"] == "9.2"
+    assert "release: '9.2'" in cli("get", "/version", "--yaml").stdout
+    table = cli("get", "/nodes", "-o", "table", "--noborder").stdout.splitlines()
+    assert table[0].split()[:2] == ["id", "node"] and table[1].startswith("node/pve1")
+    table = cli("get", "/nodes", "-o", "table", "--noheader").stdout.splitlines()
+    assert len(table) == 1 and table[0].startswith("node/pve1")
+    # -v: each request and its timing on stderr, never a value (a password here).
+    r = cli("-v", "create", "/access/users", "--userid", "v@pve", "--password", "Sekr1t-pass")
+    assert r.returncode == 0, r.stderr
+    assert "POST /api2/json/access/users -> 200 OK in " in r.stderr and "(mock)" in r.stderr
+    assert "Sekr1t" not in r.stderr and "Sekr1t" not in r.stdout
+    # -q: no task log on stderr with --wait.
+    state = ("--state-file", str(tmp_path / "state.json"))
+    assert cli(*state, "create", "/nodes/pve1/qemu", "-vmid", "100").returncode == 0
+    args = (*state, "create", "/nodes/pve1/qemu/100/status/start", "--wait")
+    loud = cli(*args)
+    args = (*state, "create", "/nodes/pve1/qemu/100/status/stop", "--wait")
+    quiet = cli("-q", *args)
+    assert quiet.returncode == 0 and json.loads(quiet.stdout)["exitstatus"] == "OK"
+    assert quiet.stderr == "" and loud.stderr != ""
+    # An unknown option is a usage error with a suggestion, not the schema's 400.
+    r = cli("create", "/nodes/pve1/qemu", "--vmid", "101", "--memroy", "2048")
+    assert r.returncode == 2
+    assert r.stderr.startswith("unknown option '--memroy' (did you mean '--memory'?)")
+    assert "400" not in r.stderr
+    r = cli("get", "/version", "--outptu", "json")
+    assert r.returncode == 2 and "did you mean '--output'?" in r.stderr
+    # A flag without a value: only booleans may (they mean 1, as in pvesh).
+    r = cli("create", "/nodes/pve1/qemu", "--vmid", "102", "--name")
+    assert r.returncode == 2 and r.stderr.startswith("--name: expected a value"), r.stderr
+    r = cli("create", "/nodes/pve1/qemu", "--vmid", "102", "--onboot")
+    assert r.returncode == 0, r.stderr
+    r = cli("get", "/version", "-o")
+    assert r.returncode == 2 and "--output: expected a value" in r.stderr
+    r = cli("get", "/version", "--host", "--insecure")
+    assert r.returncode == 2 and "--host: expected a value" in r.stderr
+
+
+def test_no_host_mock_carries_state_across_commands(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    r = cli("--state-file", str(state), "create", "/nodes/pve1/qemu", "-vmid", "120", "-name", "a")
+    assert r.returncode == 0, r.stderr
+    assert state.exists() and stat.S_IMODE(state.stat().st_mode) == 0o600
+    names = json.loads(cli("--state-file", str(state), "get", "/nodes/pve1/qemu").stdout)
+    assert [g["name"] for g in names if g["vmid"] == 120] == ["a"]
+    # The environment too (as the server's PROXMOX_MOCK_STATE_FILE).
+    env = {"PROXMOX_MOCK_STATE_FILE": str(state)}
+    assert cli("set", "/nodes/pve1/qemu/120/config", "-name", "b", env=env).returncode == 0
+    config = json.loads(cli("get", "/nodes/pve1/qemu/120/config", env=env).stdout)
+    assert config["name"] == "b"
+    # Without it each command starts afresh; with a host it is refused.
+    assert cli("get", "/nodes/pve1/qemu/120/config").returncode == 1
+    host = ("-H", "127.0.0.1:1", "-U", "root@pam", "--password", "x")
+    r = cli("--state-file", str(state), *host, "get", "/version")
+    assert r.returncode == 2 and "only the in-memory mock" in r.stderr
+
+
+def test_server_version_flags() -> None:
+    from proxmox_sdk import __version__
+
+    r = cli("--version", prog="proxmox-sdk-mock")
+    assert (r.returncode, r.stdout.strip()) == (0, f"proxmox-sdk-mock {__version__}")
+    r = subprocess.run(
+        [sys.executable, "-m", "proxmox_sdk.server", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0 and r.stdout.strip().endswith(__version__), r.stderr
+    help_text = cli("--help", prog="proxmox-sdk-mock").stdout
+    assert "--schema-version <SCHEMA_VERSION>" in help_text
+    # The old spelling still selects the schema, with a note.
+    for flags in (["--version", "9.1.11"], ["--version=9.1.11"], ["--schema-version", "9.1.11"]):
+        with serving(*flags) as (url, proc):
+            assert fetch(url + "/api2/json/version")[1]["data"]["release"] == "9.1"
+        assert ("now --schema-version" in proc.stderr_text) == (flags[0] != "--schema-version")
+
+
+class _Served(subprocess.Popen[str]):
+    stderr_text = ""
+
+
+@contextlib.contextmanager
+def serving(*flags: str) -> Any:
+    """``proxmox-sdk-mock --no-auth FLAGS`` on a free port until the block ends (SIGINT)."""
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = _Served(
+        [str(BIN / "proxmox-sdk-mock"), "--port", str(port), "--no-auth", *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                fetch(url + "/health")
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield url, proc
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, proc.stderr_text = proc.communicate(timeout=20)
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[Any, Any]:
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {})) as r:
+        body = r.read()
+        kind = r.headers.get("Content-Type", "")
+        if r.headers.get("Content-Encoding") == "gzip":
+            return r.headers, gzip.decompress(body)
+        return r.headers, (json.loads(body) if "json" in kind else body.decode())
+
+
+def test_metrics_labels_and_openapi_prepared_and_compressed() -> None:
+    with serving() as (url, _):
+        fetch(url + "/api2/json/version")
+        fetch(url + "/api2/json/nodes/pve1/qemu")
+        try:
+            fetch(url + "/api2/json/nodes/pve1/qemu/100/config")
+        except OSError:
+            pass  # a 500: no such VM
+        _, text = fetch(url + "/metrics")
+        assert 'proxmox_mock_requests_total{method="GET",route="/version",status="200"} 1' in text
+        assert 'route="/nodes/{node}/qemu/{vmid}/config",status="500"} 1' in text
+        assert 'le="60"' in text and 'le="0.0001"' in text
+        # Prepared at start, served gzipped to clients that take it, plain to the rest.
+        headers, packed = fetch(url + "/openapi.json", {"Accept-Encoding": "gzip, br"})
+        assert headers["Content-Encoding"] == "gzip" and headers["Vary"] == "accept-encoding"
+        doc = json.loads(packed)
+        assert doc["openapi"].startswith("3.1") and len(packed) > 10 * int(
+            headers["Content-Length"]
+        )
+        headers, plain = fetch(url + "/openapi.json", {"Accept-Encoding": "identity"})
+        assert "Content-Encoding" not in headers and plain == doc
 
 
 def test_mock_subcommand_serves_until_interrupted() -> None:

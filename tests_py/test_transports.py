@@ -425,3 +425,44 @@ def test_ssh_uploads_go_to_a_unique_temp_file_that_is_removed(
         "local:iso/ssh_paramiko.iso",
     ]
     assert {c["size"] for c in content} == {iso.stat().st_size}
+
+
+def test_first_connection_failures_say_how_to_fix_them() -> None:
+    """A newcomer's two first failures: the README's plain-HTTP server reached as
+    ``host="127.0.0.1:PORT"`` (TLS), and a self-signed certificate. Both are
+    ``ProxmoxConnectionError`` whose text is the transport's own plus the fix."""
+    from proxmox_sdk import ProxmoxConnectionError, SyncProxmoxSDK
+    from proxmox_sdk.server import start
+
+    plain = start(namespace=None)
+    try:
+        host = plain.url.removeprefix("http://")
+        px = SyncProxmoxSDK(host, user="root@pam", password=plain.password, timeout=10)
+        with pytest.raises(ProxmoxConnectionError) as e:
+            px.version.get()
+        text = str(e.value)
+        assert 'host="http://HOST:PORT"' in text and not text.startswith("HTTP 503"), text
+        assert e.value.status_code == 503  # as the original package had it
+        px.close()
+        # The hint's fix works.
+        px = SyncProxmoxSDK(plain.url, user="root@pam", password=plain.password)
+        assert px.version.get()["release"]
+        px.close()
+    finally:
+        plain.stop()
+    tls = start(tls=True, namespace=None)
+    try:
+        host = tls.url.removeprefix("https://")
+        px = SyncProxmoxSDK(host, user="root@pam", password=tls.password, timeout=10)
+        with pytest.raises(ProxmoxConnectionError) as e:
+            px.version.get()
+        text = str(e.value)
+        assert "UnknownIssuer" in text and 'fingerprint="AA:BB:..."' in text, text
+        px.close()
+        px = SyncProxmoxSDK(
+            host, user="root@pam", password=tls.password, fingerprint=tls.fingerprint
+        )
+        assert px.version.get()["release"]
+        px.close()
+    finally:
+        tls.stop()

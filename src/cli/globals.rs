@@ -28,10 +28,20 @@ pub struct Globals {
     pub insecure: bool,
     /// `--fingerprint`.
     pub fingerprint: Option<String>,
-    /// `-o/--output`.
+    /// `-o/--output` (`--output-format` as pvesh spells it; `--json`, `--yaml`).
     pub output: Option<String>,
     /// `--schema-version`.
     pub schema_version: Option<String>,
+    /// `--noborder`: tables without the rule under the header (pvesh's flag).
+    pub noborder: bool,
+    /// `--noheader`: tables without the header row (pvesh's flag).
+    pub noheader: bool,
+    /// `-v/--verbose`: each request and its timing on stderr.
+    pub verbose: bool,
+    /// `-q/--quiet`: no task log or progress on stderr.
+    pub quiet: bool,
+    /// `--state-file`: the no-host mock's state, loaded before and saved after a command.
+    pub state_file: Option<String>,
 }
 
 /// `(long, short, takes a value)` of each global option.
@@ -48,7 +58,15 @@ pub const GLOBAL_OPTIONS: &[(&str, Option<char>, bool)] = &[
     ("insecure", None, false),
     ("fingerprint", None, true),
     ("output", Some('o'), true),
+    ("output-format", None, true),
+    ("json", None, false),
+    ("yaml", None, false),
+    ("noborder", None, false),
+    ("noheader", None, false),
+    ("verbose", Some('v'), false),
+    ("quiet", Some('q'), false),
     ("schema-version", None, true),
+    ("state-file", None, true),
 ];
 
 impl Globals {
@@ -66,8 +84,15 @@ impl Globals {
             "profile" => self.profile = v,
             "insecure" => self.insecure = true,
             "fingerprint" => self.fingerprint = v,
-            "output" => self.output = v,
+            "output" | "output-format" => self.output = v,
+            "json" => self.output = Some("json-pretty".into()),
+            "yaml" => self.output = Some("yaml".into()),
+            "noborder" => self.noborder = true,
+            "noheader" => self.noheader = true,
+            "verbose" => self.verbose = true,
+            "quiet" => self.quiet = true,
             "schema-version" => self.schema_version = v,
+            "state-file" => self.state_file = v,
             _ => {}
         }
     }
@@ -92,6 +117,12 @@ impl Globals {
             fingerprint: env("FINGERPRINT"),
             output: env("OUTPUT"),
             schema_version: env("SCHEMA_VERSION"),
+            state_file: env("STATE_FILE").or_else(|| {
+                std::env::var("PROXMOX_MOCK_STATE_FILE")
+                    .ok()
+                    .filter(|v| !v.is_empty())
+            }),
+            ..Globals::default()
         }
     }
 }
@@ -142,11 +173,12 @@ pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), Failure>
                     None // `-P` alone: prompt
                 } else {
                     i += 1;
-                    Some(
-                        args.get(i)
-                            .cloned()
-                            .ok_or_else(|| usage(format!("--{name}: expected a value")))?,
-                    )
+                    let value = args
+                        .get(i)
+                        .filter(|v| !is_option(v))
+                        .cloned()
+                        .ok_or_else(|| usage(format!("--{name}: expected a value")))?;
+                    Some(value)
                 };
                 g.set(name, value);
             }
@@ -155,6 +187,12 @@ pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), Failure>
         i += 1;
     }
     Ok((g, rest))
+}
+
+/// Whether `arg` looks like an option (`-x`, `--name`) rather than a value; negative
+/// numbers are values.
+pub fn is_option(arg: &str) -> bool {
+    arg.len() > 1 && arg.starts_with('-') && arg != "--" && arg.parse::<f64>().is_err()
 }
 
 /// Every command name.
@@ -171,6 +209,7 @@ pub const SUBCOMMANDS: &[&str] = &[
     "config",
     "batch",
     "completion",
+    "tui",
 ];
 
 #[cfg(test)]

@@ -58,12 +58,49 @@ pub struct Ctx {
     pub schema: std::sync::Arc<ApiSchema>,
     /// How answers are printed.
     pub format: Format,
+    /// The connection, made on first use.
+    client: std::sync::OnceLock<Client>,
 }
 
 impl Ctx {
-    /// The client of this command line (see [`connect`]).
+    /// The client of this command line (see [`connect`]), made once: with `--verbose`
+    /// each request's line goes to stderr, and with `--state-file` the mock starts from
+    /// the file.
     pub fn client(&self) -> Result<Client, Failure> {
-        connect::client(&self.globals, self.schema.version())
+        if let Some(c) = self.client.get() {
+            return Ok(c.clone());
+        }
+        let mut client = connect::client(&self.globals, self.schema.version())?;
+        if self.globals.verbose {
+            client = client.with_trace(std::sync::Arc::new(|line: &str| {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }));
+        }
+        if let Some(path) = &self.globals.state_file {
+            let mock = client.mock().ok_or_else(|| {
+                usage("--state-file: only the in-memory mock (no -H/--host) keeps a state file")
+            })?;
+            let path = std::path::Path::new(path);
+            if path.exists() {
+                mock.store()
+                    .load(path)
+                    .map_err(|e| usage(format!("--state-file: {}: {e}", path.display())))?;
+            }
+        }
+        Ok(self.client.get_or_init(|| client).clone())
+    }
+
+    /// Writes the mock's state to `--state-file` (when one is given and the mock was used).
+    fn save_state(&self) -> Result<(), Failure> {
+        let (Some(path), Some(client)) = (&self.globals.state_file, self.client.get()) else {
+            return Ok(());
+        };
+        if let Some(mock) = client.mock() {
+            mock.store()
+                .save(std::path::Path::new(path))
+                .map_err(|e| usage(format!("--state-file: cannot write {path}: {e}")))?;
+        }
+        Ok(())
     }
 }
 
@@ -93,7 +130,18 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
 }
 
 fn run(prog: &str, args: &[String]) -> Result<(), Failure> {
+    if args.first().map(String::as_str) == Some("__complete") {
+        // The words are a partial line: its options are read leniently, never refused.
+        for c in complete::run_complete(&args[1..]) {
+            println!("{c}");
+        }
+        return Ok(());
+    }
     let (globals, rest) = globals::split_globals(args)?;
+    if matches!(rest.first().map(String::as_str), Some("--version" | "-V")) {
+        println!("{prog} {}", env!("CARGO_PKG_VERSION"));
+        return Ok(());
+    }
     let cli = match Cli::try_parse_from(std::iter::once(prog.to_string()).chain(rest)) {
         Ok(c) => c,
         Err(e) => {
@@ -129,47 +177,62 @@ fn run(prog: &str, args: &[String]) -> Result<(), Failure> {
     };
     let schema = crate::schema::bundled::load_of(product, &version)
         .map_err(|e| usage(format!("--schema-version: {e}")))?;
+    let style = output::TableStyle {
+        border: !globals.noborder,
+        header: !globals.noheader,
+    };
     let format = match &globals.output {
-        Some(o) => Format::parse(o).map_err(usage)?,
-        None if std::io::stdout().is_terminal() => Format::Table,
-        None => Format::Json,
+        Some(o) => match Format::parse(o).map_err(usage)? {
+            Format::Table(_) => Format::Table(style),
+            other => other,
+        },
+        None if std::io::stdout().is_terminal() => Format::Table(style),
+        None => Format::JsonPretty,
     };
     let ctx = Ctx {
         globals,
         schema,
         format,
+        client: std::sync::OnceLock::new(),
     };
-    match cli.command {
+    let done = command(&ctx, cli.command, prog);
+    // The state is saved whether or not the command succeeded: what it changed stays.
+    ctx.save_state()?;
+    done
+}
+
+fn command(ctx: &Ctx, command: Command, prog: &str) -> Result<(), Failure> {
+    match command {
         Command::Ls { path, params } => {
             if !params.is_empty() {
                 return Err(usage("ls: takes only a path"));
             }
-            ls::cmd_ls(&ctx, path)
+            ls::cmd_ls(ctx, path)
         }
-        Command::Get { path, params } => call::run_call(&ctx, Method::Get, &path, &params),
-        Command::Create { path, params } => call::run_call(&ctx, Method::Post, &path, &params),
-        Command::Set { path, params } => call::run_call(&ctx, Method::Put, &path, &params),
-        Command::Delete { path, params } => call::run_call(&ctx, Method::Delete, &path, &params),
+        Command::Get { path, params } => call::run_call(ctx, Method::Get, &path, &params),
+        Command::Create { path, params } => call::run_call(ctx, Method::Post, &path, &params),
+        Command::Set { path, params } => call::run_call(ctx, Method::Put, &path, &params),
+        Command::Delete { path, params } => call::run_call(ctx, Method::Delete, &path, &params),
         Command::Usage {
             path,
             verbose,
             returns,
             command,
-        } => usage::cmd_usage(&ctx, &path, verbose, returns, command),
+        } => usage::cmd_usage(ctx, &path, verbose || ctx.globals.verbose, returns, command),
         Command::Help { pattern } => {
-            usage::cmd_help(&ctx, &pattern);
+            usage::cmd_help(ctx, &pattern);
             Ok(())
         }
         Command::Wait { upid, timeout } => {
             let t = crate::limits::duration("--timeout", timeout, false).map_err(usage)?;
             let client = ctx.client()?;
-            call::follow_task(&ctx, &client, &upid, t)
+            call::follow_task(ctx, &client, &upid, t)
         }
-        Command::Config { action } => config::cmd_config(&ctx, action),
+        Command::Config { action } => config::cmd_config(ctx, action),
         Command::Batch {
             file,
             stop_on_error,
-        } => batch::cmd_batch(&ctx, &file, stop_on_error),
+        } => batch::cmd_batch(ctx, &file, stop_on_error),
         Command::Tui => {
             let client = ctx.client()?;
             tui::run(client).map_err(usage)
@@ -179,12 +242,7 @@ fn run(prog: &str, args: &[String]) -> Result<(), Failure> {
             Ok(())
         }
         Command::Complete { words } => {
-            let words = if words.is_empty() {
-                vec![String::new()]
-            } else {
-                words
-            };
-            for c in complete::complete(&ctx.schema, &words) {
+            for c in complete::run_complete(&words) {
                 println!("{c}");
             }
             Ok(())

@@ -5,26 +5,51 @@ use serde_json::Value;
 /// How answers are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// Pretty JSON.
+    /// JSON on one line (pvesh's `json`).
     Json,
+    /// Indented JSON (pvesh's `json-pretty`).
+    JsonPretty,
     /// YAML.
     Yaml,
     /// Aligned columns (lists of objects) or key/value rows (objects).
-    Table,
+    Table(TableStyle),
     /// Scalars bare, objects as `key: value` lines.
     Text,
 }
 
+/// pvesh's `--noborder` and `--noheader`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableStyle {
+    /// The rule under the header.
+    pub border: bool,
+    /// The header row.
+    pub header: bool,
+}
+
+impl Default for TableStyle {
+    fn default() -> TableStyle {
+        TableStyle {
+            border: true,
+            header: true,
+        }
+    }
+}
+
+/// The `-o/--output-format` values, for messages and completion.
+pub const FORMAT_NAMES: &[&str] = &["json", "json-pretty", "yaml", "table", "text"];
+
 impl Format {
-    /// `json`, `yaml`, `table` or `text`.
+    /// `json`, `json-pretty`, `yaml`, `table` or `text`.
     pub fn parse(text: &str) -> Result<Format, String> {
         match text.to_ascii_lowercase().as_str() {
             "json" => Ok(Format::Json),
+            "json-pretty" => Ok(Format::JsonPretty),
             "yaml" | "yml" => Ok(Format::Yaml),
-            "table" => Ok(Format::Table),
+            "table" => Ok(Format::Table(TableStyle::default())),
             "text" => Ok(Format::Text),
             other => Err(format!(
-                "--output: unknown format '{other}'; expected json, yaml, table or text"
+                "--output-format: unknown format '{other}'; expected {}",
+                FORMAT_NAMES.join(", ")
             )),
         }
     }
@@ -42,12 +67,17 @@ fn cell(v: &Value) -> String {
 pub fn render(value: &Value, format: Format) -> String {
     match format {
         Format::Json => {
+            let mut s = serde_json::to_string(value).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::JsonPretty => {
             let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
             s.push('\n');
             s
         }
         Format::Yaml => serde_norway::to_string(value).unwrap_or_default(),
-        Format::Table => table(value),
+        Format::Table(style) => table(value, style),
         Format::Text => text(value),
     }
 }
@@ -99,7 +129,7 @@ fn columns(items: &[Value]) -> Vec<String> {
     keys
 }
 
-fn table(value: &Value) -> String {
+fn table(value: &Value, style: TableStyle) -> String {
     match value {
         Value::Array(items) if items.iter().all(Value::is_object) && !items.is_empty() => {
             let cols = columns(items);
@@ -126,10 +156,15 @@ fn table(value: &Value) -> String {
                     .collect();
                 format!("{}\n", parts.join("  ").trim_end())
             };
-            let mut out = line(&cols);
-            out.push_str(&line(
-                &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
-            ));
+            let mut out = String::new();
+            if style.header {
+                out.push_str(&line(&cols));
+                if style.border {
+                    out.push_str(&line(
+                        &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
+                    ));
+                }
+            }
             for r in &rows {
                 out.push_str(&line(r));
             }
@@ -154,19 +189,38 @@ mod tests {
     #[test]
     fn tables_and_text() {
         let v = json!([{"vmid": 100, "name": "web", "status": "running"}, {"vmid": 101, "status": "stopped"}]);
+        let table = Format::Table(TableStyle::default());
         assert_eq!(
-            render(&v, Format::Table),
+            render(&v, table),
             "vmid  name  status\n----  ----  -------\n100   web   running\n101         stopped\n"
         );
+        let plain = TableStyle {
+            border: false,
+            header: true,
+        };
         assert_eq!(
-            render(&json!({"a": 1, "bb": "x"}), Format::Table),
-            "a   1\nbb  x\n"
+            render(&v, Format::Table(plain)),
+            "vmid  name  status\n100   web   running\n101         stopped\n"
+        );
+        let bare = TableStyle {
+            border: true,
+            header: false,
+        };
+        assert_eq!(
+            render(&v, Format::Table(bare)),
+            "100   web   running\n101         stopped\n"
+        );
+        assert_eq!(render(&json!({"a": 1, "bb": "x"}), table), "a   1\nbb  x\n");
+        assert_eq!(render(&json!({"a": [1]}), Format::Json), "{\"a\":[1]}\n");
+        assert_eq!(
+            render(&json!({"a": 1}), Format::JsonPretty),
+            "{\n  \"a\": 1\n}\n"
         );
         assert_eq!(render(&json!("UPID:x"), Format::Text), "UPID:x\n");
         assert_eq!(render(&Value::Null, Format::Text), "");
         assert_eq!(render(&json!({"a": [1]}), Format::Yaml), "a:\n- 1\n");
         assert!(Format::parse("xml")
             .unwrap_err()
-            .contains("json, yaml, table or text"));
+            .contains("json, json-pretty, yaml, table, text"));
     }
 }

@@ -8,9 +8,32 @@ use super::{usage, Failure, EXIT_API};
 use crate::api::{ApiError, ApiPath, Error, Method};
 use crate::schema::{ApiSchema, RequestError, Schema};
 
+/// A parameter given as an option (`-name` or `--name`), as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dashed {
+    /// `-name` or `--name`, as on the line.
+    pub typed: String,
+    /// `name`.
+    pub name: String,
+    /// Given without a value (only booleans may be: they mean 1, as in pvesh).
+    pub bare: bool,
+}
+
+/// What [`parse_params`] found.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// The parameters, values as strings (lists when repeated).
+    pub params: Map<String, Value>,
+    /// `--wait` was given.
+    pub wait: bool,
+    /// The parameters given as options, for [`check_options`].
+    pub dashed: Vec<Dashed>,
+}
+
 /// Parsed `-name value` / `--name value` / `name=value` parameters; `--wait` is taken out.
-pub fn parse_params(args: &[String]) -> Result<(Map<String, Value>, bool), Failure> {
+pub fn parse_params(args: &[String]) -> Result<Parsed, Failure> {
     let mut out = Map::new();
+    let mut dashed = Vec::new();
     let mut wait = false;
     let mut add = |k: &str, v: String| {
         let v = Value::String(v);
@@ -33,18 +56,33 @@ pub fn parse_params(args: &[String]) -> Result<(Map<String, Value>, bool), Failu
             wait = true;
         } else if a.starts_with('-') && a.len() > 1 && !is_number(a) && a != "--" {
             let name = a.trim_start_matches('-');
+            let dashes = &a[..a.len() - name.len()];
             if let Some((k, v)) = name.split_once('=') {
                 add(k, v.to_string());
+                dashed.push(Dashed {
+                    typed: format!("{dashes}{k}"),
+                    name: k.to_string(),
+                    bare: false,
+                });
             } else {
                 let next = args.get(i + 1);
-                match next {
+                let bare = match next {
                     Some(n) if !(n.starts_with('-') && n.len() > 1 && !is_number(n)) => {
                         add(name, n.clone());
                         i += 1;
+                        false
                     }
-                    // A bare flag: a boolean switched on.
-                    _ => add(name, "1".to_string()),
-                }
+                    // A bare flag: a boolean switched on (checked by `check_options`).
+                    _ => {
+                        add(name, "1".to_string());
+                        true
+                    }
+                };
+                dashed.push(Dashed {
+                    typed: a.clone(),
+                    name: name.to_string(),
+                    bare,
+                });
             }
         } else if let Some((k, v)) = a.split_once('=') {
             add(k, v.to_string());
@@ -55,7 +93,74 @@ pub fn parse_params(args: &[String]) -> Result<(Map<String, Value>, bool), Failu
         }
         i += 1;
     }
-    Ok((out, wait))
+    Ok(Parsed {
+        params: out,
+        wait,
+        dashed,
+    })
+}
+
+/// The options given to an operation of the schema: a name it does not take is
+/// `unknown option '--x'` (with the nearest parameter or global option), and only a
+/// boolean may go without a value. Paths the schema does not know are left to the API.
+pub fn check_options(
+    schema: &ApiSchema,
+    method: Method,
+    path: &str,
+    dashed: &[Dashed],
+) -> Result<(), Failure> {
+    let Ok((op, _)) = schema.operation(method.as_str(), path) else {
+        return Ok(());
+    };
+    let props = op.info.parameters.properties.as_ref();
+    let open = !op.info.parameters.forbids_additional_properties()
+        && op.info.parameters.additional_properties.is_some();
+    for d in dashed {
+        match op.param(&d.name) {
+            None if open => {}
+            None => {
+                let dashes = if d.typed.starts_with("--") { "--" } else { "-" };
+                let candidates = props
+                    .into_iter()
+                    .flat_map(|m| m.keys().map(|k| format!("{dashes}{k}")))
+                    .chain(
+                        super::globals::GLOBAL_OPTIONS
+                            .iter()
+                            .map(|(long, _, _)| format!("--{long}")),
+                    )
+                    .chain(["--wait".to_string()]);
+                let mut message = format!("unknown option '{}'", d.typed);
+                if let Some(best) = nearest(&d.typed, candidates) {
+                    message.push_str(&format!(" (did you mean '{best}'?)"));
+                }
+                message.push_str(&format!(
+                    "; see `proxmox usage {} --command {}`",
+                    display_path(path),
+                    verb_of(method)
+                ));
+                return Err(usage(message));
+            }
+            Some(s) if d.bare && s.ty != Some(crate::schema::SchemaType::Boolean) => {
+                return Err(usage(format!(
+                    "{}: expected a value ({})",
+                    d.typed,
+                    allowed(s)
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The candidate closest to `typed`, if any is close enough to be a typo of it.
+pub fn nearest(typed: &str, candidates: impl IntoIterator<Item = String>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(typed, &c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
 }
 
 /// `/nodes/pve1` from `nodes/pve1`, `/api2/json/nodes/pve1` or `/nodes/pve1/`.
@@ -183,7 +288,11 @@ mod tests {
 
     #[test]
     fn parameters() {
-        let (p, wait) = parse_params(&s(&[
+        let Parsed {
+            params: p,
+            wait,
+            dashed,
+        } = parse_params(&s(&[
             "-memory",
             "2048",
             "--cores=2",
@@ -199,6 +308,12 @@ mod tests {
         ]))
         .unwrap();
         assert!(wait);
+        let bare: Vec<&str> = dashed
+            .iter()
+            .filter(|d| d.bare)
+            .map(|d| d.typed.as_str())
+            .collect();
+        assert_eq!(bare, ["--onboot"]);
         assert_eq!(
             Value::Object(p),
             json!({"memory": "2048", "cores": "2", "name": "web", "net0": ["virtio", "e1000"], "onboot": "1", "balloon": "-1"})
@@ -207,6 +322,32 @@ mod tests {
             .unwrap_err()
             .message
             .contains("-name value"));
+    }
+
+    #[test]
+    fn options_are_checked_against_the_operation() {
+        let schema = crate::schema::bundled::load("9.2").unwrap();
+        let path = api_path("/nodes/pve1/qemu");
+        let check = |args: &[&str]| {
+            let parsed = parse_params(&s(args)).unwrap();
+            check_options(&schema, Method::Post, &path, &parsed.dashed)
+        };
+        let e = check(&["--vmid", "100", "--memroy", "2048"]).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("unknown option '--memroy' (did you mean '--memory'?)"),
+            "{}",
+            e.message
+        );
+        let e = check(&["--vmid", "100", "--name"]).unwrap_err();
+        assert!(
+            e.message.starts_with("--name: expected a value"),
+            "{}",
+            e.message
+        );
+        check(&["--vmid", "100", "--onboot", "-net0", "virtio"]).unwrap();
+        let e = check(&["--zzzzzzzz", "1"]).unwrap_err();
+        assert!(!e.message.contains("did you mean"), "{}", e.message);
     }
 
     #[test]

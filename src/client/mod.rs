@@ -30,7 +30,25 @@ pub struct Client {
     call_timeout: Arc<AtomicU64>,
     /// What the embedding layer attaches (the Python edge: its tracer), shared by clones.
     hook: HookSlot,
+    /// Where each request line goes besides the log (the CLI's `--verbose`: stderr).
+    trace: TraceSlot,
 }
+
+#[derive(Clone, Default)]
+struct TraceSlot(Option<Trace>);
+
+impl std::fmt::Debug for TraceSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "TraceSlot(set)"
+        } else {
+            "TraceSlot(none)"
+        })
+    }
+}
+
+/// A receiver of one line per request (method, path, outcome, time; never a value).
+pub type Trace = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Where the hook lives (shared by clones).
 #[derive(Clone, Default)]
@@ -61,7 +79,15 @@ impl Client {
             validate: false,
             call_timeout: Arc::new(AtomicU64::new(NO_OVERRIDE)),
             hook: HookSlot::default(),
+            trace: TraceSlot::default(),
         }
+    }
+
+    /// This client (and its later clones) also hands each request line to `trace`.
+    #[must_use]
+    pub fn with_trace(mut self, trace: Trace) -> Client {
+        self.trace = TraceSlot(Some(trace));
+        self
     }
 
     /// A client over the in-process `mock` (which validates every request itself).
@@ -186,11 +212,10 @@ impl Client {
     /// Runs `call` on the shared runtime (any backend; the mock waits its latency there).
     pub async fn execute_async(self, call: Call) -> Result<Value, Error> {
         let call = self.prepare(call)?;
-        let target = self.backend.kind().log_target();
-        let started = log::log_enabled!(target: target, log::Level::Debug).then(Instant::now);
+        let started = self.wants_request_lines().then(Instant::now);
         let result = self.backend.call(&call).await;
         if let Some(t) = started {
-            log_request(self.backend.kind(), &call, t, &result);
+            self.request_line(&call, t, &result);
         }
         result
     }
@@ -221,14 +246,28 @@ impl Client {
         call: &Call,
         f: impl FnOnce() -> Result<Value, Error>,
     ) -> Result<Value, Error> {
-        let kind = self.backend.kind();
-        if !log::log_enabled!(target: kind.log_target(), log::Level::Debug) {
+        if !self.wants_request_lines() {
             return f();
         }
         let started = Instant::now();
         let result = f();
-        log_request(kind, call, started, &result);
+        self.request_line(call, started, &result);
         result
+    }
+
+    fn wants_request_lines(&self) -> bool {
+        self.trace.0.is_some()
+            || log::log_enabled!(target: self.backend.kind().log_target(), log::Level::Debug)
+    }
+
+    /// The request's line, to the log (DEBUG) and to the trace.
+    fn request_line(&self, call: &Call, started: Instant, result: &Result<Value, Error>) {
+        let kind = self.backend.kind();
+        let line = request_line(kind, call, started, result);
+        log::debug!(target: kind.log_target(), "{line}");
+        if let Some(trace) = &self.trace.0 {
+            trace(&line);
+        }
     }
 
     /// `(ticket, CSRFPreventionToken)` of HTTPS ticket authentication (logs in if needed);
@@ -243,22 +282,26 @@ impl Client {
     }
 }
 
-/// One DEBUG line per request: method, path, outcome, duration, backend. Never a parameter
+/// One line per request: method, path, outcome, duration, backend. Never a parameter
 /// value: a 400 says only that verification failed, and messages are cut short.
-fn log_request(kind: BackendKind, call: &Call, started: Instant, result: &Result<Value, Error>) {
+fn request_line(
+    kind: BackendKind,
+    call: &Call,
+    started: Instant,
+    result: &Result<Value, Error>,
+) -> String {
     let outcome = match result {
         Ok(_) => "200 OK".to_string(),
         Err(Error::Api(e)) if e.status == 400 => "400 Parameter verification failed.".into(),
         Err(Error::Api(e)) => format!("{} {}", e.status, shorten(&e.message)),
         Err(e) => format!("failed: {}", shorten(&e.to_string())),
     };
-    log::debug!(
-        target: kind.log_target(),
+    format!(
         "{} {} -> {outcome} in {:.1} ms ({kind})",
         call.method,
         call.path,
         started.elapsed().as_secs_f64() * 1e3
-    );
+    )
 }
 
 /// The first line of `text`, at most 200 characters.

@@ -17,7 +17,22 @@ pub const HANDLERS: &[Computed] = &[
     (Method::Get, "/nodes", nodes),
     (Method::Get, "/cluster/resources", resources),
     (Method::Get, "/cluster/nextid", nextid),
+    (Method::Get, "/version", version),
 ];
+
+/// `GET /version`: the release of the schema served (`9.1.11` -> version `9.1.11`, release
+/// `9.1`; a tag without a patch level gets `.0`), as pve-manager reports itself.
+fn version(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let tag = ctx.mock.schema().version();
+    let parts: Vec<&str> = tag.split('.').collect();
+    let release = parts.iter().take(2).copied().collect::<Vec<_>>().join(".");
+    let version = if parts.len() >= 3 {
+        tag.to_string()
+    } else {
+        format!("{release}.0")
+    };
+    Ok(json!({"version": version, "release": release, "repoid": "0123abcd"}))
+}
 
 /// One generated list item of the operation's `returns`, for extra path parameters.
 pub fn gen_item(ctx: &Ctx<'_>, extra: &[(&str, String)]) -> Map<String, Value> {

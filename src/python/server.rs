@@ -160,6 +160,7 @@ pub fn start_server(
         admin_token: admin_token.filter(|t| !t.is_empty()),
         upstream: None,
         limits,
+        prepare_openapi: false,
     };
     let server = guarded(py, || {
         let listener = TcpListener::bind((host, port))

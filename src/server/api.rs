@@ -116,13 +116,14 @@ pub async fn api(
         durable(&app, &method, result).await
     };
     let elapsed = started.elapsed();
-    app.metrics.observe(elapsed, resp.status().as_u16());
+    let template = app
+        .mock
+        .schema()
+        .resolve(uri.path())
+        .map(|(e, _)| e.template.as_str());
+    app.metrics
+        .observe(&method, template, resp.status().as_u16(), elapsed);
     if let Some(t) = &app.tracing {
-        let template = app
-            .mock
-            .schema()
-            .resolve(uri.path())
-            .map(|(e, _)| e.template.as_str());
         t.record(&super::otel::RequestSpan {
             method: method.as_str(),
             path: uri.path(),
@@ -330,8 +331,14 @@ pub async fn forward(
     };
     let rel = crate::schema::index::strip_api_prefix(path);
     let fwd = match upstream.forward(method, rel, &params, headers).await {
-        Ok(f) => f,
-        Err(e) => return pve_response(Err(e)),
+        Ok(f) => {
+            app.metrics.observe_upstream(Some(f.status));
+            f
+        }
+        Err(e) => {
+            app.metrics.observe_upstream(None);
+            return pve_response(Err(e));
+        }
     };
     let mismatches = match (fwd.status, fwd.body.get("data")) {
         (200, Some(data)) => op.check_response(data),

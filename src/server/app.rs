@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderValue, Response, StatusCode};
 use axum::routing::get;
@@ -35,8 +35,9 @@ pub struct App {
     pub upstream: Option<proxy::Upstream>,
     /// When it started.
     pub started: Instant,
-    /// The OpenAPI document, made on first request.
-    pub openapi: std::sync::OnceLock<Bytes>,
+    /// The OpenAPI document, plain and gzipped, made once (at start with
+    /// `prepare_openapi`, else on first request).
+    pub openapi: std::sync::OnceLock<super::service::PreparedDocument>,
     /// OTLP export of the requests' spans, when the environment asks for it.
     pub tracing: Option<super::otel::Tracing>,
     /// Refused requests held back per client.
@@ -78,18 +79,30 @@ pub fn build_app(config: ServerConfig) -> Result<Arc<App>, ServerError> {
         ),
         _ => None,
     };
-    Ok(Arc::new(App {
+    let app = Arc::new(App {
         mock,
         auth_failures,
         persister,
         config,
-        metrics: Metrics::default(),
+        metrics: Metrics::new(upstream.is_some()),
         answers: AnswerCache::default(),
         upstream,
         started: Instant::now(),
         openapi: std::sync::OnceLock::new(),
         tracing: super::otel::from_env(),
-    }))
+    });
+    if app.config.prepare_openapi {
+        let prep = app.clone();
+        // A second's work: /docs should not wait for it. Failing to start the thread only
+        // means the first request makes it.
+        let _ = std::thread::Builder::new()
+            .name("openapi".into())
+            .spawn(move || {
+                prep.openapi
+                    .get_or_init(|| super::service::PreparedDocument::of(&prep));
+            });
+    }
+    Ok(app)
 }
 
 type KeyedLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;

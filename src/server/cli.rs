@@ -28,9 +28,10 @@ pub struct ServerArgs {
     #[arg(long, env = "PROXMOX_API_SERVICE", value_parser = parse_service)]
     pub service: Option<crate::schema::Product>,
     /// Schema version of the product: latest, or one bundled (PVE 9.2, 9.1.11; PBS 4;
-    /// PMG 6.3; PDM 1).
+    /// PMG 6.3; PDM 1). (`--version VERSION`, the old spelling, still works, with a
+    /// note; `--version` alone prints the program's version.)
     #[arg(
-        long = "version",
+        long = "schema-version",
         env = "PROXMOX_MOCK_SCHEMA_VERSION",
         default_value = "latest"
     )]
@@ -203,10 +204,50 @@ impl ServerArgs {
                     max_connections: self.max_connections,
                     auth_fail_delay: std::time::Duration::from_secs_f64(self.auth_fail_delay),
                 },
+                prepare_openapi: true,
             },
             generated && !self.no_auth,
         )
     }
+}
+
+/// What `--version` meant on a command line.
+#[derive(Debug, PartialEq, Eq)]
+enum VersionFlag {
+    /// Not given.
+    None,
+    /// Alone (or before another option): print the program's version.
+    Print,
+    /// With a value: the old spelling of `--schema-version`, rewritten in place.
+    Renamed,
+}
+
+fn legacy_version_flag(argv: &mut [std::ffi::OsString]) -> VersionFlag {
+    let mut found = VersionFlag::None;
+    let mut i = 1;
+    while i < argv.len() {
+        let a = argv[i].to_string_lossy().into_owned();
+        if a == "--" {
+            break;
+        }
+        if let Some(v) = a.strip_prefix("--version=") {
+            argv[i] = format!("--schema-version={v}").into();
+            found = VersionFlag::Renamed;
+        } else if a == "--version" || a == "-V" {
+            let value = argv
+                .get(i + 1)
+                .map(|n| n.to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('-'));
+            if a == "-V" || value.is_none() {
+                return VersionFlag::Print;
+            }
+            argv[i] = "--schema-version".into();
+            found = VersionFlag::Renamed;
+            i += 1;
+        }
+        i += 1;
+    }
+    found
 }
 
 /// Runs the server until SIGINT/SIGTERM; returns the exit code (0 after a clean stop).
@@ -215,6 +256,27 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    let mut argv: Vec<std::ffi::OsString> = argv.into_iter().map(Into::into).collect();
+    match legacy_version_flag(&mut argv) {
+        VersionFlag::Print => {
+            let prog = argv.first().map_or_else(
+                || "proxmox-sdk-mock".into(),
+                |p| {
+                    let p = p.to_string_lossy();
+                    std::path::Path::new(p.as_ref())
+                        .file_name()
+                        .map_or_else(|| p.to_string(), |f| f.to_string_lossy().into_owned())
+                },
+            );
+            println!("{prog} {}", env!("CARGO_PKG_VERSION"));
+            return 0;
+        }
+        VersionFlag::Renamed => eprintln!(
+            "note: --version VERSION is now --schema-version VERSION (--version alone prints \
+             the program's version); the old spelling will be removed in a later release"
+        ),
+        VersionFlag::None => {}
+    }
     let args = match ServerArgs::try_parse_from(argv) {
         Ok(a) => a,
         Err(e) => {

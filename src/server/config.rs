@@ -74,6 +74,9 @@ pub struct ServerConfig {
     pub upstream: Option<proxy::UpstreamConfig>,
     /// What one client may cost the server (bodies, time, connections).
     pub limits: Limits,
+    /// Build `/openapi.json` (and its gzip form) in the background at start rather than
+    /// on first request (the command line's server does; in-process routers do not).
+    pub prepare_openapi: bool,
 }
 
 /// The server's limits, PVE's where PVE has one (`PVE::APIServer::AnyEvent`).
@@ -126,6 +129,7 @@ impl ServerConfig {
             admin_token: None,
             upstream: None,
             limits: Limits::default(),
+            prepare_openapi: false,
         }
     }
 }

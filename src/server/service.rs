@@ -116,20 +116,78 @@ pub async fn versions(State(app): State<Arc<App>>) -> axum::Json<Value> {
     }))
 }
 
-pub async fn openapi(State(app): State<Arc<App>>) -> Response<Body> {
-    let body = app
-        .openapi
-        .get_or_init(|| {
-            let mut doc = crate::schema::openapi::openapi_document(app.mock.schema());
-            add_server_endpoints(&mut doc);
-            Bytes::from(serde_json::to_vec(&doc).unwrap_or_default())
+/// `/openapi.json` serialized once, and gzipped once.
+#[derive(Debug, Clone)]
+pub struct PreparedDocument {
+    /// The JSON.
+    pub json: Bytes,
+    /// The same, gzip-compressed.
+    pub gzip: Bytes,
+}
+
+impl PreparedDocument {
+    /// The document of `app`'s schema plus the server's own endpoints.
+    pub fn of(app: &App) -> PreparedDocument {
+        use std::io::Write;
+        let mut doc = crate::schema::openapi::openapi_document(app.mock.schema());
+        add_server_endpoints(&mut doc);
+        let json = serde_json::to_vec(&doc).unwrap_or_default();
+        let mut gz = flate2::write::GzEncoder::new(
+            Vec::with_capacity(json.len() / 8),
+            flate2::Compression::new(6),
+        );
+        let gzip = gz
+            .write_all(&json)
+            .and_then(|()| gz.finish())
+            .unwrap_or_default();
+        PreparedDocument {
+            json: Bytes::from(json),
+            gzip: Bytes::from(gzip),
+        }
+    }
+}
+
+/// Whether an `Accept-Encoding` value admits gzip (`gzip` or `*`, with a q above 0).
+pub fn accepts_gzip(value: &str) -> bool {
+    value.split(',').any(|part| {
+        let mut bits = part.split(';');
+        let name = bits.next().unwrap_or_default().trim();
+        let q = bits
+            .filter_map(|b| b.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        (name.eq_ignore_ascii_case("gzip") || name == "*") && q > 0.0
+    })
+}
+
+pub async fn openapi(State(app): State<Arc<App>>, headers: HeaderMap) -> Response<Body> {
+    let doc = if let Some(d) = app.openapi.get() {
+        d.clone()
+    } else {
+        let maker = app.clone();
+        tokio::task::spawn_blocking(move || {
+            maker
+                .openapi
+                .get_or_init(|| PreparedDocument::of(&maker))
+                .clone()
         })
-        .clone();
-    let mut resp = Response::new(Body::from(body));
-    resp.headers_mut().insert(
+        .await
+        .unwrap_or_else(|_| PreparedDocument::of(&app))
+    };
+    let gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(accepts_gzip);
+    let mut resp = Response::new(Body::from(if gzip { doc.gzip } else { doc.json }));
+    let h = resp.headers_mut();
+    h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     resp
 }
 
@@ -197,4 +255,19 @@ fn add_server_endpoints(doc: &mut Value) {
             }
         }),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_gzip;
+
+    #[test]
+    fn accept_encoding() {
+        assert!(accepts_gzip("gzip"));
+        assert!(accepts_gzip("br;q=1.0, gzip;q=0.8, *;q=0.1"));
+        assert!(accepts_gzip("*"));
+        assert!(!accepts_gzip("gzip;q=0"));
+        assert!(!accepts_gzip("identity, br"));
+        assert!(!accepts_gzip(""));
+    }
 }

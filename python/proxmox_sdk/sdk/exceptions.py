@@ -137,20 +137,25 @@ def _ceph_error(capability: str, provider: str, detail: str) -> CephCapabilityUn
 
 
 class ProxmoxTimeoutError(ResourceException):
-    """The request timed out (504 Gateway Timeout)."""
+    """The request timed out. ``status_code`` is 504 (Gateway Timeout) as in the original
+    package, but the message says what happened rather than a status no server sent."""
 
     def __init__(self, content: str = "request timed out", *args: Any, **kwargs: Any) -> None:
         super().__init__(504, "Gateway Timeout", content)
+        self.args = (content,)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.content,))
 
 
 class ProxmoxConnectionError(ResourceException):
-    """No connection could be made (503 Service Unavailable)."""
+    """No connection could be made (refused, unreachable, TLS). ``status_code`` is 503
+    (Service Unavailable) as in the original package, but the message is the transport's
+    own, with a hint where one fixes it, not an HTTP status no server sent."""
 
     def __init__(self, content: str = "connection failed", *args: Any, **kwargs: Any) -> None:
         super().__init__(503, "Service Unavailable", content)
+        self.args = (content,)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.content,))

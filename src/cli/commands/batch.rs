@@ -76,8 +76,8 @@ pub fn cmd_batch(ctx: &Ctx, file: &str, stop_on_error: bool) -> Result<(), Failu
     }
     print_value(
         &Value::Array(results),
-        if ctx.format == Format::Table {
-            Format::Json
+        if matches!(ctx.format, Format::Table(_)) {
+            Format::JsonPretty
         } else {
             ctx.format
         },

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
-use super::super::params::{api_failure, api_path, check, parse_params};
+use super::super::params::{api_failure, api_path, check, check_options, parse_params};
 use super::super::{print_value, usage, Ctx, Failure, EXIT_API};
 use crate::api::{Method, Upid};
 use crate::client::Client;
@@ -15,14 +15,20 @@ fn is_upid(v: &Value) -> Option<&str> {
     v.as_str().filter(|s| s.starts_with("UPID:"))
 }
 
-/// Follows a task: streams its log, shows a spinner on a terminal, returns its exit status.
-pub fn wait_task(client: &Client, upid: &str, timeout: Duration) -> Result<String, Failure> {
+/// Follows a task: streams its log, shows a spinner on a terminal (neither when `quiet`),
+/// returns its exit status.
+pub fn wait_task(
+    client: &Client,
+    upid: &str,
+    timeout: Duration,
+    quiet: bool,
+) -> Result<String, Failure> {
     let base = upid
         .parse::<Upid>()
         .map_err(|e| usage(format!("UPID: {e}")))?
         .task_path(upid);
     let started = Instant::now();
-    let tty = std::io::stderr().is_terminal();
+    let tty = !quiet && std::io::stderr().is_terminal();
     let spinner = ['|', '/', '-', '\\'];
     let mut shown = 0u64;
     let mut delay = Duration::from_millis(100);
@@ -33,7 +39,12 @@ pub fn wait_task(client: &Client, upid: &str, timeout: Duration) -> Result<Strin
             .map_err(api_failure)?;
         let mut params = Map::new();
         params.insert("start".into(), json!(shown));
-        if let Ok(Value::Array(lines)) = client.call(Method::Get, &format!("{base}/log"), params) {
+        let log = if quiet {
+            Ok(Value::Null)
+        } else {
+            client.call(Method::Get, &format!("{base}/log"), params)
+        };
+        if let Ok(Value::Array(lines)) = log {
             for l in lines {
                 if let Some(t) = l.get("t").and_then(Value::as_str) {
                     if tty {
@@ -89,7 +100,7 @@ pub fn follow_task(
     upid: &str,
     timeout: Duration,
 ) -> Result<(), Failure> {
-    let status = wait_task(client, upid, timeout)?;
+    let status = wait_task(client, upid, timeout, ctx.globals.quiet)?;
     print_value(&json!({"upid": upid, "exitstatus": status}), ctx.format);
     if task_ok(&status) {
         Ok(())
@@ -103,8 +114,10 @@ pub fn follow_task(
 
 /// `get`/`create`/`set`/`delete PATH params...` (`--wait` follows a task it starts).
 pub fn run_call(ctx: &Ctx, method: Method, path: &str, params: &[String]) -> Result<(), Failure> {
-    let (params, wait) = parse_params(params)?;
+    let parsed = parse_params(params)?;
+    let (params, wait) = (parsed.params, parsed.wait);
     let path = api_path(path);
+    check_options(&ctx.schema, method, &path, &parsed.dashed)?;
     check(&ctx.schema, method, &path, &params)?;
     let client = ctx.client()?;
     let v = client.call(method, &path, params).map_err(api_failure)?;

