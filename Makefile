@@ -49,15 +49,16 @@ lint: dev ## rustfmt, clippy -D warnings, ruff, stubtest, mypy --strict and pyri
 	$(BIN)/mypy --strict python/proxmox_sdk tests_py/typing/typed_example.py
 	$(BIN)/pyright --pythonpath $(abspath $(BIN))/python
 
-regen: ## regenerate generated/<product>/ from generated/inputs/<product>/<version>/ (codegen)
+regen: ## regenerate generated/<product>/ and the Pydantic models in python/proxmox_sdk/generated/ from generated/inputs/<product>/<version>/ (codegen)
 	@for d in generated/inputs/*/*/; do \
 	  product=$$(basename $$(dirname $$d)); version=$$(basename $$d); input=$$(ls $$d* | head -n1); \
-	  $(CODEGEN) --service $$product --input $$input --version-tag $$version --output-dir generated/$$product || exit 1; \
+	  $(CODEGEN) --service $$product --input $$input --version-tag $$version --output-dir generated/$$product \
+	    --models-dir python/proxmox_sdk/generated/$$product || exit 1; \
 	done
 
 regen-check: regen ## fail if `make regen` changes a committed byte
-	git diff --exit-code --stat -- generated/
-	@test -z "$$(git status --porcelain -- generated/)" || { git status --porcelain -- generated/; exit 1; }
+	git diff --exit-code --stat -- generated/ python/proxmox_sdk/generated/
+	@test -z "$$(git status --porcelain -- generated/ python/proxmox_sdk/generated/)" || { git status --porcelain -- generated/ python/proxmox_sdk/generated/; exit 1; }
 
 BENCH_VENV ?= .bench-venv
 

@@ -17,6 +17,7 @@ __all__ = [
     "resolve_version",
     "load_proxmox_generated_openapi",
     "load_proxmox_apidoc",
+    "load_pydantic_models",
     "resolve",
     "validate",
 ]
@@ -55,6 +56,26 @@ def load_proxmox_apidoc(version: str = "latest", service: str = "PVE") -> list[d
     """The normalized apidoc tree of a bundled version (a fresh list each call)."""
     tree: list[dict[str, Any]] = json.loads(_native.apidoc_json(version, service))
     return tree
+
+
+def load_pydantic_models(version_tag: str = "latest", service: str = "PVE") -> str | None:
+    """The source of a bundled version's generated Pydantic models (``None`` for a version
+    that is not bundled), as the original package's function; to use them, import
+    :func:`proxmox_sdk.generated.models`."""
+    from pathlib import Path
+
+    from proxmox_sdk.generated import _folder, _module_dir
+
+    try:
+        tag = resolve_version(version_tag, service)
+        folder = _folder(service)
+    except ValueError:
+        return None
+    path = Path(__file__).parent / "generated" / folder / _module_dir(tag) / "pydantic_models.py"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def resolve(

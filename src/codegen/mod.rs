@@ -3,6 +3,8 @@
 //! `generated/<product>/<tag>/{apidoc,openapi}.json`, byte-identical for the same input,
 //! plus `versions.json` naming what `latest` means.
 
+pub mod pydantic;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -84,6 +86,12 @@ pub struct CodegenArgs {
     /// Seconds to wait for a URL.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+    /// Where the Pydantic models go as an importable package: `DIR/v<tag>/pydantic_models.py`
+    /// (`9.1.11` -> `v9_1_11`) and `DIR/latest/pydantic_models.py` re-exporting the newest
+    /// version (this repository: python/proxmox_sdk/generated/<product folder>). Without
+    /// it they go beside the schema, as `<output-dir>/<tag>/pydantic_models.py`.
+    #[arg(long)]
+    pub models_dir: Option<PathBuf>,
 }
 
 /// What one codegen run produced.
@@ -207,11 +215,39 @@ pub fn generate(
     output_dir: &Path,
     input_name: &str,
 ) -> Result<Summary, CodegenError> {
+    generate_with_models(text, product, tag, output_dir, input_name, None)
+}
+
+/// [`generate`], plus the Pydantic models: into `models_dir` as a package (see
+/// [`CodegenArgs::models_dir`]), else beside the schema.
+pub fn generate_with_models(
+    text: &str,
+    product: Product,
+    tag: &str,
+    output_dir: &Path,
+    input_name: &str,
+    models_dir: Option<&Path>,
+) -> Result<Summary, CodegenError> {
     let rendered = render(text, product, tag, input_name)?;
     let dir = output_dir.join(tag);
     write(&dir.join("apidoc.json"), &rendered.apidoc_json)?;
     write(&dir.join("openapi.json"), &rendered.openapi_json)?;
     write_versions_index(output_dir)?;
+    let models = pydantic::render_models(&rendered.schema);
+    let index = pretty(&models.index);
+    match models_dir {
+        None => {
+            write(&dir.join("pydantic_models.py"), &models.source)?;
+            write(&dir.join("model_index.json"), &index)?;
+        }
+        Some(root) => {
+            let pkg = root.join(pydantic::module_dir(tag));
+            write(&pkg.join("pydantic_models.py"), &models.source)?;
+            write(&pkg.join("model_index.json"), &index)?;
+            write_package_inits(root, &pkg)?;
+            write_latest_models(output_dir, root, tag, &models.names)?;
+        }
+    }
     Ok(Summary {
         tag: tag.to_string(),
         operations: rendered.schema.operation_count(),
@@ -223,6 +259,68 @@ pub fn generate(
             .count(),
         dir,
     })
+}
+
+const INIT: &str =
+    "\"\"\"Generated Pydantic models (proxmox-sdk-codegen); see `proxmox_sdk.generated`.\"\"\"\n";
+
+/// The `__init__.py` files that make `root` and `pkg` importable.
+fn write_package_inits(root: &Path, pkg: &Path) -> Result<(), CodegenError> {
+    for dir in [root, pkg] {
+        let init = dir.join("__init__.py");
+        if !init.exists() {
+            write(&init, INIT)?;
+        }
+    }
+    Ok(())
+}
+
+/// `root/latest/pydantic_models.py`: the newest version's models under the `latest` name,
+/// written when `tag` (whose models are `names`) is the newest.
+fn write_latest_models(
+    output_dir: &Path,
+    root: &Path,
+    tag: &str,
+    names: &[String],
+) -> Result<(), CodegenError> {
+    let index = fs::read_to_string(output_dir.join("versions.json")).map_err(|source| {
+        CodegenError::Io {
+            path: output_dir.join("versions.json"),
+            source,
+        }
+    })?;
+    let latest = serde_json::from_str::<Value>(&index)
+        .ok()
+        .and_then(|v| v["latest"].as_str().map(str::to_string));
+    let Some(latest) = latest.filter(|l| l == tag) else {
+        return Ok(());
+    };
+    let pkg = root.join("latest");
+    let module = pydantic::module_dir(&latest);
+    let package = root
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .skip_while(|c| c != "proxmox_sdk")
+        .collect::<Vec<_>>()
+        .join(".");
+    let package = if package.is_empty() {
+        module.clone()
+    } else {
+        format!("{package}.{module}")
+    };
+    // Explicit re-exports (not `import *`), which every type checker follows.
+    let mut text = format!(
+        "\"\"\"The newest bundled version's models ({latest}); see `{package}.pydantic_models`.\"\"\"\n\n\
+         from {package}.pydantic_models import (\n"
+    );
+    for n in names {
+        text.push_str(&format!("    {n} as {n},\n"));
+    }
+    text.push_str(")\nfrom ");
+    text.push_str(&package);
+    text.push_str(".pydantic_models import __all__ as __all__\n");
+    write(&pkg.join("pydantic_models.py"), &text)?;
+    write_package_inits(root, &pkg)
 }
 
 /// Fetches apidoc text from a node over HTTPS (verified, pinned, or `insecure`).
@@ -304,12 +402,13 @@ pub fn run(args: &CodegenArgs) -> Result<Summary, CodegenError> {
         .output_dir
         .clone()
         .unwrap_or_else(|| Path::new("generated").join(args.service.dir()));
-    generate(
+    generate_with_models(
         &text,
         args.service,
         &args.version_tag,
         &output_dir,
         &args.input,
+        args.models_dir.as_deref(),
     )
 }
 

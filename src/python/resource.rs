@@ -177,16 +177,56 @@ impl ProxmoxResource {
         limit: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let path = self.with_args(args)?;
+        let typed = take_model_flag(params)?;
         let (params, uploads, timeout) = split_params(params)?;
+        let typed = if typed {
+            Some(self.typed_answer(method, &path)?)
+        } else {
+            None
+        };
         let mut call = Call::new(method, path, params);
         call.uploads = uploads;
         call.timeout = timeout;
         call.limit = limit;
         if self.is_async {
-            let call = ProxmoxCall::ready(self.client.clone(), call);
-            return Ok(Bound::new(py, call)?.into_any());
+            let call = Bound::new(py, ProxmoxCall::ready(self.client.clone(), call))?.into_any();
+            return match typed {
+                None => Ok(call),
+                Some(args) => {
+                    generated(py)?.call_method1("_typed", (call, args.0, args.1, args.2, args.3))
+                }
+            };
         }
-        run_call(py, &self.client, call)
+        let value = run_call(py, &self.client, call)?;
+        match typed {
+            None => Ok(value),
+            Some(args) => {
+                generated(py)?.call_method1("_to_model", (args.0, args.1, args.2, args.3, value))
+            }
+        }
+    }
+
+    /// `(service, version, method, template)` of a `model=True` call: the operation must
+    /// exist in the schema of the client.
+    fn typed_answer(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> PyResult<(String, String, &'static str, String)> {
+        let schema = self.client.schema();
+        let Some((endpoint, _)) = schema.resolve(path) else {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "model=True: {path} is no path of the {} {} schema",
+                schema.product().name(),
+                schema.version()
+            )));
+        };
+        Ok((
+            schema.product().name().to_string(),
+            schema.version().to_string(),
+            method.as_str(),
+            endpoint.template.clone(),
+        ))
     }
 }
 
@@ -302,6 +342,36 @@ impl ProxmoxResource {
         let limit = super::args::int_in("max_response_bytes", max_response_bytes, 0, i64::MAX)?;
         self.verb(py, Method::Get, args, params, Some(limit as usize))
     }
+}
+
+/// Takes `model` out of a verb's keyword arguments: `True` asks for the answer as its
+/// generated Pydantic model.
+fn take_model_flag(params: Option<&Bound<'_, PyDict>>) -> PyResult<bool> {
+    let Some(params) = params else {
+        return Ok(false);
+    };
+    let Some(flag) = params.get_item("model")? else {
+        return Ok(false);
+    };
+    params.del_item("model")?;
+    if flag.is_instance_of::<pyo3::types::PyBool>() {
+        return flag.is_truthy();
+    }
+    Err(PyTypeError::new_err(format!(
+        "model: expected True or False, got {}",
+        flag.get_type().name()?
+    )))
+}
+
+/// `proxmox_sdk.generated` (imported once).
+fn generated(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static MODULE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    Ok(MODULE
+        .get_or_try_init(py, || {
+            py.import("proxmox_sdk.generated")
+                .map(|m| m.into_any().unbind())
+        })?
+        .bind(py))
 }
 
 /// The verbs: each takes `(*path_args, **params)` and sends one request.

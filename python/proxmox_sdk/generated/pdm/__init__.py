@@ -1,0 +1,1 @@
+"""Generated Pydantic models (proxmox-sdk-codegen); see `proxmox_sdk.generated`."""
