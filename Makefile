@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CODEGEN := cargo run --quiet --bin proxmox-sdk-codegen --
 
-.PHONY: help venv dev system-deps test test-rust test-py lint regen regen-check bench clean
+.PHONY: help venv dev system-deps test test-rust test-py lint msrv regen regen-check wheels bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,12 @@ lint: dev ## rustfmt, clippy -D warnings, ruff, stubtest, mypy --strict and pyri
 	$(BIN)/python -m mypy.stubtest proxmox_sdk._native --allowlist python/stubtest-allowlist.txt
 	$(BIN)/mypy --strict python/proxmox_sdk tests_py/typing/typed_example.py
 	$(BIN)/pyright --pythonpath $(abspath $(BIN))/python
+
+msrv: ## check that no dependency needs a newer Rust than Cargo.toml's rust-version (clippy's incompatible_msrv checks our code)
+	$(PYTHON) .ci/msrv.py
+
+wheels: venv ## dist/: the sdist, and a manylinux_2_17 abi3 wheel built from it offline (zig), checked by auditwheel and smoke-tested on every CPython 3.10-3.13 found
+	VENV=$(abspath $(VENV)) .ci/wheels
 
 regen: ## regenerate generated/<product>/ and the Pydantic models in python/proxmox_sdk/generated/ from generated/inputs/<product>/<version>/ (codegen)
 	@for d in generated/inputs/*/*/; do \
