@@ -852,7 +852,10 @@ fn tasks_take_simulated_time_on_a_clock_tests_control() {
         .operation("GET", "/nodes/pve1/tasks/x/status")
         .unwrap();
     assert_eq!(op.check_response(&st), vec![]);
-    let listed = m.req("GET", "/nodes/pve1/tasks", &Map::new()).unwrap();
+    let listed = m
+        .req("GET", "/nodes/pve1/tasks", &p(json!({"source": "active"})))
+        .unwrap();
+    assert_eq!(listed[0]["upid"], json!(upid));
     assert!(
         listed[0].get("endtime").is_none(),
         "a running task has no end yet"

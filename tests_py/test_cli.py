@@ -639,3 +639,11 @@ def test_a_profiles_secrets_never_go_to_another_host(tmp_path: Path) -> None:
         assert secret not in rec.everything_sent()
     finally:
         rec.close()
+
+
+def test_wait_on_a_task_that_does_not_exist_fails_at_once() -> None:
+    never = "UPID:pve1:00ABCDEF:00ABCDEF:69279F80:qmstart:100:root@pam:"
+    r = cli("wait", never, "--timeout", "30")
+    assert r.returncode == 1 and "upid: no such task" in r.stderr, r.stderr
+    r = cli("wait", "UPID:bogus")
+    assert r.returncode == 2 and "UPID" in r.stderr

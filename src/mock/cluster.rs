@@ -181,20 +181,26 @@ pub fn used_vmids(s: &MockState) -> BTreeSet<u64> {
         .collect()
 }
 
+/// `GET /cluster/nextid`: the lowest free id, or `vmid` itself when it is free; a taken
+/// `vmid` is PVE's 400 (`raise_param_exc({ vmid => "VM $vmid already exists" })` in
+/// PVE::API2::Cluster).
 fn nextid(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let want = ctx.params.get("vmid").and_then(Value::as_u64);
-    Ok(ctx.store().read(|s| {
+    ctx.store().read(|s| {
         let used = used_vmids(s);
         if let Some(want) = want {
             return if used.contains(&want) {
-                Value::Null
+                Err(ApiError::params([(
+                    "vmid",
+                    format!("VM {want} already exists"),
+                )]))
             } else {
-                json!(want)
+                Ok(json!(want))
             };
         }
         // The lowest free id: at most `used.len()` ids above 100 can be taken.
-        json!((100u64..=100 + used.len() as u64)
+        Ok(json!((100u64..=100 + used.len() as u64)
             .find(|id| !used.contains(id))
-            .unwrap_or(100))
-    }))
+            .unwrap_or(100)))
+    })
 }

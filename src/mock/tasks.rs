@@ -3,7 +3,7 @@
 //! plain string is either a worker here or listed in [`NOT_WORKERS`] with what it returns.
 //! Also the task index: status, log, lists, stopping a task, and how tasks are recorded.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::computed::Computed;
 use super::store::TaskRecord;
@@ -296,11 +296,26 @@ pub const HANDLERS: &[Computed] = &[
     (Method::Delete, "/nodes/{node}/tasks/{upid}", stop),
 ];
 
-fn status(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+/// Finished tasks kept per node (PVE keeps a rotated task index; the oldest finished
+/// tasks, and their logs, are dropped first). Running tasks are always kept.
+pub const TASK_INDEX_PER_NODE: usize = 1000;
+
+/// A task id that does not parse, or that no task has: PVE's 400s (PVE::API2::Tasks:
+/// `raise_param_exc({ upid => "unable to parse worker upid" })`, then
+/// `"no such task"`; the log's open failure says `no such task - unable to open file`).
+fn known_task(ctx: &Ctx<'_>, missing: &str) -> Result<(String, Upid), ApiError> {
     let upid = ctx.path_param("upid").unwrap_or_default().to_string();
     let Ok(parsed) = upid.parse::<Upid>() else {
-        return Ok(ctx.mock.answer(ctx));
+        return Err(ApiError::params([("upid", "unable to parse worker upid")]));
     };
+    if !ctx.store().read(|s| s.tasks.contains_key(&upid)) {
+        return Err(ApiError::params([("upid", missing)]));
+    }
+    Ok((upid, parsed))
+}
+
+fn status(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let (upid, parsed) = known_task(ctx, "no such task")?;
     let now = ctx.mock.now();
     Ok(ctx.store().read(|s| {
         let task = s.tasks.get(&upid);
@@ -321,7 +336,10 @@ fn status(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 }
 
 fn log(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    let upid = ctx.path_param("upid").unwrap_or_default().to_string();
+    let (upid, _) = known_task(
+        ctx,
+        "no such task - unable to open file - No such file or directory",
+    )?;
     let now = ctx.mock.now();
     Ok(ctx.store().read(|s| {
         let task = s.tasks.get(&upid);
@@ -342,17 +360,115 @@ fn log(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     }))
 }
 
+/// What `GET /nodes/{node}/tasks` filters by (PVE's parameters and defaults).
+struct TaskFilter {
+    start: usize,
+    limit: usize,
+    user: Option<String>,
+    kind: Option<String>,
+    vmid: Option<String>,
+    errors: bool,
+    since: Option<u64>,
+    until: Option<u64>,
+    /// `archive` (finished, the default), `active` (running) or `all`.
+    source: String,
+    /// `ok`, `error`, `warning`, `unknown`.
+    statuses: Option<Vec<String>>,
+}
+
+impl TaskFilter {
+    fn of(params: &Map<String, Value>) -> TaskFilter {
+        let text = |k: &str| match params.get(k) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let number = |k: &str| {
+            params.get(k).and_then(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            })
+        };
+        TaskFilter {
+            start: number("start").unwrap_or(0) as usize,
+            // `$param->{limit} || 50`: absent or 0 is 50.
+            limit: number("limit").filter(|l| *l > 0).unwrap_or(50) as usize,
+            user: text("userfilter").map(|u| u.to_lowercase()),
+            kind: text("typefilter"),
+            vmid: text("vmid"),
+            errors: params
+                .get("errors")
+                .is_some_and(|v| matches!(v, Value::Bool(true)) || v == 1 || v == "1"),
+            since: number("since"),
+            until: number("until"),
+            source: text("source").unwrap_or_else(|| "archive".into()),
+            statuses: text("statusfilter").map(|s| {
+                s.split([',', ';', ' '])
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_lowercase)
+                    .collect()
+            }),
+        }
+    }
+
+    fn admits(&self, u: &Upid, t: &TaskRecord, running: bool) -> bool {
+        let source_ok = match self.source.as_str() {
+            "active" => running,
+            "all" => true,
+            _ => !running,
+        };
+        let class = if running {
+            "unknown"
+        } else if t.exitstatus == "OK" {
+            "ok"
+        } else if t.exitstatus.starts_with("WARNINGS") {
+            "warning"
+        } else {
+            "error"
+        };
+        source_ok
+            && self
+                .user
+                .as_ref()
+                .is_none_or(|f| u.user.to_lowercase().contains(f.as_str()))
+            && self.kind.as_ref().is_none_or(|k| *k == u.kind)
+            && self.vmid.as_ref().is_none_or(|v| *v == u.id)
+            && !(self.errors && !running && t.exitstatus == "OK")
+            && self.since.is_none_or(|s| u.starttime >= s)
+            && self.until.is_none_or(|s| u.starttime <= s)
+            && self
+                .statuses
+                .as_ref()
+                .is_none_or(|st| st.iter().any(|x| x == class))
+    }
+}
+
 fn list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let node = ctx.path_param("node");
     let clock = ctx.mock.now();
+    // `/cluster/tasks` takes no parameters: every node's tasks, running ones too.
+    let filter = node.map(|_| TaskFilter::of(ctx.params));
     Ok(ctx.store().read(|s| {
-        let mut items: Vec<Value> = s
-            .tasks
-            .iter()
+        // A node's tasks are one key range (`UPID:pve1:` up to `UPID:pve1;`), newest last.
+        let tasks: Vec<(&String, &TaskRecord)> = match node {
+            Some(n) => s
+                .tasks
+                .range(format!("UPID:{n}:")..format!("UPID:{n};"))
+                .collect(),
+            None => s.tasks.iter().collect(),
+        };
+        let mut items: Vec<Value> = tasks
+            .into_iter()
+            .rev()
             .filter_map(|(upid, t)| {
                 let u = upid.parse::<Upid>().ok()?;
                 if node.is_some_and(|n| n != u.node) {
                     return None;
+                }
+                if let Some(f) = &filter {
+                    if !f.admits(&u, t, t.endtime > clock) {
+                        return None;
+                    }
                 }
                 let mut item = json!({
                     "upid": upid, "node": u.node, "pid": u.pid, "pstart": u.pstart,
@@ -368,14 +484,16 @@ fn list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                 Some(item)
             })
             .collect();
-        items.reverse();
+        if let Some(f) = &filter {
+            items = items.into_iter().skip(f.start).take(f.limit).collect();
+        }
         Value::Array(items)
     }))
 }
 
 /// `DELETE /nodes/{node}/tasks/{upid}`: a running task ends, interrupted.
 fn stop(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    let upid = ctx.path_param("upid").unwrap_or_default().to_string();
+    let (upid, _) = known_task(ctx, "no such task")?;
     let now = ctx.mock.now();
     ctx.store().write(|s| {
         if let Some(t) = s.tasks.get_mut(&upid).filter(|t| t.endtime > now) {
@@ -386,6 +504,26 @@ fn stop(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         }
     });
     Ok(Value::Null)
+}
+
+/// Drops `node`'s oldest finished tasks beyond [`TASK_INDEX_PER_NODE`] (checked every 64
+/// tasks, so that recording stays cheap).
+fn bound_task_index(s: &mut super::store::MockState, node: &str, now: u64) {
+    if s.seq % 64 != 0 {
+        return;
+    }
+    let prefix = format!("UPID:{node}:");
+    let finished: Vec<String> = s
+        .tasks
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .filter(|(_, t)| t.endtime <= now)
+        .map(|(k, _)| k.clone())
+        .collect();
+    let excess = finished.len().saturating_sub(TASK_INDEX_PER_NODE);
+    for k in finished.into_iter().take(excess) {
+        s.tasks.remove(&k);
+    }
 }
 
 impl MockPve {
@@ -445,8 +583,12 @@ impl MockPve {
             },
         };
         let lock = lock_kind(&kind).filter(|_| endtime > now);
+        let node = upid.parse::<Upid>().ok().map(|u| u.node);
         self.store().write(|s| {
             s.tasks.insert(upid.to_string(), record);
+            if let Some(node) = &node {
+                bound_task_index(s, node, now);
+            }
             let Some(lock) = lock else { return };
             let Some(node) = super::guests::owner(s, &vmid) else {
                 return;

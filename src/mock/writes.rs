@@ -316,16 +316,24 @@ pub fn destroy(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         .get("purge")
         .is_some_and(|v| matches!(v, Value::Bool(true)) || v == 1 || v == "1");
     if is_guest && !mock.lenient() {
-        let (running, ha) = mock.store().read(|s| {
-            let running = s
-                .members
-                .get(&list)
-                .and_then(|m| m.get(&id))
+        let (running, ha, protected) = mock.store().read(|s| {
+            let rec = s.members.get(&list).and_then(|m| m.get(&id));
+            let running = rec
                 .and_then(|r| r.meta.get("status"))
                 .is_some_and(|st| st == "running");
-            (running, volumes::ha_managed(s, &id))
+            let protected = rec
+                .and_then(|r| r.config.get("protection"))
+                .is_some_and(|v| matches!(v, Value::Bool(true)) || v == 1 || v == "1");
+            (running, volumes::ha_managed(s, &id), protected)
         });
         let guest = if list.ends_with("/lxc") { "CT" } else { "VM" };
+        // PVE's early checks, in its order (qemu-server/pve-container `destroy_vm`):
+        // `check_protection($conf, "can't remove VM $vmid")`, then HA, then running.
+        if protected {
+            return Err(err500(format!(
+                "can't remove {guest} {id} - protection mode enabled"
+            )));
+        }
         if running {
             return Err(err500(format!("{guest} {id} is running - destroy failed")));
         }

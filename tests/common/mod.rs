@@ -78,3 +78,20 @@ pub async fn answer(resp: reqwest::Response) -> (u16, String, Value) {
 pub fn params(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
+
+/// A mock over its own namespace (a fresh store), so tests running in parallel share nothing.
+pub fn fresh_mock(ns: &str) -> proxmox_sdk::mock::MockPve {
+    proxmox_sdk::mock::store::forget_store("9.2", ns);
+    proxmox_sdk::mock::MockPve::shared("latest", ns, None, false).unwrap()
+}
+
+/// One request to `m` as its own caller (root), the method as text.
+pub fn mock_req(
+    m: &proxmox_sdk::mock::MockPve,
+    method: &str,
+    path: &str,
+    params: Value,
+) -> Result<Value, proxmox_sdk::api::ApiError> {
+    let params: Map<String, Value> = params.as_object().cloned().unwrap_or_default();
+    m.handle(m.caller(), method.parse().unwrap(), path, &params)
+}

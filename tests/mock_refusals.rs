@@ -1,0 +1,188 @@
+//! PVE's refusals and bounds the mock keeps, each with PVE's wording: protected guests,
+//! taken ids for `/cluster/nextid`, unknown task ids, and the task index (PVE's `start`,
+//! `limit` = 50, filters, `source=archive`, a bounded number of finished tasks per node).
+
+mod common;
+
+use common::{fresh_mock, mock_req as req};
+use proxmox_sdk::api::ApiError;
+use serde_json::{json, Value};
+
+fn err(r: Result<Value, ApiError>) -> (u16, String, Value) {
+    let e = r.unwrap_err();
+    (e.status, e.message, json!(e.errors))
+}
+
+fn enc(upid: &str) -> String {
+    percent_encoding::utf8_percent_encode(upid, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[test]
+fn a_protected_guest_cannot_be_destroyed() {
+    let m = fresh_mock("refuse-protection");
+    req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu",
+        json!({"vmid": 100, "protection": 1}),
+    )
+    .unwrap();
+    let (status, message, _) = err(req(&m, "DELETE", "/nodes/pve1/qemu/100", json!({})));
+    assert_eq!(
+        (status, message.as_str()),
+        (500, "can't remove VM 100 - protection mode enabled")
+    );
+    // Still there; once unprotected it goes.
+    assert!(req(&m, "GET", "/nodes/pve1/qemu/100/config", json!({})).is_ok());
+    req(
+        &m,
+        "PUT",
+        "/nodes/pve1/qemu/100/config",
+        json!({"delete": "protection"}),
+    )
+    .unwrap();
+    req(&m, "DELETE", "/nodes/pve1/qemu/100", json!({})).unwrap();
+    assert!(req(&m, "GET", "/nodes/pve1/qemu/100/config", json!({})).is_err());
+}
+
+#[test]
+fn nextid_refuses_a_taken_id() {
+    let m = fresh_mock("refuse-nextid");
+    req(&m, "POST", "/nodes/pve1/qemu", json!({"vmid": 100})).unwrap();
+    let (status, message, errors) = err(req(&m, "GET", "/cluster/nextid", json!({"vmid": 100})));
+    assert_eq!(
+        (status, message.as_str()),
+        (400, "Parameter verification failed.")
+    );
+    assert_eq!(errors, json!({"vmid": "VM 100 already exists"}));
+    assert_eq!(
+        req(&m, "GET", "/cluster/nextid", json!({"vmid": 105})).unwrap(),
+        json!(105)
+    );
+    assert_eq!(
+        req(&m, "GET", "/cluster/nextid", json!({})).unwrap(),
+        json!(101)
+    );
+}
+
+#[test]
+fn unknown_task_ids_are_refused() {
+    let m = fresh_mock("refuse-upid");
+    let never = "UPID:pve1:00ABCDEF:00ABCDEF:69279F80:qmstart:100:root@pam:";
+    for (method, tail, missing) in [
+        ("GET", "/status", "no such task"),
+        (
+            "GET",
+            "/log",
+            "no such task - unable to open file - No such file or directory",
+        ),
+        ("DELETE", "", "no such task"),
+    ] {
+        let (status, _, errors) = err(req(
+            &m,
+            method,
+            &format!("/nodes/pve1/tasks/{}{tail}", enc(never)),
+            json!({}),
+        ));
+        assert_eq!(
+            (status, errors),
+            (400, json!({"upid": missing})),
+            "{method} {tail}"
+        );
+        let (status, _, errors) = err(req(
+            &m,
+            method,
+            &format!("/nodes/pve1/tasks/bogus{tail}"),
+            json!({}),
+        ));
+        assert_eq!(
+            (status, errors),
+            (400, json!({"upid": "unable to parse worker upid"})),
+            "{method} {tail}"
+        );
+    }
+    // A task the mock started is known.
+    let upid = req(&m, "POST", "/nodes/pve1/qemu", json!({"vmid": 100})).unwrap();
+    let path = format!("/nodes/pve1/tasks/{}/status", enc(upid.as_str().unwrap()));
+    assert_eq!(
+        req(&m, "GET", &path, json!({})).unwrap()["exitstatus"],
+        "OK"
+    );
+}
+
+#[test]
+fn task_lists_page_filter_and_stay_bounded() {
+    let m = fresh_mock("tasks-index");
+    req(&m, "POST", "/nodes/pve1/qemu", json!({"vmid": 100})).unwrap();
+    for _ in 0..30 {
+        req(&m, "POST", "/nodes/pve1/qemu/100/status/start", json!({})).unwrap();
+        req(&m, "POST", "/nodes/pve1/qemu/100/status/stop", json!({})).unwrap();
+    }
+    // 61 tasks: 50 by default, newest first; start and limit page through them.
+    let all = req(&m, "GET", "/nodes/pve1/tasks", json!({})).unwrap();
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 50);
+    assert_eq!(all[0]["type"], "qmstop");
+    let page = req(
+        &m,
+        "GET",
+        "/nodes/pve1/tasks",
+        json!({"start": 55, "limit": 10}),
+    )
+    .unwrap();
+    assert_eq!(page.as_array().unwrap().len(), 6);
+    assert_eq!(page[5]["type"], "qmcreate");
+    let few = req(&m, "GET", "/nodes/pve1/tasks", json!({"limit": 3})).unwrap();
+    assert_eq!(few.as_array().unwrap().len(), 3);
+    // Filters: type, vmid, user, errors (a failed start: VM already running).
+    let starts = req(
+        &m,
+        "GET",
+        "/nodes/pve1/tasks",
+        json!({"typefilter": "qmstart", "limit": 100}),
+    )
+    .unwrap();
+    assert_eq!(starts.as_array().unwrap().len(), 30);
+    let none = req(&m, "GET", "/nodes/pve1/tasks", json!({"vmid": 999})).unwrap();
+    assert_eq!(none, json!([]));
+    let root = req(
+        &m,
+        "GET",
+        "/nodes/pve1/tasks",
+        json!({"userfilter": "ROOT", "limit": 100}),
+    )
+    .unwrap();
+    assert_eq!(root.as_array().unwrap().len(), 61);
+    req(&m, "POST", "/nodes/pve1/qemu/100/status/start", json!({})).unwrap();
+    req(&m, "POST", "/nodes/pve1/qemu/100/status/start", json!({})).unwrap();
+    let failed = req(&m, "GET", "/nodes/pve1/tasks", json!({"errors": 1})).unwrap();
+    assert_eq!(failed.as_array().unwrap().len(), 1);
+    assert_eq!(failed[0]["status"], "VM 100 already running");
+    let errors = req(
+        &m,
+        "GET",
+        "/nodes/pve1/tasks",
+        json!({"statusfilter": "error"}),
+    )
+    .unwrap();
+    assert_eq!(errors, failed);
+    // Running tasks are `source=active` (PVE's default lists the finished ones).
+    m.store().set_time_scale(1.0);
+    let running = req(&m, "POST", "/nodes/pve1/qemu/100/status/stop", json!({})).unwrap();
+    let archive = req(&m, "GET", "/nodes/pve1/tasks", json!({"limit": 1})).unwrap();
+    assert_ne!(archive[0]["upid"], running);
+    let active = req(&m, "GET", "/nodes/pve1/tasks", json!({"source": "active"})).unwrap();
+    assert_eq!(active.as_array().unwrap().len(), 1);
+    assert_eq!(active[0]["upid"], running);
+    m.store().set_time_scale(0.0);
+    // The index keeps a bounded number of finished tasks per node.
+    for _ in 0..600 {
+        req(&m, "POST", "/nodes/pve1/qemu/100/status/stop", json!({})).unwrap();
+        req(&m, "POST", "/nodes/pve1/qemu/100/status/start", json!({})).unwrap();
+    }
+    m.store().advance_clock(3600);
+    let kept = req(&m, "GET", "/nodes/pve1/tasks", json!({"limit": 100_000})).unwrap();
+    let kept = kept.as_array().unwrap().len();
+    let bound = proxmox_sdk::mock::tasks::TASK_INDEX_PER_NODE;
+    assert!(kept <= bound + 64 && kept >= bound, "{kept}");
+}
