@@ -1,6 +1,7 @@
 //! PVE's refusals and bounds the mock keeps, each with PVE's wording: protected guests,
-//! taken ids for `/cluster/nextid`, unknown task ids, and the task index (PVE's `start`,
-//! `limit` = 50, filters, `source=archive`, a bounded number of finished tasks per node).
+//! taken ids for `/cluster/nextid`, unknown task ids, the task index (PVE's `start`,
+//! `limit` = 50, filters, `source=archive`, a bounded number of finished tasks per node),
+//! `/cluster/status` per node with the quorum, and the indexed families' maxima.
 
 mod common;
 
@@ -185,4 +186,69 @@ fn task_lists_page_filter_and_stay_bounded() {
     let kept = kept.as_array().unwrap().len();
     let bound = proxmox_sdk::mock::tasks::TASK_INDEX_PER_NODE;
     assert!(kept <= bound + 64 && kept >= bound, "{kept}");
+}
+
+#[test]
+fn cluster_status_lists_each_node_and_the_quorum() {
+    let m = fresh_mock("cluster-status");
+    // One node: it stands alone.
+    let alone = req(&m, "GET", "/cluster/status", json!({})).unwrap();
+    assert_eq!(alone.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (
+            alone[0]["type"].as_str(),
+            alone[0]["name"].as_str(),
+            alone[0]["nodeid"].as_u64()
+        ),
+        (Some("node"), Some("pve1"), Some(0))
+    );
+    m.add_node("pve2");
+    m.add_node("pve3");
+    m.store().set_node_offline("pve3", true);
+    let st = req(&m, "GET", "/cluster/status", json!({})).unwrap();
+    let rows = st.as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0]["type"], "cluster");
+    assert_eq!(
+        (rows[0]["nodes"].as_u64(), rows[0]["quorate"].as_u64()),
+        (Some(3), Some(1))
+    );
+    let online: Vec<u64> = rows[1..]
+        .iter()
+        .map(|r| r["online"].as_u64().unwrap())
+        .collect();
+    assert_eq!(online, [1, 1, 0]);
+    assert_eq!(rows[1]["local"], 1);
+    assert_eq!(rows[2]["local"], 0);
+    m.store().set_node_offline("pve2", true);
+    let st = req(&m, "GET", "/cluster/status", json!({})).unwrap();
+    assert_eq!(st[0]["quorate"], 0, "one of three online: no quorum");
+    // The answer matches the operation's `returns`.
+    let (op, _) = m.schema().operation("GET", "/cluster/status").unwrap();
+    assert_eq!(op.check_response(&st), vec![]);
+}
+
+#[test]
+fn indexed_families_stop_where_pves_do() {
+    let m = fresh_mock("families");
+    req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu",
+        json!({"vmid": 100, "net31": "virtio"}),
+    )
+    .unwrap();
+    for name in ["net32", "net1000"] {
+        let (status, _, errors) = err(req(
+            &m,
+            "PUT",
+            "/nodes/pve1/qemu/100/config",
+            json!({ name: "virtio" }),
+        ));
+        assert_eq!(status, 400);
+        assert!(errors[name]
+            .as_str()
+            .unwrap()
+            .contains("property is not defined in schema"));
+    }
 }

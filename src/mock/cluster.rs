@@ -18,7 +18,41 @@ pub const HANDLERS: &[Computed] = &[
     (Method::Get, "/cluster/resources", resources),
     (Method::Get, "/cluster/nextid", nextid),
     (Method::Get, "/version", version),
+    (Method::Get, "/cluster/status", status),
 ];
+
+/// `GET /cluster/status`: with more than one node the cluster's entry first (name,
+/// config version, node count, quorum), then one entry per node (`nodeid`, `ip`, `local`
+/// for the node answering, `online`); a single node stands alone (nodeid 0, no cluster
+/// entry), as PVE::API2::ClusterConfig's status answers.
+fn status(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let nodes = ctx.store().read(|s| s.nodes.clone());
+    let clustered = nodes.len() > 1;
+    let rows: Vec<Value> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let online = !ctx.store().is_offline(n);
+            json!({
+                "type": "node", "id": format!("node/{n}"), "name": n,
+                "nodeid": if clustered { i + 1 } else { 0 },
+                "ip": format!("192.0.2.{}", 10 + i),
+                "local": u8::from(i == 0), "online": u8::from(online), "level": "",
+            })
+        })
+        .collect();
+    if !clustered {
+        return Ok(Value::Array(rows));
+    }
+    let online = rows.iter().filter(|r| r["online"] == 1).count();
+    let mut out = vec![json!({
+        "type": "cluster", "id": "cluster", "name": "pve-cluster",
+        "version": nodes.len(), "nodes": nodes.len(),
+        "quorate": u8::from(online * 2 > nodes.len()),
+    })];
+    out.extend(rows);
+    Ok(Value::Array(out))
+}
 
 /// `GET /version`: the release of the schema served (`9.1.11` -> version `9.1.11`, release
 /// `9.1`; a tag without a patch level gets `.0`), as pve-manager reports itself.

@@ -56,7 +56,11 @@ impl IndexedFamily {
                 let prefix = key.strip_suffix("[n]")?;
                 Some(IndexedFamily {
                     prefix: prefix.to_string(),
-                    max: schema.description.as_deref().and_then(stated_max_index),
+                    max: schema
+                        .description
+                        .as_deref()
+                        .and_then(stated_max_index)
+                        .or_else(|| known_max_index(prefix)),
                     key: key.clone(),
                 })
             })
@@ -74,6 +78,25 @@ impl IndexedFamily {
         // Only canonical spellings: `net01` is not `net1`.
         index.to_string() == rest && self.max.is_none_or(|max| index <= max)
     }
+}
+
+/// The largest index of the families whose description does not state it, as the
+/// products' code has it: qemu-server's `MAX_NETS` (32, also `ipconfig`),
+/// `MAX_HOSTPCI_DEVICES` (16), `MAX_NUMA` (8), `MAX_UNUSED_DISKS` (256), virtiofs (10);
+/// pve-container's `MAX_LXC_NETWORKS` (32), `MAX_MOUNT_POINTS` (256), device passthrough
+/// (256); corosync's links (8) and ACME's domains (`MAXDOMAINS`, 5). PVE's own schema
+/// has exactly these members (`net0` to `net31`), so `net32` is not one of them.
+fn known_max_index(prefix: &str) -> Option<u32> {
+    Some(match prefix {
+        "net" | "ipconfig" => 31,
+        "hostpci" => 15,
+        "numa" => 7,
+        "unused" | "mp" | "dev" => 255,
+        "virtiofs" => 9,
+        "link" => 7,
+        "acmedomain" => 4,
+        _ => return None,
+    })
 }
 
 /// Reads `(n is 0 to 30)` from a family's description.

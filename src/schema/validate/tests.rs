@@ -94,3 +94,27 @@ fn family_matching() {
         Some(30)
     );
 }
+
+#[test]
+fn families_without_a_stated_maximum_have_pves() {
+    let schema = crate::schema::bundled::load("9.2").unwrap();
+    for (template, ok, refused) in [
+        ("/nodes/{node}/qemu/{vmid}/config", "net31", "net32"),
+        (
+            "/nodes/{node}/qemu/{vmid}/config",
+            "ipconfig31",
+            "ipconfig32",
+        ),
+        ("/nodes/{node}/qemu/{vmid}/config", "hostpci15", "hostpci16"),
+        ("/nodes/{node}/qemu/{vmid}/config", "unused255", "unused256"),
+        ("/nodes/{node}/lxc/{vmid}/config", "mp255", "mp256"),
+        ("/nodes/{node}/lxc/{vmid}/config", "net31", "net1000"),
+    ] {
+        let op = schema
+            .operations()
+            .find(|o| o.template == template && o.method == crate::api::Method::Put)
+            .unwrap();
+        assert!(op.param(ok).is_some(), "{template} {ok}");
+        assert!(op.param(refused).is_none(), "{template} {refused}");
+    }
+}
