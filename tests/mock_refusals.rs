@@ -252,3 +252,131 @@ fn indexed_families_stop_where_pves_do() {
             .contains("property is not defined in schema"));
     }
 }
+
+/// The exit status of the task a worker call started.
+fn task_outcome(m: &proxmox_sdk::mock::MockPve, upid: &Value) -> String {
+    let path = format!("/nodes/pve1/tasks/{}/status", enc(upid.as_str().unwrap()));
+    req(m, "GET", &path, json!({})).unwrap()["exitstatus"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn snapshots_list_roll_back_and_delete_as_pve() {
+    let m = fresh_mock("snapshots");
+    req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu",
+        json!({"vmid": 100, "memory": 1024}),
+    )
+    .unwrap();
+    let snap = |name: &str, description: &str| {
+        let upid = req(
+            &m,
+            "POST",
+            "/nodes/pve1/qemu/100/snapshot",
+            json!({"snapname": name, "description": description}),
+        )
+        .unwrap();
+        task_outcome(&m, &upid)
+    };
+    assert_eq!(snap("first", "before the upgrade"), "OK");
+    req(
+        &m,
+        "PUT",
+        "/nodes/pve1/qemu/100/config",
+        json!({"memory": 2048}),
+    )
+    .unwrap();
+    assert_eq!(snap("second", ""), "OK");
+    assert_eq!(snap("second", ""), "snapshot name 'second' already used");
+    for reserved in ["current", "pending", "PENDING"] {
+        let (status, message, _) = err(req(
+            &m,
+            "POST",
+            "/nodes/pve1/qemu/100/snapshot",
+            json!({ "snapname": reserved }),
+        ));
+        assert_eq!(status, 500);
+        assert!(message.ends_with("(reserved name)"), "{message}");
+    }
+    let list = req(&m, "GET", "/nodes/pve1/qemu/100/snapshot", json!({})).unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["first", "second", "current"]);
+    assert_eq!(list[0]["description"], "before the upgrade");
+    assert!(list[0].get("parent").is_none() && list[1]["parent"] == "first");
+    assert_eq!(list[2]["parent"], "second");
+    let (op, _) = m
+        .schema()
+        .operation("GET", "/nodes/pve1/qemu/100/snapshot")
+        .unwrap();
+    assert_eq!(op.check_response(&list), vec![]);
+    let held = req(
+        &m,
+        "GET",
+        "/nodes/pve1/qemu/100/snapshot/first/config",
+        json!({}),
+    )
+    .unwrap();
+    assert_eq!(held["memory"], "1024");
+    // Rollback restores the snapshot's config and stands on it.
+    req(&m, "POST", "/nodes/pve1/qemu/100/status/start", json!({})).unwrap();
+    let upid = req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu/100/snapshot/first/rollback",
+        json!({}),
+    )
+    .unwrap();
+    assert_eq!(task_outcome(&m, &upid), "OK");
+    let config = req(&m, "GET", "/nodes/pve1/qemu/100/config", json!({})).unwrap();
+    assert_eq!(
+        (config["memory"].as_str(), config["parent"].as_str()),
+        (Some("1024"), Some("first"))
+    );
+    let status = req(&m, "GET", "/nodes/pve1/qemu/100/status/current", json!({})).unwrap();
+    assert_eq!(status["status"], "stopped");
+    // Deleting `first` re-parents `second`; unknown snapshots are PVE's errors.
+    let upid = req(
+        &m,
+        "DELETE",
+        "/nodes/pve1/qemu/100/snapshot/first",
+        json!({}),
+    )
+    .unwrap();
+    assert_eq!(task_outcome(&m, &upid), "OK");
+    let list = req(&m, "GET", "/nodes/pve1/qemu/100/snapshot", json!({})).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert!(list[0].get("parent").is_none(), "{list}");
+    let upid = req(
+        &m,
+        "DELETE",
+        "/nodes/pve1/qemu/100/snapshot/nope",
+        json!({}),
+    )
+    .unwrap();
+    assert_eq!(task_outcome(&m, &upid), "snapshot 'nope' does not exist");
+    let (status, message, _) = err(req(
+        &m,
+        "GET",
+        "/nodes/pve1/qemu/100/snapshot/nope/config",
+        json!({}),
+    ));
+    assert_eq!(
+        (status, message.as_str()),
+        (500, "snapshot 'nope' does not exist")
+    );
+    // A template takes no snapshot.
+    req(&m, "POST", "/nodes/pve1/qemu/100/template", json!({})).unwrap();
+    assert_eq!(
+        snap("third", ""),
+        "you can't take a snapshot if it's a template"
+    );
+}

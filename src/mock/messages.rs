@@ -46,6 +46,7 @@ pub fn missing_member(c: &Collection, node: &str, id: &str) -> ApiError {
         "/storage" => format!("storage '{id}' does not exist"),
         "/access/groups" => format!("group '{id}' does not exist"),
         "/access/roles" => format!("role '{id}' does not exist"),
+        t if t.ends_with("/snapshot") => format!("snapshot '{id}' does not exist"),
         _ => format!("{} '{id}' does not exist", c.id_param),
     })
 }

@@ -22,6 +22,7 @@ pub mod pmg;
 pub mod reads;
 pub mod routes;
 pub mod seed;
+pub mod snapshots;
 pub mod storage;
 pub mod store;
 pub mod tasks;

@@ -53,6 +53,12 @@ pub fn check_members_exist(ctx: &Ctx<'_>) -> Result<(), ApiError> {
             else {
                 continue;
             };
+            // A snapshot a worker (rollback, delete) is asked for is looked up in the task,
+            // which fails with PVE::AbstractConfig's `snapshot 'x' does not exist`.
+            let worker = super::tasks::worker_type(ctx.op.method.as_str(), template).is_some();
+            if c.id_param == "snapname" && worker {
+                continue;
+            }
             let list = concrete(&c.template, path_params);
             let exists = s.members.get(&list).is_some_and(|m| m.contains_key(id))
                 && !s.is_deleted(&format!("{list}/{id}"));
@@ -369,6 +375,9 @@ pub fn destroy(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         }
         let member = format!("{list}/{id}");
         s.drop_overrides_below(&member);
+        // What lives below the member (a guest's snapshots) goes with it.
+        let below = format!("{member}/");
+        s.members.retain(|k, _| !k.starts_with(&below));
         s.deleted.insert(member);
     });
     Ok(mock.answer(ctx))
