@@ -633,7 +633,10 @@ fn guest_lifecycle_and_task_outcomes() {
         .unwrap_err();
     assert_eq!(
         (err.status, err.message.as_str()),
-        (500, "you can't convert a running CT to a template")
+        (
+            500,
+            "you can't convert a CT to template if the CT is running"
+        )
     );
     m.req("POST", "/nodes/pve1/lxc/200/status/stop", &Map::new())
         .unwrap();
@@ -757,16 +760,17 @@ fn clone_migrate_template_and_pools() {
         ),
         (Some("web"), Some(2), None)
     );
+    // Onto a taken id: refused at once (qemu-server checks before forking the worker).
     let dup = m
         .req(
             "POST",
             "/nodes/pve1/qemu/100/clone",
             &p(json!({"newid": 101})),
         )
-        .unwrap();
+        .unwrap_err();
     assert_eq!(
-        exit(dup),
-        "unable to create VM 101 - VM 101 already exists on node 'pve1'"
+        (dup.status, dup.message.as_str()),
+        (500, "unable to create VM 101: config file already exists")
     );
 
     // Migrate: refused while running without online, then moved to the other node.

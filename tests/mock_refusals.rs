@@ -373,10 +373,54 @@ fn snapshots_list_roll_back_and_delete_as_pve() {
         (status, message.as_str()),
         (500, "snapshot 'nope' does not exist")
     );
-    // A template takes no snapshot.
+    // A template takes no snapshot (and a guest with snapshots becomes no template).
+    req(&m, "DELETE", "/nodes/pve1/qemu/100/snapshot/second", json!({})).unwrap();
     req(&m, "POST", "/nodes/pve1/qemu/100/template", json!({})).unwrap();
     assert_eq!(
         snap("third", ""),
         "you can't take a snapshot if it's a template"
+    );
+}
+
+#[test]
+fn templates_are_refused_at_once_as_pve_refuses_them() {
+    let m = fresh_mock("template-refusals");
+    req(&m, "POST", "/nodes/pve1/qemu", json!({"vmid": 100})).unwrap();
+    let refused = |path: &str| err(req(&m, "POST", path, json!({}))).1;
+    req(&m, "POST", "/nodes/pve1/qemu/100/status/start", json!({})).unwrap();
+    assert_eq!(
+        refused("/nodes/pve1/qemu/100/template"),
+        "you can't convert a VM to template if VM is running"
+    );
+    req(&m, "POST", "/nodes/pve1/qemu/100/status/stop", json!({})).unwrap();
+    req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu/100/snapshot",
+        json!({"snapname": "s1"}),
+    )
+    .unwrap();
+    assert_eq!(
+        refused("/nodes/pve1/qemu/100/template"),
+        "unable to create template, because VM contains snapshots"
+    );
+    req(&m, "DELETE", "/nodes/pve1/qemu/100/snapshot/s1", json!({})).unwrap();
+    let upid = req(&m, "POST", "/nodes/pve1/qemu/100/template", json!({})).unwrap();
+    assert_eq!(task_outcome(&m, &upid), "OK");
+    assert_eq!(
+        refused("/nodes/pve1/qemu/100/template"),
+        "you can't convert a template to a template"
+    );
+    // A clone onto an id whose config exists is refused before any task.
+    req(&m, "POST", "/nodes/pve1/qemu", json!({"vmid": 101})).unwrap();
+    let (status, message, _) = err(req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu/100/clone",
+        json!({"newid": 101}),
+    ));
+    assert_eq!(
+        (status, message.as_str()),
+        (500, "unable to create VM 101: config file already exists")
     );
 }

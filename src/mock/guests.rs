@@ -217,6 +217,9 @@ pub fn action(ctx: &Ctx<'_>, action: &str) -> Result<Value, ApiError> {
     if !exists && mock.lenient() {
         return Ok(mock.answer(ctx));
     }
+    if !mock.lenient() {
+        early_refusal(ctx, action, kind, guest, &list, &vmid, text("newid"))?;
+    }
     let clock = mock.store().now();
     let outcome = mock.store().write(|s| -> Result<(), String> {
         let rec = s
@@ -300,6 +303,60 @@ pub fn action(ctx: &Ctx<'_>, action: &str) -> Result<Value, ApiError> {
     let upid = mock.new_upid(ctx, path_params);
     mock.record_task(&upid, outcome);
     Ok(Value::String(upid))
+}
+
+/// What qemu-server and pve-container refuse before forking the worker (a 500 at once):
+/// a template of a template, of a guest with snapshots or of a running guest; a clone
+/// onto an id whose config exists.
+fn early_refusal(
+    ctx: &Ctx<'_>,
+    action: &str,
+    kind: &str,
+    guest: &str,
+    list: &str,
+    vmid: &str,
+    newid: Option<String>,
+) -> Result<(), ApiError> {
+    ctx.store().read(|s| {
+        let Some(rec) = s.members.get(list).and_then(|m| m.get(vmid)) else {
+            return Ok(());
+        };
+        match action {
+            "template" => {
+                let snapshots = s
+                    .members
+                    .get(&format!("{list}/{vmid}/snapshot"))
+                    .is_some_and(|m| !m.is_empty());
+                if snapshots {
+                    return Err(err500(format!(
+                        "unable to create template, because {guest} contains snapshots"
+                    )));
+                }
+                if rec
+                    .config
+                    .get("template")
+                    .is_some_and(|t| t == 1 || t == "1")
+                {
+                    return Err(err500("you can't convert a template to a template"));
+                }
+                if rec.meta.get("status").and_then(Value::as_str) == Some("running") {
+                    return Err(err500(if kind == "lxc" {
+                        "you can't convert a CT to template if the CT is running".to_string()
+                    } else {
+                        "you can't convert a VM to template if VM is running".to_string()
+                    }));
+                }
+                Ok(())
+            }
+            "clone" => match newid {
+                Some(newid) if owner(s, &newid).is_some() => Err(err500(format!(
+                    "unable to create {guest} {newid}: config file already exists"
+                ))),
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    })
 }
 
 /// start/stop/shutdown/reboot/suspend/resume/reset of a guest: the state changes as in
