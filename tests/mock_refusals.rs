@@ -374,7 +374,13 @@ fn snapshots_list_roll_back_and_delete_as_pve() {
         (500, "snapshot 'nope' does not exist")
     );
     // A template takes no snapshot (and a guest with snapshots becomes no template).
-    req(&m, "DELETE", "/nodes/pve1/qemu/100/snapshot/second", json!({})).unwrap();
+    req(
+        &m,
+        "DELETE",
+        "/nodes/pve1/qemu/100/snapshot/second",
+        json!({}),
+    )
+    .unwrap();
     req(&m, "POST", "/nodes/pve1/qemu/100/template", json!({})).unwrap();
     assert_eq!(
         snap("third", ""),
@@ -422,5 +428,133 @@ fn templates_are_refused_at_once_as_pve_refuses_them() {
     assert_eq!(
         (status, message.as_str()),
         (500, "unable to create VM 101: config file already exists")
+    );
+}
+
+#[test]
+fn cluster_resources_rows_are_shaped_per_type_with_pools() {
+    let m = fresh_mock("resources-rows");
+    // A fresh mock: node and storage rows only, with nothing of a guest's.
+    let fresh = req(&m, "GET", "/cluster/resources", json!({})).unwrap();
+    for row in fresh.as_array().unwrap() {
+        assert!(
+            row.get("vmid").is_none() && row.get("name").is_none(),
+            "{row}"
+        );
+    }
+    req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu",
+        json!({"vmid": 100, "name": "web", "memory": 2048, "cores": 2}),
+    )
+    .unwrap();
+    req(&m, "POST", "/pools", json!({"poolid": "prod"})).unwrap();
+    req(&m, "PUT", "/pools/prod", json!({"vms": "100"})).unwrap();
+    let rows = req(&m, "GET", "/cluster/resources", json!({})).unwrap();
+    let rows = rows.as_array().unwrap();
+    let of = |t: &'static str| rows.iter().find(move |r| r["type"] == t).unwrap();
+    let vm = of("qemu");
+    assert_eq!(
+        (
+            vm["id"].as_str(),
+            vm["name"].as_str(),
+            vm["pool"].as_str(),
+            vm["maxcpu"].as_u64()
+        ),
+        (Some("qemu/100"), Some("web"), Some("prod"), Some(2))
+    );
+    assert_eq!(vm["maxmem"], 2048u64 * 1024 * 1024);
+    assert!(vm.get("storage").is_none() && vm.get("plugintype").is_none());
+    let node = of("node");
+    assert!(node.get("vmid").is_none() && node.get("pool").is_none() && node["level"] == "");
+    let storage = of("storage");
+    assert!(storage.get("vmid").is_none() && storage["plugintype"].is_string());
+    let pool = of("pool");
+    assert_eq!(
+        (pool["id"].as_str(), pool["pool"].as_str()),
+        (Some("/pool/prod"), Some("prod"))
+    );
+    let (op, _) = m.schema().operation("GET", "/cluster/resources").unwrap();
+    assert_eq!(op.check_response(&Value::Array(rows.clone())), vec![]);
+    // `type=vm` gives the guests alone.
+    let vms = req(&m, "GET", "/cluster/resources", json!({"type": "vm"})).unwrap();
+    assert_eq!(vms.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn pools_keep_pves_membership_rules() {
+    let m = fresh_mock("pool-rules");
+    for vmid in [100, 101, 102] {
+        req(&m, "POST", "/nodes/pve1/qemu", json!({ "vmid": vmid })).unwrap();
+    }
+    req(&m, "POST", "/pools", json!({"poolid": "a"})).unwrap();
+    req(&m, "POST", "/pools", json!({"poolid": "b"})).unwrap();
+    req(
+        &m,
+        "PUT",
+        "/pools/a",
+        json!({"vms": "100,101", "storage": "local"}),
+    )
+    .unwrap();
+    let refused = |path: &str, params: Value| err(req(&m, "PUT", path, params)).1;
+    assert_eq!(
+        refused("/pools/b", json!({"vms": "100"})),
+        "VM 100 belongs already to pool 'a' and 'allow-move' is not set"
+    );
+    assert_eq!(
+        refused("/pools/b", json!({"vms": "999"})),
+        "VM 999 does not exist"
+    );
+    assert_eq!(
+        refused("/pools/b", json!({"vms": "101", "delete": 1})),
+        "VM 101 is not a pool member"
+    );
+    assert_eq!(
+        refused("/pools/b", json!({"storage": "nope"})),
+        "Storage 'nope' does not exist"
+    );
+    // A refusal changes nothing, even for the members listed before the refused one.
+    assert_eq!(
+        refused("/pools/b", json!({"vms": "102,999"})),
+        "VM 999 does not exist"
+    );
+    let b = req(&m, "GET", "/pools/b", json!({})).unwrap();
+    assert_eq!(b["members"], json!([]));
+    // allow-move moves it (PUT /pools with poolid too).
+    req(
+        &m,
+        "PUT",
+        "/pools",
+        json!({"poolid": "b", "vms": "100", "allow-move": 1}),
+    )
+    .unwrap();
+    let a = req(&m, "GET", "/pools/a", json!({})).unwrap();
+    let vmids: Vec<u64> = a["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x["vmid"].as_u64())
+        .collect();
+    assert_eq!(vmids, [101]);
+    let b = req(&m, "GET", "/pools/b", json!({})).unwrap();
+    assert_eq!(b["members"][0]["vmid"], 100);
+    let only = req(&m, "GET", "/pools/a", json!({"type": "storage"})).unwrap();
+    assert_eq!(only["members"].as_array().unwrap().len(), 1);
+    assert_eq!(only["members"][0]["storage"], "local");
+    // A pool with members stays; emptied, it goes.
+    let (status, message, _) = err(req(&m, "DELETE", "/pools/a", json!({})));
+    assert_eq!((status, message.as_str()), (500, "pool 'a' is not empty"));
+    req(
+        &m,
+        "PUT",
+        "/pools/a",
+        json!({"vms": "101", "storage": "local", "delete": 1}),
+    )
+    .unwrap();
+    req(&m, "DELETE", "/pools/a", json!({})).unwrap();
+    assert_eq!(
+        err(req(&m, "GET", "/pools/a", json!({}))).1,
+        "pool 'a' does not exist"
     );
 }

@@ -112,23 +112,48 @@ fn nodes(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     }))
 }
 
+/// `GET /cluster/resources`: one row per node, guest, storage (per node) and pool the
+/// caller may see, each with the members PVE gives its type (and `pool` for guests in
+/// one), no others.
 fn resources(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let filter = ctx.text("type");
     let filter = filter.as_deref();
+    let gib = 1024 * 1024 * 1024u64;
+    let clock = ctx.mock.now();
     Ok(ctx.store().read(|s| {
         let sees = sees(ctx, s);
         let mut out = Vec::new();
+        // vmid -> pool, from the pools' members.
+        let mut pool_of = std::collections::BTreeMap::new();
+        for (pool, rec) in s.members.get("pools").into_iter().flatten() {
+            for m in rec
+                .meta
+                .get("members")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(v) = m.get("vmid").and_then(Value::as_u64) {
+                    pool_of.insert(v.to_string(), pool.clone());
+                }
+            }
+        }
         if filter.is_none_or(|t| t == "node") {
             for n in s
                 .nodes
                 .iter()
                 .filter(|n| sees(&format!("/nodes/{n}"), &["Sys.Audit"]))
             {
-                let mut m = gen_item(ctx, &[("node", n.clone())]);
-                m.insert("type".into(), json!("node"));
-                m.insert("id".into(), json!(format!("node/{n}")));
-                m.insert("status".into(), json!("online"));
-                out.push(Value::Object(m));
+                let online = !ctx.store().is_offline(n);
+                out.push(json!({
+                    "id": format!("node/{n}"), "type": "node", "node": n,
+                    "status": if online { "online" } else { "offline" },
+                    "level": "", "cgroup-mode": 2,
+                    "cpu": if online { 0.02 } else { 0.0 }, "maxcpu": 4,
+                    "mem": if online { 2 * gib } else { 0 }, "maxmem": 8 * gib,
+                    "disk": if online { 4 * gib } else { 0 }, "maxdisk": 100 * gib,
+                    "uptime": if online { 3600 } else { 0 },
+                }));
             }
         }
         if filter.is_none_or(|t| t == "vm") {
@@ -143,31 +168,7 @@ fn resources(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                     {
                         continue;
                     }
-                    let mut m = gen_item(ctx, &[("node", node.to_string())]);
-                    m.insert("type".into(), json!(kind));
-                    m.insert("id".into(), json!(format!("{kind}/{id}")));
-                    m.insert("vmid".into(), json!(id.parse::<u64>().unwrap_or(0)));
-                    m.insert("node".into(), json!(node));
-                    m.insert(
-                        "status".into(),
-                        rec.meta.get("status").cloned().unwrap_or(json!("stopped")),
-                    );
-                    if let Some(name) = rec
-                        .config
-                        .get("name")
-                        .or_else(|| rec.config.get("hostname"))
-                    {
-                        m.insert("name".into(), name.clone());
-                    }
-                    m.insert(
-                        "template".into(),
-                        json!(rec
-                            .config
-                            .get("template")
-                            .and_then(Value::as_u64)
-                            .unwrap_or(0)),
-                    );
-                    out.push(Value::Object(m));
+                    out.push(guest_row(kind, node, id, rec, pool_of.get(id), s, clock));
                 }
             }
         }
@@ -175,31 +176,110 @@ fn resources(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             if let Some(storages) = s.members.get("storage") {
                 for n in &s.nodes {
                     for (id, rec) in storages {
-                        if !sees(
-                            &format!("/storage/{id}"),
-                            &["Datastore.Audit", "Datastore.AllocateSpace"],
-                        ) {
+                        let on_node = rec
+                            .config
+                            .get("nodes")
+                            .and_then(Value::as_str)
+                            .is_none_or(|list| list.split([',', ';', ' ']).any(|x| x == n));
+                        if !on_node
+                            || !sees(
+                                &format!("/storage/{id}"),
+                                &["Datastore.Audit", "Datastore.AllocateSpace"],
+                            )
+                        {
                             continue;
                         }
-                        let mut m = gen_item(ctx, &[("node", n.clone()), ("storage", id.clone())]);
-                        m.insert("type".into(), json!("storage"));
-                        m.insert("id".into(), json!(format!("storage/{n}/{id}")));
-                        m.insert("storage".into(), json!(id));
-                        m.insert("node".into(), json!(n));
-                        m.insert("status".into(), json!("available"));
-                        if let Some(c) = rec.config.get("content") {
-                            m.insert("content".into(), c.clone());
+                        let shared = rec
+                            .config
+                            .get("shared")
+                            .is_some_and(|v| v == 1 || v == "1" || v == true);
+                        let mut row = json!({
+                            "id": format!("storage/{n}/{id}"), "type": "storage",
+                            "storage": id, "node": n, "status": "available",
+                            "shared": u8::from(shared), "disk": 8 * gib, "maxdisk": 100 * gib,
+                        });
+                        for (from, to) in [("content", "content"), ("type", "plugintype")] {
+                            if let Some(v) = rec.config.get(from) {
+                                row[to] = v.clone();
+                            }
                         }
-                        if let Some(t) = rec.config.get("type") {
-                            m.insert("plugintype".into(), t.clone());
-                        }
-                        out.push(Value::Object(m));
+                        out.push(row);
                     }
+                }
+            }
+        }
+        if filter.is_none() {
+            for pool in s.members.get("pools").into_iter().flat_map(|m| m.keys()) {
+                if sees(&format!("/pool/{pool}"), &["Pool.Audit"]) {
+                    out.push(json!({"id": format!("/pool/{pool}"), "type": "pool", "pool": pool}));
                 }
             }
         }
         Value::Array(out)
     }))
+}
+
+/// A guest's row: what its node's guest list shows of it, plus its pool, lock and HA state.
+fn guest_row(
+    kind: &str,
+    node: &str,
+    id: &str,
+    rec: &super::store::Record,
+    pool: Option<&String>,
+    s: &MockState,
+    clock: u64,
+) -> Value {
+    let cfg = &rec.config;
+    let num = |k: &str| {
+        cfg.get(k)
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+    };
+    let memory_mib = cfg
+        .get("memory")
+        .and_then(|v| {
+            v.as_u64().or_else(|| {
+                let t = v.as_str()?.trim_start_matches("current=");
+                t.chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+                    .parse()
+                    .ok()
+            })
+        })
+        .unwrap_or(512);
+    let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
+    let uptime = match rec.meta.get("starttime").and_then(Value::as_u64) {
+        Some(t) if running => clock.saturating_sub(t),
+        _ => 0,
+    };
+    let mut row = json!({
+        "id": format!("{kind}/{id}"), "type": kind, "vmid": id.parse::<u64>().unwrap_or(0),
+        "node": node, "status": if running { "running" } else { "stopped" },
+        "template": u8::from(cfg.get("template").is_some_and(|t| t == 1 || t == "1")),
+        "maxcpu": num("cores").unwrap_or(1) * num("sockets").unwrap_or(1),
+        "maxmem": memory_mib * 1024 * 1024, "maxdisk": 0, "disk": 0, "cpu": 0, "mem": 0,
+        "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0, "uptime": uptime,
+    });
+    if let Some(name) = cfg.get("name").or_else(|| cfg.get("hostname")) {
+        row["name"] = name.clone();
+    }
+    if let Some(pool) = pool {
+        row["pool"] = json!(pool);
+    }
+    if let Some(tags) = cfg.get("tags") {
+        row["tags"] = tags.clone();
+    }
+    if let Some(lock) = cfg
+        .get("lock")
+        .cloned()
+        .or_else(|| super::guests::held_lock(rec, clock).map(Value::from))
+    {
+        row["lock"] = lock;
+    }
+    if super::volumes::ha_managed(s, id) {
+        row["hastate"] = json!("started");
+    }
+    row
 }
 
 /// The guest ids in use anywhere in the cluster.
@@ -223,7 +303,9 @@ fn nextid(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     ctx.store().read(|s| {
         let used = used_vmids(s);
         if let Some(want) = want {
-            return if used.contains(&want) {
+            return if used.contains(&want) && ctx.mock.lenient() {
+                Ok(Value::Null) // the original mock's answer
+            } else if used.contains(&want) {
                 Err(ApiError::params([(
                     "vmid",
                     format!("VM {want} already exists"),

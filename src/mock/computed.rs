@@ -21,6 +21,7 @@ const PVE_TABLES: &[&[Computed]] = &[
     super::ceph::HANDLERS,
     super::cluster::HANDLERS,
     super::guests::HANDLERS,
+    super::pools::HANDLERS,
     super::snapshots::HANDLERS,
     super::storage::HANDLERS,
     super::tasks::HANDLERS,

@@ -19,6 +19,7 @@ pub mod pbs;
 pub mod pdm;
 pub mod pending;
 pub mod pmg;
+pub mod pools;
 pub mod reads;
 pub mod routes;
 pub mod seed;
@@ -439,6 +440,20 @@ impl MockPve {
         }
         self.store
             .read(|s| access::check::check(s, caller, op.info.permissions.as_ref(), &all))
+    }
+
+    /// Lenient mode's answer for an operation that has a computed one: what its shape
+    /// alone gives (the original mock's behaviour, which refuses nothing).
+    pub fn generic_answer(&self, ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+        match routes::generic(ctx.op.method, &ctx.op.template, self.collections()) {
+            Route::Read => Ok(reads::read(ctx)),
+            Route::Create => writes::create(ctx),
+            Route::Update => writes::update(ctx),
+            Route::Destroy => writes::destroy(ctx),
+            Route::Lifecycle(action) => Ok(guests::lifecycle(ctx, action)),
+            Route::GuestAction(action) => guests::action(ctx, action),
+            Route::Computed(_) | Route::Answer => Ok(self.answer(ctx)),
+        }
     }
 
     /// The answer of an operation the mock has no behaviour for: a task id for worker

