@@ -522,7 +522,7 @@ fn stop(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// Drops `node`'s oldest finished tasks beyond [`TASK_INDEX_PER_NODE`] (checked every 64
 /// tasks, so that recording stays cheap).
 fn bound_task_index(s: &mut super::store::MockState, node: &str, now: u64) {
-    if s.seq % 64 != 0 {
+    if !s.seq.is_multiple_of(64) {
         return;
     }
     let prefix = format!("UPID:{node}:");
