@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use super::globals::is_option;
 use super::{usage, Failure, EXIT_API};
 use crate::api::{ApiError, ApiPath, Error, Method};
 use crate::schema::{ApiSchema, RequestError, Schema};
@@ -48,13 +49,12 @@ pub fn parse_params(args: &[String]) -> Result<Parsed, Failure> {
             }
         }
     };
-    let is_number = |s: &str| s.parse::<f64>().is_ok();
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
         if a == "--wait" {
             wait = true;
-        } else if a.starts_with('-') && a.len() > 1 && !is_number(a) && a != "--" {
+        } else if is_option(a) {
             let name = a.trim_start_matches('-');
             let dashes = &a[..a.len() - name.len()];
             if let Some((k, v)) = name.split_once('=') {
@@ -67,7 +67,7 @@ pub fn parse_params(args: &[String]) -> Result<Parsed, Failure> {
             } else {
                 let next = args.get(i + 1);
                 let bare = match next {
-                    Some(n) if !(n.starts_with('-') && n.len() > 1 && !is_number(n)) => {
+                    Some(n) if !is_option(n) && n != "--" => {
                         add(name, n.clone());
                         i += 1;
                         false

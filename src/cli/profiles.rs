@@ -33,15 +33,19 @@ fn home() -> Option<PathBuf> {
     std::env::var_os("HOME").map(PathBuf::from)
 }
 
+/// An XDG base directory: `$var`, else `$HOME/<fallback>` (`.config`, `.cache`).
+pub fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .map(PathBuf::from)
+        .or_else(|| home().map(|h| h.join(fallback)))
+}
+
 /// Where profiles are written.
 pub fn path() -> PathBuf {
     if let Some(p) = std::env::var_os("PROXMOX_CLI_CONFIG") {
         return PathBuf::from(p);
     }
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| home().map(|h| h.join(".config")))
-        .unwrap_or_else(|| PathBuf::from("."));
+    let base = xdg_dir("XDG_CONFIG_HOME", ".config").unwrap_or_else(|| PathBuf::from("."));
     base.join("proxmox-sdk").join("cli.json")
 }
 

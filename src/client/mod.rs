@@ -263,7 +263,7 @@ impl Client {
     /// The request's line, to the log (DEBUG) and to the trace.
     fn request_line(&self, call: &Call, started: Instant, result: &Result<Value, Error>) {
         let kind = self.backend.kind();
-        let line = request_line(kind, call, started, result);
+        let line = format_request_line(kind, call, started, result);
         log::debug!(target: kind.log_target(), "{line}");
         if let Some(trace) = &self.trace.0 {
             trace(&line);
@@ -284,7 +284,7 @@ impl Client {
 
 /// One line per request: method, path, outcome, duration, backend. Never a parameter
 /// value: a 400 says only that verification failed, and messages are cut short.
-fn request_line(
+fn format_request_line(
     kind: BackendKind,
     call: &Call,
     started: Instant,

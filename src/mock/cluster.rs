@@ -9,7 +9,7 @@ use super::access::check::has_any;
 use super::computed::Computed;
 use super::generate::{generate_object, GenContext};
 use super::store::MockState;
-use super::Ctx;
+use super::{is_set, Ctx};
 use crate::api::{ApiError, Method};
 
 /// The handlers of this file, by operation.
@@ -123,21 +123,7 @@ fn resources(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(ctx.store().read(|s| {
         let sees = sees(ctx, s);
         let mut out = Vec::new();
-        // vmid -> pool, from the pools' members.
-        let mut pool_of = std::collections::BTreeMap::new();
-        for (pool, rec) in s.members.get("pools").into_iter().flatten() {
-            for m in rec
-                .meta
-                .get("members")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(v) = m.get("vmid").and_then(Value::as_u64) {
-                    pool_of.insert(v.to_string(), pool.clone());
-                }
-            }
-        }
+        let pool_of = super::pools::guest_pools(s);
         if filter.is_none_or(|t| t == "node") {
             for n in s
                 .nodes
@@ -189,10 +175,7 @@ fn resources(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                         {
                             continue;
                         }
-                        let shared = rec
-                            .config
-                            .get("shared")
-                            .is_some_and(|v| v == 1 || v == "1" || v == true);
+                        let shared = rec.config.get("shared").is_some_and(is_set);
                         let mut row = json!({
                             "id": format!("storage/{n}/{id}"), "type": "storage",
                             "storage": id, "node": n, "status": "available",
@@ -234,19 +217,7 @@ fn guest_row(
         cfg.get(k)
             .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
     };
-    let memory_mib = cfg
-        .get("memory")
-        .and_then(|v| {
-            v.as_u64().or_else(|| {
-                let t = v.as_str()?.trim_start_matches("current=");
-                t.chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect::<String>()
-                    .parse()
-                    .ok()
-            })
-        })
-        .unwrap_or(512);
+    let memory_mib = super::guests::leading_mib(cfg.get("memory")).unwrap_or(512);
     let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
     let uptime = match rec.meta.get("starttime").and_then(Value::as_u64) {
         Some(t) if running => clock.saturating_sub(t),
@@ -255,7 +226,7 @@ fn guest_row(
     let mut row = json!({
         "id": format!("{kind}/{id}"), "type": kind, "vmid": id.parse::<u64>().unwrap_or(0),
         "node": node, "status": if running { "running" } else { "stopped" },
-        "template": u8::from(cfg.get("template").is_some_and(|t| t == 1 || t == "1")),
+        "template": u8::from(cfg.get("template").is_some_and(is_set)),
         "maxcpu": num("cores").unwrap_or(1) * num("sockets").unwrap_or(1),
         "maxmem": memory_mib * 1024 * 1024, "maxdisk": 0, "disk": 0, "cpu": 0, "mem": 0,
         "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0, "uptime": uptime,

@@ -44,6 +44,19 @@ const PMG_TABLES: &[&[Computed]] = &[
     super::tasks::HANDLERS,
 ];
 
+/// The answers only a strict mock computes: lenient mode (the original mock's behaviour,
+/// which refuses nothing) answers these operations by their shape instead.
+const PVE_STRICT_ONLY: &[&[Computed]] = &[super::pools::HANDLERS, super::snapshots::HANDLERS];
+
+/// Whether lenient mode answers `(method, template)` by its shape rather than its handler.
+pub fn strict_only(product: Product, method: Method, template: &str) -> bool {
+    product == Product::Pve
+        && PVE_STRICT_ONLY
+            .iter()
+            .flat_map(|t| t.iter())
+            .any(|(m, t, _)| *m == method && *t == template)
+}
+
 fn tables(product: Product) -> &'static [&'static [Computed]] {
     match product {
         Product::Pve => PVE_TABLES,

@@ -9,7 +9,7 @@ use super::collections::concrete;
 use super::computed::Computed;
 use super::messages::err500;
 use super::store::{MockState, Record};
-use super::{pending, tasks, Ctx};
+use super::{is_set, pending, tasks, Ctx};
 use crate::api::{ApiError, Method};
 
 /// The handlers of this file, by operation.
@@ -79,7 +79,7 @@ const GUEST_LIST_FIELDS: &[&str] = &[
 ];
 
 /// Leading digits of a size such as `2048` or `current=2048` (MiB).
-fn leading_mib(v: Option<&Value>) -> Option<u64> {
+pub(super) fn leading_mib(v: Option<&Value>) -> Option<u64> {
     let text = match v? {
         Value::Number(n) => return n.as_u64(),
         Value::String(s) => s.trim_start_matches("current="),
@@ -332,11 +332,7 @@ fn early_refusal(
                         "unable to create template, because {guest} contains snapshots"
                     )));
                 }
-                if rec
-                    .config
-                    .get("template")
-                    .is_some_and(|t| t == 1 || t == "1")
-                {
+                if rec.config.get("template").is_some_and(is_set) {
                     return Err(err500("you can't convert a template to a template"));
                 }
                 if rec.meta.get("status").and_then(Value::as_str) == Some("running") {

@@ -141,15 +141,19 @@ impl Ctx<'_> {
 
     /// Whether a boolean parameter is set (`1`, `true`).
     pub fn flag(&self, k: &str) -> bool {
-        self.params
-            .get(k)
-            .is_some_and(|v| v == 1 || v == true || v == "1")
+        self.params.get(k).is_some_and(is_set)
     }
 
     /// The store.
     pub fn store(&self) -> &MockStore {
         &self.mock.store
     }
+}
+
+/// Whether a boolean, given or stored, is set: PVE's `1` (or `"1"`), or JSON `true` (the
+/// Rust products').
+pub fn is_set(v: &Value) -> bool {
+    v == 1 || v == true || v == "1"
 }
 
 /// Bound on cached generated answers (the cache is dropped when it grows past this).
@@ -407,7 +411,7 @@ impl MockPve {
                 return Ok(v);
             }
         }
-        match self.model.routes.get(op.id) {
+        match self.model.routes.get_for(op.id, self.lenient) {
             Route::Computed(handler) => handler(&ctx),
             Route::Read => Ok(reads::read(&ctx)),
             Route::Create => writes::create(&ctx),
@@ -440,20 +444,6 @@ impl MockPve {
         }
         self.store
             .read(|s| access::check::check(s, caller, op.info.permissions.as_ref(), &all))
-    }
-
-    /// Lenient mode's answer for an operation that has a computed one: what its shape
-    /// alone gives (the original mock's behaviour, which refuses nothing).
-    pub fn generic_answer(&self, ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-        match routes::generic(ctx.op.method, &ctx.op.template, self.collections()) {
-            Route::Read => Ok(reads::read(ctx)),
-            Route::Create => writes::create(ctx),
-            Route::Update => writes::update(ctx),
-            Route::Destroy => writes::destroy(ctx),
-            Route::Lifecycle(action) => Ok(guests::lifecycle(ctx, action)),
-            Route::GuestAction(action) => guests::action(ctx, action),
-            Route::Computed(_) | Route::Answer => Ok(self.answer(ctx)),
-        }
     }
 
     /// The answer of an operation the mock has no behaviour for: a task id for worker

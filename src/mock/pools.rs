@@ -1,7 +1,10 @@
 //! Pools as PVE::API2::Pool keeps them: members added and removed with `vms`/`storage`
 //! (`delete=1`), a guest in one pool at a time unless `allow-move`, a pool deleted only
 //! when empty. Every refusal leaves the pool as it was (PVE writes the config once, at
-//! the end).
+//! the end). Strict mocks only: lenient mode answers these by their shape
+//! (`computed::strict_only`).
+
+use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
@@ -25,9 +28,6 @@ pub const HANDLERS: &[Computed] = &[
 /// comment.
 fn read(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let pool = poolid(ctx);
-    if ctx.mock.lenient() {
-        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
-    }
     let kind = ctx.text("type");
     ctx.store().read(|s| {
         let rec = s
@@ -83,15 +83,22 @@ fn is_guest(m: &Value, vmid: &str) -> bool {
         == Some(vmid)
 }
 
-/// The pool `vmid` is in, if any.
-fn pool_of(s: &MockState, vmid: &str) -> Option<String> {
-    s.members.get("pools")?.iter().find_map(|(id, r)| {
-        r.meta
-            .get("members")
-            .and_then(Value::as_array)
-            .is_some_and(|ms| ms.iter().any(|m| is_guest(m, vmid)))
-            .then(|| id.clone())
-    })
+/// Every guest in a pool: vmid -> its pool.
+pub(super) fn guest_pools(s: &MockState) -> BTreeMap<String, String> {
+    s.members
+        .get("pools")
+        .into_iter()
+        .flatten()
+        .flat_map(|(pool, r)| {
+            r.meta
+                .get("members")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m.get("vmid").and_then(Value::as_u64))
+                .map(move |v| (v.to_string(), pool.clone()))
+        })
+        .collect()
 }
 
 fn set_members(s: &mut MockState, pool: &str, members: Vec<Value>) {
@@ -103,9 +110,6 @@ fn set_members(s: &mut MockState, pool: &str, members: Vec<Value>) {
 /// `PUT /pools/{poolid}` (and `PUT /pools` with `poolid`): comment and members.
 fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let pool = poolid(ctx);
-    if ctx.mock.lenient() {
-        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
-    }
     let delete = ctx.flag("delete");
     let allow_move = ctx.flag("allow-move");
     let vms = list(ctx, "vms");
@@ -120,6 +124,7 @@ fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             return Err(err500(format!("pool '{pool}' does not exist")));
         }
         let mut mine = members(s, &pool);
+        let pools = guest_pools(s);
         // (vmid, the pool it leaves) of the guests that move here.
         let mut moves: Vec<(String, String)> = Vec::new();
         for vmid in &vms {
@@ -133,7 +138,7 @@ fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             if owner(s, vmid).is_none() {
                 return Err(err500(format!("VM {vmid} does not exist")));
             }
-            match pool_of(s, vmid) {
+            match pools.get(vmid).cloned() {
                 Some(existing) if existing == pool => {}
                 Some(existing) if !allow_move => {
                     return Err(err500(format!(
@@ -196,9 +201,6 @@ fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// `DELETE /pools/{poolid}`: only an empty pool goes.
 fn destroy(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let pool = poolid(ctx);
-    if ctx.mock.lenient() {
-        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
-    }
     ctx.store().write(|s| {
         if !s
             .members

@@ -3,7 +3,7 @@
 //! life cycle or action, or an answer generated from the schema.
 
 use super::collections::Collections;
-use super::computed::{handler, Handler};
+use super::computed::{handler, strict_only, Handler};
 use crate::api::Method;
 use crate::schema::ApiSchema;
 
@@ -44,23 +44,40 @@ impl std::fmt::Debug for Route {
     }
 }
 
-/// The route of every operation of one schema, by [`crate::schema::Operation::id`].
+/// The route of every operation of one schema, by [`crate::schema::Operation::id`], for a
+/// strict mock and for a lenient one.
 #[derive(Debug)]
-pub struct Routes(Vec<Route>);
+pub struct Routes {
+    strict: Vec<Route>,
+    lenient: Vec<Route>,
+}
 
 impl Routes {
     /// Decides every operation's route.
     pub fn for_schema(schema: &ApiSchema, collections: &Collections) -> Routes {
-        let mut routes = vec![Route::Answer; schema.operation_count()];
+        let mut strict = vec![Route::Answer; schema.operation_count()];
+        let mut lenient = strict.clone();
         for op in schema.operations() {
-            routes[op.id] = route(schema.product(), op.method, &op.template, collections);
+            let (method, template) = (op.method, op.template.as_str());
+            strict[op.id] = route(schema.product(), method, template, collections);
+            lenient[op.id] = if strict_only(schema.product(), method, template) {
+                generic(method, template, collections)
+            } else {
+                strict[op.id]
+            };
         }
-        Routes(routes)
+        Routes { strict, lenient }
     }
 
-    /// The route of the operation with this id.
+    /// The route of the operation with this id (for a strict mock).
     pub fn get(&self, id: usize) -> Route {
-        self.0.get(id).copied().unwrap_or(Route::Answer)
+        self.get_for(id, false)
+    }
+
+    /// The route of the operation with this id for a lenient or a strict mock.
+    pub fn get_for(&self, id: usize, lenient: bool) -> Route {
+        let routes = if lenient { &self.lenient } else { &self.strict };
+        routes.get(id).copied().unwrap_or(Route::Answer)
     }
 }
 
@@ -77,9 +94,9 @@ fn route(
 }
 
 /// The route of an operation by its shape alone (collections, configs, guest actions):
-/// what an operation without a computed answer gets, and what lenient mode falls back to
-/// for the ones with one.
-pub fn generic(method: Method, template: &str, collections: &Collections) -> Route {
+/// what an operation without a computed answer gets, and what lenient mode gives the
+/// strict-only ones.
+fn generic(method: Method, template: &str, collections: &Collections) -> Route {
     let is_config = collections
         .ancestors(template)
         .last()

@@ -4,15 +4,16 @@
 //! (`parent`); the list ends with `current` ("You are here!"); rollback restores the
 //! snapshot's config (and stops the guest), delete re-parents the children. Refusals in
 //! PVE's words: reserved names at once (qemu-server/pve-container's API), the rest ending
-//! the task (PVE::AbstractConfig's snapshot_create/rollback/delete).
+//! the task (PVE::AbstractConfig's snapshot_create/rollback/delete). Strict mocks only:
+//! lenient mode answers these by their shape (`computed::strict_only`).
 
 use serde_json::{json, Map, Value};
 
 use super::computed::Computed;
 use super::guests::held_lock;
-use super::messages::err500;
+use super::messages::{err500, missing_guest_config};
 use super::store::{MockState, Record};
-use super::Ctx;
+use super::{is_set, Ctx};
 use crate::api::{ApiError, Method};
 
 /// The handlers of this file, by operation.
@@ -121,12 +122,7 @@ fn guest(ctx: &Ctx<'_>) -> Guest {
 fn snapname(ctx: &Ctx<'_>) -> String {
     ctx.path_param("snapname")
         .map(str::to_string)
-        .or_else(|| {
-            ctx.params
-                .get("snapname")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
+        .or_else(|| ctx.text("snapname"))
         .unwrap_or_default()
 }
 
@@ -136,11 +132,8 @@ fn record(ctx: &Ctx<'_>, g: &Guest) -> Result<Record, ApiError> {
         .read(|s| s.members.get(&g.list).and_then(|m| m.get(&g.vmid)).cloned())
         .ok_or_else(|| {
             let node = ctx.path_param("node").unwrap_or_default();
-            let dir = if g.noun == "CT" { "lxc" } else { "qemu-server" };
-            err500(format!(
-                "Configuration file 'nodes/{node}/{dir}/{}.conf' does not exist",
-                g.vmid
-            ))
+            let kind = if g.noun == "CT" { "lxc" } else { "qemu" };
+            err500(missing_guest_config(kind, node, &g.vmid))
         })
 }
 
@@ -178,9 +171,6 @@ fn worker(
 /// `GET .../snapshot`: every snapshot, then `current`.
 fn list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let g = guest(ctx);
-    if ctx.mock.lenient() {
-        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
-    }
     let rec = record(ctx, &g)?;
     let all = ctx.store().read(|s| g.snapshots(s));
     let mut out: Vec<Value> = all
@@ -212,9 +202,6 @@ fn list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// `POST .../snapshot`: a new snapshot of the config as it is, on top of the current one.
 fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let g = guest(ctx);
-    if ctx.mock.lenient() {
-        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
-    }
     let name = snapname(ctx);
     // qemu-server (`current`, `pending` in any case) and pve-container (`current`,
     // `vzdump`) refuse these before forking the worker.
@@ -229,11 +216,7 @@ fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let description = ctx.params.get("description").cloned();
     let vmstate = ctx.params.get("vmstate").cloned();
     worker(ctx, &g, |rec, all, clock| {
-        if rec
-            .config
-            .get("template")
-            .is_some_and(|t| t == 1 || t == "1")
-        {
+        if rec.config.get("template").is_some_and(is_set) {
             return Err("you can't take a snapshot if it's a template".into());
         }
         if all.contains_key(&name) {
@@ -245,7 +228,7 @@ fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         if let Some(d) = description {
             snap.insert("description".into(), d);
         }
-        if let Some(v) = vmstate.filter(|v| v == 1 || v == "1" || v == true) {
+        if let Some(v) = vmstate.filter(is_set) {
             snap.insert("vmstate".into(), v);
         }
         if let Some(p) = rec.config.get("parent") {
@@ -260,24 +243,19 @@ fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// `GET .../snapshot/{snapname}/config`: the config the snapshot holds.
 fn config(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let g = guest(ctx);
-    if ctx.mock.lenient() {
-        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
-    }
     let name = snapname(ctx);
     record(ctx, &g)?;
     ctx.store()
-        .read(|s| g.snapshots(s))
-        .get(&name)
-        .cloned()
+        .read(|s| {
+            let snap = s.members.get(&g.snapshots_key())?.get(&name)?;
+            Some(Value::Object(snap.config.clone()))
+        })
         .ok_or_else(|| err500(missing(&name)))
 }
 
 /// `PUT .../snapshot/{snapname}/config`: a new description.
 fn describe(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let g = guest(ctx);
-    if ctx.mock.lenient() {
-        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
-    }
     let name = snapname(ctx);
     record(ctx, &g)?;
     let description = ctx.params.get("description").cloned();
@@ -301,14 +279,8 @@ fn describe(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// stopped, unless `start`), standing on that snapshot.
 fn rollback(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let g = guest(ctx);
-    if ctx.mock.lenient() {
-        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
-    }
     let name = snapname(ctx);
-    let start = ctx
-        .params
-        .get("start")
-        .is_some_and(|v| v == 1 || v == "1" || v == true);
+    let start = ctx.flag("start");
     worker(ctx, &g, |rec, all, _| {
         let Some(Value::Object(snap)) = all.get(&name) else {
             return Err(missing(&name));
@@ -328,9 +300,6 @@ fn rollback(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// `DELETE .../snapshot/{snapname}`: the snapshot goes; its children stand on its parent.
 fn delete(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let g = guest(ctx);
-    if ctx.mock.lenient() {
-        return ctx.mock.generic_answer(ctx); // refuses nothing, as the original mock
-    }
     let name = snapname(ctx);
     worker(ctx, &g, |rec, all, _| {
         let Some(gone) = all.remove(&name) else {

@@ -3,7 +3,7 @@
 //! plain string is either a worker here or listed in [`NOT_WORKERS`] with what it returns.
 //! Also the task index: status, log, lists, stopping a task, and how tasks are recorded.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::computed::Computed;
 use super::store::TaskRecord;
@@ -388,18 +388,9 @@ struct TaskFilter {
 }
 
 impl TaskFilter {
-    fn of(params: &Map<String, Value>) -> TaskFilter {
-        let text = |k: &str| match params.get(k) {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        };
-        let number = |k: &str| {
-            params.get(k).and_then(|v| {
-                v.as_u64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            })
-        };
+    fn of(ctx: &Ctx<'_>) -> TaskFilter {
+        let text = |k: &str| ctx.text(k).filter(|s| !s.is_empty());
+        let number = |k: &str| text(k).and_then(|s| s.parse::<u64>().ok());
         TaskFilter {
             start: number("start").unwrap_or(0) as usize,
             // `$param->{limit} || 50`: absent or 0 is 50.
@@ -407,9 +398,7 @@ impl TaskFilter {
             user: text("userfilter").map(|u| u.to_lowercase()),
             kind: text("typefilter"),
             vmid: text("vmid"),
-            errors: params
-                .get("errors")
-                .is_some_and(|v| matches!(v, Value::Bool(true)) || v == 1 || v == "1"),
+            errors: ctx.flag("errors"),
             since: number("since"),
             until: number("until"),
             source: text("source").unwrap_or_else(|| "archive".into()),
@@ -458,14 +447,10 @@ fn list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let node = ctx.path_param("node");
     let clock = ctx.mock.now();
     // `/cluster/tasks` takes no parameters: every node's tasks, running ones too.
-    let filter = node.map(|_| TaskFilter::of(ctx.params));
+    let filter = node.map(|_| TaskFilter::of(ctx));
     Ok(ctx.store().read(|s| {
-        // A node's tasks are one key range (`UPID:pve1:` up to `UPID:pve1;`), newest last.
         let tasks: Vec<(&String, &TaskRecord)> = match node {
-            Some(n) => s
-                .tasks
-                .range(format!("UPID:{n}:")..format!("UPID:{n};"))
-                .collect(),
+            Some(n) => node_tasks(s, n).collect(),
             None => s.tasks.iter().collect(),
         };
         let mut items: Vec<Value> = tasks
@@ -473,9 +458,6 @@ fn list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             .rev()
             .filter_map(|(upid, t)| {
                 let u = upid.parse::<Upid>().ok()?;
-                if node.is_some_and(|n| n != u.node) {
-                    return None;
-                }
                 if let Some(f) = &filter {
                     if !f.admits(&u, t, t.endtime > clock) {
                         return None;
@@ -519,17 +501,23 @@ fn stop(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(Value::Null)
 }
 
+/// `node`'s tasks, oldest first: one key range of the index (`UPID:pve1:` up to
+/// `UPID:pve1;`), as a node's UPIDs start with its name and a zero-padded pid.
+fn node_tasks<'s>(
+    s: &'s super::store::MockState,
+    node: &str,
+) -> std::collections::btree_map::Range<'s, String, TaskRecord> {
+    s.tasks
+        .range(format!("UPID:{node}:")..format!("UPID:{node};"))
+}
+
 /// Drops `node`'s oldest finished tasks beyond [`TASK_INDEX_PER_NODE`] (checked every 64
 /// tasks, so that recording stays cheap).
 fn bound_task_index(s: &mut super::store::MockState, node: &str, now: u64) {
     if !s.seq.is_multiple_of(64) {
         return;
     }
-    let prefix = format!("UPID:{node}:");
-    let finished: Vec<String> = s
-        .tasks
-        .range(prefix.clone()..)
-        .take_while(|(k, _)| k.starts_with(&prefix))
+    let finished: Vec<String> = node_tasks(s, node)
         .filter(|(_, t)| t.endtime <= now)
         .map(|(k, _)| k.clone())
         .collect();
@@ -579,6 +567,7 @@ impl MockPve {
     pub fn record_task(&self, upid: &str, outcome: Result<(), String>) {
         let parsed = upid.parse::<Upid>().ok();
         let kind = parsed.as_ref().map(|u| u.kind.clone()).unwrap_or_default();
+        let node = parsed.as_ref().map(|u| u.node.clone());
         let vmid = parsed.map(|u| u.id).unwrap_or_default();
         let scale = self.store().time_scale();
         let now = self.now();
@@ -596,7 +585,6 @@ impl MockPve {
             },
         };
         let lock = lock_kind(&kind).filter(|_| endtime > now);
-        let node = upid.parse::<Upid>().ok().map(|u| u.node);
         self.store().write(|s| {
             s.tasks.insert(upid.to_string(), record);
             if let Some(node) = &node {

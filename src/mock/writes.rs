@@ -318,9 +318,7 @@ pub fn destroy(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         let guest = if list.ends_with("/lxc") { "CT" } else { "VM" };
         return Err(err500(format!("{guest} is locked ({lock})")));
     }
-    let purge = params
-        .get("purge")
-        .is_some_and(|v| matches!(v, Value::Bool(true)) || v == 1 || v == "1");
+    let purge = params.get("purge").is_some_and(super::is_set);
     if is_guest && !mock.lenient() {
         let (running, ha, protected) = mock.store().read(|s| {
             let rec = s.members.get(&list).and_then(|m| m.get(&id));
@@ -329,12 +327,12 @@ pub fn destroy(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                 .is_some_and(|st| st == "running");
             let protected = rec
                 .and_then(|r| r.config.get("protection"))
-                .is_some_and(|v| matches!(v, Value::Bool(true)) || v == 1 || v == "1");
+                .is_some_and(super::is_set);
             (running, volumes::ha_managed(s, &id), protected)
         });
         let guest = if list.ends_with("/lxc") { "CT" } else { "VM" };
-        // PVE's early checks, in its order (qemu-server/pve-container `destroy_vm`):
-        // `check_protection($conf, "can't remove VM $vmid")`, then HA, then running.
+        // PVE checks protection first (qemu-server/pve-container `destroy_vm`:
+        // `check_protection($conf, "can't remove VM $vmid")`).
         if protected {
             return Err(err500(format!(
                 "can't remove {guest} {id} - protection mode enabled"

@@ -140,9 +140,7 @@ fn cache_key(g: &Globals, path: &str) -> String {
 }
 
 fn cache_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+    super::super::profiles::xdg_dir("XDG_CACHE_HOME", ".cache")
         .map(|b| b.join("proxmox-sdk").join("completion"))
 }
 
