@@ -78,8 +78,10 @@ bench: venv $(BENCH_VENV)/.deps ## benchmarks, side by side with proxmox-sdk 0.0
 	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet
 	$(BIN)/python benches/py_figures.py
 	$(BIN)/python benches/compare_sdk.py
+	$(BIN)/python benches/compare_large.py
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python benches/server_bench.py
+	$(BIN)/python benches/server_mix.py
 	$(BIN)/python benches/https_bench.py
 	@echo "(the editable install in $(VENV) is now a release build; 'make dev' restores debug)"
 

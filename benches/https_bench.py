@@ -1,4 +1,4 @@
-"""1,000 GETs at 50 concurrent against our mock server over TLS (on 127.0.0.1), from three
+"""2,000 GETs at 50 concurrent against our mock server over TLS (on 127.0.0.1), from three
 clients, each in its own process so that its CPU time is its own:
 
 - this package's async SDK (`.venv`, release build; reqwest on the shared runtime),
@@ -12,13 +12,16 @@ request (user + system of the client process)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-N, CONCURRENCY, ROUNDS = 1000, 50, 3
+# The build measured (`BIN_DIR=/some/venv/bin` for another); run this script with its python.
+BIN = Path(os.environ.get("BIN_DIR", ROOT / ".venv" / "bin"))
+N, CONCURRENCY, ROUNDS = 2000, 50, 3
 
 # The async client, for this package and the original alike; @TLS@ is how each trusts the
 # server's self-signed certificate.
@@ -117,13 +120,59 @@ def measure(python: Path, script: str, server: object) -> dict[str, float]:
 ADMIN_TOKEN = "bench-admin-token"
 
 
+def wrk_figure(server: object) -> dict[str, float] | None:
+    """wrk (C, one thread, 50 connections) on the same server and path: the floor of a
+    client's CPU per request (user + system of the wrk process)."""
+    import resource
+    import shutil
+    import ssl
+    import urllib.parse
+    import urllib.request
+
+    if shutil.which("wrk") is None:
+        return None
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    body = urllib.parse.urlencode(
+        {"username": "root@pam", "password": server.password}  # type: ignore[attr-defined]
+    ).encode()
+    with urllib.request.urlopen(
+        f"{server.url}/api2/json/access/ticket",  # type: ignore[attr-defined]
+        data=body,
+        context=ctx,
+    ) as r:
+        ticket = json.loads(r.read())["data"]["ticket"]
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{CONCURRENCY}",
+            "-d3s",
+            "-H",
+            f"Cookie: PVEAuthCookie={ticket}",
+            f"{server.url}/api2/json/nodes",  # type: ignore[attr-defined]
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    import re
+
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return {"wall": N / rps, "cpu": cpu / total * N}
+
+
 def main() -> None:
     from proxmox_sdk.server import start
 
     server = start(tls=True, admin=True, admin_token=ADMIN_TOKEN)
     try:
         rows = [
-            ("proxmox-sdk (this, async)", measure(ROOT / ".venv/bin/python", OURS, server)),
+            ("proxmox-sdk (this, async)", measure(BIN / "python", OURS, server)),
             (
                 "proxmox-sdk 0.0.15 (async, aiohttp)",
                 measure(ROOT / ".bench-venv/bin/python", ORIGINAL, server),
@@ -133,6 +182,9 @@ def main() -> None:
                 measure(ROOT / ".bench-venv/bin/python", PROXMOXER, server),
             ),
         ]
+        floor = wrk_figure(server)
+        if floor is not None:
+            rows.append(("wrk 4 (C, 1 thread; the floor)", floor))
         import urllib.request
 
         def set_latency(ms: int) -> None:
@@ -151,7 +203,7 @@ def main() -> None:
             (
                 "proxmox-sdk (this, async)",
                 measure(
-                    ROOT / ".venv/bin/python", OVERLAP.replace("@TLS@", "fingerprint=fp"), server
+                    BIN / "python", OVERLAP.replace("@TLS@", "fingerprint=fp"), server
                 ),
             ),
             (

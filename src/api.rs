@@ -1,7 +1,8 @@
 //! The request model and the errors every layer shares (the bottom of the crate, above
 //! only [`crate::schema`]): [`Call`] and [`Upload`] (what a backend is asked to do),
 //! [`ApiError`] (an answer shaped like PVE's errors), [`Error`] (why a call failed, the one
-//! client-facing error), and the nouns several layers speak of: [`Upid`] and [`ApiPath`].
+//! client-facing error), the nouns several layers speak of: [`Upid`] and [`ApiPath`], and
+//! [`Answer`] (an answer in its final form: a value, or [`Rows`] of objects).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,8 +13,11 @@ use std::time::Duration;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
+mod answer;
+
 pub use crate::schema::Method;
 use crate::schema::RequestError;
+pub use answer::{Answer, RowRef, Rows};
 
 /// The root of every API path.
 pub const API_ROOT: &str = "/api2/json";

@@ -142,7 +142,7 @@ fn in_process() -> Vec<Outcome> {
             };
             let call = Call::new(method, format!("/api2/json{path}"), common::params(params));
             match mock.call(&call) {
-                Ok(v) => (200, String::new(), normalize(v)),
+                Ok(v) => (200, String::new(), normalize(v.into_value())),
                 Err(Error::Api(e)) => (e.status, e.message, Value::Null),
                 Err(e) => panic!("{who:?} {method} {path}: {e}"),
             }

@@ -296,7 +296,7 @@ fn uploads_stream_as_multipart_and_land_in_storage() {
             file_name: name.into(),
             source: UploadSource::Path(iso.clone()),
         });
-        px.execute(call).unwrap()
+        px.execute(call).unwrap().into_value()
     };
     let status = |upid: &Value| {
         px.call(

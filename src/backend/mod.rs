@@ -9,9 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use serde_json::Value;
-
-use crate::api::{Call, Error};
+use crate::api::{Answer, Call, Error};
 use crate::mock::MockPve;
 use crate::transport::https::HttpsTransport;
 use crate::transport::pvesh::{PveshTransport, Runner};
@@ -127,10 +125,10 @@ impl Backend {
 
     /// Sends `call` and returns PVE's unwrapped `data`. The mock waits its latency on the
     /// runtime's clock (never blocking a thread).
-    pub async fn call(&self, call: &Call) -> Result<Value, Error> {
+    pub async fn call(&self, call: &Call) -> Result<Answer, Error> {
         match self {
-            Backend::Https(t) => t.call(call).await,
-            Backend::Pvesh(t) => t.call(call).await,
+            Backend::Https(t) => t.call(call).await.map(Answer::Value),
+            Backend::Pvesh(t) => t.call(call).await.map(Answer::Value),
             Backend::Mock(m) => {
                 let latency = m.latency();
                 if !latency.is_zero() {

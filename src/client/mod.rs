@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use crate::api::{ApiError, Call, Error, Method};
+use crate::api::{Answer, ApiError, Call, Error, Method};
 use crate::backend::options::ClientOptions;
 use crate::backend::{Backend, BackendKind};
 use crate::schema::ApiSchema;
@@ -176,6 +176,7 @@ impl Client {
         params: Map<String, Value>,
     ) -> Result<Value, Error> {
         self.execute(Call::new(method, path, params))
+            .map(Answer::into_value)
     }
 
     /// `call`, refusing answers larger than `limit` bytes.
@@ -188,12 +189,12 @@ impl Client {
     ) -> Result<Value, Error> {
         let mut call = Call::new(method, path, params);
         call.limit = Some(limit);
-        self.execute(call)
+        self.execute(call).map(Answer::into_value)
     }
 
     /// Runs `call` to its end, blocking the calling thread while a transport (or the
     /// mock's latency) takes its time.
-    pub fn execute(&self, call: Call) -> Result<Value, Error> {
+    pub fn execute(&self, call: Call) -> Result<Answer, Error> {
         match &self.backend {
             Backend::Mock(m) => {
                 let latency = m.latency();
@@ -210,7 +211,7 @@ impl Client {
     }
 
     /// Runs `call` on the shared runtime (any backend; the mock waits its latency there).
-    pub async fn execute_async(self, call: Call) -> Result<Value, Error> {
+    pub async fn execute_async(self, call: Call) -> Result<Answer, Error> {
         let call = self.prepare(call)?;
         let started = self.wants_request_lines().then(Instant::now);
         let result = self.backend.call(&call).await;
@@ -244,8 +245,8 @@ impl Client {
     fn logged(
         &self,
         call: &Call,
-        f: impl FnOnce() -> Result<Value, Error>,
-    ) -> Result<Value, Error> {
+        f: impl FnOnce() -> Result<Answer, Error>,
+    ) -> Result<Answer, Error> {
         if !self.wants_request_lines() {
             return f();
         }
@@ -261,7 +262,7 @@ impl Client {
     }
 
     /// The request's line, to the log (DEBUG) and to the trace.
-    fn request_line(&self, call: &Call, started: Instant, result: &Result<Value, Error>) {
+    fn request_line<T>(&self, call: &Call, started: Instant, result: &Result<T, Error>) {
         let kind = self.backend.kind();
         let line = format_request_line(kind, call, started, result);
         log::debug!(target: kind.log_target(), "{line}");
@@ -284,11 +285,11 @@ impl Client {
 
 /// One line per request: method, path, outcome, duration, backend. Never a parameter
 /// value: a 400 says only that verification failed, and messages are cut short.
-fn format_request_line(
+fn format_request_line<T>(
     kind: BackendKind,
     call: &Call,
     started: Instant,
-    result: &Result<Value, Error>,
+    result: &Result<T, Error>,
 ) -> String {
     let outcome = match result {
         Ok(_) => "200 OK".to_string(),

@@ -6,20 +6,22 @@ use std::collections::BTreeSet;
 use serde_json::{json, Map, Value};
 
 use super::access::check::has_any;
-use super::computed::Computed;
+use super::computed::{Computed, ComputedRows};
 use super::generate::{generate_object, GenContext};
 use super::store::MockState;
 use super::{is_set, Ctx};
-use crate::api::{ApiError, Method};
+use crate::api::{ApiError, Method, Rows};
 
 /// The handlers of this file, by operation.
 pub const HANDLERS: &[Computed] = &[
     (Method::Get, "/nodes", nodes),
-    (Method::Get, "/cluster/resources", resources),
     (Method::Get, "/cluster/nextid", nextid),
     (Method::Get, "/version", version),
     (Method::Get, "/cluster/status", status),
 ];
+
+/// The lists answered row by row.
+pub const ROWS: &[ComputedRows] = &[(Method::Get, "/cluster/resources", resources)];
 
 /// `GET /cluster/status`: with more than one node the cluster's entry first (name,
 /// config version, node count, quorum), then one entry per node (`nodeid`, `ip`, `local`
@@ -115,143 +117,181 @@ fn nodes(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// `GET /cluster/resources`: one row per node, guest, storage (per node) and pool the
 /// caller may see, each with the members PVE gives its type (and `pool` for guests in
 /// one), no others.
-fn resources(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+fn resources(ctx: &Ctx<'_>) -> Result<Rows, ApiError> {
     let filter = ctx.text("type");
     let filter = filter.as_deref();
     let gib = 1024 * 1024 * 1024u64;
     let clock = ctx.mock.now();
-    Ok(ctx.store().read(|s| {
+    let (
+        mut rows,
+        [id, kind, node, status, level, cgroup, cpu, maxcpu, mem, maxmem, disk, maxdisk, uptime, vmid, template, netin, netout, diskread, diskwrite, name, pool, tags, lock, hastate, storage, shared, content, plugintype],
+    ) = Rows::with_columns(RESOURCE_KEYS);
+    ctx.store().read(|s| {
         let sees = sees(ctx, s);
-        let mut out = Vec::new();
-        let pool_of = super::pools::guest_pools(s);
+        let root = ctx.caller.is_root();
         if filter.is_none_or(|t| t == "node") {
             for n in s
                 .nodes
                 .iter()
-                .filter(|n| sees(&format!("/nodes/{n}"), &["Sys.Audit"]))
+                .filter(|n| root || sees(&format!("/nodes/{n}"), &["Sys.Audit"]))
             {
                 let online = !ctx.store().is_offline(n);
-                out.push(json!({
-                    "id": format!("node/{n}"), "type": "node", "node": n,
-                    "status": if online { "online" } else { "offline" },
-                    "level": "", "cgroup-mode": 2,
-                    "cpu": if online { 0.02 } else { 0.0 }, "maxcpu": 4,
-                    "mem": if online { 2 * gib } else { 0 }, "maxmem": 8 * gib,
-                    "disk": if online { 4 * gib } else { 0 }, "maxdisk": 100 * gib,
-                    "uptime": if online { 3600 } else { 0 },
-                }));
+                let on = |v: u64| Some(Value::from(if online { v } else { 0 }));
+                let mut row = rows.empty_row();
+                row[id] = Some(format!("node/{n}").into());
+                row[kind] = Some("node".into());
+                row[node] = Some(n.as_str().into());
+                row[status] = Some(if online { "online" } else { "offline" }.into());
+                row[level] = Some("".into());
+                row[cgroup] = Some(2.into());
+                row[cpu] = Some(if online { 0.02 } else { 0.0 }.into());
+                row[maxcpu] = Some(4.into());
+                row[mem] = on(2 * gib);
+                row[maxmem] = Some((8 * gib).into());
+                row[disk] = on(4 * gib);
+                row[maxdisk] = Some((100 * gib).into());
+                row[uptime] = on(3600);
+                rows.push(row);
             }
         }
         if filter.is_none_or(|t| t == "vm") {
+            let pool_of = super::pools::guest_pools(s);
+            let ha = super::volumes::ha_vmids(s);
+            // What every guest row starts from: the counters of a stopped guest.
+            let mut base = rows.empty_row();
+            for c in [maxdisk, disk, cpu, mem, netin, netout, diskread, diskwrite] {
+                base[c] = Some(0.into());
+            }
             for (list, members) in &s.members {
                 let parts: Vec<&str> = list.split('/').collect();
-                let ["nodes", node, kind @ ("qemu" | "lxc")] = parts[..] else {
+                let ["nodes", on_node, guest_kind @ ("qemu" | "lxc")] = parts[..] else {
                     continue;
                 };
-                for (id, rec) in members {
-                    if s.is_deleted(&format!("{list}/{id}"))
-                        || !sees(&format!("/vms/{id}"), &["VM.Audit"])
+                let node_value = Value::from(on_node);
+                let kind_value = Value::from(guest_kind);
+                for (gid, rec) in members {
+                    if (!s.deleted.is_empty() && s.is_deleted(&format!("{list}/{gid}")))
+                        || !(root || sees(&format!("/vms/{gid}"), &["VM.Audit"]))
                     {
                         continue;
                     }
-                    out.push(guest_row(kind, node, id, rec, pool_of.get(id), s, clock));
+                    let cfg = &rec.config;
+                    let num = |k: &str| {
+                        cfg.get(k)
+                            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+                    };
+                    let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
+                    let up = match rec.meta.get("starttime").and_then(Value::as_u64) {
+                        Some(t) if running => clock.saturating_sub(t),
+                        _ => 0,
+                    };
+                    let memory_mib = super::guests::leading_mib(cfg.get("memory")).unwrap_or(512);
+                    let mut row = base.clone();
+                    row[id] = Some(format!("{guest_kind}/{gid}").into());
+                    row[kind] = Some(kind_value.clone());
+                    row[vmid] = Some(gid.parse::<u64>().unwrap_or(0).into());
+                    row[node] = Some(node_value.clone());
+                    row[status] = Some(if running { "running" } else { "stopped" }.into());
+                    row[template] = Some(u8::from(cfg.get("template").is_some_and(is_set)).into());
+                    row[maxcpu] =
+                        Some((num("cores").unwrap_or(1) * num("sockets").unwrap_or(1)).into());
+                    row[maxmem] = Some((memory_mib * 1024 * 1024).into());
+                    row[uptime] = Some(up.into());
+                    row[name] = cfg.get("name").or_else(|| cfg.get("hostname")).cloned();
+                    row[pool] = pool_of.get(gid).map(|p| p.as_str().into());
+                    row[tags] = cfg.get("tags").cloned();
+                    row[lock] = cfg
+                        .get("lock")
+                        .cloned()
+                        .or_else(|| super::guests::held_lock(rec, clock).map(Value::from));
+                    if ha.contains(gid.as_str()) {
+                        row[hastate] = Some("started".into());
+                    }
+                    rows.push(row);
                 }
             }
         }
         if filter.is_none_or(|t| t == "storage") {
             if let Some(storages) = s.members.get("storage") {
                 for n in &s.nodes {
-                    for (id, rec) in storages {
+                    for (sid, rec) in storages {
                         let on_node = rec
                             .config
                             .get("nodes")
                             .and_then(Value::as_str)
                             .is_none_or(|list| list.split([',', ';', ' ']).any(|x| x == n));
                         if !on_node
-                            || !sees(
-                                &format!("/storage/{id}"),
-                                &["Datastore.Audit", "Datastore.AllocateSpace"],
-                            )
+                            || !(root
+                                || sees(
+                                    &format!("/storage/{sid}"),
+                                    &["Datastore.Audit", "Datastore.AllocateSpace"],
+                                ))
                         {
                             continue;
                         }
-                        let shared = rec.config.get("shared").is_some_and(is_set);
-                        let mut row = json!({
-                            "id": format!("storage/{n}/{id}"), "type": "storage",
-                            "storage": id, "node": n, "status": "available",
-                            "shared": u8::from(shared), "disk": 8 * gib, "maxdisk": 100 * gib,
-                        });
-                        for (from, to) in [("content", "content"), ("type", "plugintype")] {
-                            if let Some(v) = rec.config.get(from) {
-                                row[to] = v.clone();
-                            }
-                        }
-                        out.push(row);
+                        let is_shared = rec.config.get("shared").is_some_and(is_set);
+                        let mut row = rows.empty_row();
+                        row[id] = Some(format!("storage/{n}/{sid}").into());
+                        row[kind] = Some("storage".into());
+                        row[storage] = Some(sid.as_str().into());
+                        row[node] = Some(n.as_str().into());
+                        row[status] = Some("available".into());
+                        row[shared] = Some(u8::from(is_shared).into());
+                        row[disk] = Some((8 * gib).into());
+                        row[maxdisk] = Some((100 * gib).into());
+                        row[content] = rec.config.get("content").cloned();
+                        row[plugintype] = rec.config.get("type").cloned();
+                        rows.push(row);
                     }
                 }
             }
         }
         if filter.is_none() {
-            for pool in s.members.get("pools").into_iter().flat_map(|m| m.keys()) {
-                if sees(&format!("/pool/{pool}"), &["Pool.Audit"]) {
-                    out.push(json!({"id": format!("/pool/{pool}"), "type": "pool", "pool": pool}));
+            for p in s.members.get("pools").into_iter().flat_map(|m| m.keys()) {
+                if root || sees(&format!("/pool/{p}"), &["Pool.Audit"]) {
+                    let mut row = rows.empty_row();
+                    row[id] = Some(format!("/pool/{p}").into());
+                    row[kind] = Some("pool".into());
+                    row[pool] = Some(p.as_str().into());
+                    rows.push(row);
                 }
             }
         }
-        Value::Array(out)
-    }))
+    });
+    Ok(rows)
 }
 
-/// A guest's row: what its node's guest list shows of it, plus its pool, lock and HA state.
-fn guest_row(
-    kind: &str,
-    node: &str,
-    id: &str,
-    rec: &super::store::Record,
-    pool: Option<&String>,
-    s: &MockState,
-    clock: u64,
-) -> Value {
-    let cfg = &rec.config;
-    let num = |k: &str| {
-        cfg.get(k)
-            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-    };
-    let memory_mib = super::guests::leading_mib(cfg.get("memory")).unwrap_or(512);
-    let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
-    let uptime = match rec.meta.get("starttime").and_then(Value::as_u64) {
-        Some(t) if running => clock.saturating_sub(t),
-        _ => 0,
-    };
-    let mut row = json!({
-        "id": format!("{kind}/{id}"), "type": kind, "vmid": id.parse::<u64>().unwrap_or(0),
-        "node": node, "status": if running { "running" } else { "stopped" },
-        "template": u8::from(cfg.get("template").is_some_and(is_set)),
-        "maxcpu": num("cores").unwrap_or(1) * num("sockets").unwrap_or(1),
-        "maxmem": memory_mib * 1024 * 1024, "maxdisk": 0, "disk": 0, "cpu": 0, "mem": 0,
-        "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0, "uptime": uptime,
-    });
-    if let Some(name) = cfg.get("name").or_else(|| cfg.get("hostname")) {
-        row["name"] = name.clone();
-    }
-    if let Some(pool) = pool {
-        row["pool"] = json!(pool);
-    }
-    if let Some(tags) = cfg.get("tags") {
-        row["tags"] = tags.clone();
-    }
-    if let Some(lock) = cfg
-        .get("lock")
-        .cloned()
-        .or_else(|| super::guests::held_lock(rec, clock).map(Value::from))
-    {
-        row["lock"] = lock;
-    }
-    if super::volumes::ha_managed(s, id) {
-        row["hastate"] = json!("started");
-    }
-    row
-}
+/// Every member a `/cluster/resources` row may have (each row type has some of them).
+const RESOURCE_KEYS: [&str; 28] = [
+    "id",
+    "type",
+    "node",
+    "status",
+    "level",
+    "cgroup-mode",
+    "cpu",
+    "maxcpu",
+    "mem",
+    "maxmem",
+    "disk",
+    "maxdisk",
+    "uptime",
+    "vmid",
+    "template",
+    "netin",
+    "netout",
+    "diskread",
+    "diskwrite",
+    "name",
+    "pool",
+    "tags",
+    "lock",
+    "hastate",
+    "storage",
+    "shared",
+    "content",
+    "plugintype",
+];
 
 /// The guest ids in use anywhere in the cluster.
 pub fn used_vmids(s: &MockState) -> BTreeSet<u64> {

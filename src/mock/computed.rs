@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::Ctx;
-use crate::api::{ApiError, Method};
+use crate::api::{ApiError, Method, Rows};
 use crate::schema::Product;
 
 /// A handler: the answer of one operation, or PVE's error.
@@ -13,6 +13,28 @@ pub type Handler = fn(&Ctx<'_>) -> Result<Value, ApiError>;
 
 /// One entry of a handler table: method, template, handler.
 pub type Computed = (Method, &'static str, Handler);
+
+/// A handler of a list answered row by row (its answer in final form, no value tree).
+pub type RowsHandler = fn(&Ctx<'_>) -> Result<Rows, ApiError>;
+
+/// One entry of a table of lists answered row by row: method, template, handler.
+pub type ComputedRows = (Method, &'static str, RowsHandler);
+
+const PVE_ROWS: &[&[ComputedRows]] = &[super::cluster::ROWS, super::tasks::ROWS];
+const OTHER_ROWS: &[&[ComputedRows]] = &[super::tasks::ROWS];
+
+/// The row-by-row handler of `(method, template)` in `product`, if it has one.
+pub fn rows_handler(product: Product, method: Method, template: &str) -> Option<RowsHandler> {
+    let tables = match product {
+        Product::Pve => PVE_ROWS,
+        _ => OTHER_ROWS,
+    };
+    tables
+        .iter()
+        .flat_map(|t| t.iter())
+        .find(|(m, t, _)| *m == method && *t == template)
+        .map(|(_, _, h)| *h)
+}
 
 /// Every area's table, per product.
 const PVE_TABLES: &[&[Computed]] = &[
@@ -91,10 +113,19 @@ mod tests {
                 Product::Pve => &PVE_TABLES[1..],
                 p => &tables(p)[..1],
             };
-            for (method, template, _) in own.iter().flat_map(|t| t.iter()) {
+            let rows: Vec<(Method, &str)> = match product {
+                Product::Pve => PVE_ROWS,
+                _ => &[],
+            }
+            .iter()
+            .flat_map(|t| t.iter())
+            .map(|(m, t, _)| (*m, *t))
+            .collect();
+            let own = own.iter().flat_map(|t| t.iter()).map(|(m, t, _)| (*m, *t));
+            for (method, template) in own.chain(rows) {
                 let known = schema
                     .endpoint_by_template(template)
-                    .and_then(|e| e.operation(*method))
+                    .and_then(|e| e.operation(method))
                     .is_some();
                 assert!(known, "{product}: {method} {template} is not in the schema");
             }

@@ -10,7 +10,7 @@ use super::computed::Computed;
 use super::messages::err500;
 use super::store::{MockState, Record};
 use super::{is_set, pending, tasks, Ctx};
-use crate::api::{ApiError, Method};
+use crate::api::{ApiError, Method, Rows};
 
 /// The handlers of this file, by operation.
 pub const HANDLERS: &[Computed] = &[(
@@ -31,28 +31,54 @@ fn pending_list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     }))
 }
 
-/// The guests `ids` of a node's list, as `GET /nodes/{node}/qemu|lxc` shows them.
+/// The `guests` of a node's list, as `GET /nodes/{node}/qemu|lxc` shows them: one
+/// template row (the members the schema requires, generated once) patched per guest.
 pub fn list(
     ctx: &Ctx<'_>,
     kind: &str,
-    ids: &[&String],
-    members: &std::collections::BTreeMap<String, Record>,
+    guests: &[(&String, &Record)],
     schema: &crate::schema::Schema,
-) -> Value {
-    // The required members are the same for every guest but the vmid: build once.
+) -> Rows {
     let clock = ctx.mock.now();
     let base = super::generate::generate_object(schema, &ctx.gen(), false);
+    let base = base.as_object();
     let props = schema.properties.as_ref();
     let fields: Vec<&str> = GUEST_LIST_FIELDS
         .iter()
         .copied()
         .filter(|f| props.is_some_and(|p| p.contains_key(*f)))
         .collect();
-    Value::Array(
-        ids.iter()
-            .map(|id| list_item(kind, id, &members[id.as_str()], &fields, &base, clock))
-            .collect(),
-    )
+    let keys = fields
+        .iter()
+        .copied()
+        .chain(["vmid"])
+        .chain(base.into_iter().flat_map(|b| b.keys().map(String::as_str)));
+    let mut rows = Rows::new(keys);
+    let mut template = rows.empty_row();
+    for (k, v) in base.into_iter().flatten() {
+        if let Some(c) = rows.column(k) {
+            template[c] = Some(v.clone());
+        }
+    }
+    let columns: Vec<(ListField, usize)> = fields
+        .iter()
+        .filter_map(|f| Some((ListField::of(f), rows.column(f)?)))
+        .collect();
+    let vmid = rows.column("vmid").unwrap_or_default();
+    let kind_value = Value::from(kind);
+    rows.reserve(guests.len());
+    for (id, rec) in guests {
+        let mut row = template.clone();
+        let facts = GuestFacts::of(rec);
+        for (field, c) in &columns {
+            if let Some(v) = list_field(*field, &facts, &kind_value, clock) {
+                row[*c] = Some(v);
+            }
+        }
+        row[vmid] = Some(id.parse::<u64>().unwrap_or(0).into());
+        rows.push(row);
+    }
+    rows
 }
 
 /// Fields PVE shows for a guest in `/nodes/{node}/qemu|lxc` (a stopped guest: counters 0).
@@ -82,62 +108,141 @@ const GUEST_LIST_FIELDS: &[&str] = &[
 pub(super) fn leading_mib(v: Option<&Value>) -> Option<u64> {
     let text = match v? {
         Value::Number(n) => return n.as_u64(),
-        Value::String(s) => s.trim_start_matches("current="),
+        Value::String(s) => s.strip_prefix("current=").unwrap_or(s),
         _ => return None,
     };
-    let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    text[..digits].parse().ok()
 }
 
-/// One guest as its node's guest list shows it, from its stored config and state.
-fn list_item(
-    kind: &str,
-    id: &str,
-    rec: &Record,
-    fields: &[&str],
-    base: &Value,
-    clock: u64,
-) -> Value {
-    let Value::Object(mut item) = base.clone() else {
-        return Value::Null;
-    };
-    let cfg = &rec.config;
-    let num = |k: &str| {
-        cfg.get(k)
-            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-    };
-    let mib = 1024 * 1024u64;
-    for field in fields {
-        let value = match *field {
-            "name" => cfg.get("name").or_else(|| cfg.get("hostname")).cloned(),
-            "status" => Some(rec.meta.get("status").cloned().unwrap_or(json!("stopped"))),
-            "cpus" => Some(json!(
-                num("cores").unwrap_or(1) * num("sockets").unwrap_or(1)
-            )),
-            "maxmem" => Some(json!(leading_mib(cfg.get("memory")).unwrap_or(512) * mib)),
-            "maxswap" => Some(json!(num("swap").unwrap_or(512) * mib)),
-            "type" => Some(json!(kind)),
-            "uptime" => Some(json!(
-                match rec.meta.get("starttime").and_then(Value::as_u64) {
-                    Some(t)
-                        if rec.meta.get("status").and_then(Value::as_str) == Some("running") =>
-                        clock.saturating_sub(t),
-                    _ => 0,
-                }
-            )),
-            "lock" => cfg
-                .get("lock")
-                .cloned()
-                .or_else(|| held_lock(rec, clock).map(Value::from)),
-            "template" | "tags" => cfg.get(*field).cloned(),
-            _ => Some(json!(0)),
-        };
-        if let Some(v) = value {
-            item.insert((*field).to_string(), v);
+/// A member of a guest's row in its node's guest list, decided once per list (not by its
+/// name for every guest).
+#[derive(Clone, Copy)]
+enum ListField {
+    Name,
+    Status,
+    Cpus,
+    MaxMem,
+    MaxSwap,
+    Type,
+    Uptime,
+    Lock,
+    /// Shown as stored.
+    Template,
+    /// Shown as stored.
+    Tags,
+    /// A counter of a stopped guest.
+    Zero,
+}
+
+impl ListField {
+    fn of(name: &str) -> ListField {
+        match name {
+            "name" => ListField::Name,
+            "status" => ListField::Status,
+            "cpus" => ListField::Cpus,
+            "maxmem" => ListField::MaxMem,
+            "maxswap" => ListField::MaxSwap,
+            "type" => ListField::Type,
+            "uptime" => ListField::Uptime,
+            "lock" => ListField::Lock,
+            "template" => ListField::Template,
+            "tags" => ListField::Tags,
+            _ => ListField::Zero,
         }
     }
-    item.insert("vmid".into(), json!(id.parse::<u64>().unwrap_or(0)));
-    Value::Object(item)
+}
+
+/// What a guest's list row reads of its record, found in one pass over its config and
+/// state (not one lookup per member).
+#[derive(Default)]
+struct GuestFacts<'a> {
+    name: Option<&'a Value>,
+    hostname: Option<&'a Value>,
+    cores: Option<&'a Value>,
+    sockets: Option<&'a Value>,
+    memory: Option<&'a Value>,
+    swap: Option<&'a Value>,
+    lock: Option<&'a Value>,
+    template: Option<&'a Value>,
+    tags: Option<&'a Value>,
+    status: Option<&'a Value>,
+    starttime: Option<&'a Value>,
+    lock_until: Option<&'a Value>,
+    held_lock: Option<&'a Value>,
+}
+
+impl<'a> GuestFacts<'a> {
+    fn of(rec: &'a Record) -> GuestFacts<'a> {
+        let mut f = GuestFacts::default();
+        for (k, v) in &rec.config {
+            let slot = match k.as_str() {
+                "name" => &mut f.name,
+                "hostname" => &mut f.hostname,
+                "cores" => &mut f.cores,
+                "sockets" => &mut f.sockets,
+                "memory" => &mut f.memory,
+                "swap" => &mut f.swap,
+                "lock" => &mut f.lock,
+                "template" => &mut f.template,
+                "tags" => &mut f.tags,
+                _ => continue,
+            };
+            *slot = Some(v);
+        }
+        for (k, v) in &rec.meta {
+            let slot = match k.as_str() {
+                "status" => &mut f.status,
+                "starttime" => &mut f.starttime,
+                "lock_until" => &mut f.lock_until,
+                "lock" => &mut f.held_lock,
+                _ => continue,
+            };
+            *slot = Some(v);
+        }
+        f
+    }
+
+    fn num(v: Option<&Value>) -> Option<u64> {
+        v.and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+    }
+
+    fn running(&self) -> bool {
+        self.status.and_then(Value::as_str) == Some("running")
+    }
+}
+
+/// One member of a guest's row in its node's guest list, from its stored config and state
+/// (`None`: the row keeps what the template has, if anything).
+fn list_field(field: ListField, f: &GuestFacts<'_>, kind: &Value, clock: u64) -> Option<Value> {
+    let mib = 1024 * 1024u64;
+    match field {
+        ListField::Name => f.name.or(f.hostname).cloned(),
+        ListField::Status => Some(f.status.cloned().unwrap_or_else(|| "stopped".into())),
+        ListField::Cpus => Some(
+            (GuestFacts::num(f.cores).unwrap_or(1) * GuestFacts::num(f.sockets).unwrap_or(1))
+                .into(),
+        ),
+        ListField::MaxMem => Some((leading_mib(f.memory).unwrap_or(512) * mib).into()),
+        ListField::MaxSwap => Some((GuestFacts::num(f.swap).unwrap_or(512) * mib).into()),
+        ListField::Type => Some(kind.clone()),
+        ListField::Uptime => Some(
+            match f.starttime.and_then(Value::as_u64) {
+                Some(t) if f.running() => clock.saturating_sub(t),
+                _ => 0,
+            }
+            .into(),
+        ),
+        // A lock set in the config, else one a running task holds (see `held_lock`).
+        ListField::Lock => f.lock.cloned().or_else(|| {
+            let until = f.lock_until?.as_u64()?;
+            (until > clock)
+                .then(|| Value::from(f.held_lock.and_then(Value::as_str).unwrap_or_default()))
+        }),
+        ListField::Template => f.template.cloned(),
+        ListField::Tags => f.tags.cloned(),
+        ListField::Zero => Some(0.into()),
+    }
 }
 
 /// What a guest's `status/current` shows of its runtime: counters and pid only while it runs.

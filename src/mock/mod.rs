@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::api::{ApiError, Call, Error, Method, UploadSource};
+use crate::api::{Answer, ApiError, Call, Error, Method, UploadSource};
 use crate::schema::{bundled, ApiSchema, Operation, Product, RequestError, SchemaError};
 pub use access::Caller;
 use collections::Collections;
@@ -309,15 +309,17 @@ impl MockPve {
 
     /// One in-process call, as [`MockPve::caller`]: an upload when the call carries a
     /// file, else [`MockPve::handle`]. Latency is the caller's to wait.
-    pub fn call(&self, call: &Call) -> Result<Value, Error> {
+    pub fn call(&self, call: &Call) -> Result<Answer, Error> {
         if let Some(why) = &self.refused {
             return Err(Error::Auth(why.clone()));
         }
         self.caller_still_valid(&self.caller)?;
         if let Some(up) = call.uploads.first() {
-            return self.upload(call, &up.field, &up.file_name, &up.source);
+            return self
+                .upload(call, &up.field, &up.file_name, &up.source)
+                .map(Answer::Value);
         }
-        Ok(self.handle(&self.caller, call.method, &call.path, &call.params)?)
+        Ok(self.answer_of(&self.caller, call.method, &call.path, &call.params)?)
             .and_then(|v| check_limit(v, call.limit))
     }
 
@@ -359,10 +361,7 @@ impl MockPve {
         )?)
     }
 
-    /// Answers one request like PVE: the unwrapped `data` or PVE's error. Authorization
-    /// comes first (PVE checks permissions before it verifies parameters), then parameter
-    /// verification, injected failures, the existence of what the path names, and the
-    /// operation's route.
+    /// [`MockPve::answer_of`] as a JSON value.
     pub fn handle(
         &self,
         caller: &Caller,
@@ -370,16 +369,31 @@ impl MockPve {
         path: &str,
         params: &Map<String, Value>,
     ) -> Result<Value, ApiError> {
+        self.answer_of(caller, method, path, params)
+            .map(Answer::into_value)
+    }
+
+    /// Answers one request like PVE: the unwrapped `data` or PVE's error. Authorization
+    /// comes first (PVE checks permissions before it verifies parameters), then parameter
+    /// verification, injected failures, the existence of what the path names, and the
+    /// operation's route.
+    pub fn answer_of(
+        &self,
+        caller: &Caller,
+        method: Method,
+        path: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Answer, ApiError> {
         let k = key(path);
         self.store.log_request(method, &k, params);
         if let Some(seeded) = seed::legacy_seeding(self, caller, method, path, params) {
-            return Ok(seeded);
+            return Ok(seeded.into());
         }
         let (op, path_params) = match self.schema.resolve_operation(method, path) {
             Ok(found) => found,
             Err(e @ RequestError::NotImplemented { .. }) if self.lenient => {
                 let _ = e;
-                return Ok(writes::lenient_write(self, method, path, params));
+                return Ok(writes::lenient_write(self, method, path, params).into());
             }
             Err(e) => return Err(e.into()),
         };
@@ -399,7 +413,7 @@ impl MockPve {
             params: &validated,
         };
         if let Some(injected) = self.injected_failure(&ctx) {
-            return injected;
+            return injected.map(Answer::Value);
         }
         if !self.lenient {
             self.check_node_known(&ctx)?;
@@ -408,19 +422,21 @@ impl MockPve {
         }
         if op.method == Method::Get {
             if let Some(v) = reads::stored(&ctx) {
-                return Ok(v);
+                return Ok(v.into());
             }
         }
-        match self.model.routes.get_for(op.id, self.lenient) {
+        let value = match self.model.routes.get_for(op.id, self.lenient) {
             Route::Computed(handler) => handler(&ctx),
-            Route::Read => Ok(reads::read(&ctx)),
+            Route::Rows(handler) => return handler(&ctx).map(Answer::Rows),
+            Route::Read => return Ok(reads::read(&ctx)),
             Route::Create => writes::create(&ctx),
             Route::Update => writes::update(&ctx),
             Route::Destroy => writes::destroy(&ctx),
             Route::Lifecycle(action) => Ok(guests::lifecycle(&ctx, action)),
             Route::GuestAction(action) => guests::action(&ctx, action),
             Route::Answer => Ok(self.answer(&ctx)),
-        }
+        };
+        value.map(Answer::Value)
     }
 
     /// The permission rules of `op` for `caller`, with the raw parameters (as PVE checks
@@ -569,7 +585,7 @@ impl MockPve {
 }
 
 /// `TooLarge` when `limit` is given and the answer's JSON is longer.
-fn check_limit(v: Value, limit: Option<usize>) -> Result<Value, Error> {
+fn check_limit(v: Answer, limit: Option<usize>) -> Result<Answer, Error> {
     if let Some(limit) = limit {
         let size = serde_json::to_vec(&v).map_or(0, |b| b.len());
         if size > limit {

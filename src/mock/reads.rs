@@ -2,8 +2,6 @@
 //! members the caller may see, as PVE filters them), a directory index, or a generated
 //! answer with the member's stored configuration and state laid over it.
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -12,6 +10,7 @@ use super::collections::{concrete, Collection};
 use super::generate::{generate_object, GenContext};
 use super::store::{MockState, Record};
 use super::{guests, pending, Ctx};
+use crate::api::Answer;
 use crate::schema::SchemaType;
 
 /// An answer set for this exact path, or for its template, with `set_object`.
@@ -25,7 +24,7 @@ pub fn stored(ctx: &Ctx<'_>) -> Option<Value> {
 }
 
 /// The generic read of `ctx`'s path.
-pub fn read(ctx: &Ctx<'_>) -> Value {
+pub fn read(ctx: &Ctx<'_>) -> Answer {
     let template = ctx.op.template.as_str();
     let returns = &ctx.op.info.returns;
     let collections = ctx.mock.collections();
@@ -34,11 +33,11 @@ pub fn read(ctx: &Ctx<'_>) -> Value {
         return ctx.store().read(|s| list_members(ctx, s, c, &list));
     }
     if returns.child_link_key().is_some() {
-        return directory_index(ctx);
+        return directory_index(ctx).into();
     }
     let mut v = ctx.mock.generated(ctx.path, returns, &ctx.gen());
     let Some(c) = collections.ancestors(template).last() else {
-        return v;
+        return v.into();
     };
     let list = concrete(&c.template, ctx.path_params);
     let id = ctx.path_param(&c.id_param).unwrap_or("");
@@ -74,7 +73,7 @@ pub fn read(ctx: &Ctx<'_>) -> Value {
             }
         }
     });
-    v
+    v.into()
 }
 
 /// Whether the caller may see member `id` of collection `c` in its list (PVE filters guest,
@@ -114,30 +113,32 @@ fn visible(ctx: &Ctx<'_>, s: &MockState, c: &Collection, id: &str) -> bool {
 }
 
 /// The members of collection `c` at `list` the caller may see, as its list shows them.
-fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Value {
+fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Answer {
     let Some(members) = s.members.get(list) else {
-        return Value::Array(Vec::new());
+        return Value::Array(Vec::new()).into();
     };
     let returns = &ctx.op.info.returns;
     let item_schema = returns.items.as_deref();
-    let mut ids: Vec<&String> = members
-        .keys()
-        .filter(|id| s.deleted.is_empty() || !s.is_deleted(&format!("{list}/{id}")))
-        .filter(|id| visible(ctx, s, c, id))
+    let mut listed: Vec<(&String, &Record)> = members
+        .iter()
+        .filter(|(id, _)| s.deleted.is_empty() || !s.is_deleted(&format!("{list}/{id}")))
+        .filter(|(id, _)| visible(ctx, s, c, id))
         .collect();
-    ids.sort_by(|a, b| match (a.parse::<u64>(), b.parse::<u64>()) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
-        _ => a.cmp(b),
+    // Numeric ids in numeric order, then the others in text order (each id parsed once).
+    listed.sort_by_cached_key(|(id, _)| match id.parse::<u64>() {
+        Ok(n) => (0, n, ""),
+        Err(_) => (1, 0, id.as_str()),
     });
+    let ids: Vec<&String> = listed.iter().map(|(id, _)| *id).collect();
     let Some(first) = ids.first() else {
-        return Value::Array(Vec::new());
+        return Value::Array(Vec::new()).into();
     };
     let guest_kind = match list.rsplit('/').next() {
         Some(k @ ("qemu" | "lxc")) if list.starts_with("nodes/") => Some(k),
         _ => None,
     };
     if let (Some(kind), Some(schema)) = (guest_kind, item_schema) {
-        return guests::list(ctx, kind, &ids, members, schema);
+        return guests::list(ctx, kind, &listed, schema).into();
     }
     // One generated item for the whole list; each member differs in its id and data.
     let mut params: Vec<(&str, String)> = ctx.path_params.to_vec();
@@ -163,9 +164,7 @@ fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Val
         _ => c.id_param.as_str(),
     };
     let id_schema = props.and_then(|p| p.get(id_key));
-    let families = item_schema
-        .map(|i| crate::schema::IndexedFamily::collect(i.properties.as_ref()))
-        .unwrap_or_default();
+    let families = item_schema.map(|i| i.families()).unwrap_or_default();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let rec = &members[id];
@@ -180,11 +179,11 @@ fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Val
                 };
                 obj.insert(id_key.to_owned(), typed);
             }
-            overlay_with(obj, rec, schema, false, &families);
+            overlay_with(obj, rec, schema, false, families);
         }
         out.push(item);
     }
-    Value::Array(out)
+    Value::Array(out).into()
 }
 
 /// A directory index: one item per literal child of the template.
@@ -218,8 +217,7 @@ pub fn overlay(
     schema: &crate::schema::Schema,
     full: bool,
 ) {
-    let families = crate::schema::IndexedFamily::collect(schema.properties.as_ref());
-    overlay_with(obj, rec, schema, full, &families);
+    overlay_with(obj, rec, schema, full, schema.families());
 }
 
 pub fn overlay_with(
@@ -237,15 +235,7 @@ pub fn overlay_with(
     };
     if full {
         // Only what was stored (and what PVE always shows), not invented extras.
-        let required: Vec<String> = props
-            .map(|p| {
-                p.iter()
-                    .filter(|(_, s)| !s.optional)
-                    .map(|(k, _)| k.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
-        obj.retain(|k, _| required.contains(k));
+        obj.retain(|k, _| props.and_then(|p| p.get(k)).is_some_and(|s| !s.optional));
     }
     for (k, v) in rec.config.iter().chain(rec.meta.iter()) {
         if allowed(k) {
@@ -264,11 +254,14 @@ pub fn overlay_with(
 
 /// The digest PVE shows for a configuration (and checks on update).
 pub fn config_digest(config: &Map<String, Value>) -> String {
-    let canonical: BTreeMap<&String, &Value> = config.iter().collect();
-    let text = serde_json::to_string(&canonical).unwrap_or_default();
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>()[..40]
-        .to_string()
+    // The map is ordered by key already (serde_json's `Map` is a BTreeMap here): its text
+    // is canonical.
+    let text = serde_json::to_vec(config).unwrap_or_default();
+    let digest = Sha256::digest(&text);
+    let mut out = String::with_capacity(40);
+    for b in &digest[..20] {
+        use std::fmt::Write;
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }

@@ -3,7 +3,7 @@
 //! life cycle or action, or an answer generated from the schema.
 
 use super::collections::Collections;
-use super::computed::{handler, strict_only, Handler};
+use super::computed::{handler, rows_handler, strict_only, Handler, RowsHandler};
 use crate::api::Method;
 use crate::schema::ApiSchema;
 
@@ -12,6 +12,8 @@ use crate::schema::ApiSchema;
 pub enum Route {
     /// An answer PVE computes ([`crate::mock::computed`]).
     Computed(Handler),
+    /// A list PVE computes, row by row ([`crate::mock::computed`]).
+    Rows(RowsHandler),
     /// A stored answer, a collection's list, a member (its config), or a generated answer
     /// with the member's state laid over it.
     Read,
@@ -33,6 +35,7 @@ impl std::fmt::Debug for Route {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Route::Computed(_) => f.write_str("Computed"),
+            Route::Rows(_) => f.write_str("Rows"),
             Route::Read => f.write_str("Read"),
             Route::Create => f.write_str("Create"),
             Route::Update => f.write_str("Update"),
@@ -87,6 +90,9 @@ fn route(
     template: &str,
     collections: &Collections,
 ) -> Route {
+    if let Some(h) = rows_handler(product, method, template) {
+        return Route::Rows(h);
+    }
     if let Some(h) = handler(product, method, template) {
         return Route::Computed(h);
     }
@@ -175,7 +181,8 @@ mod tests {
             of(Method::Post, "/nodes/{node}/lxc/{vmid}/clone"),
             "GuestAction(clone)"
         );
-        assert_eq!(of(Method::Get, "/cluster/resources"), "Computed");
+        assert_eq!(of(Method::Get, "/cluster/resources"), "Rows");
+        assert_eq!(of(Method::Get, "/nodes/{node}/tasks"), "Rows");
         assert_eq!(of(Method::Post, "/access/ticket"), "Computed");
         assert_eq!(of(Method::Post, "/nodes/{node}/vzdump"), "Answer");
     }

@@ -5,10 +5,10 @@
 
 use serde_json::{json, Value};
 
-use super::computed::Computed;
+use super::computed::{Computed, ComputedRows};
 use super::store::TaskRecord;
 use super::{Ctx, MockPve};
-use crate::api::{ApiError, Method, Upid};
+use crate::api::{ApiError, Method, Rows, Upid};
 
 /// (method, path template, PVE task type).
 pub const WORKERS: &[(&str, &str, &str)] = &[
@@ -291,9 +291,13 @@ pub fn lock_kind(kind: &str) -> Option<&'static str> {
 pub const HANDLERS: &[Computed] = &[
     (Method::Get, "/nodes/{node}/tasks/{upid}/status", status),
     (Method::Get, "/nodes/{node}/tasks/{upid}/log", log),
+    (Method::Delete, "/nodes/{node}/tasks/{upid}", stop),
+];
+
+/// The task lists, answered row by row.
+pub const ROWS: &[ComputedRows] = &[
     (Method::Get, "/nodes/{node}/tasks", list),
     (Method::Get, "/cluster/tasks", list),
-    (Method::Delete, "/nodes/{node}/tasks/{upid}", stop),
 ];
 
 /// Finished tasks kept per node (PVE keeps a rotated task index; the oldest finished
@@ -443,45 +447,64 @@ impl TaskFilter {
     }
 }
 
-fn list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+/// The members of a task list's rows, as PVE lists a task (a running one without `status`
+/// and `endtime`).
+const TASK_KEYS: [&str; 10] = [
+    "endtime",
+    "id",
+    "node",
+    "pid",
+    "pstart",
+    "starttime",
+    "status",
+    "type",
+    "upid",
+    "user",
+];
+
+fn list(ctx: &Ctx<'_>) -> Result<Rows, ApiError> {
     let node = ctx.path_param("node");
     let clock = ctx.mock.now();
     // `/cluster/tasks` takes no parameters: every node's tasks, running ones too.
     let filter = node.map(|_| TaskFilter::of(ctx));
-    Ok(ctx.store().read(|s| {
-        let tasks: Vec<(&String, &TaskRecord)> = match node {
-            Some(n) => node_tasks(s, n).collect(),
-            None => s.tasks.iter().collect(),
+    let (start, limit) = filter
+        .as_ref()
+        .map_or((0, usize::MAX), |f| (f.start, f.limit));
+    let mut rows = Rows::new(TASK_KEYS);
+    // TASK_KEYS is sorted: a key's column is its place in it.
+    let [endtime, id, node_col, pid, pstart, starttime, status, kind, upid_col, user] =
+        std::array::from_fn(|i| i);
+    ctx.store().read(|s| {
+        let tasks: Box<dyn DoubleEndedIterator<Item = (&String, &TaskRecord)>> = match node {
+            Some(n) => Box::new(node_tasks(s, n)),
+            None => Box::new(s.tasks.iter()),
         };
-        let mut items: Vec<Value> = tasks
-            .into_iter()
-            .rev()
-            .filter_map(|(upid, t)| {
-                let u = upid.parse::<Upid>().ok()?;
-                if let Some(f) = &filter {
-                    if !f.admits(&u, t, t.endtime > clock) {
-                        return None;
-                    }
-                }
-                let mut item = json!({
-                    "upid": upid, "node": u.node, "pid": u.pid, "pstart": u.pstart,
-                    "starttime": u.starttime, "type": u.kind, "id": u.id, "user": u.user,
-                    "status": t.exitstatus, "endtime": t.endtime,
-                });
-                if t.endtime > clock {
-                    if let Some(o) = item.as_object_mut() {
-                        o.remove("status");
-                        o.remove("endtime");
-                    }
-                }
-                Some(item)
-            })
-            .collect();
-        if let Some(f) = &filter {
-            items = items.into_iter().skip(f.start).take(f.limit).collect();
+        let admitted = tasks.rev().filter_map(|(upid, t)| {
+            let u = upid.parse::<Upid>().ok()?;
+            let running = t.endtime > clock;
+            match &filter {
+                Some(f) if !f.admits(&u, t, running) => None,
+                _ => Some((upid, u, t, running)),
+            }
+        });
+        for (upid, u, t, running) in admitted.skip(start).take(limit) {
+            let mut row = rows.empty_row();
+            row[upid_col] = Some(Value::from(upid.as_str()));
+            row[node_col] = Some(Value::from(u.node));
+            row[pid] = Some(Value::from(u.pid));
+            row[pstart] = Some(Value::from(u.pstart));
+            row[starttime] = Some(Value::from(u.starttime));
+            row[kind] = Some(Value::from(u.kind));
+            row[id] = Some(Value::from(u.id));
+            row[user] = Some(Value::from(u.user));
+            if !running {
+                row[status] = Some(Value::from(t.exitstatus.as_str()));
+                row[endtime] = Some(Value::from(t.endtime));
+            }
+            rows.push(row);
         }
-        Value::Array(items)
-    }))
+    });
+    Ok(rows)
 }
 
 /// `DELETE /nodes/{node}/tasks/{upid}`: a running task ends, interrupted.

@@ -375,6 +375,16 @@ pub fn purge_guest(s: &mut MockState, vmid: &str) {
 }
 
 /// Whether HA manages the guest (`vm:100`, `ct:100` or a bare `100`).
+/// The guest ids HA manages (`vm:100`, `ct:101`, or a bare id), once for a whole list.
+pub fn ha_vmids(s: &MockState) -> std::collections::HashSet<&str> {
+    s.members
+        .get("cluster/ha/resources")
+        .into_iter()
+        .flat_map(|ha| ha.keys())
+        .map(|sid| sid.split_once(':').map_or(sid.as_str(), |(_, id)| id))
+        .collect()
+}
+
 pub fn ha_managed(s: &MockState, vmid: &str) -> bool {
     s.members.get("cluster/ha/resources").is_some_and(|ha| {
         ha.keys()

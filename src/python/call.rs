@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use serde_json::{Map, Value};
 
-use super::convert::{to_py, to_value};
+use super::convert::{answer_to_py, to_value};
 use super::errors::to_py_err;
 use super::guarded;
 use crate::api::{Call, Upload, UploadSource};
@@ -232,7 +232,7 @@ pub(crate) fn run_call<'py>(
             guarded(py, || Ok(client.execute(call)))?
         };
         match result {
-            Ok(v) => to_py(py, &v),
+            Ok(v) => answer_to_py(py, v),
             Err(e) => Err(to_py_err(py, e)),
         }
     };
@@ -252,7 +252,7 @@ fn call_future<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let client = (**client).clone();
     super::bridge::spawn(py, client.execute_async(call), |py, result| match result {
-        Ok(v) => Ok(to_py(py, &v)?.unbind()),
+        Ok(v) => Ok(answer_to_py(py, v)?.unbind()),
         Err(e) => Err(to_py_err(py, e)),
     })
 }

@@ -11,6 +11,8 @@ use pyo3::types::{
 };
 use serde_json::{Map, Number, Value};
 
+use crate::api::{Answer, Rows};
+
 /// Converts a Python value into JSON; `what` names it in errors (`parameter 'vmid'`).
 ///
 /// The rules (the same for SDK parameters, mock seeding and `set_object`):
@@ -149,6 +151,40 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
         // call of its own): convert with keys of its own rather than wait for ourselves.
         None => to_py_keys(py, v, &mut None),
     }
+}
+
+/// An answer as Python objects: [`to_py`] for a value; rows become a list of dicts, each
+/// key converted once for the whole answer and each row's cells freed as soon as its dict
+/// is made (the native and the Python copy of a large list are never both whole).
+pub fn answer_to_py(py: Python<'_>, answer: Answer) -> PyResult<Bound<'_, PyAny>> {
+    match answer {
+        Answer::Value(v) => to_py(py, &v),
+        Answer::Rows(rows) => match KEYS.try_lock() {
+            Some(mut keys) => rows_to_py(py, rows, &mut keys),
+            None => rows_to_py(py, rows, &mut None),
+        },
+    }
+}
+
+fn rows_to_py<'py>(
+    py: Python<'py>,
+    rows: Rows,
+    keys: &mut Option<KeyCache>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (names, rows) = rows.into_parts();
+    let names: Vec<Bound<'py, PyString>> = names.iter().map(|k| key(py, k, keys)).collect();
+    let mut items = Vec::with_capacity(rows.len());
+    for cells in rows {
+        let dict = PyDict::new(py);
+        for (name, cell) in names.iter().zip(cells.iter()) {
+            if let Some(v) = cell {
+                dict.set_item(name, to_py_keys(py, v, keys)?)?;
+            }
+        }
+        drop(cells);
+        items.push(dict);
+    }
+    Ok(PyList::new(py, items)?.into_any())
 }
 
 /// Keys kept as Python strings.

@@ -95,6 +95,9 @@ pub struct Schema {
     /// The compiled `pattern`, built on first use.
     #[serde(skip)]
     pub(crate) pattern_re: OnceLock<Option<Box<fancy_regex::Regex>>>,
+    /// The indexed families among `properties` (`net[n]`), found on first use.
+    #[serde(skip)]
+    pub(crate) families: OnceLock<Vec<super::IndexedFamily>>,
 }
 
 /// A hyper-schema link of a directory index.
@@ -109,6 +112,12 @@ pub struct Link {
 }
 
 impl Schema {
+    /// The indexed families among the properties (`net[n]` ...), found once per schema.
+    pub fn families(&self) -> &[super::IndexedFamily] {
+        self.families
+            .get_or_init(|| super::IndexedFamily::collect(self.properties.as_ref()))
+    }
+
     /// The item member that names a child in a directory index (`subdir`, `name`, ...).
     pub fn child_link_key(&self) -> Option<&str> {
         self.links

@@ -10,13 +10,14 @@ use std::time::Instant;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
-use serde_json::{json, Value};
 
 use super::app::App;
 use super::auth::parse_token_header_of;
-use super::envelope::{pve_headers, pve_ok_bytes, pve_response, reason, request_params};
+use super::envelope::{
+    pve_answer, pve_headers, pve_ok_bytes, pve_response, reason, request_params,
+};
 use super::proxy;
-use crate::api::ApiError;
+use crate::api::{Answer, ApiError};
 use crate::mock::messages::{invalid_csrf, invalid_token};
 use crate::mock::Caller;
 
@@ -193,7 +194,7 @@ async fn mock_answer(
     } else if m == crate::api::Method::Get && body.is_empty() {
         return cached_read(app, uri, headers, caller);
     }
-    pve_response(handle_api(app, m, uri, headers, &body, caller))
+    pve_answer(handle_api(app, m, uri, headers, &body, caller))
 }
 
 /// Bodies over the limit up to this size are read (and dropped) before the refusal.
@@ -272,12 +273,11 @@ fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap, caller: Caller) -> Res
     }
     let result = request_params(uri, headers, &[]).and_then(|params| {
         app.mock
-            .handle(&caller, crate::api::Method::Get, uri.path(), &params)
+            .answer_of(&caller, crate::api::Method::Get, uri.path(), &params)
     });
     match result {
         Ok(data) => {
-            let body =
-                Bytes::from(serde_json::to_vec(&json!({ "data": data })).unwrap_or_default());
+            let body = Bytes::from(data.to_envelope());
             // Only if no write happened meanwhile: the answer belongs to this generation.
             if cacheable && app.mock.store().generation() == generation {
                 app.answers.put(key, generation, body.clone());
@@ -295,16 +295,16 @@ fn handle_api(
     headers: &HeaderMap,
     body: &[u8],
     caller: Caller,
-) -> Result<Value, ApiError> {
+) -> Result<Answer, ApiError> {
     let path = uri.path();
     let params = request_params(uri, headers, body)?;
     let rel = crate::schema::index::strip_api_prefix(path);
     if !app.config.auth.enabled && rel == "access/ticket" && m == crate::api::Method::Post {
         // Without authentication any login succeeds, as root, so that clients which always
         // log in (the SDK, the CLI, proxmoxer) reach the server.
-        return Ok(app.mock.full_login("root@pam"));
+        return Ok(app.mock.full_login("root@pam").into());
     }
-    app.mock.handle(&caller, m, path, &params)
+    app.mock.answer_of(&caller, m, path, &params)
 }
 
 /// The header that reports a schema mismatch of an upstream answer.

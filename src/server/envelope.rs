@@ -6,7 +6,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode, Uri};
 use serde_json::{json, Map, Value};
 
-use crate::api::ApiError;
+use crate::api::{Answer, ApiError};
 
 /// A reason phrase hyper accepts: PVE's message on one line, visible ASCII and spaces.
 pub fn reason(message: &str) -> String {
@@ -31,8 +31,14 @@ pub fn reason(message: &str) -> String {
 /// PVE's answer: `{"data": ...}` with PVE's headers; errors carry the message in the reason
 /// phrase and in the body.
 pub fn pve_response(result: Result<Value, ApiError>) -> Response<Body> {
+    pve_answer(result.map(Answer::Value))
+}
+
+/// [`pve_response`] of an answer in its final form: serialized into the envelope as it is,
+/// not copied into one first.
+pub fn pve_answer(result: Result<Answer, ApiError>) -> Response<Body> {
     let (status, body, phrase) = match result {
-        Ok(data) => (200, json!({ "data": data }), None),
+        Ok(data) => return pve_ok_bytes(Bytes::from(data.to_envelope())),
         Err(e) => {
             let mut body = json!({"data": null, "message": format!("{}\n", e.message)});
             if let Some(errors) = &e.errors {
