@@ -37,7 +37,9 @@ def main() -> None:
     theirs = run(ORIGINAL, env=env)
     n = ours["guests"]
     print(f"\nIn-process answers with {n:,} guests (sync mock, median of 7)")
-    print("| answer | items | payload | this | 0.0.15 (dict store) | ratio | json.loads | this / json.loads |")
+    print(
+        "| answer | items | payload | this | 0.0.15 (dict store) | ratio | json.loads | this / json.loads |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, label in (("list", "GET /nodes/pve1/qemu"), ("resources", "GET /cluster/resources")):
         a, b, j = ours[f"{name}_ms"], theirs[f"{name}_ms"], ours[f"{name}_json_loads_ms"]
@@ -55,8 +57,10 @@ def main() -> None:
         a = run(OURS, "peak", name, env=env)["peak_mib"]
         j = run(OURS, "peak", f"{name}-json", env=env)["peak_mib"]
         print(f"| {name} | {a:.1f} | {j:.1f} | {a - j:+.1f} |")
-    print(f"\nstore: {ours['rss_with_store_mib']:.0f} MiB RSS with {n:,} guests; "
-          f"create {ours['create_per_guest_us']:.0f} µs per guest")
+    print(
+        f"\nstore: {ours['rss_with_store_mib']:.0f} MiB RSS with {n:,} guests; "
+        f"create {ours['create_per_guest_us']:.0f} µs per guest"
+    )
 
 
 if __name__ == "__main__":

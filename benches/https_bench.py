@@ -202,9 +202,7 @@ def main() -> None:
         overlap = [
             (
                 "proxmox-sdk (this, async)",
-                measure(
-                    BIN / "python", OVERLAP.replace("@TLS@", "fingerprint=fp"), server
-                ),
+                measure(BIN / "python", OVERLAP.replace("@TLS@", "fingerprint=fp"), server),
             ),
             (
                 "proxmox-sdk 0.0.15 (async, aiohttp)",

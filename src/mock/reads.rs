@@ -164,7 +164,9 @@ fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Ans
         _ => c.id_param.as_str(),
     };
     let id_schema = props.and_then(|p| p.get(id_key));
-    let families = item_schema.map(|i| i.families()).unwrap_or_default();
+    let families = item_schema
+        .map(crate::schema::Schema::families)
+        .unwrap_or_default();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let rec = &members[id];

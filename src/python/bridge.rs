@@ -1,14 +1,19 @@
 //! Async calls from Python: a Rust future runs on the shared runtime and resolves an
-//! asyncio future of the calling loop. Every completion that touches Python is counted,
-//! and an `atexit` hook waits for them: a thread that re-takes the GIL while the
-//! interpreter finalizes aborts the process, which is what happens when a completion's
-//! `call_soon_threadsafe` releases the GIL for its wake-up write just as the main thread
-//! returns from `asyncio.run`.
+//! asyncio future of the calling loop.
+//!
+//! Completions are queued per event loop and wake it without the GIL: a byte on a socket
+//! pair whose reading end the loop watches (`loop.add_reader`), so a worker never waits for
+//! the GIL and never hands it over; the loop settles every queued answer in one callback.
+//! Where a loop cannot watch a socket (Windows' proactor loop), a worker takes the GIL
+//! once per batch for `call_soon_threadsafe`. Those completions are counted, and an
+//! `atexit` hook waits for them: a thread that re-takes the GIL while the interpreter
+//! finalizes aborts the process.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
@@ -82,13 +87,49 @@ type Settle = (
 );
 
 /// The completions of one event loop. Workers queue answers without the GIL; only the
-/// first answer of a batch takes the GIL to wake the loop, which then converts and settles
-/// every queued answer in one callback (far fewer GIL hand-offs and wake-ups under load).
+/// first answer of a batch wakes the loop, which then converts and settles every queued
+/// answer in one callback.
 struct Inbox {
     queue: parking_lot::Mutex<Vec<Settle>>,
     scheduled: AtomicBool,
     /// `weakref.ref(loop)`: the inbox must not keep a closed loop alive.
     event_loop: Py<PyAny>,
+    /// The socket pair the loop watches (reading end first).
+    #[cfg(unix)]
+    wake: Option<(
+        std::os::unix::net::UnixStream,
+        std::os::unix::net::UnixStream,
+    )>,
+    /// Whether the loop watches it (`add_reader` succeeded).
+    watched: AtomicBool,
+}
+
+impl Inbox {
+    /// Wakes the loop without the GIL; `false` if this loop must be woken through
+    /// `call_soon_threadsafe` instead.
+    fn wake_without_gil(&self) -> bool {
+        if !self.watched.load(Ordering::Acquire) {
+            return false;
+        }
+        #[cfg(unix)]
+        if let Some((_, writer)) = &self.wake {
+            use std::io::Write;
+            // A full buffer means wake-ups are already waiting to be read: nothing is lost.
+            let _ = (&*writer).write(&[1]);
+            return true;
+        }
+        false
+    }
+
+    /// Reads the wake-up bytes (the loop calls `drain` once for all of them).
+    fn clear_wake(&self) {
+        #[cfg(unix)]
+        if let Some((reader, _)) = &self.wake {
+            use std::io::Read;
+            let mut buf = [0u8; 256];
+            while matches!((&*reader).read(&mut buf), Ok(n) if n == buf.len()) {}
+        }
+    }
 }
 
 /// The Python face of an [`Inbox`] (kept per loop in `proxmox_sdk._aio`).
@@ -101,24 +142,51 @@ pub struct Mailbox {
 impl Mailbox {
     /// Settles every queued answer (runs on the loop's thread).
     fn drain(&self, py: Python<'_>) -> PyResult<()> {
+        // In this order. The wake-up bytes are read before the flag is cleared: a worker
+        // that sets the flag afterwards writes a byte that stays, and wakes the loop again
+        // (read after it, that byte could be lost with the flag left set: no worker would
+        // ever wake the loop again). An answer queued before the queue is taken is settled
+        // now, one queued after it wakes the loop.
+        self.inner.clear_wake();
         self.inner.scheduled.store(false, Ordering::SeqCst);
         let items = std::mem::take(&mut *self.inner.queue.lock());
         for (fut, make) in items {
             let fut = fut.bind(py);
-            if fut.call_method0("done")?.is_truthy()? {
+            if fut.call_method0(intern!(py, "done"))?.is_truthy()? {
                 continue;
             }
             match make(py) {
-                Ok(v) => fut.call_method1("set_result", (v,))?,
-                Err(e) => fut.call_method1("set_exception", (e.into_value(py),))?,
+                Ok(v) => fut.call_method1(intern!(py, "set_result"), (v,))?,
+                Err(e) => fut.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?,
             };
         }
         Ok(())
     }
 }
 
-/// The inbox of `event_loop` (made on first use).
+/// The inbox of `event_loop` (made on first use; the last one used on this thread is
+/// remembered, as a thread runs one loop at a time).
 fn inbox(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<std::sync::Arc<Inbox>> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<std::sync::Arc<Inbox>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let last = LAST.with(|l| l.borrow().clone());
+    if let Some(inbox) = last {
+        // The weak reference answers the loop it was made for, or None once it is gone.
+        if inbox.event_loop.bind(py).call0()?.is(event_loop) {
+            return Ok(inbox);
+        }
+    }
+    let inbox = find_or_make_inbox(py, event_loop)?;
+    LAST.with(|l| *l.borrow_mut() = Some(inbox.clone()));
+    Ok(inbox)
+}
+
+fn find_or_make_inbox(
+    py: Python<'_>,
+    event_loop: &Bound<'_, PyAny>,
+) -> PyResult<std::sync::Arc<Inbox>> {
     static MAILBOXES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let boxes = MAILBOXES
         .get_or_try_init(py, || {
@@ -134,10 +202,21 @@ fn inbox(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<std::sync::A
         return Ok(found.get().inner.clone());
     }
     let weak = py.import("weakref")?.getattr("ref")?.call1((event_loop,))?;
+    #[cfg(unix)]
+    let wake = std::os::unix::net::UnixStream::pair()
+        .and_then(|(r, w)| {
+            r.set_nonblocking(true)?;
+            w.set_nonblocking(true)?;
+            Ok((r, w))
+        })
+        .ok();
     let inner = std::sync::Arc::new(Inbox {
         queue: parking_lot::Mutex::new(Vec::new()),
         scheduled: AtomicBool::new(false),
         event_loop: weak.unbind(),
+        #[cfg(unix)]
+        wake,
+        watched: AtomicBool::new(false),
     });
     let mailbox = Bound::new(
         py,
@@ -145,9 +224,37 @@ fn inbox(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<std::sync::A
             inner: inner.clone(),
         },
     )?;
+    watch(py, event_loop, &mailbox, &inner);
     boxes.set_item(event_loop, mailbox)?;
     Ok(inner)
 }
+
+/// Lets `event_loop` watch the inbox's socket (`add_reader`, calling `drain`). A loop that
+/// cannot (Windows' proactor loop) is woken through `call_soon_threadsafe` instead.
+#[cfg(unix)]
+fn watch(
+    py: Python<'_>,
+    event_loop: &Bound<'_, PyAny>,
+    mailbox: &Bound<'_, Mailbox>,
+    inner: &Inbox,
+) {
+    use std::os::fd::AsRawFd;
+    let Some((reader, _)) = &inner.wake else {
+        return;
+    };
+    let Ok(drain) = mailbox.getattr("drain") else {
+        return;
+    };
+    if event_loop
+        .call_method1(intern!(py, "add_reader"), (reader.as_raw_fd(), drain))
+        .is_ok()
+    {
+        inner.watched.store(true, Ordering::Release);
+    }
+}
+
+#[cfg(not(unix))]
+fn watch(_: Python<'_>, _: &Bound<'_, PyAny>, _: &Bound<'_, Mailbox>, _: &Inbox) {}
 
 /// Aborts the Rust task when its asyncio future is cancelled.
 #[pyclass(module = "proxmox_sdk._native", frozen)]
@@ -173,8 +280,14 @@ where
     T: Send + 'static,
     C: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
 {
-    let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
-    let py_fut = event_loop.call_method0("create_future")?;
+    static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let event_loop = GET_RUNNING_LOOP
+        .get_or_try_init(py, || {
+            Ok::<_, PyErr>(py.import("asyncio")?.getattr("get_running_loop")?.unbind())
+        })?
+        .bind(py)
+        .call0()?;
+    let py_fut = event_loop.call_method0(intern!(py, "create_future"))?;
     let inbox = inbox(py, &event_loop)?;
     let fut_ref = py_fut.clone().unbind();
     let running = Running::start();
@@ -187,6 +300,9 @@ where
             .push((fut_ref, Box::new(move |py| finish(py, out))));
         if inbox.scheduled.swap(true, Ordering::SeqCst) {
             return; // a wake-up is already on its way and will take this answer too
+        }
+        if inbox.wake_without_gil() {
+            return;
         }
         let Some(flight) = Flight::enter() else {
             return;
@@ -218,6 +334,6 @@ where
     let canceller = Canceller {
         handle: task.abort_handle(),
     };
-    py_fut.call_method1("add_done_callback", (canceller,))?;
+    py_fut.call_method1(intern!(py, "add_done_callback"), (canceller,))?;
     Ok(py_fut)
 }
