@@ -3,7 +3,9 @@
 //! keys and, per row, the cells it has. Rows are made from a template row per row type and
 //! patched where members differ, so a 10,000-guest list is 10,000 small allocations rather
 //! than a tree of maps with a copy of every key; serialized (to JSON, or to Python objects at
-//! the edge) straight from the cells, each key converted once per answer.
+//! the edge) straight from the cells, each key converted once per answer. A [`Cell`] holds a
+//! number, a flag or a fixed text inline (24 bytes, no allocation), other text in a box of
+//! its own size, and anything else as a boxed value.
 
 use std::sync::Arc;
 
@@ -85,8 +87,152 @@ impl Serialize for Answer {
     }
 }
 
-/// One row's cells: per key, its value or nothing.
-pub type Cells = Box<[Option<Value>]>;
+/// One row's cells, by key.
+pub type Cells = Box<[Cell]>;
+
+/// One member of a row: nothing (the row does not have the key), or its value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Cell {
+    /// The row does not have this key.
+    #[default]
+    Absent,
+    /// `null`.
+    Null,
+    /// A flag.
+    Bool(bool),
+    /// A whole number.
+    Int(i64),
+    /// A whole number beyond `i64`.
+    Uint(u64),
+    /// A number with a fraction.
+    Float(f64),
+    /// Text known when the code was written (`stopped`, `qemu`).
+    Static(&'static str),
+    /// Other text.
+    Text(Box<str>),
+    /// A list or an object.
+    Value(Box<Value>),
+}
+
+impl Cell {
+    /// Whether the row lacks this key.
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Cell::Absent)
+    }
+
+    /// The cell as a JSON value (`None` for [`Cell::Absent`]).
+    pub fn to_value(&self) -> Option<Value> {
+        Some(match self {
+            Cell::Absent => return None,
+            Cell::Null => Value::Null,
+            Cell::Bool(b) => Value::Bool(*b),
+            Cell::Int(i) => Value::from(*i),
+            Cell::Uint(u) => Value::from(*u),
+            Cell::Float(f) => Value::from(*f),
+            Cell::Static(t) => Value::from(*t),
+            Cell::Text(t) => Value::from(&**t),
+            Cell::Value(v) => (**v).clone(),
+        })
+    }
+
+    /// The cell as a JSON value, taken apart (`None` for [`Cell::Absent`]).
+    pub fn into_value(self) -> Option<Value> {
+        match self {
+            Cell::Text(t) => Some(Value::String(t.into())),
+            Cell::Value(v) => Some(*v),
+            other => other.to_value(),
+        }
+    }
+}
+
+impl From<Value> for Cell {
+    fn from(v: Value) -> Cell {
+        match v {
+            Value::Null => Cell::Null,
+            Value::Bool(b) => Cell::Bool(b),
+            Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => Cell::Int(i),
+                (None, Some(u)) => Cell::Uint(u),
+                _ => n.as_f64().map_or(Cell::Null, Cell::Float),
+            },
+            Value::String(t) => Cell::Text(t.into_boxed_str()),
+            other => Cell::Value(Box::new(other)),
+        }
+    }
+}
+
+impl From<&Value> for Cell {
+    fn from(v: &Value) -> Cell {
+        match v {
+            Value::String(t) => Cell::Text(t.as_str().into()),
+            Value::Array(_) | Value::Object(_) => Cell::Value(Box::new(v.clone())),
+            scalar => Cell::from(scalar.clone()),
+        }
+    }
+}
+
+impl<T: Into<Cell>> From<Option<T>> for Cell {
+    fn from(v: Option<T>) -> Cell {
+        v.map_or(Cell::Absent, Into::into)
+    }
+}
+
+impl From<&'static str> for Cell {
+    fn from(t: &'static str) -> Cell {
+        Cell::Static(t)
+    }
+}
+
+impl From<String> for Cell {
+    fn from(t: String) -> Cell {
+        Cell::Text(t.into_boxed_str())
+    }
+}
+
+impl From<bool> for Cell {
+    fn from(b: bool) -> Cell {
+        Cell::Bool(b)
+    }
+}
+
+impl From<f64> for Cell {
+    fn from(f: f64) -> Cell {
+        Cell::Float(f)
+    }
+}
+
+macro_rules! int_cells {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Cell {
+            fn from(i: $t) -> Cell {
+                Cell::Int(i64::from(i))
+            }
+        }
+    )*};
+}
+int_cells!(i32, u8, u16, u32);
+
+impl From<u64> for Cell {
+    fn from(u: u64) -> Cell {
+        i64::try_from(u).map_or(Cell::Uint(u), Cell::Int)
+    }
+}
+
+impl Serialize for Cell {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Absent | Cell::Null => s.serialize_unit(),
+            Cell::Bool(b) => s.serialize_bool(*b),
+            Cell::Int(i) => s.serialize_i64(*i),
+            Cell::Uint(u) => s.serialize_u64(*u),
+            // As serde_json writes a value's float (non-finite ones never reach a cell).
+            Cell::Float(f) => Value::from(*f).serialize(s),
+            Cell::Static(t) => s.serialize_str(t),
+            Cell::Text(t) => s.serialize_str(t),
+            Cell::Value(v) => v.serialize(s),
+        }
+    }
+}
 
 /// A list of objects over one sorted set of keys; each row holds, per key, its value or
 /// nothing (a key the row does not have).
@@ -129,7 +275,7 @@ impl Rows {
 
     /// A row with no cells set, to fill and [`Rows::push`] (or to keep as a template).
     pub fn empty_row(&self) -> Cells {
-        vec![None; self.keys.len()].into_boxed_slice()
+        vec![Cell::Absent; self.keys.len()].into_boxed_slice()
     }
 
     /// Appends a row made by [`Rows::empty_row`] (or a copy of one).
@@ -142,7 +288,7 @@ impl Rows {
             self.rows.push(row);
         } else {
             let mut row = row.into_vec();
-            row.resize(self.keys.len(), None);
+            row.resize(self.keys.len(), Cell::Absent);
             self.rows.push(row.into_boxed_slice());
         }
     }
@@ -217,13 +363,15 @@ impl Rows {
             out.push(b'{');
             let mut first = true;
             for (key, cell) in keys.iter().zip(cells.iter()) {
-                let Some(v) = cell else { continue };
+                if cell.is_absent() {
+                    continue;
+                }
                 if !first {
                     out.push(b',');
                 }
                 first = false;
                 out.extend_from_slice(key);
-                if serde_json::to_writer(&mut *out, v).is_err() {
+                if serde_json::to_writer(&mut *out, cell).is_err() {
                     out.extend_from_slice(b"null");
                 }
             }
@@ -239,8 +387,8 @@ impl Rows {
             rows.into_iter()
                 .map(|cells| {
                     let mut map = Map::new();
-                    for (k, v) in keys.iter().zip(cells.into_vec()) {
-                        if let Some(v) = v {
+                    for (k, cell) in keys.iter().zip(cells.into_vec()) {
+                        if let Some(v) = cell.into_value() {
                             map.insert(k.to_string(), v);
                         }
                     }
@@ -255,22 +403,23 @@ impl Rows {
 #[derive(Clone, Copy)]
 pub struct RowRef<'a> {
     keys: &'a [Box<str>],
-    cells: &'a [Option<Value>],
+    cells: &'a [Cell],
 }
 
 impl<'a> RowRef<'a> {
     /// The value under `key`, if the row has it.
-    pub fn get(&self, key: &str) -> Option<&'a Value> {
+    pub fn get(&self, key: &str) -> Option<Value> {
         let i = self.keys.binary_search_by(|k| (**k).cmp(key)).ok()?;
-        self.cells[i].as_ref()
+        self.cells[i].to_value()
     }
 
-    /// The row's `(key, value)` pairs, in key order.
-    pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a Value)> {
+    /// The row's `(key, cell)` pairs with a value, in key order.
+    pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a Cell)> {
         self.keys
             .iter()
             .zip(self.cells.iter())
-            .filter_map(|(k, v)| Some((&**k, v.as_ref()?)))
+            .filter(|(_, c)| !c.is_absent())
+            .map(|(k, c)| (&**k, c))
     }
 }
 
@@ -308,12 +457,12 @@ mod tests {
             rows.column("vmid").unwrap(),
         );
         let mut template = rows.empty_row();
-        template[status] = Some(json!("stopped"));
+        template[status] = "stopped".into();
         for id in [101, 100] {
             let mut row = template.clone();
-            row[vmid] = Some(json!(id));
+            row[vmid] = Cell::from(id);
             if id == 100 {
-                row[name] = Some(json!("web"));
+                row[name] = Cell::from(json!("web"));
             }
             rows.push(row);
         }
@@ -346,8 +495,8 @@ mod tests {
     #[test]
     fn rows_sort_filter_and_window() {
         let mut rows = sample();
-        rows.sort_by_cached_key(|r| r.get("vmid").and_then(Value::as_u64));
-        assert_eq!(rows.iter().next().unwrap().get("name"), Some(&json!("web")));
+        rows.sort_by_cached_key(|r| r.get("vmid").and_then(|v| v.as_u64()));
+        assert_eq!(rows.iter().next().unwrap().get("name"), Some(json!("web")));
         rows.retain(|r| r.get("name").is_none());
         assert_eq!(rows.len(), 1);
         rows.window(1, 10);
@@ -358,8 +507,34 @@ mod tests {
     #[test]
     fn a_row_of_another_width_is_padded_not_trusted() {
         let mut rows = Rows::new(["a", "b"]);
-        rows.push(vec![Some(json!(1))].into_boxed_slice());
+        rows.push(vec![Cell::from(1u8)].into_boxed_slice());
         assert_eq!(rows.into_value(), json!([{"a": 1}]));
+    }
+
+    #[test]
+    fn cells_hold_every_json_value_and_write_it_as_serde_json_does() {
+        let values = [
+            json!(null),
+            json!(true),
+            json!(-3),
+            json!(u64::MAX),
+            json!(0.02),
+            json!(1.0),
+            json!("stopped \"quoted\" \u{e9}"),
+            json!([1, "a"]),
+            json!({"b": [null]}),
+        ];
+        for v in values {
+            let cell = Cell::from(v.clone());
+            assert_eq!(cell.to_value(), Some(v.clone()));
+            assert_eq!(Cell::from(&v), cell);
+            assert_eq!(serde_json::to_string(&cell).unwrap(), v.to_string());
+            assert_eq!(cell.into_value(), Some(v));
+        }
+        assert_eq!(Cell::from(None::<Value>), Cell::Absent);
+        assert_eq!(Cell::from(7u64), Cell::Int(7));
+        assert_eq!(Cell::Static("qemu").to_value(), Some(json!("qemu")));
+        assert!(std::mem::size_of::<Cell>() <= 24, "a cell stays small");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::computed::{Computed, ComputedRows};
 use super::generate::{generate_object, GenContext};
 use super::store::MockState;
 use super::{is_set, Ctx};
-use crate::api::{ApiError, Method, Rows};
+use crate::api::{ApiError, Cell, Method, Rows};
 
 /// The handlers of this file, by operation.
 pub const HANDLERS: &[Computed] = &[
@@ -136,20 +136,20 @@ fn resources(ctx: &Ctx<'_>) -> Result<Rows, ApiError> {
                 .filter(|n| root || sees(&format!("/nodes/{n}"), &["Sys.Audit"]))
             {
                 let online = !ctx.store().is_offline(n);
-                let on = |v: u64| Some(Value::from(if online { v } else { 0 }));
+                let on = |v: u64| Cell::from(if online { v } else { 0 });
                 let mut row = rows.empty_row();
-                row[id] = Some(format!("node/{n}").into());
-                row[kind] = Some("node".into());
-                row[node] = Some(n.as_str().into());
-                row[status] = Some(if online { "online" } else { "offline" }.into());
-                row[level] = Some("".into());
-                row[cgroup] = Some(2.into());
-                row[cpu] = Some(if online { 0.02 } else { 0.0 }.into());
-                row[maxcpu] = Some(4.into());
+                row[id] = format!("node/{n}").into();
+                row[kind] = "node".into();
+                row[node] = n.clone().into();
+                row[status] = if online { "online" } else { "offline" }.into();
+                row[level] = "".into();
+                row[cgroup] = 2u8.into();
+                row[cpu] = if online { 0.02 } else { 0.0 }.into();
+                row[maxcpu] = 4u8.into();
                 row[mem] = on(2 * gib);
-                row[maxmem] = Some((8 * gib).into());
+                row[maxmem] = (8 * gib).into();
                 row[disk] = on(4 * gib);
-                row[maxdisk] = Some((100 * gib).into());
+                row[maxdisk] = (100 * gib).into();
                 row[uptime] = on(3600);
                 rows.push(row);
             }
@@ -160,15 +160,15 @@ fn resources(ctx: &Ctx<'_>) -> Result<Rows, ApiError> {
             // What every guest row starts from: the counters of a stopped guest.
             let mut base = rows.empty_row();
             for c in [maxdisk, disk, cpu, mem, netin, netout, diskread, diskwrite] {
-                base[c] = Some(0.into());
+                base[c] = 0u8.into();
             }
             for (list, members) in &s.members {
                 let parts: Vec<&str> = list.split('/').collect();
                 let ["nodes", on_node, guest_kind @ ("qemu" | "lxc")] = parts[..] else {
                     continue;
                 };
-                let node_value = Value::from(on_node);
-                let kind_value = Value::from(guest_kind);
+                let node_value = Cell::from(on_node.to_string());
+                let kind_value = Cell::Static(if guest_kind == "qemu" { "qemu" } else { "lxc" });
                 for (gid, rec) in members {
                     if (!s.deleted.is_empty() && s.is_deleted(&format!("{list}/{gid}")))
                         || !(root || sees(&format!("/vms/{gid}"), &["VM.Audit"]))
@@ -187,25 +187,25 @@ fn resources(ctx: &Ctx<'_>) -> Result<Rows, ApiError> {
                     };
                     let memory_mib = super::guests::leading_mib(cfg.get("memory")).unwrap_or(512);
                     let mut row = base.clone();
-                    row[id] = Some(format!("{guest_kind}/{gid}").into());
-                    row[kind] = Some(kind_value.clone());
-                    row[vmid] = Some(gid.parse::<u64>().unwrap_or(0).into());
-                    row[node] = Some(node_value.clone());
-                    row[status] = Some(if running { "running" } else { "stopped" }.into());
-                    row[template] = Some(u8::from(cfg.get("template").is_some_and(is_set)).into());
-                    row[maxcpu] =
-                        Some((num("cores").unwrap_or(1) * num("sockets").unwrap_or(1)).into());
-                    row[maxmem] = Some((memory_mib * 1024 * 1024).into());
-                    row[uptime] = Some(up.into());
-                    row[name] = cfg.get("name").or_else(|| cfg.get("hostname")).cloned();
-                    row[pool] = pool_of.get(gid).map(|p| p.as_str().into());
-                    row[tags] = cfg.get("tags").cloned();
+                    row[id] = format!("{guest_kind}/{gid}").into();
+                    row[kind] = kind_value.clone();
+                    row[vmid] = gid.parse::<u64>().unwrap_or(0).into();
+                    row[node] = node_value.clone();
+                    row[status] = if running { "running" } else { "stopped" }.into();
+                    row[template] = u8::from(cfg.get("template").is_some_and(is_set)).into();
+                    row[maxcpu] = (num("cores").unwrap_or(1) * num("sockets").unwrap_or(1)).into();
+                    row[maxmem] = (memory_mib * 1024 * 1024).into();
+                    row[uptime] = up.into();
+                    row[name] = cfg.get("name").or_else(|| cfg.get("hostname")).into();
+                    row[pool] = pool_of.get(gid).cloned().into();
+                    row[tags] = cfg.get("tags").into();
                     row[lock] = cfg
                         .get("lock")
                         .cloned()
-                        .or_else(|| super::guests::held_lock(rec, clock).map(Value::from));
+                        .or_else(|| super::guests::held_lock(rec, clock).map(Value::from))
+                        .into();
                     if ha.contains(gid.as_str()) {
-                        row[hastate] = Some("started".into());
+                        row[hastate] = "started".into();
                     }
                     rows.push(row);
                 }
@@ -231,16 +231,16 @@ fn resources(ctx: &Ctx<'_>) -> Result<Rows, ApiError> {
                         }
                         let is_shared = rec.config.get("shared").is_some_and(is_set);
                         let mut row = rows.empty_row();
-                        row[id] = Some(format!("storage/{n}/{sid}").into());
-                        row[kind] = Some("storage".into());
-                        row[storage] = Some(sid.as_str().into());
-                        row[node] = Some(n.as_str().into());
-                        row[status] = Some("available".into());
-                        row[shared] = Some(u8::from(is_shared).into());
-                        row[disk] = Some((8 * gib).into());
-                        row[maxdisk] = Some((100 * gib).into());
-                        row[content] = rec.config.get("content").cloned();
-                        row[plugintype] = rec.config.get("type").cloned();
+                        row[id] = format!("storage/{n}/{sid}").into();
+                        row[kind] = "storage".into();
+                        row[storage] = sid.clone().into();
+                        row[node] = n.clone().into();
+                        row[status] = "available".into();
+                        row[shared] = u8::from(is_shared).into();
+                        row[disk] = (8 * gib).into();
+                        row[maxdisk] = (100 * gib).into();
+                        row[content] = rec.config.get("content").into();
+                        row[plugintype] = rec.config.get("type").into();
                         rows.push(row);
                     }
                 }
@@ -250,9 +250,9 @@ fn resources(ctx: &Ctx<'_>) -> Result<Rows, ApiError> {
             for p in s.members.get("pools").into_iter().flat_map(|m| m.keys()) {
                 if root || sees(&format!("/pool/{p}"), &["Pool.Audit"]) {
                     let mut row = rows.empty_row();
-                    row[id] = Some(format!("/pool/{p}").into());
-                    row[kind] = Some("pool".into());
-                    row[pool] = Some(p.as_str().into());
+                    row[id] = format!("/pool/{p}").into();
+                    row[kind] = "pool".into();
+                    row[pool] = p.clone().into();
                     rows.push(row);
                 }
             }

@@ -10,7 +10,7 @@ use super::computed::Computed;
 use super::messages::err500;
 use super::store::{MockState, Record};
 use super::{is_set, pending, tasks, Ctx};
-use crate::api::{ApiError, Method, Rows};
+use crate::api::{ApiError, Cell, Method, Rows};
 
 /// The handlers of this file, by operation.
 pub const HANDLERS: &[Computed] = &[(
@@ -57,7 +57,7 @@ pub fn list(
     let mut template = rows.empty_row();
     for (k, v) in base.into_iter().flatten() {
         if let Some(c) = rows.column(k) {
-            template[c] = Some(v.clone());
+            template[c] = Cell::from(v);
         }
     }
     let columns: Vec<(ListField, usize)> = fields
@@ -68,21 +68,22 @@ pub fn list(
     // What every row sets anyway is not copied from the template first.
     for (field, c) in &columns {
         if field.always_set() {
-            template[*c] = None;
+            template[*c] = Cell::Absent;
         }
     }
-    template[vmid] = None;
-    let kind_value = Value::from(kind);
+    template[vmid] = Cell::Absent;
+    let kind_value = Cell::Static(if kind == "qemu" { "qemu" } else { "lxc" });
     rows.reserve(guests.len());
     for (id, rec) in guests {
         let mut row = template.clone();
         let facts = GuestFacts::of(rec);
         for (field, c) in &columns {
-            if let Some(v) = list_field(*field, &facts, &kind_value, clock) {
-                row[*c] = Some(v);
+            let cell = list_field(*field, &facts, &kind_value, clock);
+            if !cell.is_absent() {
+                row[*c] = cell;
             }
         }
-        row[vmid] = Some(id.parse::<u64>().unwrap_or(0).into());
+        row[vmid] = id.parse::<u64>().unwrap_or(0).into();
         rows.push(row);
     }
     rows
@@ -228,35 +229,45 @@ impl<'a> GuestFacts<'a> {
 }
 
 /// One member of a guest's row in its node's guest list, from its stored config and state
-/// (`None`: the row keeps what the template has, if anything).
-fn list_field(field: ListField, f: &GuestFacts<'_>, kind: &Value, clock: u64) -> Option<Value> {
+/// (absent: the row keeps what the template has, if anything).
+fn list_field(field: ListField, f: &GuestFacts<'_>, kind: &Cell, clock: u64) -> Cell {
     let mib = 1024 * 1024u64;
     match field {
-        ListField::Name => f.name.or(f.hostname).cloned(),
-        ListField::Status => Some(f.status.cloned().unwrap_or_else(|| "stopped".into())),
-        ListField::Cpus => Some(
-            (GuestFacts::num(f.cores).unwrap_or(1) * GuestFacts::num(f.sockets).unwrap_or(1))
-                .into(),
-        ),
-        ListField::MaxMem => Some((leading_mib(f.memory).unwrap_or(512) * mib).into()),
-        ListField::MaxSwap => Some((GuestFacts::num(f.swap).unwrap_or(512) * mib).into()),
-        ListField::Type => Some(kind.clone()),
-        ListField::Uptime => Some(
-            match f.starttime.and_then(Value::as_u64) {
-                Some(t) if f.running() => clock.saturating_sub(t),
-                _ => 0,
-            }
-            .into(),
-        ),
+        ListField::Name => f.name.or(f.hostname).into(),
+        ListField::Status => match f.status {
+            // The two states a list shows without an allocation each.
+            Some(Value::String(s)) if s == "running" => Cell::Static("running"),
+            Some(Value::String(s)) if s == "stopped" => Cell::Static("stopped"),
+            Some(other) => other.into(),
+            None => Cell::Static("stopped"),
+        },
+        ListField::Cpus => {
+            (GuestFacts::num(f.cores).unwrap_or(1) * GuestFacts::num(f.sockets).unwrap_or(1)).into()
+        }
+        ListField::MaxMem => (leading_mib(f.memory).unwrap_or(512) * mib).into(),
+        ListField::MaxSwap => (GuestFacts::num(f.swap).unwrap_or(512) * mib).into(),
+        ListField::Type => kind.clone(),
+        ListField::Uptime => match f.starttime.and_then(Value::as_u64) {
+            Some(t) if f.running() => clock.saturating_sub(t),
+            _ => 0,
+        }
+        .into(),
         // A lock set in the config, else one a running task holds (see `held_lock`).
-        ListField::Lock => f.lock.cloned().or_else(|| {
-            let until = f.lock_until?.as_u64()?;
-            (until > clock)
-                .then(|| Value::from(f.held_lock.and_then(Value::as_str).unwrap_or_default()))
-        }),
-        ListField::Template => f.template.cloned(),
-        ListField::Tags => f.tags.cloned(),
-        ListField::Zero => Some(0.into()),
+        ListField::Lock => match f.lock {
+            Some(v) => v.into(),
+            None => match f.lock_until.and_then(Value::as_u64) {
+                Some(until) if until > clock => f
+                    .held_lock
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+                    .into(),
+                _ => Cell::Absent,
+            },
+        },
+        ListField::Template => f.template.into(),
+        ListField::Tags => f.tags.into(),
+        ListField::Zero => 0u8.into(),
     }
 }
 

@@ -489,17 +489,17 @@ fn list(ctx: &Ctx<'_>) -> Result<Rows, ApiError> {
         });
         for (upid, u, t, running) in admitted.skip(start).take(limit) {
             let mut row = rows.empty_row();
-            row[upid_col] = Some(Value::from(upid.as_str()));
-            row[node_col] = Some(Value::from(u.node));
-            row[pid] = Some(Value::from(u.pid));
-            row[pstart] = Some(Value::from(u.pstart));
-            row[starttime] = Some(Value::from(u.starttime));
-            row[kind] = Some(Value::from(u.kind));
-            row[id] = Some(Value::from(u.id));
-            row[user] = Some(Value::from(u.user));
+            row[upid_col] = upid.clone().into();
+            row[node_col] = u.node.into();
+            row[pid] = u.pid.into();
+            row[pstart] = u.pstart.into();
+            row[starttime] = u.starttime.into();
+            row[kind] = u.kind.into();
+            row[id] = u.id.into();
+            row[user] = u.user.into();
             if !running {
-                row[status] = Some(Value::from(t.exitstatus.as_str()));
-                row[endtime] = Some(Value::from(t.endtime));
+                row[status] = t.exitstatus.clone().into();
+                row[endtime] = t.endtime.into();
             }
             rows.push(row);
         }

@@ -11,7 +11,7 @@ use pyo3::types::{
 };
 use serde_json::{Map, Number, Value};
 
-use crate::api::{Answer, Rows};
+use crate::api::{Answer, Cell, Rows};
 
 /// Converts a Python value into JSON; `what` names it in errors (`parameter 'vmid'`).
 ///
@@ -177,9 +177,18 @@ fn rows_to_py<'py>(
     for cells in rows {
         let dict = PyDict::new(py);
         for (name, cell) in names.iter().zip(cells.iter()) {
-            if let Some(v) = cell {
-                dict.set_item(name, to_py_keys(py, v, keys)?)?;
-            }
+            let value = match cell {
+                Cell::Absent => continue,
+                Cell::Null => py.None().into_bound(py),
+                Cell::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+                Cell::Int(i) => i.into_pyobject(py)?.into_any(),
+                Cell::Uint(u) => u.into_pyobject(py)?.into_any(),
+                Cell::Float(f) => f.into_pyobject(py)?.into_any(),
+                Cell::Static(t) => PyString::new(py, t).into_any(),
+                Cell::Text(t) => PyString::new(py, t).into_any(),
+                Cell::Value(v) => to_py_keys(py, v, keys)?,
+            };
+            dict.set_item(name, value)?;
         }
         drop(cells);
         items.push(dict);
