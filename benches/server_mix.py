@@ -116,28 +116,17 @@ def run_wrk(url: str, ticket: str, csrf: str, pid: int) -> dict[str, float]:
     return {"rps": rps, "cpu_us": cpu / total * 1e6, "requests": total}
 
 
-def ours() -> dict[str, float]:
-    port = free_port()
-    url = f"https://127.0.0.1:{port}"
-    cmd = [str(BIN / "proxmox-sdk-mock"), "--tls", "--namespace", "bench-mix"]
-    env = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "PROXMOX_MOCK_PASSWORD": PASSWORD,
-    }
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def measure(cmd: list[str], env: dict[str, str], url: str, seed) -> dict[str, float]:
+    """Starts the server `cmd`, logs in, lets `seed(url, headers)` make the guests, checks
+    that the list has them all, and runs the mix against it."""
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_ready(url, proc)
         ticket, csrf = login(url)
         h = {"Cookie": f"PVEAuthCookie={ticket}", "CSRFPreventionToken": csrf}
-        for vmid in range(100, 100 + GUESTS):
-            request(
-                f"{url}/api2/json/nodes/pve1/qemu",
-                "POST",
-                {"vmid": vmid, "name": f"vm{vmid}", "cores": 1, "memory": 1024},
-                h,
-            )
+        seed(url, h)
         listed = len(request(f"{url}/api2/json/nodes/pve1/qemu", headers=h)["data"])
         assert listed == GUESTS, listed
         return run_wrk(url, ticket, csrf, proc.pid)
@@ -146,12 +135,29 @@ def ours() -> dict[str, float]:
         proc.wait(timeout=30)
 
 
+def ours() -> dict[str, float]:
+    port = free_port()
+    cmd = [str(BIN / "proxmox-sdk-mock"), "--tls", "--namespace", "bench-mix"]
+    env = {"HOST": "127.0.0.1", "PORT": str(port), "PROXMOX_MOCK_PASSWORD": PASSWORD}
+
+    def seed(url: str, h: dict[str, str]) -> None:
+        for vmid in range(100, 100 + GUESTS):
+            request(
+                f"{url}/api2/json/nodes/pve1/qemu",
+                "POST",
+                {"vmid": vmid, "name": f"vm{vmid}", "cores": 1, "memory": 1024},
+                h,
+            )
+
+    return measure(cmd, env, f"https://127.0.0.1:{port}", seed)
+
+
 def fakepve() -> dict[str, float] | None:
     exe = shutil.which("fakepve", path=str(BIN))
     if exe is None:
         return None
     port = free_port()
-    url = f"https://127.0.0.1:{port}"
+    # fakepve takes its guests from a file at start.
     guests = Path(tempfile.mkdtemp()) / "guests.json"
     guests.write_text(
         json.dumps(
@@ -164,18 +170,7 @@ def fakepve() -> dict[str, float] | None:
         )
     )
     cmd = [exe, str(guests), "--host", "127.0.0.1", "--port", str(port), "--time-scale", "0"]
-    env = {**os.environ, "PVE_PASS": PASSWORD}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_ready(url, proc)
-        ticket, csrf = login(url)
-        h = {"Cookie": f"PVEAuthCookie={ticket}"}
-        listed = len(request(f"{url}/api2/json/nodes/pve1/qemu", headers=h)["data"])
-        assert listed == GUESTS, listed
-        return run_wrk(url, ticket, csrf, proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    return measure(cmd, {"PVE_PASS": PASSWORD}, f"https://127.0.0.1:{port}", lambda *_: None)
 
 
 def main() -> None:

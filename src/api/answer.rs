@@ -7,9 +7,6 @@
 //! number, a flag or a fixed text inline (24 bytes, no allocation), other text in a box of
 //! its own size, and anything else as a boxed value.
 
-use std::sync::Arc;
-
-use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -31,31 +28,27 @@ impl Answer {
         }
     }
 
-    /// The JSON value, if the answer is one.
-    pub fn as_value(&self) -> Option<&Value> {
-        match self {
-            Answer::Value(v) => Some(v),
-            Answer::Rows(_) => None,
-        }
+    /// The answer as JSON text.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.size_hint());
+        self.write_json(&mut out);
+        out
     }
 
-    /// `{"data": <answer>}`, PVE's envelope, serialized without copying the answer.
+    /// `{"data": <answer>}`, PVE's envelope, written without copying the answer.
     pub fn to_envelope(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.size_hint() + 10);
         out.extend_from_slice(b"{\"data\":");
-        match self {
-            Answer::Rows(rows) => rows.write_json(&mut out),
-            // Writing to a Vec fails only for values JSON cannot hold (none reach here:
-            // the mock's values are JSON already).
-            Answer::Value(v) => {
-                if serde_json::to_writer(&mut out, v).is_err() {
-                    out.truncate(8);
-                    out.extend_from_slice(b"null");
-                }
-            }
-        }
+        self.write_json(&mut out);
         out.push(b'}');
         out
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Answer::Rows(rows) => rows.write_json(out),
+            Answer::Value(v) => write_value(out, v),
+        }
     }
 
     fn size_hint(&self) -> usize {
@@ -63,6 +56,16 @@ impl Answer {
             Answer::Value(_) => 256,
             Answer::Rows(r) => r.len() * r.keys.len() * 16,
         }
+    }
+}
+
+/// Appends `v` as JSON. Writing to a Vec fails only for what JSON cannot hold (nothing that
+/// reaches here: the mock's values are JSON already), which is written as `null`.
+fn write_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
+    let start = out.len();
+    if serde_json::to_writer(&mut *out, v).is_err() {
+        out.truncate(start);
+        out.extend_from_slice(b"null");
     }
 }
 
@@ -75,15 +78,6 @@ impl From<Value> for Answer {
 impl From<Rows> for Answer {
     fn from(r: Rows) -> Answer {
         Answer::Rows(r)
-    }
-}
-
-impl Serialize for Answer {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Answer::Value(v) => v.serialize(s),
-            Answer::Rows(r) => r.serialize(s),
-        }
     }
 }
 
@@ -238,7 +232,7 @@ impl Serialize for Cell {
 /// nothing (a key the row does not have).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rows {
-    keys: Arc<[Box<str>]>,
+    keys: Box<[Box<str>]>,
     rows: Vec<Cells>,
 }
 
@@ -308,49 +302,21 @@ impl Rows {
         self.rows.is_empty()
     }
 
-    /// Keeps the rows `keep` says yes to, in order.
-    pub fn retain(&mut self, mut keep: impl FnMut(RowRef<'_>) -> bool) {
-        let keys = self.keys.clone();
-        self.rows
-            .retain(|cells| keep(RowRef { keys: &keys, cells }));
-    }
-
-    /// Sorts the rows by `key` (stable).
-    pub fn sort_by_cached_key<K: Ord>(&mut self, mut key: impl FnMut(RowRef<'_>) -> K) {
-        let keys = self.keys.clone();
-        self.rows
-            .sort_by_cached_key(|cells| key(RowRef { keys: &keys, cells }));
-    }
-
-    /// Keeps at most `n` rows after the first `start`.
-    pub fn window(&mut self, start: usize, n: usize) {
-        let start = start.min(self.rows.len());
-        self.rows.drain(..start);
-        self.rows.truncate(n);
-    }
-
-    /// The rows, each as `(key, value)` pairs in key order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = RowRef<'_>> {
-        self.rows.iter().map(|cells| RowRef {
-            keys: &self.keys,
-            cells,
-        })
-    }
-
     /// The keys and the rows, taken apart (for a consumer that converts row by row and
     /// frees each as it goes).
-    pub fn into_parts(self) -> (Arc<[Box<str>]>, Vec<Cells>) {
+    pub fn into_parts(self) -> (Box<[Box<str>]>, Vec<Cells>) {
         (self.keys, self.rows)
     }
 
-    /// Appends the rows as JSON text (what serializing them writes, each key escaped once
-    /// for all rows rather than once per row).
-    pub fn write_json(&self, out: &mut Vec<u8>) {
+    /// Appends the rows as JSON text: a list of objects, each key escaped once for all
+    /// rows rather than once per row.
+    fn write_json(&self, out: &mut Vec<u8>) {
         let keys: Vec<Vec<u8>> = self
             .keys
             .iter()
             .map(|k| {
-                let mut text = serde_json::to_vec(&**k).unwrap_or_default();
+                let mut text = Vec::new();
+                write_value(&mut text, &**k);
                 text.push(b':');
                 text
             })
@@ -371,9 +337,7 @@ impl Rows {
                 }
                 first = false;
                 out.extend_from_slice(key);
-                if serde_json::to_writer(&mut *out, cell).is_err() {
-                    out.extend_from_slice(b"null");
-                }
+                write_value(out, cell);
             }
             out.push(b'}');
         }
@@ -396,50 +360,6 @@ impl Rows {
                 })
                 .collect(),
         )
-    }
-}
-
-/// One row, borrowed: its cells by key.
-#[derive(Clone, Copy)]
-pub struct RowRef<'a> {
-    keys: &'a [Box<str>],
-    cells: &'a [Cell],
-}
-
-impl<'a> RowRef<'a> {
-    /// The value under `key`, if the row has it.
-    pub fn get(&self, key: &str) -> Option<Value> {
-        let i = self.keys.binary_search_by(|k| (**k).cmp(key)).ok()?;
-        self.cells[i].to_value()
-    }
-
-    /// The row's `(key, cell)` pairs with a value, in key order.
-    pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a Cell)> {
-        self.keys
-            .iter()
-            .zip(self.cells.iter())
-            .filter(|(_, c)| !c.is_absent())
-            .map(|(k, c)| (&**k, c))
-    }
-}
-
-impl Serialize for RowRef<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
-        for (k, v) in self.entries() {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
-    }
-}
-
-impl Serialize for Rows {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.rows.len()))?;
-        for row in self.iter() {
-            seq.serialize_element(&row)?;
-        }
-        seq.end()
     }
 }
 
@@ -476,16 +396,14 @@ mod tests {
             {"status": "stopped", "vmid": 101},
             {"name": "web", "status": "stopped", "vmid": 100},
         ]);
-        assert_eq!(serde_json::to_value(&rows).unwrap(), expected);
         assert_eq!(rows.clone().into_value(), expected);
-        let mut written = Vec::new();
-        rows.write_json(&mut written);
+        let answer = Answer::Rows(rows);
         assert_eq!(
-            written,
-            serde_json::to_vec(&rows).unwrap(),
-            "the same text either way"
+            answer.to_json(),
+            serde_json::to_vec(&expected).unwrap(),
+            "the text serde_json writes for the same value"
         );
-        let text = String::from_utf8(Answer::Rows(rows).to_envelope()).unwrap();
+        let text = String::from_utf8(answer.to_envelope()).unwrap();
         assert_eq!(
             serde_json::from_str::<Value>(&text).unwrap(),
             json!({ "data": expected })
@@ -493,15 +411,9 @@ mod tests {
     }
 
     #[test]
-    fn rows_sort_filter_and_window() {
-        let mut rows = sample();
-        rows.sort_by_cached_key(|r| r.get("vmid").and_then(|v| v.as_u64()));
-        assert_eq!(rows.iter().next().unwrap().get("name"), Some(json!("web")));
-        rows.retain(|r| r.get("name").is_none());
-        assert_eq!(rows.len(), 1);
-        rows.window(1, 10);
-        assert!(rows.is_empty());
+    fn a_key_not_among_the_keys_has_no_column() {
         assert_eq!(Rows::new(["a"]).column("b"), None);
+        assert_eq!(Rows::new(["a"]).column("a"), Some(0));
     }
 
     #[test]

@@ -168,42 +168,28 @@ fn resources(ctx: &Ctx<'_>) -> Result<Rows, ApiError> {
                     continue;
                 };
                 let node_value = Cell::from(on_node.to_string());
-                let kind_value = Cell::Static(if guest_kind == "qemu" { "qemu" } else { "lxc" });
+                let kind_value = super::guests::kind_cell(guest_kind);
                 for (gid, rec) in members {
                     if (!s.deleted.is_empty() && s.is_deleted(&format!("{list}/{gid}")))
                         || !(root || sees(&format!("/vms/{gid}"), &["VM.Audit"]))
                     {
                         continue;
                     }
-                    let cfg = &rec.config;
-                    let num = |k: &str| {
-                        cfg.get(k)
-                            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-                    };
-                    let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
-                    let up = match rec.meta.get("starttime").and_then(Value::as_u64) {
-                        Some(t) if running => clock.saturating_sub(t),
-                        _ => 0,
-                    };
-                    let memory_mib = super::guests::leading_mib(cfg.get("memory")).unwrap_or(512);
+                    let f = super::guests::GuestFacts::of(rec);
                     let mut row = base.clone();
                     row[id] = format!("{guest_kind}/{gid}").into();
                     row[kind] = kind_value.clone();
                     row[vmid] = gid.parse::<u64>().unwrap_or(0).into();
                     row[node] = node_value.clone();
-                    row[status] = if running { "running" } else { "stopped" }.into();
-                    row[template] = u8::from(cfg.get("template").is_some_and(is_set)).into();
-                    row[maxcpu] = (num("cores").unwrap_or(1) * num("sockets").unwrap_or(1)).into();
-                    row[maxmem] = (memory_mib * 1024 * 1024).into();
-                    row[uptime] = up.into();
-                    row[name] = cfg.get("name").or_else(|| cfg.get("hostname")).into();
+                    row[status] = if f.running() { "running" } else { "stopped" }.into();
+                    row[template] = u8::from(f.template.is_some_and(is_set)).into();
+                    row[maxcpu] = f.cpus().into();
+                    row[maxmem] = f.maxmem().into();
+                    row[uptime] = f.uptime(clock).into();
+                    row[name] = f.name();
                     row[pool] = pool_of.get(gid).cloned().into();
-                    row[tags] = cfg.get("tags").into();
-                    row[lock] = cfg
-                        .get("lock")
-                        .cloned()
-                        .or_else(|| super::guests::held_lock(rec, clock).map(Value::from))
-                        .into();
+                    row[tags] = f.tags.into();
+                    row[lock] = f.lock(clock);
                     if ha.contains(gid.as_str()) {
                         row[hastate] = "started".into();
                     }

@@ -29,6 +29,15 @@ pub fn rows_handler(product: Product, method: Method, template: &str) -> Option<
         Product::Pve => PVE_ROWS,
         _ => OTHER_ROWS,
     };
+    find(tables, method, template)
+}
+
+/// The entry of `(method, template)` in `tables` (the first one naming it).
+fn find<H: Copy>(
+    tables: &[&[(Method, &'static str, H)]],
+    method: Method,
+    template: &str,
+) -> Option<H> {
     tables
         .iter()
         .flat_map(|t| t.iter())
@@ -72,11 +81,7 @@ const PVE_STRICT_ONLY: &[&[Computed]] = &[super::pools::HANDLERS, super::snapsho
 
 /// Whether lenient mode answers `(method, template)` by its shape rather than its handler.
 pub fn strict_only(product: Product, method: Method, template: &str) -> bool {
-    product == Product::Pve
-        && PVE_STRICT_ONLY
-            .iter()
-            .flat_map(|t| t.iter())
-            .any(|(m, t, _)| *m == method && *t == template)
+    product == Product::Pve && find(PVE_STRICT_ONLY, method, template).is_some()
 }
 
 fn tables(product: Product) -> &'static [&'static [Computed]] {
@@ -91,11 +96,7 @@ fn tables(product: Product) -> &'static [&'static [Computed]] {
 /// The handler of `(method, template)` in `product`, if the product computes that answer
 /// (the first table naming it wins: a product's own before the shared ones).
 pub fn handler(product: Product, method: Method, template: &str) -> Option<Handler> {
-    tables(product)
-        .iter()
-        .flat_map(|t| t.iter())
-        .find(|(m, t, _)| *m == method && *t == template)
-        .map(|(_, _, h)| *h)
+    find(tables(product), method, template)
 }
 
 #[cfg(test)]

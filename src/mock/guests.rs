@@ -72,7 +72,7 @@ pub fn list(
         }
     }
     template[vmid] = Cell::Absent;
-    let kind_value = Cell::Static(if kind == "qemu" { "qemu" } else { "lxc" });
+    let kind_value = kind_cell(kind);
     rows.reserve(guests.len());
     for (id, rec) in guests {
         let mut row = template.clone();
@@ -169,10 +169,10 @@ impl ListField {
     }
 }
 
-/// What a guest's list row reads of its record, found in one pass over its config and
-/// state (not one lookup per member).
-#[derive(Default)]
-struct GuestFacts<'a> {
+/// What a guest's row (in its node's guest list and in `/cluster/resources`) reads of its
+/// record, its config found in one pass (not one lookup per member).
+pub(super) struct GuestFacts<'a> {
+    rec: &'a Record,
     name: Option<&'a Value>,
     hostname: Option<&'a Value>,
     cores: Option<&'a Value>,
@@ -180,17 +180,28 @@ struct GuestFacts<'a> {
     memory: Option<&'a Value>,
     swap: Option<&'a Value>,
     lock: Option<&'a Value>,
-    template: Option<&'a Value>,
-    tags: Option<&'a Value>,
-    status: Option<&'a Value>,
+    pub(super) template: Option<&'a Value>,
+    pub(super) tags: Option<&'a Value>,
+    pub(super) status: Option<&'a Value>,
     starttime: Option<&'a Value>,
-    lock_until: Option<&'a Value>,
-    held_lock: Option<&'a Value>,
 }
 
 impl<'a> GuestFacts<'a> {
-    fn of(rec: &'a Record) -> GuestFacts<'a> {
-        let mut f = GuestFacts::default();
+    pub(super) fn of(rec: &'a Record) -> GuestFacts<'a> {
+        let mut f = GuestFacts {
+            rec,
+            name: None,
+            hostname: None,
+            cores: None,
+            sockets: None,
+            memory: None,
+            swap: None,
+            lock: None,
+            template: None,
+            tags: None,
+            status: rec.meta.get("status"),
+            starttime: rec.meta.get("starttime"),
+        };
         for (k, v) in &rec.config {
             let slot = match k.as_str() {
                 "name" => &mut f.name,
@@ -206,16 +217,6 @@ impl<'a> GuestFacts<'a> {
             };
             *slot = Some(v);
         }
-        for (k, v) in &rec.meta {
-            let slot = match k.as_str() {
-                "status" => &mut f.status,
-                "starttime" => &mut f.starttime,
-                "lock_until" => &mut f.lock_until,
-                "lock" => &mut f.held_lock,
-                _ => continue,
-            };
-            *slot = Some(v);
-        }
         f
     }
 
@@ -223,17 +224,59 @@ impl<'a> GuestFacts<'a> {
         v.and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
     }
 
-    fn running(&self) -> bool {
+    pub(super) fn running(&self) -> bool {
         self.status.and_then(Value::as_str) == Some("running")
     }
+
+    /// `name`, or a container's `hostname`.
+    pub(super) fn name(&self) -> Cell {
+        self.name.or(self.hostname).into()
+    }
+
+    /// Cores times sockets.
+    pub(super) fn cpus(&self) -> u64 {
+        Self::num(self.cores).unwrap_or(1) * Self::num(self.sockets).unwrap_or(1)
+    }
+
+    /// The memory, in bytes.
+    pub(super) fn maxmem(&self) -> u64 {
+        leading_mib(self.memory).unwrap_or(512) * MIB
+    }
+
+    /// The swap, in bytes.
+    fn maxswap(&self) -> u64 {
+        Self::num(self.swap).unwrap_or(512) * MIB
+    }
+
+    /// Seconds since a running guest started (0 for a stopped one).
+    pub(super) fn uptime(&self, clock: u64) -> u64 {
+        match self.starttime.and_then(Value::as_u64) {
+            Some(t) if self.running() => clock.saturating_sub(t),
+            _ => 0,
+        }
+    }
+
+    /// A lock set in the config, else one a running task holds ([`held_lock`]).
+    pub(super) fn lock(&self, clock: u64) -> Cell {
+        match self.lock {
+            Some(v) => v.into(),
+            None => held_lock(self.rec, clock).into(),
+        }
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// `qemu` or `lxc`, as the fixed text a row shows.
+pub(super) fn kind_cell(kind: &str) -> Cell {
+    Cell::Static(if kind == "qemu" { "qemu" } else { "lxc" })
 }
 
 /// One member of a guest's row in its node's guest list, from its stored config and state
 /// (absent: the row keeps what the template has, if anything).
 fn list_field(field: ListField, f: &GuestFacts<'_>, kind: &Cell, clock: u64) -> Cell {
-    let mib = 1024 * 1024u64;
     match field {
-        ListField::Name => f.name.or(f.hostname).into(),
+        ListField::Name => f.name(),
         ListField::Status => match f.status {
             // The two states a list shows without an allocation each.
             Some(Value::String(s)) if s == "running" => Cell::Static("running"),
@@ -241,30 +284,12 @@ fn list_field(field: ListField, f: &GuestFacts<'_>, kind: &Cell, clock: u64) -> 
             Some(other) => other.into(),
             None => Cell::Static("stopped"),
         },
-        ListField::Cpus => {
-            (GuestFacts::num(f.cores).unwrap_or(1) * GuestFacts::num(f.sockets).unwrap_or(1)).into()
-        }
-        ListField::MaxMem => (leading_mib(f.memory).unwrap_or(512) * mib).into(),
-        ListField::MaxSwap => (GuestFacts::num(f.swap).unwrap_or(512) * mib).into(),
+        ListField::Cpus => f.cpus().into(),
+        ListField::MaxMem => f.maxmem().into(),
+        ListField::MaxSwap => f.maxswap().into(),
         ListField::Type => kind.clone(),
-        ListField::Uptime => match f.starttime.and_then(Value::as_u64) {
-            Some(t) if f.running() => clock.saturating_sub(t),
-            _ => 0,
-        }
-        .into(),
-        // A lock set in the config, else one a running task holds (see `held_lock`).
-        ListField::Lock => match f.lock {
-            Some(v) => v.into(),
-            None => match f.lock_until.and_then(Value::as_u64) {
-                Some(until) if until > clock => f
-                    .held_lock
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-                    .into(),
-                _ => Cell::Absent,
-            },
-        },
+        ListField::Uptime => f.uptime(clock).into(),
+        ListField::Lock => f.lock(clock),
         ListField::Template => f.template.into(),
         ListField::Tags => f.tags.into(),
         ListField::Zero => 0u8.into(),

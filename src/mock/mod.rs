@@ -587,7 +587,7 @@ impl MockPve {
 /// `TooLarge` when `limit` is given and the answer's JSON is longer.
 fn check_limit(v: Answer, limit: Option<usize>) -> Result<Answer, Error> {
     if let Some(limit) = limit {
-        let size = serde_json::to_vec(&v).map_or(0, |b| b.len());
+        let size = v.to_json().len();
         if size > limit {
             return Err(Error::TooLarge { limit, size });
         }

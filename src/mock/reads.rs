@@ -129,8 +129,7 @@ fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Ans
         Ok(n) => (0, n, ""),
         Err(_) => (1, 0, id.as_str()),
     });
-    let ids: Vec<&String> = listed.iter().map(|(id, _)| *id).collect();
-    let Some(first) = ids.first() else {
+    let Some((first, _)) = listed.first() else {
         return Value::Array(Vec::new()).into();
     };
     let guest_kind = match list.rsplit('/').next() {
@@ -167,9 +166,8 @@ fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Ans
     let families = item_schema
         .map(crate::schema::Schema::families)
         .unwrap_or_default();
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let rec = &members[id];
+    let mut out = Vec::with_capacity(listed.len());
+    for (id, rec) in listed {
         let mut item = base.clone();
         if let (Value::Object(obj), Some(schema)) = (&mut item, item_schema) {
             if let Some(id_schema) = id_schema {

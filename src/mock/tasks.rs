@@ -470,10 +470,8 @@ fn list(ctx: &Ctx<'_>) -> Result<Rows, ApiError> {
     let (start, limit) = filter
         .as_ref()
         .map_or((0, usize::MAX), |f| (f.start, f.limit));
-    let mut rows = Rows::new(TASK_KEYS);
-    // TASK_KEYS is sorted: a key's column is its place in it.
-    let [endtime, id, node_col, pid, pstart, starttime, status, kind, upid_col, user] =
-        std::array::from_fn(|i| i);
+    let (mut rows, [endtime, id, node_col, pid, pstart, starttime, status, kind, upid_col, user]) =
+        Rows::with_columns(TASK_KEYS);
     ctx.store().read(|s| {
         let tasks: Box<dyn DoubleEndedIterator<Item = (&String, &TaskRecord)>> = match node {
             Some(n) => Box::new(node_tasks(s, n)),

@@ -367,27 +367,30 @@ pub fn purge_guest(s: &mut MockState, vmid: &str) {
         });
     }
     if let Some(ha) = s.members.get_mut("cluster/ha/resources") {
-        ha.retain(|sid, _| {
-            let id = sid.split_once(':').map_or(sid.as_str(), |(_, id)| id);
-            id != vmid
-        });
+        ha.retain(|sid, _| sid_vmid(sid) != vmid);
     }
 }
 
-/// Whether HA manages the guest (`vm:100`, `ct:100` or a bare `100`).
-/// The guest ids HA manages (`vm:100`, `ct:101`, or a bare id), once for a whole list.
+/// The guest ids HA manages, once for a whole list.
 pub fn ha_vmids(s: &MockState) -> std::collections::HashSet<&str> {
+    ha_guests(s).collect()
+}
+
+/// Whether HA manages the guest.
+pub fn ha_managed(s: &MockState, vmid: &str) -> bool {
+    ha_guests(s).any(|id| id == vmid)
+}
+
+/// The guest id of every HA resource.
+fn ha_guests(s: &MockState) -> impl Iterator<Item = &str> {
     s.members
         .get("cluster/ha/resources")
         .into_iter()
         .flat_map(|ha| ha.keys())
-        .map(|sid| sid.split_once(':').map_or(sid.as_str(), |(_, id)| id))
-        .collect()
+        .map(|sid| sid_vmid(sid))
 }
 
-pub fn ha_managed(s: &MockState, vmid: &str) -> bool {
-    s.members.get("cluster/ha/resources").is_some_and(|ha| {
-        ha.keys()
-            .any(|sid| sid.split_once(':').map_or(sid.as_str(), |(_, id)| id) == vmid)
-    })
+/// The guest id of an HA resource id (`vm:100`, `ct:100` or a bare `100`).
+fn sid_vmid(sid: &str) -> &str {
+    sid.split_once(':').map_or(sid, |(_, id)| id)
 }

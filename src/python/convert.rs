@@ -145,11 +145,16 @@ fn convert_container(
 /// distinct key becomes a Python string once per process (up to [`KEY_CACHE_LIMIT`] keys,
 /// each at most 64 bytes) and is reused with its hash already computed.
 pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    with_keys(|keys| to_py_keys(py, v, keys))
+}
+
+/// Runs `f` with the process-wide key cache; re-entered (a finalizer run by the garbage
+/// collector during a conversion made a call of its own), with keys of its own rather
+/// than waiting for itself.
+fn with_keys<T>(f: impl FnOnce(&mut Option<KeyCache>) -> T) -> T {
     match KEYS.try_lock() {
-        Some(mut keys) => to_py_keys(py, v, &mut keys),
-        // Re-entered (a finalizer run by the garbage collector during a conversion made a
-        // call of its own): convert with keys of its own rather than wait for ourselves.
-        None => to_py_keys(py, v, &mut None),
+        Some(mut keys) => f(&mut keys),
+        None => f(&mut None),
     }
 }
 
@@ -159,10 +164,7 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
 pub fn answer_to_py(py: Python<'_>, answer: Answer) -> PyResult<Bound<'_, PyAny>> {
     match answer {
         Answer::Value(v) => to_py(py, &v),
-        Answer::Rows(rows) => match KEYS.try_lock() {
-            Some(mut keys) => rows_to_py(py, rows, &mut keys),
-            None => rows_to_py(py, rows, &mut None),
-        },
+        Answer::Rows(rows) => with_keys(|keys| rows_to_py(py, rows, keys)),
     }
 }
 
