@@ -399,15 +399,19 @@ fn docs_rate_limit_cors_and_codegen_endpoints() {
     rt().block_on(async {
         let c = client();
         // Swagger UI from the bundled assets (no CDN): the page and its script load locally.
-        let page = c.get(format!("{url}/docs/")).send().await.unwrap();
-        assert_eq!(page.status(), 200);
-        let html = page.text().await.unwrap();
-        assert!(html.contains("swagger-ui"), "{html}");
-        let js = c.get(format!("{url}/docs/swagger-ui-bundle.js")).send().await.unwrap();
-        assert_eq!(js.status(), 200);
-        assert!(js.text().await.unwrap().len() > 100_000);
-        let init = c.get(format!("{url}/docs/swagger-initializer.js")).send().await.unwrap().text().await.unwrap();
-        assert!(init.contains("/openapi.json"), "{init}");
+        for page in ["/docs", "/docs/"] {
+            let page = c.get(format!("{url}{page}")).send().await.unwrap();
+            assert_eq!(page.status(), 200);
+            let html = page.text().await.unwrap();
+            assert!(html.contains("swagger-ui") && html.contains("url: '/openapi.json'"), "{html}");
+            // Every asset the page names is served.
+            for asset in ["/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css"] {
+                assert!(html.contains(asset), "{html}");
+                let got = c.get(format!("{url}{asset}")).send().await.unwrap();
+                assert_eq!(got.status(), 200, "{asset}");
+                assert!(got.text().await.unwrap().len() > 100_000, "{asset}");
+            }
+        }
 
         // CORS preflight.
         let pre = c

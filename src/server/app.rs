@@ -109,10 +109,6 @@ type KeyedLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
 
 /// The router: API fallback plus the service endpoints, docs and middleware.
 pub fn router(app: Arc<App>) -> Router {
-    use utoipa_swagger_ui::{Config, SwaggerUi};
-    let docs: Router<Arc<App>> = SwaggerUi::new("/docs")
-        .config(Config::from("/openapi.json"))
-        .into();
     let mut r = Router::new()
         .route("/", get(service::index))
         .route("/health", get(service::health))
@@ -126,7 +122,6 @@ pub fn router(app: Arc<App>) -> Router {
             axum::routing::post(service::codegen_openapi),
         )
         .route("/_mock/{*rest}", axum::routing::any(super::admin::admin))
-        .merge(docs)
         .fallback(super::api::api)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -167,7 +162,7 @@ pub fn router(app: Arc<App>) -> Router {
                 .allow_headers(Any),
         );
     }
-    r.with_state(app)
+    r.with_state(app).merge(super::docs::router())
 }
 
 /// Lets a request through, or answers 429 with `Retry-After` when its client is over the

@@ -21,6 +21,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod docs;
 pub mod envelope;
 pub mod inprocess;
 pub mod limits;
