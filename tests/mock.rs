@@ -119,10 +119,7 @@ fn vm_collection_life() {
         .unwrap_err();
     assert_eq!(
         (err.status, err.message.as_str()),
-        (
-            500,
-            "detected modified configuration - file changed by other user? Try again."
-        )
+        (500, "checksum mismatch (file change by other user?)")
     );
 
     // A second create with the same vmid fails like PVE.
@@ -139,7 +136,7 @@ fn vm_collection_life() {
     assert_eq!(resources[0]["id"], "qemu/100");
     assert_eq!(
         m.req("GET", "/cluster/nextid", &Map::new()).unwrap(),
-        json!(101)
+        json!("101")
     );
 
     // Destroy: gone from every list, reads fail as PVE fails.
@@ -722,9 +719,23 @@ fn clone_migrate_template_and_pools() {
     )
     .unwrap();
     let pool = m.req("GET", "/pools/prod", &Map::new()).unwrap();
+    let member = &pool["members"][0];
+    assert_eq!(pool["members"].as_array().unwrap().len(), 1);
     assert_eq!(
-        pool["members"],
-        json!([{"id": "qemu/100", "type": "qemu", "vmid": 100, "node": "pve1"}])
+        [
+            &member["id"],
+            &member["type"],
+            &member["vmid"],
+            &member["node"],
+            &member["name"]
+        ],
+        [
+            &json!("qemu/100"),
+            &json!("qemu"),
+            &json!(100),
+            &json!("pve1"),
+            &json!("base")
+        ]
     );
 
     // Template, then clone it (config copied, new name, not a template).

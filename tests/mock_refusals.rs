@@ -58,11 +58,11 @@ fn nextid_refuses_a_taken_id() {
     assert_eq!(errors, json!({"vmid": "VM 100 already exists"}));
     assert_eq!(
         req(&m, "GET", "/cluster/nextid", json!({"vmid": 105})).unwrap(),
-        json!(105)
+        json!("105")
     );
     assert_eq!(
         req(&m, "GET", "/cluster/nextid", json!({})).unwrap(),
-        json!(101)
+        json!("101")
     );
 }
 
@@ -497,28 +497,35 @@ fn pools_keep_pves_membership_rules() {
         json!({"vms": "100,101", "storage": "local"}),
     )
     .unwrap();
+    // Every refusal carries lock_user_config's "update pools failed" prefix.
     let refused = |path: &str, params: Value| err(req(&m, "PUT", path, params)).1;
     assert_eq!(
         refused("/pools/b", json!({"vms": "100"})),
-        "VM 100 belongs already to pool 'a' and 'allow-move' is not set"
+        "update pools failed: VM 100 belongs already to pool 'a' and 'allow-move' is not set"
     );
     assert_eq!(
-        refused("/pools/b", json!({"vms": "999"})),
-        "VM 999 does not exist"
+        refused("/pools/a", json!({"vms": "100"})),
+        "update pools failed: VM 100 is already a pool member"
     );
     assert_eq!(
         refused("/pools/b", json!({"vms": "101", "delete": 1})),
-        "VM 101 is not a pool member"
+        "update pools failed: VM 101 is not a pool member"
     );
     assert_eq!(
         refused("/pools/b", json!({"storage": "nope"})),
-        "Storage 'nope' does not exist"
+        "update pools failed: Storage 'nope' does not exist"
+    );
+    assert_eq!(
+        refused("/pools/nopool", json!({"vms": "102"})),
+        "update pools failed: pool 'nopool' does not exist"
     );
     // A refusal changes nothing, even for the members listed before the refused one.
     assert_eq!(
-        refused("/pools/b", json!({"vms": "102,999"})),
-        "VM 999 does not exist"
+        refused("/pools/b", json!({"vms": "102,100"})),
+        "update pools failed: VM 100 belongs already to pool 'a' and 'allow-move' is not set"
     );
+    // PVE keeps any vmid it is given (user.cfg holds ids); reads show guests that exist.
+    req(&m, "PUT", "/pools/b", json!({"vms": "999"})).unwrap();
     let b = req(&m, "GET", "/pools/b", json!({})).unwrap();
     assert_eq!(b["members"], json!([]));
     // allow-move moves it (PUT /pools with poolid too).
@@ -544,7 +551,13 @@ fn pools_keep_pves_membership_rules() {
     assert_eq!(only["members"][0]["storage"], "local");
     // A pool with members stays; emptied, it goes.
     let (status, message, _) = err(req(&m, "DELETE", "/pools/a", json!({})));
-    assert_eq!((status, message.as_str()), (500, "pool 'a' is not empty"));
+    assert_eq!(
+        (status, message.as_str()),
+        (
+            500,
+            "delete pool failed: pool 'a' is not empty (contains VM 101)"
+        )
+    );
     req(
         &m,
         "PUT",
@@ -557,4 +570,11 @@ fn pools_keep_pves_membership_rules() {
         err(req(&m, "GET", "/pools/a", json!({}))).1,
         "pool 'a' does not exist"
     );
+    assert_eq!(
+        err(req(&m, "DELETE", "/pools/a", json!({}))).1,
+        "delete pool failed: pool 'a' does not exist"
+    );
+    // A pool whose only members are guests that do not exist is empty.
+    req(&m, "PUT", "/pools/b", json!({"vms": "100", "delete": 1})).unwrap();
+    req(&m, "DELETE", "/pools/b", json!({})).unwrap();
 }

@@ -124,7 +124,7 @@ fn resources(ctx: &Ctx<'_>) -> Result<Rows, ApiError> {
     let clock = ctx.mock.now();
     let (
         mut rows,
-        [id, kind, node, status, level, cgroup, cpu, maxcpu, mem, maxmem, disk, maxdisk, uptime, vmid, template, netin, netout, diskread, diskwrite, name, pool, tags, lock, hastate, storage, shared, content, plugintype],
+        [id, kind, node, status, level, cgroup, cpu, maxcpu, mem, memhost, maxmem, disk, maxdisk, uptime, vmid, template, netin, netout, diskread, diskwrite, name, pool, tags, lock, hastate, storage, shared, content, plugintype],
     ) = Rows::with_columns(RESOURCE_KEYS);
     ctx.store().read(|s| {
         let sees = sees(ctx, s);
@@ -157,9 +157,12 @@ fn resources(ctx: &Ctx<'_>) -> Result<Rows, ApiError> {
         if filter.is_none_or(|t| t == "vm") {
             let pool_of = super::pools::guest_pools(s);
             let ha = super::volumes::ha_vmids(s);
-            // What every guest row starts from: the counters of a stopped guest.
+            // What every guest row starts from: the counters of a stopped guest (PVE 9
+            // also reports the host memory a guest's processes use, `memhost`).
             let mut base = rows.empty_row();
-            for c in [maxdisk, disk, cpu, mem, netin, netout, diskread, diskwrite] {
+            for c in [
+                maxdisk, disk, cpu, mem, memhost, netin, netout, diskread, diskwrite,
+            ] {
                 base[c] = 0u8.into();
             }
             for (list, members) in &s.members {
@@ -248,7 +251,7 @@ fn resources(ctx: &Ctx<'_>) -> Result<Rows, ApiError> {
 }
 
 /// Every member a `/cluster/resources` row may have (each row type has some of them).
-const RESOURCE_KEYS: [&str; 28] = [
+const RESOURCE_KEYS: [&str; 29] = [
     "id",
     "type",
     "node",
@@ -258,6 +261,7 @@ const RESOURCE_KEYS: [&str; 28] = [
     "cpu",
     "maxcpu",
     "mem",
+    "memhost",
     "maxmem",
     "disk",
     "maxdisk",
@@ -292,7 +296,8 @@ pub fn used_vmids(s: &MockState) -> BTreeSet<u64> {
         .collect()
 }
 
-/// `GET /cluster/nextid`: the lowest free id, or `vmid` itself when it is free; a taken
+/// `GET /cluster/nextid`: the lowest free id, or `vmid` itself when it is free (as text,
+/// as PVE sends it); a taken
 /// `vmid` is PVE's 400 (`raise_param_exc({ vmid => "VM $vmid already exists" })` in
 /// PVE::API2::Cluster).
 fn nextid(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
@@ -308,12 +313,14 @@ fn nextid(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                     format!("VM {want} already exists"),
                 )]))
             } else {
-                Ok(json!(want))
+                Ok(json!(want.to_string()))
             };
         }
-        // The lowest free id: at most `used.len()` ids above 100 can be taken.
-        Ok(json!((100u64..=100 + used.len() as u64)
+        // The lowest free id: at most `used.len()` ids above 100 can be taken. PVE answers
+        // it as a string, although its schema says integer.
+        let free = (100u64..=100 + used.len() as u64)
             .find(|id| !used.contains(id))
-            .unwrap_or(100)))
+            .unwrap_or(100);
+        Ok(json!(free.to_string()))
     })
 }

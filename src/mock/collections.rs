@@ -59,7 +59,10 @@ impl Collections {
             else {
                 continue;
             };
-            if get.info.returns.ty != Some(SchemaType::Array) {
+            // Firewall rules are positions in a list, not members with ids.
+            if get.info.returns.ty != Some(SchemaType::Array)
+                || super::firewall::is_rule_list(&e.template)
+            {
                 continue;
             }
             let prefix = format!("{}/{{", e.template);

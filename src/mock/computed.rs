@@ -51,6 +51,7 @@ const PVE_TABLES: &[&[Computed]] = &[
     super::access::acl::HANDLERS,
     super::ceph::HANDLERS,
     super::cluster::HANDLERS,
+    super::firewall::HANDLERS,
     super::guests::HANDLERS,
     super::pools::HANDLERS,
     super::snapshots::HANDLERS,

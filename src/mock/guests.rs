@@ -46,7 +46,8 @@ pub fn list(
     let fields: Vec<&str> = GUEST_LIST_FIELDS
         .iter()
         .copied()
-        .filter(|f| props.is_some_and(|p| p.contains_key(*f)))
+        // qemu-server's vmstatus sets `disk` (0) although the schema does not list it.
+        .filter(|f| *f == "disk" || props.is_some_and(|p| p.contains_key(*f)))
         .collect();
     let keys = fields
         .iter()
@@ -98,6 +99,7 @@ const GUEST_LIST_FIELDS: &[&str] = &[
     "maxdisk",
     "maxswap",
     "mem",
+    "memhost",
     "disk",
     "swap",
     "cpu",
@@ -541,8 +543,14 @@ pub fn lifecycle(ctx: &Ctx<'_>, action: &str) -> Value {
             rec.meta.insert("status".into(), json!(status));
             rec.meta.insert("qmpstatus".into(), json!(status));
         };
+        let template = rec.config.get("template").is_some_and(is_set);
         match action {
             "start" if running => Err(format!("{guest} {id} already running")),
+            // qemu-server's vm_start and pve-container's start, in the task.
+            "start" if template && guest == "CT" => {
+                Err("you can't start a CT if it's a template".into())
+            }
+            "start" if template => Err("you can't start a vm if it's a template".into()),
             "start" => {
                 pending::apply(rec);
                 set(rec, "running");

@@ -2,7 +2,7 @@
 //! phrase them (status and text), so that a client parsing them sees what PVE would say.
 
 use super::collections::Collection;
-use crate::api::ApiError;
+use crate::api::{ApiError, Method};
 
 /// A `500` with PVE's message (PVE answers most refusals with 500).
 pub fn err500(msg: impl Into<String>) -> ApiError {
@@ -36,9 +36,40 @@ pub fn guest_exists(kind: &str, id: &str, node: &str) -> String {
     format!("unable to create {g} {id} - {g} {id} already exists on node '{node}'")
 }
 
-/// PVE's answer for a member that does not exist.
-pub fn missing_member(c: &Collection, node: &str, id: &str) -> ApiError {
-    err500(match c.template.as_str() {
+/// The prefix PVE puts on every refusal of a write to a cluster configuration file (the
+/// message `lock_storage_config`/`lock_user_config` are given), by list and method.
+pub fn config_write_failed(list_template: &str, method: Method) -> Option<&'static str> {
+    Some(match (list_template, method) {
+        ("/storage", Method::Put) => "update storage failed",
+        ("/storage", Method::Delete) => "delete storage failed",
+        ("/pools", Method::Put) => "update pools failed",
+        ("/pools", Method::Delete) => "delete pool failed",
+        _ => return None,
+    })
+}
+
+/// `msg` with the prefix of [`config_write_failed`], if the write has one.
+pub fn write_refusal(list_template: &str, method: Method, msg: impl Into<String>) -> ApiError {
+    let msg = msg.into();
+    err500(match config_write_failed(list_template, method) {
+        Some(prefix) => format!("{prefix}: {msg}"),
+        None => msg,
+    })
+}
+
+/// PVE's answer for a member that does not exist (prefixed as a refused write of its
+/// configuration file for `PUT`/`DELETE` of the member itself).
+pub fn missing_member(c: &Collection, node: &str, id: &str, method: Method, own: bool) -> ApiError {
+    let e = missing_member_text(c, node, id);
+    if own {
+        write_refusal(&c.template, method, e)
+    } else {
+        err500(e)
+    }
+}
+
+fn missing_member_text(c: &Collection, node: &str, id: &str) -> String {
+    match c.template.as_str() {
         "/nodes/{node}/qemu" => missing_guest_config("qemu", node, id),
         "/nodes/{node}/lxc" => missing_guest_config("lxc", node, id),
         "/access/users" => format!("no such user ('{id}')"),
@@ -48,7 +79,7 @@ pub fn missing_member(c: &Collection, node: &str, id: &str) -> ApiError {
         "/access/roles" => format!("role '{id}' does not exist"),
         t if t.ends_with("/snapshot") => format!("snapshot '{id}' does not exist"),
         _ => format!("{} '{id}' does not exist", c.id_param),
-    })
+    }
 }
 
 /// `Configuration file 'nodes/pve1/qemu-server/100.conf' does not exist`.

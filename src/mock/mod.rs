@@ -12,6 +12,7 @@ pub mod collections;
 pub mod computed;
 pub mod control;
 pub mod digest;
+pub mod firewall;
 pub mod generate;
 pub mod guests;
 pub mod messages;

@@ -35,9 +35,11 @@ fn read(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             .get("pools")
             .and_then(|m| m.get(&pool))
             .ok_or_else(|| err500(format!("pool '{pool}' does not exist")))?;
+        let clock = ctx.mock.now();
         let listed: Vec<Value> = members(s, &pool)
             .into_iter()
             .filter(|m| kind.as_ref().is_none_or(|k| m["type"] == k.as_str()))
+            .filter_map(|m| shown_member(s, m, clock))
             .collect();
         let mut out = json!({ "members": listed });
         if let Some(c) = rec.config.get("comment") {
@@ -45,6 +47,38 @@ fn read(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         }
         Ok(out)
     })
+}
+
+/// A member as `GET /pools/{poolid}` shows it: a guest with the counters of its RRD entry
+/// (PVE's `API2Tools::extract_vm_stats`), a storage as stored; a guest that does not exist (PVE keeps
+/// any vmid it is given in user.cfg) is not shown.
+fn shown_member(s: &MockState, m: Value, clock: u64) -> Option<Value> {
+    let Some(vmid) = m.get("vmid").and_then(Value::as_u64).map(|v| v.to_string()) else {
+        return Some(m);
+    };
+    let node = owner(s, &vmid)?;
+    let (kind, rec) = ["qemu", "lxc"].into_iter().find_map(|k| {
+        s.members
+            .get(&format!("nodes/{node}/{k}"))
+            .and_then(|g| g.get(&vmid))
+            .map(|r| (k, r))
+    })?;
+    let f = super::guests::GuestFacts::of(rec);
+    let mut row = json!({
+        "id": format!("{kind}/{vmid}"), "type": kind, "vmid": m["vmid"], "node": node,
+        "status": if f.running() { "running" } else { "stopped" },
+        "template": u8::from(f.template.is_some_and(super::is_set)),
+        "maxcpu": f.cpus(), "maxmem": f.maxmem(), "uptime": f.uptime(clock),
+        "cpu": 0, "mem": 0, "disk": 0, "maxdisk": 0, "netin": 0, "netout": 0,
+        "diskread": 0, "diskwrite": 0,
+    });
+    if let Some(name) = f.name().into_value() {
+        row["name"] = name;
+    }
+    if let Some(tags) = f.tags {
+        row["tags"] = tags.clone();
+    }
+    Some(row)
 }
 
 fn poolid(ctx: &Ctx<'_>) -> String {
@@ -115,13 +149,15 @@ fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let vms = list(ctx, "vms");
     let storages = list(ctx, "storage");
     let comment = ctx.params.get("comment").cloned();
+    // PVE's `lock_user_config(..., "update pools failed")` prefixes every refusal.
+    let failed = |msg: String| err500(format!("update pools failed: {msg}"));
     ctx.store().write(|s| {
         if !s
             .members
             .get("pools")
             .is_some_and(|m| m.contains_key(&pool))
         {
-            return Err(err500(format!("pool '{pool}' does not exist")));
+            return Err(failed(format!("pool '{pool}' does not exist")));
         }
         let mut mine = members(s, &pool);
         let pools = guest_pools(s);
@@ -130,18 +166,18 @@ fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         for vmid in &vms {
             if delete {
                 if !mine.iter().any(|m| is_guest(m, vmid)) {
-                    return Err(err500(format!("VM {vmid} is not a pool member")));
+                    return Err(failed(format!("VM {vmid} is not a pool member")));
                 }
                 mine.retain(|m| !is_guest(m, vmid));
                 continue;
             }
-            if owner(s, vmid).is_none() {
-                return Err(err500(format!("VM {vmid} does not exist")));
-            }
+            // PVE takes any vmid (user.cfg holds ids; reads show the guests that exist).
             match pools.get(vmid).cloned() {
-                Some(existing) if existing == pool => {}
+                Some(existing) if existing == pool => {
+                    return Err(failed(format!("VM {vmid} is already a pool member")));
+                }
                 Some(existing) if !allow_move => {
-                    return Err(err500(format!(
+                    return Err(failed(format!(
                         "VM {vmid} belongs already to pool '{existing}' and 'allow-move' is not set"
                     )));
                 }
@@ -153,11 +189,11 @@ fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             let entry_of = |m: &Value| m.get("storage").and_then(Value::as_str) == Some(id);
             if delete {
                 if !mine.iter().any(entry_of) {
-                    return Err(err500(format!("Storage '{id}' is not a pool member")));
+                    return Err(failed(format!("Storage '{id}' is not a pool member")));
                 }
                 mine.retain(|m| !entry_of(m));
             } else if !s.members.get("storage").is_some_and(|m| m.contains_key(id)) {
-                return Err(err500(format!("Storage '{id}' does not exist")));
+                return Err(failed(format!("Storage '{id}' does not exist")));
             } else if !mine.iter().any(entry_of) {
                 let node = s.nodes.first().cloned().unwrap_or_else(|| "pve1".into());
                 mine.push(json!({
@@ -176,7 +212,16 @@ fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                     .collect();
                 set_members(s, &from, left);
             }
-            if let Some(node) = owner(s, &vmid) {
+            let Some(node) = owner(s, &vmid) else {
+                // A vmid no guest has: kept, as in user.cfg, and shown once it exists.
+                if let Ok(n) = vmid.parse::<u64>() {
+                    let mut now = members(s, &pool);
+                    now.push(json!({"id": format!("qemu/{n}"), "type": "qemu", "vmid": n}));
+                    set_members(s, &pool, now);
+                }
+                continue;
+            };
+            {
                 let kind = if s
                     .members
                     .get(&format!("nodes/{node}/lxc"))
@@ -201,16 +246,36 @@ fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// `DELETE /pools/{poolid}`: only an empty pool goes.
 fn destroy(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let pool = poolid(ctx);
+    // PVE's `lock_user_config(..., "delete pool failed")` prefixes every refusal.
+    let failed = |msg: String| err500(format!("delete pool failed: {msg}"));
     ctx.store().write(|s| {
         if !s
             .members
             .get("pools")
             .is_some_and(|m| m.contains_key(&pool))
         {
-            return Err(err500(format!("pool '{pool}' does not exist")));
+            return Err(failed(format!("pool '{pool}' does not exist")));
         }
-        if !members(s, &pool).is_empty() {
-            return Err(err500(format!("pool '{pool}' is not empty")));
+        // Guests that no longer exist do not count (PVE skips destroyed guests).
+        let listed = members(s, &pool);
+        let mut vmids: Vec<u64> = listed
+            .iter()
+            .filter_map(|m| m.get("vmid").and_then(Value::as_u64))
+            .filter(|v| owner(s, &v.to_string()).is_some())
+            .collect();
+        vmids.sort_unstable();
+        if let Some(vmid) = vmids.first() {
+            return Err(failed(format!(
+                "pool '{pool}' is not empty (contains VM {vmid})"
+            )));
+        }
+        if let Some(id) = listed
+            .iter()
+            .find_map(|m| m.get("storage").and_then(Value::as_str))
+        {
+            return Err(failed(format!(
+                "pool '{pool}' is not empty (contains storage '{id}')"
+            )));
         }
         if let Some(m) = s.members.get_mut("pools") {
             m.remove(&pool);

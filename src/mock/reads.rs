@@ -90,12 +90,7 @@ fn visible(ctx: &Ctx<'_>, s: &MockState, c: &Collection, id: &str) -> bool {
             has_any(s, &who, &format!("/vms/{id}"), &["VM.Audit"])
         }
         "/pools" => has_any(s, &who, &format!("/pool/{id}"), &["Pool.Audit"]),
-        "/storage" => has_any(
-            s,
-            &who,
-            &format!("/storage/{id}"),
-            &["Datastore.Audit", "Datastore.AllocateSpace"],
-        ),
+        "/storage" => may_audit_storage(ctx, s, id),
         "/access/users" => {
             ctx.caller.userid() == Some(id)
                 || has_any(s, &who, "/access/groups", &["User.Modify", "Sys.Audit"])
@@ -110,6 +105,21 @@ fn visible(ctx: &Ctx<'_>, s: &MockState, c: &Collection, id: &str) -> bool {
         }
         _ => true,
     }
+}
+
+/// Whether the caller may see storage `id` (`Datastore.Audit` or `.AllocateSpace` on it).
+pub fn may_audit_storage(ctx: &Ctx<'_>, s: &MockState, id: &str) -> bool {
+    if ctx.caller.is_root() {
+        return true;
+    }
+    ctx.caller.subject().is_some_and(|who| {
+        has_any(
+            s,
+            &who,
+            &format!("/storage/{id}"),
+            &["Datastore.Audit", "Datastore.AllocateSpace"],
+        )
+    })
 }
 
 /// The members of collection `c` at `list` the caller may see, as its list shows them.

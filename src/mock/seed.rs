@@ -50,11 +50,13 @@ pub fn default_state(nodes: Vec<String>) -> MockState {
     let storage = state.members.entry("storage".into()).or_default();
     storage.insert(
         "local".into(),
-        record(json!({"type": "dir", "path": "/var/lib/vz", "content": "iso,vztmpl,backup,import", "shared": 0})),
+        record(
+            json!({"type": "dir", "path": "/var/lib/vz", "content": "iso,vztmpl,backup,import"}),
+        ),
     );
     storage.insert(
         "local-lvm".into(),
-        record(json!({"type": "lvmthin", "vgname": "pve", "thinpool": "data", "content": "images,rootdir", "shared": 0})),
+        record(json!({"type": "lvmthin", "vgname": "pve", "thinpool": "data", "content": "images,rootdir"})),
     );
     state.members.entry("access/users".into()).or_default().insert(
         "root@pam".into(),

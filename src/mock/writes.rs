@@ -64,7 +64,8 @@ pub fn check_members_exist(ctx: &Ctx<'_>) -> Result<(), ApiError> {
                 && !s.is_deleted(&format!("{list}/{id}"));
             if !exists {
                 let node = ctx.path_param("node").unwrap_or("");
-                return Err(messages::missing_member(c, node, id));
+                let own = c.member_template == template;
+                return Err(messages::missing_member(c, node, id, ctx.op.method, own));
             }
         }
         Ok(())
@@ -248,21 +249,30 @@ pub fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let clock = mock.store().now();
     let guest = list.ends_with("/qemu") || list.ends_with("/lxc");
     mock.store().write(|s| {
+        // Storage entries carry the digest of the whole storage.cfg.
+        let storage_digest =
+            (c.template == "/storage").then(|| super::storage::storage_cfg_digest(s));
         let rec = s
             .members
             .entry(list.clone())
             .or_default()
             .entry(id.clone())
             .or_default();
+        let current_digest = storage_digest.unwrap_or_else(|| config_digest(&rec.config));
         if let Some(lock) = guests::held_lock(rec, clock) {
             let guest = if list.ends_with("/lxc") { "CT" } else { "VM" };
             return Err(err500(format!("{guest} is locked ({lock})")));
         }
         if let Some(want) = params.get("digest").and_then(Value::as_str) {
-            if !lenient && !want.is_empty() && want != config_digest(&rec.config) {
-                return Err(err500(
-                    "detected modified configuration - file changed by other user? Try again.",
-                ));
+            if !lenient && !want.is_empty() && want != current_digest {
+                // qemu-server compares the config's digest itself; pve-container and the
+                // cluster files use PVE::Tools::assert_if_modified.
+                let refusal = if list.ends_with("/qemu") {
+                    messages::GUEST_DIGEST_MISMATCH
+                } else {
+                    messages::CONFIG_DIGEST_MISMATCH
+                };
+                return Err(messages::write_refusal(&c.template, op.method, refusal));
             }
         }
         // A running VM keeps what it cannot change live as pending changes.

@@ -203,22 +203,25 @@ fn lookup(name: &str) -> Option<Check> {
         "pve-groupid" => |v| {
             ok_if(
                 re(r"^[A-Za-z0-9\.\-_]+$", v),
-                format!("invalid group name '{v}'"),
+                format!("group name '{v}' contains invalid characters"),
             )
         },
         "pve-roleid" => |v| {
             ok_if(
                 re(r"^[A-Za-z0-9\.\-_]+$", v),
-                format!("invalid role name '{v}'"),
+                format!("role name '{v}' contains invalid characters"),
             )
         },
+        // PVE::AccessControl::verify_poolname (nested pools, at most three levels).
         "pve-poolid" => |v| {
+            if v.split('/').count() > 3 {
+                return Err(format!(
+                    "pool name '{v}' nested too deeply (max levels = 3)"
+                ));
+            }
             ok_if(
-                re(
-                    r"^[A-Za-z0-9_][A-Za-z0-9\-_]*(/[A-Za-z0-9_][A-Za-z0-9\-_]*){0,2}$",
-                    v,
-                ),
-                format!("invalid pool ID '{v}'"),
+                re(r"^[A-Za-z0-9\.\-_]+(/[A-Za-z0-9\.\-_]+){0,2}$", v),
+                format!("pool name '{v}' contains invalid characters"),
             )
         },
         "pve-volume-id" => |v| {

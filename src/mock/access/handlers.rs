@@ -30,6 +30,16 @@ pub const HANDLERS: &[Computed] = &[
         "/access/users/{userid}/token/{token-name}",
         create_token,
     ),
+    (
+        Method::Delete,
+        "/access/users/{userid}/token/{tokenid}",
+        delete_token,
+    ),
+    (
+        Method::Delete,
+        "/access/users/{userid}/token/{token-name}",
+        delete_token,
+    ),
     (Method::Post, "/access/tfa/{userid}", add_tfa),
 ];
 
@@ -311,6 +321,34 @@ fn create_token(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         info["comment"] = c;
     }
     Ok(json!({"full-tokenid": format!("{user}!{id}"), "info": info, "value": secret}))
+}
+
+/// `DELETE /access/users/{userid}/token/{tokenid}`: the token stops authenticating at
+/// once (PVE's `delete_token`: `no such token 'x' for user 'y'` for one that is not there).
+fn delete_token(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let user = ctx.path_param("userid").unwrap_or_default().to_string();
+    let id = ctx
+        .path_param("tokenid")
+        .or_else(|| ctx.path_param("token-name"))
+        .unwrap_or_default()
+        .to_string();
+    let removed = ctx.mock.store().write(|s| {
+        if !user_exists(s, &user) {
+            return Err(err500(format!("no such user ('{user}')")));
+        }
+        let list = format!("access/users/{user}/token");
+        let gone = s
+            .members
+            .get_mut(&list)
+            .and_then(|tokens| tokens.remove(&id))
+            .is_some();
+        s.drop_overrides_below(&format!("{list}/{id}"));
+        Ok(gone)
+    })?;
+    if !removed {
+        return Err(err500(format!("no such token '{id}' for user '{user}'")));
+    }
+    Ok(Value::Null)
 }
 
 /// `POST /access/tfa/{userid}` with `type=totp`: registers a TOTP factor once the current

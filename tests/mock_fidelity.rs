@@ -1,0 +1,326 @@
+//! What the differential test against fakepve (tests_py/test_differential.py) found, each
+//! as PVE answers it: deleted API tokens stop working, storage entries as storage.cfg
+//! holds them, firewall rules validated and placed as pve-firewall places them, pool
+//! members as cluster resources, PVE's prefixes on refused cluster-config writes.
+
+mod common;
+
+use common::{fresh_mock, mock_req as req};
+use proxmox_sdk::api::ApiError;
+use serde_json::{json, Value};
+
+fn err(r: Result<Value, ApiError>) -> (u16, String) {
+    let e = r.unwrap_err();
+    (e.status, e.message)
+}
+
+#[test]
+fn a_deleted_token_no_longer_authenticates() {
+    let m = fresh_mock("fidelity-token");
+    req(
+        &m,
+        "POST",
+        "/access/users",
+        json!({"userid": "alice@pve", "password": "Alice-pass-42"}),
+    )
+    .unwrap();
+    let t = req(
+        &m,
+        "POST",
+        "/access/users/alice@pve/token/t1",
+        json!({"privsep": 0}),
+    )
+    .unwrap();
+    let secret = t["value"].as_str().unwrap().to_string();
+    assert!(m.token_caller("alice@pve", "t1", &secret).is_ok());
+    req(&m, "DELETE", "/access/users/alice@pve/token/t1", json!({})).unwrap();
+    let e = m.token_caller("alice@pve", "t1", &secret).unwrap_err();
+    assert_eq!(
+        (e.status, e.message.as_str()),
+        (401, "invalid token value!")
+    );
+}
+
+#[test]
+fn a_token_that_is_not_there_cannot_be_deleted() {
+    let m = fresh_mock("fidelity-token-missing");
+    req(&m, "POST", "/access/users", json!({"userid": "bob@pve"})).unwrap();
+    assert_eq!(
+        err(req(
+            &m,
+            "DELETE",
+            "/access/users/bob@pve/token/none",
+            json!({})
+        )),
+        (500, "no such token 'none' for user 'bob@pve'".into())
+    );
+}
+
+fn enc(upid: &str) -> String {
+    percent_encoding::utf8_percent_encode(upid, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The exit status of the task a worker call started.
+fn task_outcome(m: &proxmox_sdk::mock::MockPve, upid: &Value) -> String {
+    let path = format!("/nodes/pve1/tasks/{}/status", enc(upid.as_str().unwrap()));
+    req(m, "GET", &path, json!({})).unwrap()["exitstatus"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn storage_entries_are_storage_cfg_entries() {
+    let m = fresh_mock("fidelity-storage");
+    req(
+        &m,
+        "POST",
+        "/storage",
+        json!({"storage": "d1", "type": "dir", "path": "/srv/d1", "content": "images,iso"}),
+    )
+    .unwrap();
+    let one = req(&m, "GET", "/storage/d1", json!({})).unwrap();
+    assert_eq!(one["storage"], "d1");
+    assert_eq!(one["type"], "dir");
+    assert_eq!(one["path"], "/srv/d1");
+    assert_eq!(one["content"], "images,iso");
+    let digest = one["digest"].as_str().unwrap().to_string();
+    assert_eq!(digest.len(), 40);
+    // Every entry carries the digest of the whole file; `type` filters.
+    let all = req(&m, "GET", "/storage", json!({})).unwrap();
+    let all = all.as_array().unwrap();
+    assert!(all.len() >= 2, "{all:?}");
+    assert!(all
+        .iter()
+        .all(|e| e["digest"] == digest.as_str() && e["type"].is_string()));
+    let dirs = req(&m, "GET", "/storage", json!({"type": "dir"})).unwrap();
+    assert!(dirs.as_array().unwrap().iter().all(|e| e["type"] == "dir"));
+    assert!(dirs
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["storage"] == "d1"));
+    // A stale digest, a missing storage: lock_storage_config's prefixes.
+    assert_eq!(
+        err(req(&m, "PUT", "/storage/d1", json!({"digest": "0".repeat(40), "shared": 0}))),
+        (
+            500,
+            "update storage failed: detected modified configuration - file changed by other user? Try again."
+                .into()
+        )
+    );
+    req(
+        &m,
+        "PUT",
+        "/storage/d1",
+        json!({"digest": digest, "content": "images"}),
+    )
+    .unwrap();
+    assert_eq!(
+        err(req(
+            &m,
+            "PUT",
+            "/storage/none",
+            json!({"content": "images"})
+        )),
+        (
+            500,
+            "update storage failed: storage 'none' does not exist".into()
+        )
+    );
+    assert_eq!(
+        err(req(&m, "GET", "/storage/none", json!({}))),
+        (500, "storage 'none' does not exist".into())
+    );
+    req(&m, "DELETE", "/storage/d1", json!({})).unwrap();
+    assert_eq!(
+        err(req(&m, "DELETE", "/storage/d1", json!({}))),
+        (
+            500,
+            "delete storage failed: storage 'd1' does not exist".into()
+        )
+    );
+}
+
+#[test]
+fn firewall_rules_are_placed_checked_and_numbered_as_pve_does() {
+    let m = fresh_mock("fidelity-firewall");
+    req(&m, "POST", "/nodes/pve1/qemu", json!({"vmid": 100})).unwrap();
+    let rules = "/nodes/pve1/qemu/100/firewall/rules";
+    req(
+        &m,
+        "POST",
+        rules,
+        json!({"type": "in", "action": "ACCEPT", "proto": "tcp", "dport": "22"}),
+    )
+    .unwrap();
+    req(
+        &m,
+        "POST",
+        rules,
+        json!({"type": "in", "action": "DROP", "enable": 1}),
+    )
+    .unwrap();
+    req(
+        &m,
+        "POST",
+        rules,
+        json!({"type": "out", "action": "REJECT", "pos": 1}),
+    )
+    .unwrap();
+    let list = req(&m, "GET", rules, json!({})).unwrap();
+    let actions: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    // New rules go on top; `pos` puts one where it says.
+    assert_eq!(actions, ["DROP", "REJECT", "ACCEPT"]);
+    let first = &list[0];
+    assert_eq!(first["pos"], 0);
+    assert_eq!(first["enable"], 1);
+    assert_eq!(list[1]["enable"], 0, "enable defaults to 0");
+    // Only the keys a rule has, and the list's digest on each.
+    assert!(
+        first.get("dport").is_none() && first.get("comment").is_none(),
+        "{first}"
+    );
+    let digest = first["digest"].as_str().unwrap();
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["digest"] == digest));
+    assert_eq!(
+        req(&m, "GET", &format!("{rules}/2"), json!({})).unwrap()["dport"],
+        "22"
+    );
+    // verify_rule's refusals, by parameter.
+    let bad = |params: Value| req(&m, "POST", rules, params).unwrap_err();
+    let e = bad(json!({"type": "in", "action": "MAYBE"}));
+    assert_eq!(
+        (e.status, e.message.as_str()),
+        (400, "Parameter verification failed.")
+    );
+    assert_eq!(json!(e.errors), json!({"action": "unknown action 'MAYBE'"}));
+    let e = bad(json!({"type": "in", "action": "ACCEPT", "dport": "99999"}));
+    assert_eq!(
+        json!(e.errors),
+        json!({"dport": "invalid format - invalid port '99999'\n"})
+    );
+    let e = bad(json!({"type": "group", "action": "nosuchgroup"}));
+    assert_eq!(
+        json!(e.errors),
+        json!({"action": "security group 'nosuchgroup' does not exist"})
+    );
+    // moveto, update with a stale digest, positions past the end.
+    req(&m, "PUT", &format!("{rules}/2"), json!({"moveto": 0})).unwrap();
+    assert_eq!(
+        req(&m, "GET", &format!("{rules}/0"), json!({})).unwrap()["action"],
+        "ACCEPT"
+    );
+    assert_eq!(
+        err(req(
+            &m,
+            "PUT",
+            &format!("{rules}/0"),
+            json!({"digest": "0".repeat(40), "comment": "x"})
+        )),
+        (
+            500,
+            "detected modified configuration - file changed by other user? Try again.".into()
+        )
+    );
+    assert_eq!(
+        err(req(&m, "GET", &format!("{rules}/5"), json!({}))),
+        (500, "no rule at position 5".into())
+    );
+    assert_eq!(
+        err(req(&m, "DELETE", &format!("{rules}/5"), json!({}))),
+        (500, "no rule at position 5".into())
+    );
+    req(&m, "DELETE", &format!("{rules}/0"), json!({})).unwrap();
+    assert_eq!(
+        req(&m, "GET", rules, json!({}))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // The rules go with their guest.
+    req(&m, "DELETE", "/nodes/pve1/qemu/100", json!({})).unwrap();
+    req(&m, "POST", "/nodes/pve1/qemu", json!({"vmid": 100})).unwrap();
+    assert_eq!(req(&m, "GET", rules, json!({})).unwrap(), json!([]));
+}
+
+#[test]
+fn a_template_does_not_start_and_digests_read_as_each_guest_type_says() {
+    let m = fresh_mock("fidelity-template");
+    req(&m, "POST", "/nodes/pve1/qemu", json!({"vmid": 100})).unwrap();
+    req(&m, "POST", "/nodes/pve1/qemu/100/template", json!({})).unwrap();
+    let upid = req(&m, "POST", "/nodes/pve1/qemu/100/status/start", json!({})).unwrap();
+    assert_eq!(
+        task_outcome(&m, &upid),
+        "you can't start a vm if it's a template"
+    );
+    let status = req(&m, "GET", "/nodes/pve1/qemu/100/status/current", json!({})).unwrap();
+    assert_eq!(status["status"], "stopped");
+    req(&m, "POST", "/nodes/pve1/qemu", json!({"vmid": 101})).unwrap();
+    assert_eq!(
+        err(req(
+            &m,
+            "PUT",
+            "/nodes/pve1/qemu/101/config",
+            json!({"digest": "0".repeat(40), "cores": 2})
+        )),
+        (500, "checksum mismatch (file change by other user?)".into())
+    );
+    // The list shows PVE 9's counters of a stopped guest.
+    let list = req(&m, "GET", "/nodes/pve1/qemu", json!({})).unwrap();
+    assert_eq!(list[0]["disk"], 0);
+    assert_eq!(list[0]["memhost"], 0);
+    let resources = req(&m, "GET", "/cluster/resources", json!({"type": "vm"})).unwrap();
+    assert_eq!(resources[0]["memhost"], 0);
+}
+
+#[test]
+fn pool_members_read_with_their_guests_counters() {
+    let m = fresh_mock("fidelity-pool-members");
+    req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu",
+        json!({"vmid": 100, "name": "web", "memory": 1024}),
+    )
+    .unwrap();
+    req(&m, "POST", "/pools", json!({"poolid": "p"})).unwrap();
+    req(&m, "PUT", "/pools/p", json!({"vms": "100"})).unwrap();
+    let member = &req(&m, "GET", "/pools/p", json!({})).unwrap()["members"][0];
+    assert_eq!(member["name"], "web");
+    assert_eq!(member["status"], "stopped");
+    assert_eq!(member["maxmem"], 1024u64 * 1024 * 1024);
+    assert_eq!(member["id"], "qemu/100");
+    assert_eq!(member["uptime"], 0);
+}
+
+#[test]
+fn access_ids_are_refused_in_pves_words() {
+    let m = fresh_mock("fidelity-ids");
+    let e = req(&m, "POST", "/pools", json!({"poolid": "bad name"})).unwrap_err();
+    assert_eq!(
+        json!(e.errors),
+        json!({"poolid": "invalid format - pool name 'bad name' contains invalid characters\n"})
+    );
+    let e = req(&m, "POST", "/pools", json!({"poolid": "a/b/c/d"})).unwrap_err();
+    assert_eq!(
+        json!(e.errors),
+        json!({"poolid": "invalid format - pool name 'a/b/c/d' nested too deeply (max levels = 3)\n"})
+    );
+    let e = req(&m, "POST", "/access/roles", json!({"roleid": "bad role"})).unwrap_err();
+    assert_eq!(
+        json!(e.errors),
+        json!({"roleid": "invalid format - role name 'bad role' contains invalid characters\n"})
+    );
+}
