@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{fresh_mock, mock_req as req};
+use common::{fresh_mock, mock_req as req, task_outcome};
 use proxmox_sdk::api::ApiError;
 use serde_json::{json, Value};
 
@@ -54,19 +54,6 @@ fn a_token_that_is_not_there_cannot_be_deleted() {
         )),
         (500, "no such token 'none' for user 'bob@pve'".into())
     );
-}
-
-fn enc(upid: &str) -> String {
-    percent_encoding::utf8_percent_encode(upid, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-/// The exit status of the task a worker call started.
-fn task_outcome(m: &proxmox_sdk::mock::MockPve, upid: &Value) -> String {
-    let path = format!("/nodes/pve1/tasks/{}/status", enc(upid.as_str().unwrap()));
-    req(m, "GET", &path, json!({})).unwrap()["exitstatus"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 #[test]
@@ -323,4 +310,71 @@ fn access_ids_are_refused_in_pves_words() {
         json!(e.errors),
         json!({"roleid": "invalid format - role name 'bad role' contains invalid characters\n"})
     );
+}
+
+#[test]
+fn nextid_is_text_as_pve_sends_it_and_a_number_for_the_original_mocks_code() {
+    let strict = fresh_mock("fidelity-nextid");
+    assert_eq!(
+        req(&strict, "GET", "/cluster/nextid", json!({})).unwrap(),
+        json!("100")
+    );
+    proxmox_sdk::mock::store::forget_store("9.2", "fidelity-nextid-lenient");
+    let lenient =
+        proxmox_sdk::mock::MockPve::shared("latest", "fidelity-nextid-lenient", None, true)
+            .unwrap();
+    assert_eq!(
+        req(&lenient, "GET", "/cluster/nextid", json!({})).unwrap(),
+        json!(100)
+    );
+    // Lenient mode never refuses a rule position or a token that is not there.
+    assert!(req(&lenient, "GET", "/cluster/firewall/rules/7", json!({})).is_ok());
+    assert!(req(
+        &lenient,
+        "DELETE",
+        "/access/users/root@pam/token/none",
+        json!({})
+    )
+    .is_ok());
+}
+
+#[test]
+fn a_raw_image_on_a_directory_storage_cannot_be_snapshotted() {
+    let m = fresh_mock("fidelity-raw-snapshot");
+    req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu",
+        json!({"vmid": 100, "scsi0": "local:1"}),
+    )
+    .unwrap();
+    req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu",
+        json!({"vmid": 101, "scsi0": "local:1,format=qcow2"}),
+    )
+    .unwrap();
+    req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu",
+        json!({"vmid": 102, "scsi0": "local-lvm:1"}),
+    )
+    .unwrap();
+    let config = req(&m, "GET", "/nodes/pve1/qemu/100/config", json!({})).unwrap();
+    assert_eq!(config["scsi0"], "local:100/vm-100-disk-0.raw,size=1G");
+    let snap = |vmid: u32| {
+        let upid = req(
+            &m,
+            "POST",
+            &format!("/nodes/pve1/qemu/{vmid}/snapshot"),
+            json!({"snapname": "snap1"}),
+        )
+        .unwrap();
+        task_outcome(&m, &upid)
+    };
+    assert_eq!(snap(100), "snapshot feature is not available");
+    assert_eq!(snap(101), "OK");
+    assert_eq!(snap(102), "OK");
 }

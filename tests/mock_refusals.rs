@@ -5,17 +5,13 @@
 
 mod common;
 
-use common::{fresh_mock, mock_req as req};
+use common::{enc, fresh_mock, mock_req as req, task_outcome};
 use proxmox_sdk::api::ApiError;
 use serde_json::{json, Value};
 
 fn err(r: Result<Value, ApiError>) -> (u16, String, Value) {
     let e = r.unwrap_err();
     (e.status, e.message, json!(e.errors))
-}
-
-fn enc(upid: &str) -> String {
-    percent_encoding::utf8_percent_encode(upid, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[test]
@@ -251,15 +247,6 @@ fn indexed_families_stop_where_pves_do() {
             .unwrap()
             .contains("property is not defined in schema"));
     }
-}
-
-/// The exit status of the task a worker call started.
-fn task_outcome(m: &proxmox_sdk::mock::MockPve, upid: &Value) -> String {
-    let path = format!("/nodes/pve1/tasks/{}/status", enc(upid.as_str().unwrap()));
-    req(m, "GET", &path, json!({})).unwrap()["exitstatus"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 #[test]

@@ -96,6 +96,10 @@ QEMU = [
     step("vm-template-clone", "POST", Q + "/202/clone", {"newid": "203", "name": "diff-linked"}),
     step("vm-linked-destroy", "DELETE", Q + "/203"),
     step("vm-template-destroy", "DELETE", Q + "/202"),
+    step("vm-raw-create", "POST", Q, {"vmid": "205", "scsi0": "dstore:1"}),
+    step("vm-raw-snapshot", "POST", Q + "/205/snapshot", {"snapname": "s1"}),
+    step("vm-raw-destroy", "DELETE", Q + "/205"),
+    step("vm-status-stopped-shape", "GET", VM + "/status/current"),
     step("vm-protect", "PUT", VM + "/config", {"protection": "1"}),
     step("vm-destroy-protected", "DELETE", VM),
     step("vm-unprotect", "PUT", VM + "/config", {"protection": "0"}),
@@ -139,6 +143,22 @@ FIREWALL = [
     step("fw-rule-get-missing", "GET", RULES + "/5"),
     step("fw-rule-delete-missing", "DELETE", RULES + "/5"),
     step("fw-options", "GET", VM + "/firewall/options", shape=False),
+    step("fw-group-create", "POST", "/cluster/firewall/groups", {"group": "dgroup"}),
+    step(
+        "fw-group-rule-add",
+        "POST",
+        "/cluster/firewall/groups/dgroup",
+        {"type": "in", "action": "ACCEPT", "proto": "udp", "dport": "53"},
+    ),
+    step("fw-group-rules", "GET", "/cluster/firewall/groups/dgroup"),
+    step("fw-rule-add-group", "POST", RULES, {"type": "group", "action": "dgroup"}),
+    step("fw-rule-add-missing-group", "POST", RULES, {"type": "group", "action": "nogroup"}),
+    step(
+        "fw-rule-add-backwards-range",
+        "POST",
+        RULES,
+        {"type": "in", "action": "DROP", "dport": "90:80"},
+    ),
 ]
 
 CLUSTER = [
@@ -150,6 +170,8 @@ CLUSTER = [
     step("cluster-nextid-free", "GET", "/cluster/nextid", {"vmid": "4242"}),
     step("unknown-path", "GET", "/nodes/{node}/nosuchthing"),
     step("tasks-limit", "GET", "/nodes/{node}/tasks", {"limit": "2"}),
+    step("tasks-typefilter", "GET", "/nodes/{node}/tasks", {"typefilter": "qmstart", "limit": "1"}),
+    step("cluster-status", "GET", "/cluster/status"),
     step("task-bogus", "GET", "/nodes/{node}/tasks/UPID:bogus/status"),
 ]
 

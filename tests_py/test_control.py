@@ -165,11 +165,14 @@ def test_guest_disks_live_in_storage_content(px) -> None:
     node = px.nodes("pve1")
     node.qemu.post(vmid=100, scsi0="local-lvm:32,iothread=1", efidisk0="local-lvm:0.004")
     node.qemu.post(vmid=101, virtio0="local:8", ide2="local:iso/debian.iso,media=cdrom")
+    node.qemu.post(vmid=104, virtio0="local:2,format=qcow2")
     node.lxc.post(vmid=102, ostemplate="local:vztmpl/d.tar.zst", rootfs="local:4")
     config = node.qemu(100).config.get()
     assert config["scsi0"] == "local-lvm:vm-100-disk-1,iothread=1,size=32G"
     assert config["efidisk0"] == "local-lvm:vm-100-disk-0,size=4M"
-    assert node.qemu(101).config.get()["virtio0"] == "local:101/vm-101-disk-0.qcow2,size=8G"
+    # A directory storage makes raw images unless asked for another format (PVE's default).
+    assert node.qemu(101).config.get()["virtio0"] == "local:101/vm-101-disk-0.raw,size=8G"
+    assert node.qemu(104).config.get()["virtio0"] == "local:104/vm-104-disk-0.qcow2,size=2G"
     assert node.qemu(101).config.get()["ide2"] == "local:iso/debian.iso,media=cdrom"
     assert node.lxc(102).config.get()["rootfs"] == "local:102/subvol-102-disk-0.raw,size=4G"
     lvm = node.storage("local-lvm").content.get()
@@ -178,7 +181,7 @@ def test_guest_disks_live_in_storage_content(px) -> None:
         ("local-lvm:vm-100-disk-1", 32 * 1024**3, 100, "images"),
     ]
     assert [v["volid"] for v in node.storage("local").content.get(vmid=101)] == [
-        "local:101/vm-101-disk-0.qcow2"
+        "local:101/vm-101-disk-0.raw"
     ]
     with pytest.raises(ResourceException, match="storage 'nope' does not exist"):
         node.qemu.post(vmid=103, scsi0="nope:1")

@@ -83,6 +83,29 @@ KNOWN: dict[str, tuple[list[str], str]] = {
         "fakepve marks its one made-up realm `default`; PVE's index copies `default` only "
         "from a realm configured so (PVE/API2/Domains.pm index), which ours has none of.",
     ),
+    "vm-status-stopped-shape": (
+        ["data: ours lacks balloon, clipboard"],
+        "A stopped VM has no balloon (qemu-server's vmstatus takes it from the running "
+        "VM's QMP query-balloon); PVE sends `clipboard: null` without a configured "
+        "clipboard, which its own returns schema (a string enum) does not allow, so ours "
+        "leaves it out and its answers validate (a client reading it gets nothing either way).",
+    ),
+    "fw-rule-add-missing-group": (
+        [
+            "status: ours 400, fakepve 200",
+            "message: ours 'Parameter verification failed.', fakepve 'OK'",
+            "errors: ours {'action': \"security group 'nogroup' does not exist\"}, fakepve {}",
+        ],
+        "pve-firewall's verify_rule checks a `type=group` rule's action against the "
+        "cluster's security groups (`security group '$action' does not exist`, raised as a "
+        "parameter error); fakepve stores the rule.",
+    ),
+    "cluster-status": (
+        ["data[]: ours lacks nodes, quorate, version"],
+        "fakepve reports a one-node cluster (`fakecluster`); a node that is in no cluster "
+        "answers its node entry only (pve-manager PVE/API2/ClusterConfig.pm / "
+        "PVE::Cluster::get_clinfo), as ours does until it has more than one node.",
+    ),
     "nodes-anonymous": (
         ["message: ours 'No ticket', fakepve 'permission denied - invalid PVE ticket'"],
         NO_TICKET,

@@ -287,6 +287,10 @@ def test_schemathesis_on_a_strict_server_finds_only_pve_refusals(tmp_path) -> No
                 "examples,fuzzing",
                 "--checks",
                 "pve_refusals_only,response_schema_conformance",
+                # PVE answers /cluster/nextid as text although its schema says integer;
+                # the strict mock does as PVE does (tests/mock_refusals.rs covers it).
+                "--exclude-path",
+                "/cluster/nextid",
                 "--generation-deterministic",
                 "--mode",
                 "positive",

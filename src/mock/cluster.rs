@@ -313,7 +313,7 @@ fn nextid(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                     format!("VM {want} already exists"),
                 )]))
             } else {
-                Ok(json!(want.to_string()))
+                Ok(as_pve_sends(want, ctx))
             };
         }
         // The lowest free id: at most `used.len()` ids above 100 can be taken. PVE answers
@@ -321,6 +321,16 @@ fn nextid(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         let free = (100u64..=100 + used.len() as u64)
             .find(|id| !used.contains(id))
             .unwrap_or(100);
-        Ok(json!(free.to_string()))
+        Ok(as_pve_sends(free, ctx))
     })
+}
+
+/// A vmid as `/cluster/nextid` answers it: text, as PVE sends it; a number in lenient mode
+/// (what code written for the original mock, and the schema, expect).
+fn as_pve_sends(vmid: u64, ctx: &Ctx<'_>) -> Value {
+    if ctx.mock.lenient() {
+        json!(vmid)
+    } else {
+        json!(vmid.to_string())
+    }
 }

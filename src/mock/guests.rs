@@ -304,6 +304,7 @@ pub fn runtime(
     rec: &Record,
     schema: &crate::schema::Schema,
     clock: u64,
+    ha_managed: bool,
 ) {
     let running = rec.meta.get("status").and_then(Value::as_str) == Some("running");
     obj.insert(
@@ -344,6 +345,31 @@ pub fn runtime(
                 obj.insert(k.into(), json!(0));
             }
         }
+        // Pressure comes from a running guest's cgroup, the balloon from its QMP.
+        obj.retain(|k, _| !k.starts_with("pressure") && k != "balloon");
+    }
+    // qemu-server's vmstatus: `disk` always (0), `template` and `spice` only when so,
+    // `clipboard` as configured, HA as the HA stack reports it.
+    obj.insert("disk".into(), json!(0));
+    if !rec.config.get("template").is_some_and(is_set) {
+        obj.remove("template");
+    }
+    let vga = rec.config.get("vga").and_then(Value::as_str).unwrap_or("");
+    if !vga.starts_with("qxl") && !vga.contains("clipboard=vnc") {
+        obj.remove("spice");
+    }
+    // PVE sends `clipboard: null` when none is configured, which its own schema does not
+    // allow (a string enum); left out then, so the answer validates.
+    match vga.split(',').find_map(|p| p.strip_prefix("clipboard=")) {
+        Some(c) if obj.contains_key("clipboard") => {
+            obj.insert("clipboard".into(), json!(c));
+        }
+        _ => {
+            obj.remove("clipboard");
+        }
+    }
+    if obj.contains_key("ha") && !ha_managed {
+        obj.insert("ha".into(), json!({"managed": 0}));
     }
 }
 

@@ -63,7 +63,8 @@ pub fn read(ctx: &Ctx<'_>) -> Answer {
         if let Value::Object(obj) = &mut v {
             overlay(obj, rec, returns, full);
             if template.ends_with("/status/current") {
-                guests::runtime(obj, rec, returns, now);
+                let ha = super::volumes::ha_managed(s, id);
+                guests::runtime(obj, rec, returns, now, ha);
             }
             if rec.meta.contains_key("lock_until")
                 && guests::held_lock(rec, now).is_none()

@@ -215,12 +215,23 @@ fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     }
     let description = ctx.params.get("description").cloned();
     let vmstate = ctx.params.get("vmstate").cloned();
+    let kind = if g.noun == "CT" { "lxc" } else { "qemu" };
+    let feature = ctx.store().read(|s| {
+        s.members
+            .get(&g.list)
+            .and_then(|m| m.get(&g.vmid))
+            .is_none_or(|r| super::volumes::snapshot_feature(s, kind, &r.config))
+    });
     worker(ctx, &g, |rec, all, clock| {
         if rec.config.get("template").is_some_and(is_set) {
             return Err("you can't take a snapshot if it's a template".into());
         }
         if all.contains_key(&name) {
             return Err(format!("snapshot name '{name}' already used"));
+        }
+        // PVE::AbstractConfig::__snapshot_prepare, in the task.
+        if !feature {
+            return Err("snapshot feature is not available".into());
         }
         let mut snap = rec.config.clone();
         snap.remove("parent");

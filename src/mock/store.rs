@@ -78,10 +78,12 @@ impl MockState {
         if self.deleted.is_empty() {
             return false;
         }
+        // The path or one of its ancestors: one ordered-set lookup per level, not a scan.
         let k = key(path);
-        self.deleted.iter().any(|d| {
-            k == *d || (k.starts_with(d.as_str()) && k.as_bytes().get(d.len()) == Some(&b'/'))
-        })
+        k.match_indices('/')
+            .map(|(i, _)| &k[..i])
+            .chain(std::iter::once(k.as_str()))
+            .any(|p| self.deleted.contains(p))
     }
 
     /// Forgets that `path` and everything below it was deleted.

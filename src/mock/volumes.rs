@@ -272,6 +272,25 @@ pub fn allocate_disks(
         else {
             return Err(format!("storage '{storage}' does not exist"));
         };
+        // A file-based storage makes the image in the asked format, else its own
+        // default, else raw (PVE::Storage::Plugin's default format).
+        let asked = rest.split(',').find_map(|o| o.strip_prefix("format="));
+        let file_format = asked
+            .map(str::to_string)
+            .or_else(|| {
+                s.members
+                    .get("storage")
+                    .and_then(|m| m.get(storage))
+                    .and_then(|r| r.config.get("format"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "raw".into());
+        let rest: String = rest
+            .split(',')
+            .filter(|o| !o.is_empty() && !o.starts_with("format="))
+            .collect::<Vec<_>>()
+            .join(",");
         let content = if kind == "lxc" { "rootdir" } else { "images" };
         let volumes = s.members.entry(content_key(node, storage)).or_default();
         let (volid, format) = loop {
@@ -281,9 +300,12 @@ pub fn allocate_disks(
                 format!("vm-{vmid}-disk-{next}")
             };
             next += 1;
-            let candidate = match (stype.as_str(), kind) {
-                ("dir", "lxc") => (format!("{storage}:{vmid}/{name}.raw"), "raw"),
-                ("dir", _) => (format!("{storage}:{vmid}/{name}.qcow2"), "qcow2"),
+            let candidate = match (file_based(&stype), kind) {
+                (true, "lxc") => (format!("{storage}:{vmid}/{name}.raw"), "raw"),
+                (true, _) => {
+                    let ext = file_format.as_str();
+                    (format!("{storage}:{vmid}/{name}.{ext}"), ext)
+                }
                 _ => (format!("{storage}:{name}"), "raw"),
             };
             if !volumes.contains_key(&candidate.0) {
@@ -316,6 +338,46 @@ pub fn allocate_disks(
         config.insert(key, json!(format!("{volid}{options},size={size_text}")));
     }
     Ok(())
+}
+
+/// Storage types whose volumes are files (their format is the file's).
+fn file_based(storage_type: &str) -> bool {
+    matches!(
+        storage_type,
+        "dir" | "nfs" | "cifs" | "glusterfs" | "cephfs"
+    )
+}
+
+/// Whether every disk of a guest's config can be snapshotted (PVE's `has_feature
+/// ('snapshot')`): qcow2 images on file storages, any volume of LVM-thin, ZFS, RBD and
+/// btrfs, none on thick LVM or iSCSI; CD-ROMs do not count.
+pub fn snapshot_feature(s: &MockState, kind: &str, config: &Map<String, Value>) -> bool {
+    config
+        .iter()
+        .filter(|(k, _)| is_disk_key(kind, k))
+        .all(|(_, v)| {
+            let text = v.as_str().unwrap_or_default();
+            let (volid, opts) = text.split_once(',').unwrap_or((text, ""));
+            if volid == "none" || opts.split(',').any(|o| o == "media=cdrom") {
+                return true;
+            }
+            let Some((storage, name)) = volid.split_once(':') else {
+                return false;
+            };
+            let stype = s
+                .members
+                .get("storage")
+                .and_then(|m| m.get(storage))
+                .and_then(|r| r.config.get("type"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            match stype {
+                // PVE's volume names are case-sensitive (`parse_name_dir`: `\.(raw|qcow2|...)$`).
+                t if file_based(t) => name.rsplit_once('.').is_some_and(|(_, ext)| ext == "qcow2"),
+                "lvm" | "iscsi" | "iscsidirect" | "" => false,
+                _ => true,
+            }
+        })
 }
 
 /// Whether a volume belongs to guest `vmid` (stored as a number or as text).

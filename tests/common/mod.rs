@@ -95,3 +95,17 @@ pub fn mock_req(
     let params: Map<String, Value> = params.as_object().cloned().unwrap_or_default();
     m.handle(m.caller(), method.parse().unwrap(), path, &params)
 }
+
+/// A task id as a path segment.
+pub fn enc(upid: &str) -> String {
+    percent_encoding::utf8_percent_encode(upid, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The exit status of the task a worker call on node pve1 started.
+pub fn task_outcome(m: &proxmox_sdk::mock::MockPve, upid: &Value) -> String {
+    let path = format!("/nodes/pve1/tasks/{}/status", enc(upid.as_str().unwrap()));
+    mock_req(m, "GET", &path, serde_json::json!({})).unwrap()["exitstatus"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}

@@ -267,15 +267,21 @@ fn uuid_like() -> String {
     )
 }
 
-/// `POST /access/users/{userid}/token/{tokenid}`: the secret is answered once and only its
-/// hash is kept.
-fn create_token(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+/// The user and token id of a token's path (PBS and PDM call the id `token-name`).
+fn token_path(ctx: &Ctx<'_>) -> (String, String) {
     let user = ctx.path_param("userid").unwrap_or_default().to_string();
     let id = ctx
         .path_param("tokenid")
         .or_else(|| ctx.path_param("token-name"))
         .unwrap_or_default()
         .to_string();
+    (user, id)
+}
+
+/// `POST /access/users/{userid}/token/{tokenid}`: the secret is answered once and only its
+/// hash is kept.
+fn create_token(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let (user, id) = token_path(ctx);
     let rust = ctx.mock.schema().product().is_rust();
     let lenient = ctx.mock.lenient();
     if !lenient && !ctx.mock.store().read(|s| user_exists(s, &user)) {
@@ -326,14 +332,10 @@ fn create_token(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// `DELETE /access/users/{userid}/token/{tokenid}`: the token stops authenticating at
 /// once (PVE's `delete_token`: `no such token 'x' for user 'y'` for one that is not there).
 fn delete_token(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    let user = ctx.path_param("userid").unwrap_or_default().to_string();
-    let id = ctx
-        .path_param("tokenid")
-        .or_else(|| ctx.path_param("token-name"))
-        .unwrap_or_default()
-        .to_string();
+    let (user, id) = token_path(ctx);
+    let lenient = ctx.mock.lenient();
     let removed = ctx.mock.store().write(|s| {
-        if !user_exists(s, &user) {
+        if !lenient && !user_exists(s, &user) {
             return Err(err500(format!("no such user ('{user}')")));
         }
         let list = format!("access/users/{user}/token");
@@ -345,7 +347,7 @@ fn delete_token(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         s.drop_overrides_below(&format!("{list}/{id}"));
         Ok(gone)
     })?;
-    if !removed {
+    if !removed && !lenient {
         return Err(err500(format!("no such token '{id}' for user '{user}'")));
     }
     Ok(Value::Null)
