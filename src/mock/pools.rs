@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::computed::Computed;
 use super::guests::{add_pool_member, owner};
-use super::messages::err500;
+use super::messages::{err500, write_refusal};
 use super::store::MockState;
 use super::Ctx;
 use crate::api::{ApiError, Method};
@@ -150,7 +150,7 @@ fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let storages = list(ctx, "storage");
     let comment = ctx.params.get("comment").cloned();
     // PVE's `lock_user_config(..., "update pools failed")` prefixes every refusal.
-    let failed = |msg: String| err500(format!("update pools failed: {msg}"));
+    let failed = |msg: String| write_refusal("/pools", Method::Put, msg);
     ctx.store().write(|s| {
         if !s
             .members
@@ -247,7 +247,7 @@ fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 fn destroy(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let pool = poolid(ctx);
     // PVE's `lock_user_config(..., "delete pool failed")` prefixes every refusal.
-    let failed = |msg: String| err500(format!("delete pool failed: {msg}"));
+    let failed = |msg: String| write_refusal("/pools", Method::Delete, msg);
     ctx.store().write(|s| {
         if !s
             .members

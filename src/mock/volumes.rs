@@ -258,34 +258,19 @@ pub fn allocate_disks(
         if !(gib.is_finite() && gib > 0.0) {
             return Err(format!("{key}: invalid size '{size}'"));
         }
-        let Some(stype) = s
-            .members
-            .get("storage")
-            .and_then(|m| m.get(storage))
-            .map(|r| {
-                r.config
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or("dir")
-                    .to_string()
-            })
-        else {
+        let Some(scfg) = s.members.get("storage").and_then(|m| m.get(storage)) else {
             return Err(format!("storage '{storage}' does not exist"));
         };
+        let setting = |k: &str| scfg.config.get(k).and_then(Value::as_str);
+        let stype = setting("type").unwrap_or("dir").to_string();
         // A file-based storage makes the image in the asked format, else its own
         // default, else raw (PVE::Storage::Plugin's default format).
-        let asked = rest.split(',').find_map(|o| o.strip_prefix("format="));
-        let file_format = asked
-            .map(str::to_string)
-            .or_else(|| {
-                s.members
-                    .get("storage")
-                    .and_then(|m| m.get(storage))
-                    .and_then(|r| r.config.get("format"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
-            .unwrap_or_else(|| "raw".into());
+        let file_format = rest
+            .split(',')
+            .find_map(|o| o.strip_prefix("format="))
+            .or_else(|| setting("format"))
+            .unwrap_or("raw")
+            .to_string();
         let rest: String = rest
             .split(',')
             .filter(|o| !o.is_empty() && !o.starts_with("format="))

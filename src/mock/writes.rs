@@ -249,22 +249,28 @@ pub fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let clock = mock.store().now();
     let guest = list.ends_with("/qemu") || list.ends_with("/lxc");
     mock.store().write(|s| {
-        // Storage entries carry the digest of the whole storage.cfg.
-        let storage_digest =
-            (c.template == "/storage").then(|| super::storage::storage_cfg_digest(s));
+        // The digest a stale `digest` is checked against, computed only when one is sent:
+        // storage entries carry the digest of the whole storage.cfg.
+        let want = params
+            .get("digest")
+            .and_then(Value::as_str)
+            .filter(|w| !lenient && !w.is_empty());
+        let storage_digest = want
+            .filter(|_| c.template == "/storage")
+            .map(|_| super::storage::storage_cfg_digest(s));
         let rec = s
             .members
             .entry(list.clone())
             .or_default()
             .entry(id.clone())
             .or_default();
-        let current_digest = storage_digest.unwrap_or_else(|| config_digest(&rec.config));
         if let Some(lock) = guests::held_lock(rec, clock) {
             let guest = if list.ends_with("/lxc") { "CT" } else { "VM" };
             return Err(err500(format!("{guest} is locked ({lock})")));
         }
-        if let Some(want) = params.get("digest").and_then(Value::as_str) {
-            if !lenient && !want.is_empty() && want != current_digest {
+        if let Some(want) = want {
+            let current = storage_digest.unwrap_or_else(|| config_digest(&rec.config));
+            if want != current {
                 // qemu-server compares the config's digest itself; pve-container and the
                 // cluster files use PVE::Tools::assert_if_modified.
                 let refusal = if list.ends_with("/qemu") {
