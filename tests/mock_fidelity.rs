@@ -378,3 +378,35 @@ fn a_raw_image_on_a_directory_storage_cannot_be_snapshotted() {
     assert_eq!(snap(101), "OK");
     assert_eq!(snap(102), "OK");
 }
+
+#[test]
+fn status_shows_spice_only_for_a_qxl_display() {
+    let m = fresh_mock("fidelity-spice");
+    for (vmid, vga) in [
+        (100, "qxl"),
+        (101, "type=qxl2,memory=32"),
+        (102, "std,clipboard=vnc"),
+    ] {
+        req(
+            &m,
+            "POST",
+            "/nodes/pve1/qemu",
+            json!({"vmid": vmid, "vga": vga}),
+        )
+        .unwrap();
+    }
+    let status = |vmid: u32| {
+        req(
+            &m,
+            "GET",
+            &format!("/nodes/pve1/qemu/{vmid}/status/current"),
+            json!({}),
+        )
+        .unwrap()
+    };
+    assert_eq!(status(100)["spice"], 1);
+    assert_eq!(status(101)["spice"], 1);
+    let vnc = status(102);
+    assert!(vnc.get("spice").is_none(), "{vnc}");
+    assert_eq!(vnc["clipboard"], "vnc");
+}

@@ -355,7 +355,18 @@ pub fn runtime(
         obj.remove("template");
     }
     let vga = rec.config.get("vga").and_then(Value::as_str).unwrap_or("");
-    if !vga.starts_with("qxl") && !vga.contains("clipboard=vnc") {
+    // vga_conf_has_spice: the display type (the property string's default key) is qxl*.
+    let vga_type = vga
+        .split(',')
+        .find_map(|p| match p.split_once('=') {
+            Some(("type", t)) => Some(t),
+            Some(_) => None,
+            None => Some(p),
+        })
+        .unwrap_or("");
+    if vga_type.starts_with("qxl") {
+        obj.insert("spice".into(), json!(1));
+    } else {
         obj.remove("spice");
     }
     // PVE sends `clipboard: null` when none is configured, which its own schema does not
