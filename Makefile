@@ -41,8 +41,9 @@ test: test-rust test-py ## every Rust and Python test
 
 lint: dev ## rustfmt, clippy -D warnings, ruff, stubtest, mypy --strict and pyright (package and tests_py/typing/typed_example.py)
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --workspace --exclude proxmox-sdk-native --all-targets -- -D warnings
 	VIRTUAL_ENV=$(abspath $(VENV)) PYO3_PYTHON=$(abspath $(BIN))/python cargo clippy --features python --lib -- -D warnings
+	VIRTUAL_ENV=$(abspath $(VENV)) PYO3_PYTHON=$(abspath $(BIN))/python cargo clippy -p proxmox-sdk-native -- -D warnings
 	$(BIN)/ruff check python tests_py benches
 	$(BIN)/ruff format --check python tests_py benches
 	$(BIN)/python -m mypy.stubtest proxmox_sdk._native --allowlist python/stubtest-allowlist.txt

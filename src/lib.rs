@@ -4,7 +4,8 @@
 //! `tests/layers.rs`):
 //!
 //! - `python` (feature `python`): the PyO3 edge, compiled only when maturin builds the
-//!   module: classes, conversions, errors, the asyncio bridge, logging.
+//!   module (the `native/` crate, which only declares it): classes, conversions, errors,
+//!   the asyncio bridge, logging.
 //! - [`cli`]: `proxmox` / `pbx`, the pvesh-like command line over any backend.
 //! - [`server`]: the axum server: HTTP only (headers, cookies, CSRF transport, TLS,
 //!   limits) over the in-memory PVE, or a validating proxy (real mode).
@@ -34,4 +35,5 @@ pub mod tls;
 pub mod transport;
 
 #[cfg(feature = "python")]
-mod python;
+#[doc(hidden)]
+pub mod python;

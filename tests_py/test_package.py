@@ -24,11 +24,16 @@ def test_import_does_not_load_the_native_module() -> None:
 
 
 def test_version_matches_cargo() -> None:
+    # The workspace holds the version; the main crate and the module crate inherit it.
     cargo = tomllib.loads((ROOT / "Cargo.toml").read_text())
-    assert proxmox_sdk.__version__ == cargo["package"]["version"]
+    version = cargo["workspace"]["package"]["version"]
+    assert cargo["package"]["version"] == {"workspace": True}
+    native = tomllib.loads((ROOT / "native" / "Cargo.toml").read_text())
+    assert native["package"]["version"] == {"workspace": True}
+    assert proxmox_sdk.__version__ == version
     from proxmox_sdk import _native
 
-    assert _native.__version__ == cargo["package"]["version"]
+    assert _native.__version__ == version
 
 
 def test_lazy_names_and_errors() -> None:

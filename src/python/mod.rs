@@ -242,9 +242,9 @@ fn forget_mock_store(version: &str, namespace: &str) -> PyResult<bool> {
     Ok(crate::mock::store::forget_store(tag, namespace))
 }
 
-/// The native core of `proxmox_sdk`.
-#[pymodule]
-fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+/// Fills the `proxmox_sdk._native` module (declared by the `native/` crate, the cdylib
+/// maturin builds): its functions, classes and the atexit drain of async calls.
+pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // Async calls complete on the shared runtime; exit waits for those inside Python.
     let drain = wrap_pyfunction!(bridge::_drain_async_calls, m)?;
