@@ -606,7 +606,7 @@ fn guest_lifecycle_and_task_outcomes() {
     m.req(
         "POST",
         "/nodes/pve1/lxc",
-        &p(json!({"vmid": 200, "ostemplate": "local:vztmpl/debian-13.tar.zst"})),
+        &p(json!({"vmid": 200, "ostemplate": "local:vztmpl/debian-13.tar.zst", "storage": "local-lvm"})),
     )
     .unwrap();
     m.req("POST", "/nodes/pve1/lxc/200/status/start", &Map::new())

@@ -344,15 +344,22 @@ fn a_raw_image_on_a_directory_storage_cannot_be_snapshotted() {
     req(
         &m,
         "POST",
-        "/nodes/pve1/qemu",
-        json!({"vmid": 100, "scsi0": "local:1"}),
+        "/storage",
+        json!({"storage": "dimg", "type": "dir", "path": "/srv/dimg", "content": "images"}),
     )
     .unwrap();
     req(
         &m,
         "POST",
         "/nodes/pve1/qemu",
-        json!({"vmid": 101, "scsi0": "local:1,format=qcow2"}),
+        json!({"vmid": 100, "scsi0": "dimg:1"}),
+    )
+    .unwrap();
+    req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu",
+        json!({"vmid": 101, "scsi0": "dimg:1,format=qcow2"}),
     )
     .unwrap();
     req(
@@ -363,7 +370,7 @@ fn a_raw_image_on_a_directory_storage_cannot_be_snapshotted() {
     )
     .unwrap();
     let config = req(&m, "GET", "/nodes/pve1/qemu/100/config", json!({})).unwrap();
-    assert_eq!(config["scsi0"], "local:100/vm-100-disk-0.raw,size=1G");
+    assert_eq!(config["scsi0"], "dimg:100/vm-100-disk-0.raw,size=1G");
     let snap = |vmid: u32| {
         let upid = req(
             &m,

@@ -110,6 +110,8 @@ fn normalize(v: Value) -> Value {
             m.into_iter()
                 .map(|(k, v)| match k.as_str() {
                     "value" | "ticket" | "CSRFPreventionToken" => (k, json!("<secret>")),
+                    // Random per VM (PVE generates them), and the digest over them.
+                    "smbios1" | "vmgenid" | "digest" => (k, json!("<random>")),
                     _ => (k, normalize(v)),
                 })
                 .collect(),

@@ -90,12 +90,37 @@ QEMU = [
     step("vm-clone-id-in-use", "POST", VM + "/clone", {"newid": "202"}),
     step("vm-clone-bad-newid", "POST", VM + "/clone", {"newid": "99"}),
     step("vm-clone-missing", "POST", Q + "/201/clone", {"newid": "203"}),
+    step("vm-clone-config", "GET", Q + "/202/config"),
     step("vm-template", "POST", Q + "/202/template"),
+    step("vm-template-config", "GET", Q + "/202/config"),
     step("vm-template-again", "POST", Q + "/202/template"),
     step("vm-template-start", "POST", Q + "/202/status/start"),
     step("vm-template-clone", "POST", Q + "/202/clone", {"newid": "203", "name": "diff-linked"}),
+    step("vm-linked-config", "GET", Q + "/203/config"),
+    step("vm-clone-linked-not-template", "POST", VM + "/clone", {"newid": "204", "full": "0"}),
+    step(
+        "vm-template-clone-storage", "POST", Q + "/202/clone", {"newid": "204", "storage": "dstore"}
+    ),
+    step("vm-template-clone-format", "POST", Q + "/202/clone", {"newid": "204", "format": "raw"}),
+    step("vm-clone-snapshot-missing", "POST", VM + "/clone", {"newid": "204", "snapname": "nope"}),
+    step("vm-clone-no-images", "POST", VM + "/clone", {"newid": "204", "storage": "local"}),
+    step("vm-storage-content", "GET", "/nodes/{node}/storage/dstore/content"),
     step("vm-linked-destroy", "DELETE", Q + "/203"),
     step("vm-template-destroy", "DELETE", Q + "/202"),
+    step("vm-create-no-images", "POST", Q, {"vmid": "206", "scsi0": "local:1"}),
+    step(
+        "vm-create-defaults",
+        "POST",
+        Q,
+        {
+            "vmid": "207",
+            "scsi0": "local-lvm:1",
+            "ide2": "none,media=cdrom",
+            "net0": "virtio,bridge=vmbr0",
+        },
+    ),
+    step("vm-create-defaults-config", "GET", Q + "/207/config"),
+    step("vm-create-defaults-destroy", "DELETE", Q + "/207"),
     step("vm-raw-create", "POST", Q, {"vmid": "205", "scsi0": "dstore:1"}),
     step("vm-raw-snapshot", "POST", Q + "/205/snapshot", {"snapname": "s1"}),
     step("vm-raw-destroy", "DELETE", Q + "/205"),
@@ -106,6 +131,59 @@ QEMU = [
     step("vm-start-second", "POST", VM + "/status/start"),
     step("vm-destroy-running", "DELETE", VM),
     step("vm-stop-second", "POST", VM + "/status/stop"),
+]
+
+CT = "/nodes/{node}/lxc"
+TEMPLATE = "debian-12-standard_12.12-1_amd64.tar.zst"
+
+CONTAINERS = [
+    step("apl-list", "GET", "/nodes/{node}/aplinfo", shape=False),
+    step(
+        "apl-download-unknown",
+        "POST",
+        "/nodes/{node}/aplinfo",
+        {"storage": "local", "template": "nope.tar.zst"},
+    ),
+    step(
+        "apl-download-no-vztmpl",
+        "POST",
+        "/nodes/{node}/aplinfo",
+        {"storage": "local-lvm", "template": TEMPLATE},
+    ),
+    step(
+        "apl-download", "POST", "/nodes/{node}/aplinfo", {"storage": "local", "template": TEMPLATE}
+    ),
+    step("apl-content", "GET", "/nodes/{node}/storage/local/content", {"content": "vztmpl"}),
+    step(
+        "ct-create-default-rootfs",
+        "POST",
+        CT,
+        {"vmid": "300", "ostemplate": "local:vztmpl/" + TEMPLATE},
+    ),
+    step(
+        "ct-create-not-vztmpl",
+        "POST",
+        CT,
+        {"vmid": "300", "ostemplate": "local:iso/x.iso", "storage": "local-lvm"},
+    ),
+    step(
+        "ct-create",
+        "POST",
+        CT,
+        {
+            "vmid": "300",
+            "ostemplate": "local:vztmpl/" + TEMPLATE,
+            "storage": "local-lvm",
+            "net0": "name=eth0,bridge=vmbr0,ip=dhcp",
+        },
+    ),
+    step("ct-config", "GET", CT + "/300/config"),
+    step("ct-template", "POST", CT + "/300/template"),
+    step("ct-template-config", "GET", CT + "/300/config"),
+    step("ct-clone", "POST", CT + "/300/clone", {"newid": "301", "hostname": "ct301"}),
+    step("ct-clone-config", "GET", CT + "/301/config"),
+    step("ct-clone-destroy", "DELETE", CT + "/301"),
+    step("ct-destroy", "DELETE", CT + "/300"),
 ]
 
 POOLS = [
@@ -244,4 +322,4 @@ TEARDOWN = [
     step("storage-delete-again", "DELETE", "/storage/dstore"),
 ]
 
-SCENARIO = STORAGE + QEMU + POOLS + FIREWALL + CLUSTER + ACCESS + TEARDOWN
+SCENARIO = STORAGE + QEMU + CONTAINERS + POOLS + FIREWALL + CLUSTER + ACCESS + TEARDOWN

@@ -86,7 +86,11 @@ def ct_life(px) -> None:
     """The life of a container, likewise."""
     ct = px.nodes("pve1").lxc(160)
     upid = px.nodes("pve1").lxc.post(
-        vmid=160, ostemplate="local:vztmpl/debian-13.tar.zst", hostname="box", memory=512
+        vmid=160,
+        ostemplate="local:vztmpl/debian-13.tar.zst",
+        hostname="box",
+        memory=512,
+        storage="local-lvm",
     )
     assert Tasks.blocking_status(px, upid)["exitstatus"] == "OK"
     assert ct.config.get()["hostname"] == "box"
@@ -163,25 +167,29 @@ def test_time_scale_and_clock_make_tasks_take_time(px) -> None:
 
 def test_guest_disks_live_in_storage_content(px) -> None:
     node = px.nodes("pve1")
+    # PVE's `local` holds no guest disks; a directory storage that does.
+    px.storage.post(storage="dimg", type="dir", path="/srv/dimg", content="images,rootdir")
     node.qemu.post(vmid=100, scsi0="local-lvm:32,iothread=1", efidisk0="local-lvm:0.004")
-    node.qemu.post(vmid=101, virtio0="local:8", ide2="local:iso/debian.iso,media=cdrom")
-    node.qemu.post(vmid=104, virtio0="local:2,format=qcow2")
-    node.lxc.post(vmid=102, ostemplate="local:vztmpl/d.tar.zst", rootfs="local:4")
+    node.qemu.post(vmid=101, virtio0="dimg:8", ide2="local:iso/debian.iso,media=cdrom")
+    node.qemu.post(vmid=104, virtio0="dimg:2,format=qcow2")
+    node.lxc.post(vmid=102, ostemplate="local:vztmpl/d.tar.zst", rootfs="dimg:4")
+    with pytest.raises(ResourceException, match="storage 'local' does not support vm images"):
+        node.qemu.post(vmid=105, virtio0="local:8")
     config = node.qemu(100).config.get()
     assert config["scsi0"] == "local-lvm:vm-100-disk-1,iothread=1,size=32G"
     assert config["efidisk0"] == "local-lvm:vm-100-disk-0,size=4M"
     # A directory storage makes raw images unless asked for another format (PVE's default).
-    assert node.qemu(101).config.get()["virtio0"] == "local:101/vm-101-disk-0.raw,size=8G"
-    assert node.qemu(104).config.get()["virtio0"] == "local:104/vm-104-disk-0.qcow2,size=2G"
+    assert node.qemu(101).config.get()["virtio0"] == "dimg:101/vm-101-disk-0.raw,size=8G"
+    assert node.qemu(104).config.get()["virtio0"] == "dimg:104/vm-104-disk-0.qcow2,size=2G"
     assert node.qemu(101).config.get()["ide2"] == "local:iso/debian.iso,media=cdrom"
-    assert node.lxc(102).config.get()["rootfs"] == "local:102/subvol-102-disk-0.raw,size=4G"
+    assert node.lxc(102).config.get()["rootfs"] == "dimg:102/vm-102-disk-0.raw,size=4G"
     lvm = node.storage("local-lvm").content.get()
     assert sorted((v["volid"], v["size"], v["vmid"], v["content"]) for v in lvm) == [
         ("local-lvm:vm-100-disk-0", round(0.004 * 1024**3), 100, "images"),
         ("local-lvm:vm-100-disk-1", 32 * 1024**3, 100, "images"),
     ]
-    assert [v["volid"] for v in node.storage("local").content.get(vmid=101)] == [
-        "local:101/vm-101-disk-0.raw"
+    assert [v["volid"] for v in node.storage("dimg").content.get(vmid=101)] == [
+        "dimg:101/vm-101-disk-0.raw"
     ]
     with pytest.raises(ResourceException, match="storage 'nope' does not exist"):
         node.qemu.post(vmid=103, scsi0="nope:1")

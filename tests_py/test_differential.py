@@ -38,6 +38,14 @@ NO_TICKET = (
     "as for a forged ticket."
 )
 
+APLINFO = (
+    "fakepve has no appliance index (its `aplinfo` answers from the schema). PVE's "
+    "apl_download (pve-manager PVE/API2/Nodes.pm) refuses a template not in the index "
+    "(`raise_param_exc({ template => \"no such template\"})`) and a storage without "
+    "`vztmpl` content (`storage '$storage' does not support templates`) before forking "
+    "the download."
+)
+
 # step -> (the differences, in `differences()`'s words; why, citing PVE)
 KNOWN: dict[str, tuple[list[str], str]] = {
     "vm-list": (
@@ -109,6 +117,31 @@ KNOWN: dict[str, tuple[list[str], str]] = {
     "nodes-anonymous": (
         ["message: ours 'No ticket', fakepve 'permission denied - invalid PVE ticket'"],
         NO_TICKET,
+    ),
+    "apl-download-unknown": (
+        [
+            "status: ours 400, fakepve 200",
+            "message: ours 'Parameter verification failed.', fakepve 'OK'",
+            "errors: ours {'template': 'no such template'}, fakepve {}",
+            "task: ours None, fakepve 'OK'",
+            "data: ours null, fakepve string",
+        ],
+        APLINFO,
+    ),
+    "apl-download-no-vztmpl": (
+        [
+            "status: ours 500, fakepve 200",
+            "message: ours \"storage 'local-lvm' does not support templates\", fakepve 'OK'",
+            "task: ours None, fakepve 'OK'",
+            "data: ours null, fakepve string",
+        ],
+        APLINFO,
+    ),
+    "ct-template": (
+        ["task: ours None, fakepve 'OK'", "data: ours null, fakepve string"],
+        "PVE 9.2's schema: `POST /nodes/{node}/lxc/{vmid}/template` returns null "
+        "(pve-container src/PVE/API2/LXC.pm `template` converts under the config lock, "
+        "without a worker); fakepve runs a `vztemplate` task.",
     ),
 }
 for _step, _diffs in {

@@ -35,7 +35,9 @@ def normalize(value: Any) -> Any:
     if isinstance(value, list):
         return [normalize(v) for v in value]
     if isinstance(value, dict):
-        return {k: normalize(v) for k, v in value.items() if k not in {"ctime", "uptime"}}
+        # Times, and what PVE generates at random for each VM (with the digest over it).
+        skip = {"ctime", "uptime", "meta", "smbios1", "vmgenid", "digest"}
+        return {k: normalize(v) for k, v in value.items() if k not in skip}
     return value
 
 

@@ -348,6 +348,28 @@ pub fn runtime(
         // Pressure comes from a running guest's cgroup, the balloon from its QMP.
         obj.retain(|k, _| !k.starts_with("pressure") && k != "balloon");
     }
+    // A running VM's QEMU and machine version (QMP `query-version`, `query-machines`).
+    let has = |k: &str| {
+        schema
+            .properties
+            .as_ref()
+            .is_some_and(|p| p.contains_key(k))
+    };
+    if has("running-qemu") && running {
+        obj.insert("running-qemu".into(), json!(super::devices::QEMU_VERSION));
+        let machine = rec
+            .config
+            .get("machine")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        obj.insert(
+            "running-machine".into(),
+            json!(super::devices::running_machine(machine)),
+        );
+    } else {
+        obj.remove("running-qemu");
+        obj.remove("running-machine");
+    }
     // qemu-server's vmstatus: `disk` always (0), `template` and `spice` only when so,
     // `clipboard` as configured, HA as the HA stack reports it.
     obj.insert("disk".into(), json!(0));
@@ -412,8 +434,42 @@ pub fn action(ctx: &Ctx<'_>, action: &str) -> Result<Value, ApiError> {
     if !exists && mock.lenient() {
         return Ok(mock.answer(ctx));
     }
+    let (newid, target) = (text("newid").unwrap_or_default(), text("target"));
+    let (storage, format, snapname) = (text("storage"), text("format"), text("snapname"));
+    let (name, description) = (
+        text(if kind == "lxc" { "hostname" } else { "name" }),
+        text("description"),
+    );
+    let full = params.get("full").map(is_set);
+    let clone_request = super::clone::CloneRequest {
+        kind,
+        node: &node,
+        vmid: &vmid,
+        newid: &newid,
+        target: target
+            .as_deref()
+            .filter(|t| *t != "localhost")
+            .unwrap_or(&node),
+        full,
+        storage: storage.as_deref(),
+        format: format.as_deref(),
+        snapname: snapname.as_deref(),
+        name: name.as_deref(),
+        description: description.as_deref(),
+    };
     if !mock.lenient() {
-        early_refusal(ctx, action, kind, guest, &list, &vmid, text("newid"))?;
+        early_refusal(ctx, action, kind, guest, &list, &vmid)?;
+        if action == "clone" {
+            ctx.store()
+                .read(|s| super::clone::refusal(s, &clone_request))
+                .map_err(|(status, message)| {
+                    if status == 400 {
+                        ApiError::params([("storage", message)])
+                    } else {
+                        err500(message)
+                    }
+                })?;
+        }
     }
     let clock = mock.store().now();
     let outcome = mock.store().write(|s| -> Result<(), String> {
@@ -432,38 +488,11 @@ pub fn action(ctx: &Ctx<'_>, action: &str) -> Result<Value, ApiError> {
                 if running {
                     return Err(format!("you can't convert a running {guest} to a template"));
                 }
-                if let Some(r) = s.members.get_mut(&list).and_then(|m| m.get_mut(&vmid)) {
-                    r.config.insert("template".into(), json!(1));
-                }
+                let disk = text("disk");
+                super::clone::make_template(s, &node, kind, &vmid, disk.as_deref());
                 Ok(())
             }
-            "clone" => {
-                let newid = text("newid").unwrap_or_default();
-                let target = text("target").unwrap_or_else(|| node.clone());
-                if !s.nodes.contains(&target) {
-                    return Err(format!("no such cluster node '{target}'"));
-                }
-                if let Some(owner) = owner(s, &newid) {
-                    return Err(format!(
-                        "unable to create {guest} {newid} - {guest} {newid} already exists on node '{owner}'"
-                    ));
-                }
-                let mut config = rec.config.clone();
-                config.remove("template");
-                let name = text("name").or_else(|| text("hostname")).unwrap_or_else(|| {
-                    let base = rec.config.get("name").and_then(Value::as_str).unwrap_or("vm");
-                    format!("Copy-of-VM-{base}")
-                });
-                config.insert(if kind == "lxc" { "hostname" } else { "name" }.into(), json!(name));
-                let mut meta = Map::new();
-                meta.insert("status".into(), json!("stopped"));
-                s.undelete(&format!("nodes/{target}/{kind}/{newid}"));
-                s.members
-                    .entry(format!("nodes/{target}/{kind}"))
-                    .or_default()
-                    .insert(newid, Record { config, meta });
-                Ok(())
-            }
+            "clone" => super::clone::clone_guest(s, &clone_request, clock),
             "migrate" => {
                 let target = text("target").unwrap_or_default();
                 if target == node {
@@ -472,15 +501,18 @@ pub fn action(ctx: &Ctx<'_>, action: &str) -> Result<Value, ApiError> {
                 if !s.nodes.contains(&target) {
                     return Err(format!("no such cluster node '{target}'"));
                 }
-                let live = ["online", "restart"].iter().any(|k| {
-                    params.get(*k).and_then(Value::as_u64) == Some(1)
-                });
+                let live = ["online", "restart"]
+                    .iter()
+                    .any(|k| params.get(*k).and_then(Value::as_u64) == Some(1));
                 if running && !live {
                     return Err(format!("can't migrate running {guest} without --online"));
                 }
                 if let Some(r) = s.members.get_mut(&list).and_then(|m| m.remove(&vmid)) {
                     s.drop_overrides_below(&format!("{list}/{vmid}"));
-                    s.members.entry(format!("nodes/{target}/{kind}")).or_default().insert(vmid.clone(), r);
+                    s.members
+                        .entry(format!("nodes/{target}/{kind}"))
+                        .or_default()
+                        .insert(vmid.clone(), r);
                 }
                 Ok(())
             }
@@ -500,9 +532,9 @@ pub fn action(ctx: &Ctx<'_>, action: &str) -> Result<Value, ApiError> {
     Ok(Value::String(upid))
 }
 
-/// What qemu-server and pve-container refuse before forking the worker (a 500 at once):
-/// a template of a template, of a guest with snapshots or of a running guest; a clone
-/// onto an id whose config exists.
+/// What qemu-server and pve-container refuse before forking the template worker (a 500
+/// at once): a template of a template (unless converting one `disk`), of a guest with
+/// snapshots or of a running guest. A clone's are `clone::refusal`.
 fn early_refusal(
     ctx: &Ctx<'_>,
     action: &str,
@@ -510,7 +542,6 @@ fn early_refusal(
     guest: &str,
     list: &str,
     vmid: &str,
-    newid: Option<String>,
 ) -> Result<(), ApiError> {
     ctx.store().read(|s| {
         let Some(rec) = s.members.get(list).and_then(|m| m.get(vmid)) else {
@@ -527,7 +558,9 @@ fn early_refusal(
                         "unable to create template, because {guest} contains snapshots"
                     )));
                 }
-                if rec.config.get("template").is_some_and(is_set) {
+                if rec.config.get("template").is_some_and(is_set)
+                    && !ctx.params.contains_key("disk")
+                {
                     return Err(err500("you can't convert a template to a template"));
                 }
                 if rec.meta.get("status").and_then(Value::as_str) == Some("running") {
@@ -539,12 +572,6 @@ fn early_refusal(
                 }
                 Ok(())
             }
-            "clone" => match newid {
-                Some(newid) if owner(s, &newid).is_some() => Err(err500(format!(
-                    "unable to create {guest} {newid}: config file already exists"
-                ))),
-                _ => Ok(()),
-            },
             _ => Ok(()),
         }
     })

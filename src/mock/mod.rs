@@ -6,11 +6,15 @@
 //! and fails with PVE's wording ([`messages`]). State lives in a [`store::MockStore`].
 
 pub mod access;
+pub mod appliances;
 pub mod ceph;
+pub mod clone;
 pub mod cluster;
 pub mod collections;
 pub mod computed;
+pub mod containers;
 pub mod control;
+pub mod devices;
 pub mod digest;
 pub mod firewall;
 pub mod generate;

@@ -233,8 +233,9 @@ fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         if !feature {
             return Err("snapshot feature is not available".into());
         }
-        let mut snap = rec.config.clone();
-        snap.remove("parent");
+        // __snapshot_copy_config: the config without the guest's description, unused
+        // disks and lock; the snapshot has a description of its own.
+        let mut snap = copy_config(&rec.config);
         snap.insert("snaptime".into(), json!(clock));
         if let Some(d) = description {
             snap.insert("description".into(), d);
@@ -296,16 +297,41 @@ fn rollback(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         let Some(Value::Object(snap)) = all.get(&name) else {
             return Err(missing(&name));
         };
-        let mut config = snap.clone();
-        for k in ["snaptime", "description", "vmstate", "parent"] {
-            config.remove(k);
-        }
+        // __snapshot_apply_config: the guest keeps its description and unused disks,
+        // the rest is the snapshot's.
+        let mut config: Map<String, Value> = rec
+            .config
+            .iter()
+            .filter(|(k, _)| k.as_str() == "description" || k.starts_with("unused"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        config.extend(copy_config(snap));
         config.insert("parent".into(), json!(name));
         rec.config = config;
         let status = if start { "running" } else { "stopped" };
         rec.meta.insert("status".into(), json!(status));
         Ok(())
     })
+}
+
+/// PVE's `__snapshot_copy_config`: what passes between a guest's config and a snapshot
+/// (not the snapshot bookkeeping, lock, digest, description or unused disks).
+fn copy_config(source: &Map<String, Value>) -> Map<String, Value> {
+    const SKIP: &[&str] = &[
+        "snapshots",
+        "snapstate",
+        "snaptime",
+        "vmstate",
+        "lock",
+        "digest",
+        "description",
+        "parent",
+    ];
+    source
+        .iter()
+        .filter(|(k, _)| !SKIP.contains(&k.as_str()) && !k.starts_with("unused"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// `DELETE .../snapshot/{snapname}`: the snapshot goes; its children stand on its parent.

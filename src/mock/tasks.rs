@@ -552,6 +552,18 @@ impl MockPve {
     /// A new task id for `ctx`'s operation, started now by `ctx`'s caller (on the path's
     /// node, else the first node; for the path's guest, if any).
     pub fn new_upid(&self, ctx: &Ctx<'_>, path_params: &[(&str, String)]) -> String {
+        let id = super::path_param(path_params, "vmid").unwrap_or_default();
+        self.new_upid_with_id(ctx, path_params, id)
+    }
+
+    /// A task id like [`MockPve::new_upid`]'s with `id` as the worker's id (a download's
+    /// file name, ...).
+    pub fn new_upid_with_id(
+        &self,
+        ctx: &Ctx<'_>,
+        path_params: &[(&str, String)],
+        id: &str,
+    ) -> String {
         let pid = self.store().write(|s| {
             s.seq += 1;
             s.seq
@@ -560,9 +572,7 @@ impl MockPve {
             .map(str::to_string)
             .or_else(|| self.store().read(|s| s.nodes.first().cloned()))
             .unwrap_or_else(|| "pve1".into());
-        let id = super::path_param(path_params, "vmid")
-            .map(str::to_string)
-            .unwrap_or_default();
+        let id = id.to_string();
         let user = match ctx.caller.authid() {
             a if a.is_empty() => "root@pam".to_string(),
             a => a,

@@ -57,6 +57,31 @@ pub fn file_volid(storage: &str, content: &str, file_name: &str) -> String {
     format!("{storage}:{dir}/{file_name}")
 }
 
+/// The format PVE lists for a file volume: an OS template's is `t` and its compression
+/// (`tzst`, `tgz`, `txz`), a backup's what follows `vzdump-...` (`vma.zst`, `tar.zst`), an
+/// image's its extension; an ISO is `iso`.
+fn file_format(volid: &str) -> String {
+    let name = volid.rsplit(['/', ':']).next().unwrap_or(volid);
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    if volid.contains(":vztmpl/") {
+        return format!("t{ext}");
+    }
+    if volid.contains(":backup/") {
+        for kind in ["vma", "tar"] {
+            if let Some((_, rest)) = name.split_once(&format!(".{kind}")) {
+                return format!("{kind}{rest}");
+            }
+        }
+    }
+    match ext {
+        "iso" | "img" => "iso",
+        "qcow2" => "qcow2",
+        "vmdk" => "vmdk",
+        _ => "raw",
+    }
+    .to_string()
+}
+
 /// A storage content list entry for a volume.
 pub fn entry(volid: &str, rec: &Record) -> Value {
     let mut m = Map::new();
@@ -96,15 +121,9 @@ impl MockPve {
         self.store().write(|s| {
             let mut config = fields;
             config.entry("ctime").or_insert(json!(now));
-            config.entry("format").or_insert_with(|| {
-                json!(volid.rsplit_once('.').map_or("raw", |(_, ext)| match ext {
-                    "iso" | "img" => "iso",
-                    "qcow2" => "qcow2",
-                    "vmdk" => "vmdk",
-                    "gz" | "xz" | "zst" => "tgz",
-                    _ => "raw",
-                }))
-            });
+            config
+                .entry("format")
+                .or_insert_with(|| json!(file_format(volid)));
             s.members
                 .entry(content_key(node, storage))
                 .or_default()
@@ -226,7 +245,8 @@ pub fn is_disk_key(kind: &str, key: &str) -> bool {
 /// Allocates the disks a new guest's config asks for with PVE's `STORAGE:SIZE` syntax (size
 /// in GiB): each becomes a volume (`local-lvm:vm-100-disk-0`, on a directory storage
 /// `local:100/vm-100-disk-0.qcow2`) in the storage's content, and the config value names
-/// it with its size, as PVE writes it (`local-lvm:vm-100-disk-0,iothread=1,size=32G`).
+/// it with its size and options in order, as PVE writes it
+/// (`local-lvm:vm-100-disk-0,iothread=1,size=32G`).
 pub fn allocate_disks(
     s: &mut MockState,
     node: &str,
@@ -234,13 +254,14 @@ pub fn allocate_disks(
     vmid: &str,
     config: &mut Map<String, Value>,
     now: u64,
-) -> Result<(), String> {
-    let mut next = 0usize;
+) -> Result<(), ApiError> {
     let keys: Vec<String> = config
         .keys()
         .filter(|k| is_disk_key(kind, k))
         .cloned()
         .collect();
+    // Every disk is checked before any is allocated: a refused create leaves nothing behind.
+    let mut planned = Vec::new();
     for key in keys {
         let Some(text) = config.get(&key).and_then(Value::as_str).map(str::to_string) else {
             continue;
@@ -256,73 +277,225 @@ pub fn allocate_disks(
             continue; // an existing volume, not a new one
         };
         if !(gib.is_finite() && gib > 0.0) {
-            return Err(format!("{key}: invalid size '{size}'"));
+            return Err(ApiError::new(500, format!("{key}: invalid size '{size}'")));
         }
-        let Some(scfg) = s.members.get("storage").and_then(|m| m.get(storage)) else {
-            return Err(format!("storage '{storage}' does not exist"));
-        };
-        let setting = |k: &str| scfg.config.get(k).and_then(Value::as_str);
-        let stype = setting("type").unwrap_or("dir").to_string();
-        // A file-based storage makes the image in the asked format, else its own
-        // default, else raw (PVE::Storage::Plugin's default format).
-        let file_format = rest
-            .split(',')
-            .find_map(|o| o.strip_prefix("format="))
-            .or_else(|| setting("format"))
-            .unwrap_or("raw")
-            .to_string();
-        let rest: String = rest
-            .split(',')
-            .filter(|o| !o.is_empty() && !o.starts_with("format="))
-            .collect::<Vec<_>>()
-            .join(",");
-        let content = if kind == "lxc" { "rootdir" } else { "images" };
-        let volumes = s.members.entry(content_key(node, storage)).or_default();
-        let (volid, format) = loop {
-            let name = if kind == "lxc" && stype == "dir" {
-                format!("subvol-{vmid}-disk-{next}")
-            } else {
-                format!("vm-{vmid}-disk-{next}")
-            };
-            next += 1;
-            let candidate = match (file_based(&stype), kind) {
-                (true, "lxc") => (format!("{storage}:{vmid}/{name}.raw"), "raw"),
-                (true, _) => {
-                    let ext = file_format.as_str();
-                    (format!("{storage}:{vmid}/{name}.{ext}"), ext)
-                }
-                _ => (format!("{storage}:{name}"), "raw"),
-            };
-            if !volumes.contains_key(&candidate.0) {
-                break candidate;
-            }
-        };
+        check_content(s, storage, kind)?;
         let bytes = (gib * 1024.0 * 1024.0 * 1024.0).round() as u64;
-        let size_text = if gib.fract() == 0.0 {
+        // PVE writes a whole number of GiB as `G`, a fraction in MiB (`efidisk0`'s `4M`).
+        let size = if gib.fract() == 0.0 {
             format!("{}G", gib as u64)
         } else {
             format!("{}M", (gib * 1024.0).round() as u64)
         };
-        volumes.insert(
-            volid.clone(),
-            Record {
-                config: json!({"content": content, "format": format, "size": bytes,
-                               "vmid": vmid.parse::<u64>().map_or(json!(vmid), |v| json!(v)),
-                               "ctime": now})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-                meta: Map::new(),
-            },
-        );
-        let options = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(",{rest}")
+        planned.push((key, storage.to_string(), rest.to_string(), bytes, size));
+    }
+    for (key, storage, rest, bytes, size) in planned {
+        let new = NewVolume {
+            node,
+            storage: &storage,
+            kind,
+            vmid,
+            format: rest.split(',').find_map(|o| o.strip_prefix("format=")),
+            bytes,
+            base: None,
         };
-        config.insert(key, json!(format!("{volid}{options},size={size_text}")));
+        let volid = alloc_volume(s, &new, now).map_err(|e| ApiError::new(500, e))?;
+        let options = rest.split(',').filter(|o| !o.starts_with("format="));
+        config.insert(key, json!(drive_value(&volid, options, &size)));
     }
     Ok(())
+}
+
+/// A drive's config value as PVE prints it: the volume, then its options in order, with
+/// the size (`size=32G`) among them.
+pub fn drive_value<'a>(volid: &str, options: impl Iterator<Item = &'a str>, size: &str) -> String {
+    let mut opts: Vec<&str> = options
+        .filter(|o| !o.is_empty() && !o.starts_with("size="))
+        .collect();
+    let size = format!("size={size}");
+    opts.push(&size);
+    opts.sort_by_key(|o| o.split_once('=').map_or(*o, |(k, _)| k));
+    let mut out = volid.to_string();
+    for o in opts {
+        out.push(',');
+        out.push_str(o);
+    }
+    out
+}
+
+/// PVE's spelling of a size in bytes (`PVE::JSONSchema::format_size`): the largest unit
+/// that divides it (`32G`, `512M`, `4K`), or bytes.
+pub fn size_text(bytes: u64) -> String {
+    for (unit, factor) in [
+        ("T", 1u64 << 40),
+        ("G", 1 << 30),
+        ("M", 1 << 20),
+        ("K", 1 << 10),
+    ] {
+        if bytes != 0 && bytes.is_multiple_of(factor) {
+            return format!("{}{unit}", bytes / factor);
+        }
+    }
+    bytes.to_string()
+}
+
+/// A size as PVE's `parse_size` reads it (`32G`, `512M`, `4096` bytes).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let (digits, factor) = match text.as_bytes().last()? {
+        b'T' => (&text[..text.len() - 1], 1u64 << 40),
+        b'G' => (&text[..text.len() - 1], 1 << 30),
+        b'M' => (&text[..text.len() - 1], 1 << 20),
+        b'K' => (&text[..text.len() - 1], 1 << 10),
+        _ => (text, 1),
+    };
+    let n: f64 = digits.parse().ok()?;
+    (n.is_finite() && n >= 0.0).then(|| (n * factor as f64).round() as u64)
+}
+
+/// PVE's check that a storage takes a guest's disks before it allocates one there
+/// (qemu-server's `check_storage_access`, pve-container's `check_ct_storage`): it exists
+/// (500), and its `content` has `images` (VM) or `rootdir` (CT), else a 400 naming
+/// `storage`.
+pub fn check_content(s: &MockState, storage: &str, kind: &str) -> Result<(), ApiError> {
+    let Some(scfg) = s.members.get("storage").and_then(|m| m.get(storage)) else {
+        return Err(ApiError::new(
+            500,
+            format!("storage '{storage}' does not exist"),
+        ));
+    };
+    let content = scfg
+        .config
+        .get("content")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let (wanted, what) = if kind == "lxc" {
+        ("rootdir", "container directories")
+    } else {
+        ("images", "vm images")
+    };
+    if content.split(',').any(|c| c.trim() == wanted) {
+        return Ok(());
+    }
+    Err(ApiError::params([(
+        "storage",
+        format!("storage '{storage}' does not support {what}"),
+    )]))
+}
+
+/// What a new volume is: where, whose, how big, in which format, and for a linked clone
+/// the template's base volume it stands on.
+pub struct NewVolume<'a> {
+    pub node: &'a str,
+    pub storage: &'a str,
+    pub kind: &'a str,
+    pub vmid: &'a str,
+    /// The image format asked for (file storages); else the storage's, else raw.
+    pub format: Option<&'a str>,
+    pub bytes: u64,
+    /// A linked clone's base volume (`local-lvm:base-100-disk-0`).
+    pub base: Option<&'a str>,
+}
+
+/// Allocates a volume as `PVE::Storage::vdisk_alloc` (or a plugin's `clone_image`) names
+/// it, with the next free disk number of the guest on that storage; its volume id.
+pub fn alloc_volume(s: &mut MockState, new: &NewVolume<'_>, now: u64) -> Result<String, String> {
+    let (storage, vmid) = (new.storage, new.vmid);
+    let Some(scfg) = s.members.get("storage").and_then(|m| m.get(storage)) else {
+        return Err(format!("storage '{storage}' does not exist"));
+    };
+    let setting = |k: &str| scfg.config.get(k).and_then(Value::as_str);
+    let stype = setting("type").unwrap_or("dir").to_string();
+    let file = file_based(&stype);
+    // A file-based storage makes the image in the asked format, else its own default,
+    // else raw (PVE::Storage::Plugin's default format); a linked clone is a qcow2 overlay.
+    let format = match (file, new.kind, new.base) {
+        (true, _, Some(_)) => "qcow2".to_string(),
+        (true, "lxc", None) => "raw".to_string(),
+        (true, _, None) => new
+            .format
+            .or_else(|| setting("format"))
+            .unwrap_or("raw")
+            .to_string(),
+        (false, "lxc", _) if stype == "zfspool" => "subvol".to_string(),
+        _ => "raw".to_string(),
+    };
+    let volumes = s.members.entry(content_key(new.node, storage)).or_default();
+    let n = free_disk_number(volumes.keys(), vmid);
+    let prefix = if format == "subvol" { "subvol" } else { "vm" };
+    let name = format!("{prefix}-{vmid}-disk-{n}");
+    let base = new.base.map(|b| b.split_once(':').map_or(b, |(_, n)| n));
+    let volname = match (file, base) {
+        // Plugin::clone_image: `$basevmid/$basename/$vmid/$name`.
+        (true, Some(base)) => format!("{base}/{vmid}/{name}.qcow2"),
+        (true, None) => format!("{vmid}/{name}.{format}"),
+        // LVM-thin, ZFS, RBD: `$basename/$name`.
+        (false, Some(base)) => format!("{base}/{name}"),
+        (false, None) => name,
+    };
+    let volid = format!("{storage}:{volname}");
+    volumes.insert(
+        volid.clone(),
+        Record {
+            config: json!({"content": if new.kind == "lxc" { "rootdir" } else { "images" },
+                           "format": format, "size": new.bytes,
+                           "vmid": vmid.parse::<u64>().map_or(json!(vmid), |v| json!(v)),
+                           "ctime": now})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+            meta: Map::new(),
+        },
+    );
+    Ok(volid)
+}
+
+/// The lowest disk number no volume of guest `vmid` on the storage uses
+/// (`find_free_diskname`: `vm-`, `base-`, `subvol-` and `basevol-` names all count).
+fn free_disk_number<'a>(volids: impl Iterator<Item = &'a String>, vmid: &str) -> usize {
+    let mut taken = std::collections::BTreeSet::new();
+    let own = format!("-{vmid}-disk-");
+    for volid in volids {
+        let file = volid.rsplit(['/', ':']).next().unwrap_or(volid);
+        let Some((prefix, rest)) = file.split_once(&own) else {
+            continue;
+        };
+        if !matches!(prefix, "vm" | "base" | "subvol" | "basevol") {
+            continue;
+        }
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(n) = digits.parse::<usize>() {
+            taken.insert(n);
+        }
+    }
+    // Among the first len+1 numbers one is free.
+    (0..=taken.len()).find(|n| !taken.contains(n)).unwrap_or(0)
+}
+
+/// The size of a volume in bytes: its storage content entry's, else the drive's `size=`.
+pub fn volume_bytes(s: &MockState, node: &str, drive: &str) -> u64 {
+    let (volid, opts) = drive.split_once(',').unwrap_or((drive, ""));
+    let storage = volid.split_once(':').map_or("", |(st, _)| st);
+    s.members
+        .get(&content_key(node, storage))
+        .and_then(|m| m.get(volid))
+        .and_then(|r| r.config.get("size"))
+        .and_then(Value::as_u64)
+        .or_else(|| {
+            opts.split(',')
+                .find_map(|o| o.strip_prefix("size="))
+                .and_then(parse_size)
+        })
+        .unwrap_or(0)
+}
+
+/// The type of a storage (`dir`, `lvmthin`, ...), when it exists.
+pub fn storage_type<'a>(s: &'a MockState, storage: &str) -> Option<&'a str> {
+    s.members
+        .get("storage")?
+        .get(storage)?
+        .config
+        .get("type")?
+        .as_str()
 }
 
 /// Storage types whose volumes are files (their format is the file's).
@@ -373,12 +546,23 @@ fn owned_by(volume: &Record, vmid: &str) -> bool {
     })
 }
 
-/// Removes every volume owned by `vmid` on `node`'s storages.
+/// Removes every volume owned by `vmid` on `node`'s storages, except a template's base
+/// volumes that linked clones still stand on (PVE's `vdisk_free` refuses those: "base
+/// volume ... is still in use by linked cloned", a warning of the destroy task).
 pub fn free_guest_volumes(s: &mut MockState, node: &str, vmid: &str) {
     let prefix = format!("nodes/{node}/storage/");
     for (list, volumes) in &mut s.members {
         if list.starts_with(&prefix) && list.ends_with("/content") {
-            volumes.retain(|_, r| !owned_by(r, vmid));
+            let in_use: Vec<String> = volumes
+                .keys()
+                .filter(|v| super::devices::is_base_volume(v))
+                .filter(|v| {
+                    let below = format!("{v}/");
+                    volumes.keys().any(|k| k.starts_with(&below))
+                })
+                .cloned()
+                .collect();
+            volumes.retain(|id, r| !owned_by(r, vmid) || in_use.contains(id));
         }
     }
 }

@@ -9,7 +9,7 @@ use super::collections::concrete;
 use super::messages::{self, err500};
 use super::reads::config_digest;
 use super::store::Record;
-use super::{guests, pending, volumes, Ctx, MockPve};
+use super::{containers, devices, guests, pending, volumes, Ctx, MockPve};
 use crate::api::{ApiError, Method};
 use crate::schema::SchemaType;
 
@@ -157,7 +157,7 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     }
     let lenient = mock.lenient();
     let now = mock.store().now();
-    mock.store().write(|s| {
+    let failed = mock.store().write(|s| {
         if lenient {
             // Legacy seeding re-creates what exists: an update, not an error.
         } else if is_guest {
@@ -200,7 +200,16 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             } else {
                 "qemu"
             };
-            volumes::allocate_disks(s, node, kind, &id, &mut config, now).map_err(err500)?;
+            if kind == "lxc" {
+                if let Some(failure) = containers::prepare_create(s, &id, &mut config)? {
+                    return Ok(Some(failure));
+                }
+            }
+            volumes::allocate_disks(s, node, kind, &id, &mut config, now)?;
+            devices::normalize_nets(kind, &mut config);
+            if kind == "qemu" {
+                devices::qemu_create_defaults(&mut config, now);
+            }
         }
         s.undelete(&format!("{list}/{id}"));
         s.drop_overrides_below(&format!("{list}/{id}"));
@@ -211,8 +220,14 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         if let Some(pool) = pool {
             guests::add_pool_member(s, pool, &list, &id);
         }
-        Ok(())
+        Ok(None)
     })?;
+    if let Some(failure) = failed {
+        // The worker fails and the guest is not created (pve-container's create).
+        let upid = mock.new_upid(ctx, path_params);
+        mock.record_task(&upid, Err(failure));
+        return Ok(Value::String(upid));
+    }
     if c.allocates_ids {
         return Ok(id.parse::<u64>().map_or(Value::String(id), Value::from));
     }
@@ -289,7 +304,17 @@ pub fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             if path_params.iter().any(|(p, _)| p == k) || ACTION_PARAMS.contains(&k.as_str()) {
                 continue;
             }
-            let v = stored(guest, k, v);
+            let mut v = stored(guest, k, v);
+            if guest && !lenient && devices::is_net_key(k) {
+                if let Some(text) = v.as_str() {
+                    let kind = if list.ends_with("/lxc") {
+                        "lxc"
+                    } else {
+                        "qemu"
+                    };
+                    v = json!(devices::net_value(kind, text, false));
+                }
+            }
             if running_vm {
                 pending::set(rec, k, v);
             } else {
