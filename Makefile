@@ -76,6 +76,7 @@ $(BENCH_VENV)/.deps: benches/requirements-compare.txt
 
 bench: venv $(BENCH_VENV)/.deps ## benchmarks, side by side with proxmox-sdk 0.0.15 (see benches/README.md)
 	cargo run --release --quiet -p proxmox-sdk-bench --bin schema-figures
+	cargo run --release --quiet -p proxmox-sdk-bench --bin mock-churn
 	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet
 	$(BIN)/python benches/py_figures.py
 	$(BIN)/python benches/compare_sdk.py
