@@ -417,3 +417,81 @@ fn status_shows_spice_only_for_a_qxl_display() {
     assert!(vnc.get("spice").is_none(), "{vnc}");
     assert_eq!(vnc["clipboard"], "vnc");
 }
+
+#[test]
+fn storages_take_what_their_type_takes() {
+    let m = fresh_mock("fidelity-storage-types");
+    let post = |p: Value| err(req(&m, "POST", "/storage", p));
+    assert_eq!(
+        post(json!({"storage": "d1", "type": "dir"})),
+        (500, "missing value for required option 'path'".into())
+    );
+    assert_eq!(
+        post(
+            json!({"storage": "t1", "type": "lvmthin", "vgname": "pve", "thinpool": "data", "path": "/x"})
+        ),
+        (500, "unexpected property 'path'".into())
+    );
+    let e = req(
+        &m,
+        "POST",
+        "/storage",
+        json!({"storage": "r1", "type": "dir", "path": "x"}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.errors.unwrap()["path"],
+        "invalid format - value does not look like a valid absolute path\n"
+    );
+    // Fixed options are not in the update's schema at all.
+    let e = req(&m, "PUT", "/storage/local-lvm", json!({"vgname": "other"})).unwrap_err();
+    assert_eq!(
+        e.errors.unwrap()["vgname"],
+        "property is not defined in schema and the schema does not allow additional properties"
+    );
+    assert_eq!(
+        err(req(
+            &m,
+            "PUT",
+            "/storage/local-lvm",
+            json!({"delete": "thinpool"})
+        )),
+        (
+            500,
+            "update storage failed: unable to delete required option 'thinpool'".into()
+        )
+    );
+    // Defaults of the type; secrets stay out of storage.cfg.
+    req(
+        &m,
+        "POST",
+        "/storage",
+        json!({"storage": "n1", "type": "nfs", "server": "10.0.0.9", "export": "/e"}),
+    )
+    .unwrap();
+    let n1 = req(&m, "GET", "/storage/n1", json!({})).unwrap();
+    assert_eq!(
+        (n1["path"].clone(), n1["content"].clone()),
+        (json!("/mnt/pve/n1"), json!("images"))
+    );
+    req(
+        &m,
+        "POST",
+        "/storage",
+        json!({"storage": "b1", "type": "pbs", "server": "pbs.example", "datastore": "ds",
+               "username": "u@pbs", "password": "hunter2-secret"}),
+    )
+    .unwrap();
+    let b1 = req(&m, "GET", "/storage/b1", json!({})).unwrap();
+    assert_eq!(b1["content"], "backup");
+    assert!(b1.get("password").is_none(), "{b1}");
+    req(
+        &m,
+        "PUT",
+        "/storage/b1",
+        json!({"password": "other-secret"}),
+    )
+    .unwrap();
+    let all = req(&m, "GET", "/storage", json!({})).unwrap().to_string();
+    assert!(!all.contains("secret"), "{all}");
+}

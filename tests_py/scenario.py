@@ -40,6 +40,26 @@ STORAGE = [
     step("storage-update-digest", "PUT", "/storage/dstore", {"digest": BAD_DIGEST, "shared": "0"}),
     step("storage-update-missing", "PUT", "/storage/nostore", {"content": "images"}),
     step("node-storage-list", "GET", "/nodes/{node}/storage"),
+    step("storage-add-dir-no-path", "POST", "/storage", {"storage": "nopath", "type": "dir"}),
+    step(
+        "storage-add-unexpected",
+        "POST",
+        "/storage",
+        {"storage": "lv2", "type": "lvmthin", "vgname": "pve", "thinpool": "data", "path": "/x"},
+    ),
+    step(
+        "storage-add-bad-path", "POST", "/storage", {"storage": "rel", "type": "dir", "path": "x"}
+    ),
+    step("storage-update-fixed", "PUT", "/storage/local-lvm", {"vgname": "other"}),
+    step("storage-delete-required", "PUT", "/storage/local-lvm", {"delete": "thinpool"}),
+    step(
+        "storage-add-nfs",
+        "POST",
+        "/storage",
+        {"storage": "nfs1", "type": "nfs", "server": "10.0.0.9", "export": "/export"},
+    ),
+    step("storage-get-nfs", "GET", "/storage/nfs1"),
+    step("storage-delete-nfs", "DELETE", "/storage/nfs1"),
 ]
 
 QEMU = [

@@ -30,6 +30,7 @@ pub mod routes;
 pub mod seed;
 pub mod snapshots;
 pub mod storage;
+pub mod storage_types;
 pub mod store;
 pub mod tasks;
 pub mod volumes;

@@ -9,7 +9,7 @@ use super::collections::concrete;
 use super::messages::{self, err500};
 use super::reads::config_digest;
 use super::store::Record;
-use super::{containers, devices, guests, pending, volumes, Ctx, MockPve};
+use super::{containers, devices, guests, pending, storage_types, volumes, Ctx, MockPve};
 use crate::api::{ApiError, Method};
 use crate::schema::SchemaType;
 
@@ -156,6 +156,10 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         meta.insert("status".into(), json!("stopped"));
     }
     let lenient = mock.lenient();
+    if list == "storage" && !lenient {
+        // check_config runs before the storage.cfg lock: no `create storage failed` prefix.
+        storage_types::check_create(&id, &mut config)?;
+    }
     let now = mock.store().now();
     let failed = mock.store().write(|s| {
         if lenient {
@@ -296,6 +300,18 @@ pub fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                 return Err(messages::write_refusal(&c.template, op.method, refusal));
             }
         }
+        if c.template == "/storage" && !lenient {
+            let mut changes: Map<String, Value> = params
+                .iter()
+                .filter(|(k, _)| {
+                    !path_params.iter().any(|(p, _)| p == *k)
+                        && !ACTION_PARAMS.contains(&k.as_str())
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            storage_types::check_update(&rec.config, &mut changes, &deletes)
+                .map_err(|m| messages::write_refusal(&c.template, op.method, m))?;
+        }
         // A running VM keeps what it cannot change live as pending changes.
         let running_vm = !lenient
             && list.ends_with("/qemu")
@@ -303,6 +319,9 @@ pub fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         for (k, v) in params {
             if path_params.iter().any(|(p, _)| p == k) || ACTION_PARAMS.contains(&k.as_str()) {
                 continue;
+            }
+            if c.template == "/storage" && storage_types::is_secret(k) {
+                continue; // PVE keeps it in /etc/pve/priv/, not in storage.cfg
             }
             let mut v = stored(guest, k, v);
             if guest && !lenient && devices::is_net_key(k) {

@@ -224,6 +224,13 @@ fn lookup(name: &str) -> Option<Check> {
                 format!("pool name '{v}' contains invalid characters"),
             )
         },
+        // pve-storage's `verify_path`: absolute, without `;`, `(` or `)` right after `/`.
+        "pve-storage-path" => |v| {
+            ok_if(
+                re(r"^/[^;\(\)]+", v),
+                "value does not look like a valid absolute path",
+            )
+        },
         "pve-volume-id" => |v| {
             ok_if(
                 re(r"^(?i:[a-z][a-z0-9\-\_\.]*[a-z0-9]):(.+)$", v),
@@ -509,6 +516,11 @@ mod tests {
             Err("value does not look like a valid VM ID".into())
         );
         assert!(check_named_format("pve-node", "pve-1").is_ok());
+        assert!(check_named_format("pve-storage-path", "/srv/a b").is_ok());
+        assert_eq!(
+            check_named_format("pve-storage-path", "srv"),
+            Err("value does not look like a valid absolute path".into())
+        );
         assert!(check_named_format("pve-node", "-pve").is_err());
         assert!(check_named_format("ip", "10.0.0.1").is_ok());
         assert!(check_named_format("ip", "fe80::1").is_ok());
