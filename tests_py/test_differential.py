@@ -41,7 +41,7 @@ NO_TICKET = (
 APLINFO = (
     "fakepve has no appliance index (its `aplinfo` answers from the schema). PVE's "
     "apl_download (pve-manager PVE/API2/Nodes.pm) refuses a template not in the index "
-    "(`raise_param_exc({ template => \"no such template\"})`) and a storage without "
+    '(`raise_param_exc({ template => "no such template"})`) and a storage without '
     "`vztmpl` content (`storage '$storage' does not support templates`) before forking "
     "the download."
 )
