@@ -495,3 +495,173 @@ fn storages_take_what_their_type_takes() {
     let all = req(&m, "GET", "/storage", json!({})).unwrap().to_string();
     assert!(!all.contains("secret"), "{all}");
 }
+
+#[test]
+fn firewall_aliases_ipsets_and_options_as_pve_firewall_keeps_them() {
+    let m = fresh_mock("fidelity-fw-sets");
+    let aliases = "/cluster/firewall/aliases";
+    req(
+        &m,
+        "POST",
+        aliases,
+        json!({"name": "Web", "cidr": "10.0.0.0/24"}),
+    )
+    .unwrap();
+    // Names are case-insensitive.
+    let e = req(
+        &m,
+        "POST",
+        aliases,
+        json!({"name": "web", "cidr": "10.0.1.0/24"}),
+    )
+    .unwrap_err();
+    assert_eq!(e.errors.unwrap()["name"], "alias 'web' already exists");
+    let web = req(&m, "GET", &format!("{aliases}/WEB"), json!({})).unwrap();
+    assert_eq!(
+        web,
+        json!({"name": "Web", "cidr": "10.0.0.0/24", "ipversion": 4})
+    );
+    let e = req(&m, "GET", &format!("{aliases}/nope"), json!({})).unwrap_err();
+    assert_eq!(e.errors.unwrap()["name"], "no such alias");
+    let list = req(&m, "GET", aliases, json!({})).unwrap();
+    let digest = list[0]["digest"].as_str().unwrap().to_string();
+    assert_eq!(
+        err(req(
+            &m,
+            "PUT",
+            &format!("{aliases}/web"),
+            json!({"cidr": "10.0.2.0/24", "digest": "0".repeat(40)})
+        )),
+        (
+            500,
+            "detected modified configuration - file changed by other user? Try again.".into()
+        )
+    );
+    req(
+        &m,
+        "PUT",
+        &format!("{aliases}/web"),
+        json!({"cidr": "fd00::/64", "rename": "www", "digest": digest}),
+    )
+    .unwrap();
+    let www = req(&m, "GET", &format!("{aliases}/www"), json!({})).unwrap();
+    assert_eq!(
+        (www["name"].clone(), www["ipversion"].clone()),
+        (json!("www"), json!(6))
+    );
+
+    let sets = "/cluster/firewall/ipset";
+    req(&m, "POST", sets, json!({"name": "office"})).unwrap();
+    let e = req(&m, "POST", sets, json!({"name": "office"})).unwrap_err();
+    assert_eq!(e.errors.unwrap()["name"], "IPSet 'office' already exists");
+    let set = format!("{sets}/office");
+    req(&m, "POST", &set, json!({"cidr": "192.168.1.77/24"})).unwrap();
+    req(
+        &m,
+        "POST",
+        &set,
+        json!({"cidr": "192.168.2.7/32", "comment": "host"}),
+    )
+    .unwrap();
+    req(&m, "POST", &set, json!({"cidr": "www"})).unwrap();
+    let e = req(&m, "POST", &set, json!({"cidr": "192.168.1.0/24"})).unwrap_err();
+    assert_eq!(
+        e.errors.unwrap()["cidr"],
+        "address '192.168.1.0/24' already exists"
+    );
+    let e = req(&m, "POST", &set, json!({"cidr": "0.0.0.0/0"})).unwrap_err();
+    assert_eq!(
+        e.errors.unwrap()["cidr"],
+        "a zero prefix is not allowed in ipset entries"
+    );
+    assert_eq!(
+        err(req(&m, "POST", &set, json!({"cidr": "nope"}))),
+        (500, "no such alias 'nope'".into())
+    );
+    // Newest first, cleaned, each with the set's digest.
+    let entries = req(&m, "GET", &set, json!({})).unwrap();
+    let cidrs: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["cidr"].as_str().unwrap())
+        .collect();
+    assert_eq!(cidrs, ["www", "192.168.2.7", "192.168.1.0/24"]);
+    assert_eq!(entries[1]["comment"], "host");
+    assert!(entries[0]["digest"].is_string());
+    assert_eq!(
+        err(req(&m, "DELETE", &set, json!({}))),
+        (500, "IPSet 'office' is not empty".into())
+    );
+    req(
+        &m,
+        "PUT",
+        &format!("{set}/192.168.2.7"),
+        json!({"nomatch": 1}),
+    )
+    .unwrap();
+    assert_eq!(
+        req(&m, "GET", &format!("{set}/192.168.2.7"), json!({})).unwrap()["nomatch"],
+        1
+    );
+    let e = req(&m, "GET", &format!("{set}/10.9.9.9"), json!({})).unwrap_err();
+    assert_eq!(e.errors.unwrap()["cidr"], "no such IP/Network");
+    req(&m, "DELETE", &set, json!({"force": 1})).unwrap();
+    assert_eq!(
+        err(req(&m, "GET", &set, json!({}))),
+        (500, "no such IPSet 'office'".into())
+    );
+
+    // Options read back what was set, with their digest; unknown ones cannot be deleted.
+    let opts = "/cluster/firewall/options";
+    let fresh = req(&m, "GET", opts, json!({})).unwrap();
+    assert_eq!(
+        fresh.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["digest"]
+    );
+    req(&m, "PUT", opts, json!({"enable": 1, "policy_in": "DROP"})).unwrap();
+    let set_opts = req(&m, "GET", opts, json!({})).unwrap();
+    assert_eq!(
+        (set_opts["enable"].clone(), set_opts["policy_in"].clone()),
+        (json!(1), json!("DROP"))
+    );
+    let e = req(&m, "PUT", opts, json!({"delete": "nosuch"})).unwrap_err();
+    assert_eq!(e.errors.unwrap()["delete"], "no such option 'nosuch'");
+    req(&m, "PUT", opts, json!({"delete": "policy_in"})).unwrap();
+    assert!(req(&m, "GET", opts, json!({}))
+        .unwrap()
+        .get("policy_in")
+        .is_none());
+
+    // A guest's aliases and sets are its own and go with it; its sets may name the
+    // cluster's aliases.
+    req(&m, "POST", "/nodes/pve1/qemu", json!({"vmid": 100})).unwrap();
+    let guest = "/nodes/pve1/qemu/100/firewall";
+    req(
+        &m,
+        "POST",
+        &format!("{guest}/ipset"),
+        json!({"name": "own"}),
+    )
+    .unwrap();
+    req(
+        &m,
+        "POST",
+        &format!("{guest}/ipset/own"),
+        json!({"cidr": "dc/www"}),
+    )
+    .unwrap();
+    assert_eq!(
+        err(req(
+            &m,
+            "POST",
+            &format!("{guest}/ipset/own"),
+            json!({"cidr": "guest/www"})
+        )),
+        (500, "no such alias 'www'".into())
+    );
+    req(&m, "DELETE", "/nodes/pve1/qemu/100", json!({})).unwrap();
+    req(&m, "POST", "/nodes/pve1/qemu", json!({"vmid": 100})).unwrap();
+    let again = req(&m, "GET", &format!("{guest}/ipset"), json!({})).unwrap();
+    assert_eq!(again, json!([]));
+}

@@ -8,6 +8,8 @@ from differential import step
 Q = "/nodes/{node}/qemu"
 VM = Q + "/200"
 RULES = VM + "/firewall/rules"
+ALIASES = "/cluster/firewall/aliases"
+IPSETS = "/cluster/firewall/ipset"
 BAD_DIGEST = "0" * 40
 PASSWORD = "Alice-pass-42"
 
@@ -257,6 +259,43 @@ FIREWALL = [
         RULES,
         {"type": "in", "action": "DROP", "dport": "90:80"},
     ),
+    step("fw-alias-add", "POST", ALIASES, {"name": "Web", "cidr": "10.0.0.0/24", "comment": "c"}),
+    step("fw-alias-add-again", "POST", ALIASES, {"name": "web", "cidr": "10.0.1.0/24"}),
+    step("fw-alias-add-bad-cidr", "POST", ALIASES, {"name": "bad", "cidr": "10.0.0.300"}),
+    step("fw-alias-list", "GET", ALIASES),
+    step("fw-alias-get", "GET", ALIASES + "/web"),
+    step("fw-alias-get-missing", "GET", ALIASES + "/nope"),
+    step("fw-alias-update", "PUT", ALIASES + "/web", {"cidr": "10.0.2.0/24"}),
+    step("fw-alias-update-missing", "PUT", ALIASES + "/nope", {"cidr": "10.0.2.0/24"}),
+    step("fw-alias-rename", "PUT", ALIASES + "/web", {"cidr": "10.0.2.0/24", "rename": "www"}),
+    step("fw-alias-get-renamed", "GET", ALIASES + "/www"),
+    step("fw-ipset-add", "POST", IPSETS, {"name": "dset", "comment": "c"}),
+    step("fw-ipset-add-again", "POST", IPSETS, {"name": "dset"}),
+    step("fw-ipset-list", "GET", IPSETS),
+    step("fw-ipset-entry-add", "POST", IPSETS + "/dset", {"cidr": "192.168.1.0/24"}),
+    step("fw-ipset-entry-add-host", "POST", IPSETS + "/dset", {"cidr": "192.168.2.7/32"}),
+    step("fw-ipset-entry-add-again", "POST", IPSETS + "/dset", {"cidr": "192.168.1.0/24"}),
+    step("fw-ipset-entry-add-zero", "POST", IPSETS + "/dset", {"cidr": "0.0.0.0/0"}),
+    step("fw-ipset-entry-add-alias", "POST", IPSETS + "/dset", {"cidr": "www"}),
+    step("fw-ipset-entry-add-missing-alias", "POST", IPSETS + "/dset", {"cidr": "nope"}),
+    step("fw-ipset-entries", "GET", IPSETS + "/dset"),
+    step("fw-ipset-entry-get", "GET", IPSETS + "/dset/192.168.2.7"),
+    step("fw-ipset-entry-get-missing", "GET", IPSETS + "/dset/10.9.9.9"),
+    step("fw-ipset-entry-update", "PUT", IPSETS + "/dset/192.168.2.7", {"nomatch": "1"}),
+    step("fw-ipset-delete-not-empty", "DELETE", IPSETS + "/dset"),
+    step("fw-ipset-entry-delete", "DELETE", IPSETS + "/dset/192.168.2.7"),
+    step("fw-ipset-missing", "GET", IPSETS + "/nope"),
+    step("fw-ipset-delete-force", "DELETE", IPSETS + "/dset", {"force": "1"}),
+    step("fw-alias-delete", "DELETE", ALIASES + "/www"),
+    step("fw-cluster-options", "GET", "/cluster/firewall/options"),
+    step("fw-cluster-options-put", "PUT", "/cluster/firewall/options", {"enable": "1"}),
+    step(
+        "fw-cluster-options-delete-unknown",
+        "PUT",
+        "/cluster/firewall/options",
+        {"delete": "nosuch"},
+    ),
+    step("fw-cluster-options-after", "GET", "/cluster/firewall/options"),
 ]
 
 CLUSTER = [

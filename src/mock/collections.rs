@@ -59,9 +59,12 @@ impl Collections {
             else {
                 continue;
             };
-            // Firewall rules are positions in a list, not members with ids.
+            // Firewall rules are positions in a list, not members with ids; aliases and IP
+            // sets live in their level's firewall file (case-insensitive names, ordered
+            // entries).
             if get.info.returns.ty != Some(SchemaType::Array)
                 || super::firewall::is_rule_list(&e.template)
+                || super::firewall_sets::is_own_list(&e.template)
             {
                 continue;
             }

@@ -53,6 +53,7 @@ const PVE_TABLES: &[&[Computed]] = &[
     super::ceph::HANDLERS,
     super::cluster::HANDLERS,
     super::firewall::HANDLERS,
+    super::firewall_sets::HANDLERS,
     super::guests::HANDLERS,
     super::pools::HANDLERS,
     super::snapshots::HANDLERS,

@@ -17,6 +17,7 @@ pub mod control;
 pub mod devices;
 pub mod digest;
 pub mod firewall;
+pub mod firewall_sets;
 pub mod generate;
 pub mod guests;
 pub mod messages;
