@@ -327,8 +327,14 @@ fn nextid_is_text_as_pve_sends_it_and_a_number_for_the_original_mocks_code() {
         req(&lenient, "GET", "/cluster/nextid", json!({})).unwrap(),
         json!(100)
     );
-    // Lenient mode never refuses a rule position or a token that is not there.
+    // Lenient mode never refuses a rule position, a token, a storage, an alias or an IP set
+    // that is not there; strict mode does.
     assert!(req(&lenient, "GET", "/cluster/firewall/rules/7", json!({})).is_ok());
+    let storage = req(&lenient, "GET", "/storage/nostore", json!({})).unwrap();
+    assert!(storage.is_object(), "{storage}");
+    assert!(req(&strict, "GET", "/storage/nostore", json!({})).is_err());
+    assert!(req(&lenient, "GET", "/cluster/firewall/aliases/nope", json!({})).is_ok());
+    assert!(req(&lenient, "GET", "/cluster/firewall/ipset/nope", json!({})).is_ok());
     assert!(req(
         &lenient,
         "DELETE",

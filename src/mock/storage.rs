@@ -72,6 +72,14 @@ fn config_list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// `GET /storage/{storage}`.
 fn config_entry(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let id = ctx.path_param("storage").unwrap_or_default();
+    let missing = ctx.store().read(|s| {
+        !s.members.get("storage").is_some_and(|m| m.contains_key(id))
+            || s.is_deleted(&format!("storage/{id}"))
+    });
+    if missing && ctx.mock.lenient() {
+        // Lenient mode (the original mock's behaviour) refuses nothing: the schema's shape.
+        return Ok(ctx.mock.answer(ctx));
+    }
     ctx.store().read(|s| {
         let rec = s
             .members
