@@ -671,3 +671,77 @@ fn firewall_aliases_ipsets_and_options_as_pve_firewall_keeps_them() {
     let again = req(&m, "GET", &format!("{guest}/ipset"), json!({})).unwrap();
     assert_eq!(again, json!([]));
 }
+
+#[test]
+fn a_node_has_its_network_and_services() {
+    let m = fresh_mock("fidelity-node-config");
+    let net = "/nodes/pve1/network";
+    let all = req(&m, "GET", net, json!({})).unwrap();
+    let ifaces: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["iface"].as_str().unwrap())
+        .collect();
+    assert_eq!(ifaces, ["eno1", "vmbr0"]);
+    let bridges = req(&m, "GET", net, json!({"type": "bridge"})).unwrap();
+    assert_eq!(bridges.as_array().unwrap().len(), 1);
+    assert_eq!(bridges[0]["bridge_ports"], "eno1");
+    assert_eq!(bridges[0]["cidr"], "192.0.2.10/24");
+    assert!(bridges[0].get("bond_mode").is_none(), "{bridges}");
+    // Create, read, change and remove an interface with PVE's checks.
+    req(
+        &m,
+        "POST",
+        net,
+        json!({"iface": "vmbr1", "type": "bridge", "cidr": "10.10.0.1/24", "autostart": 1}),
+    )
+    .unwrap();
+    let e = req(&m, "POST", net, json!({"iface": "vmbr1", "type": "bridge"})).unwrap_err();
+    assert_eq!(e.errors.unwrap()["iface"], "interface already exists");
+    let vmbr1 = req(&m, "GET", &format!("{net}/vmbr1"), json!({})).unwrap();
+    assert_eq!(
+        (
+            vmbr1["address"].clone(),
+            vmbr1["netmask"].clone(),
+            vmbr1["method"].clone()
+        ),
+        (json!("10.10.0.1"), json!("24"), json!("static"))
+    );
+    req(
+        &m,
+        "PUT",
+        &format!("{net}/vmbr1"),
+        json!({"type": "bridge", "delete": "cidr,address,netmask", "comments": "lab"}),
+    )
+    .unwrap();
+    let vmbr1 = req(&m, "GET", &format!("{net}/vmbr1"), json!({})).unwrap();
+    assert_eq!(vmbr1["method"], "manual");
+    assert!(vmbr1.get("address").is_none(), "{vmbr1}");
+    req(&m, "DELETE", &format!("{net}/vmbr1"), json!({})).unwrap();
+    assert_eq!(
+        err(req(&m, "GET", &format!("{net}/vmbr1"), json!({}))),
+        (500, "network interface 'vmbr1' does not exist".into())
+    );
+    // Services: pve-manager's list, and a stop that sticks.
+    let services = req(&m, "GET", "/nodes/pve1/services", json!({})).unwrap();
+    let proxy = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "pveproxy")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (proxy["state"].clone(), proxy["active-state"].clone()),
+        (json!("running"), json!("active"))
+    );
+    let upid = req(&m, "POST", "/nodes/pve1/services/pveproxy/stop", json!({})).unwrap();
+    assert!(
+        upid.as_str().unwrap().contains(":srvstop:pveproxy:"),
+        "{upid}"
+    );
+    assert_eq!(task_outcome(&m, &upid), "OK");
+    let state = req(&m, "GET", "/nodes/pve1/services/pveproxy/state", json!({})).unwrap();
+    assert_eq!(state["state"], "dead");
+}

@@ -65,6 +65,7 @@ impl Collections {
             if get.info.returns.ty != Some(SchemaType::Array)
                 || super::firewall::is_rule_list(&e.template)
                 || super::firewall_sets::is_own_list(&e.template)
+                || super::node_config::is_own_list(&e.template)
             {
                 continue;
             }

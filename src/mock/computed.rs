@@ -55,6 +55,7 @@ const PVE_TABLES: &[&[Computed]] = &[
     super::firewall::HANDLERS,
     super::firewall_sets::HANDLERS,
     super::guests::HANDLERS,
+    super::node_config::HANDLERS,
     super::pools::HANDLERS,
     super::snapshots::HANDLERS,
     super::storage::HANDLERS,

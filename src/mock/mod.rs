@@ -21,6 +21,7 @@ pub mod firewall_sets;
 pub mod generate;
 pub mod guests;
 pub mod messages;
+pub mod node_config;
 pub mod pbs;
 pub mod pdm;
 pub mod pending;
