@@ -700,3 +700,27 @@ fn a_rollback_keeps_the_guests_description() {
     assert_eq!(c["description"], "after");
     assert_eq!(c["parent"], "s1");
 }
+
+#[test]
+fn lenient_mode_clones_disks_as_they_are_written() {
+    proxmox_sdk::mock::store::forget_store("9.2", "guests-lenient-clone");
+    let m = MockPve::shared("latest", "guests-lenient-clone", None, true).unwrap();
+    req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu",
+        json!({"vmid": 100, "name": "web", "scsi0": "nowhere:32"}),
+    )
+    .unwrap();
+    let upid = req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu/100/clone",
+        json!({"newid": 101}),
+    )
+    .unwrap();
+    assert_eq!(task_outcome(&m, &upid), "OK");
+    let c = config(&m, "qemu", 101);
+    assert_eq!(c["scsi0"], "nowhere:32");
+    assert_eq!(c["name"], "Copy-of-VM-web");
+}

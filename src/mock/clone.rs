@@ -44,6 +44,9 @@ pub struct CloneRequest<'a> {
     /// `name` (VM) or `hostname` (CT).
     pub name: Option<&'a str>,
     pub description: Option<&'a str>,
+    /// Lenient mode (the original mock's behaviour): disks are copied as they are written,
+    /// no volumes are allocated (so no storage can make the clone fail).
+    pub lenient: bool,
 }
 
 impl CloneRequest<'_> {
@@ -201,10 +204,14 @@ pub fn clone_guest(s: &mut MockState, req: &CloneRequest<'_>, now: u64) -> Resul
         .filter(|(k, _)| !CLONE_SKIP.contains(&k.as_str()) && !k.starts_with("unused"))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let disks: Vec<(String, String)> = cloned_disks(req.kind, &source.config)
-        .into_iter()
-        .map(|(k, v)| (k.clone(), v.to_string()))
-        .collect();
+    let disks: Vec<(String, String)> = if req.lenient {
+        Vec::new()
+    } else {
+        cloned_disks(req.kind, &source.config)
+            .into_iter()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect()
+    };
     // The source's volumes sit on the source node's storages.
     let sizes: Vec<u64> = disks
         .iter()

@@ -456,6 +456,7 @@ pub fn action(ctx: &Ctx<'_>, action: &str) -> Result<Value, ApiError> {
         snapname: snapname.as_deref(),
         name: name.as_deref(),
         description: description.as_deref(),
+        lenient: mock.lenient(),
     };
     if !mock.lenient() {
         early_refusal(ctx, action, kind, guest, &list, &vmid)?;
