@@ -724,3 +724,53 @@ fn lenient_mode_clones_disks_as_they_are_written() {
     assert_eq!(c["scsi0"], "nowhere:32");
     assert_eq!(c["name"], "Copy-of-VM-web");
 }
+
+#[test]
+fn the_guest_agent_answers_only_when_configured_and_running() {
+    let m = fresh_mock("guests-agent");
+    req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu",
+        json!({"vmid": 100, "name": "web", "cores": 2, "net0": "virtio=BC:24:11:AA:BB:01,bridge=vmbr0"}),
+    )
+    .unwrap();
+    let ifaces = "/nodes/pve1/qemu/100/agent/network-get-interfaces";
+    assert_eq!(
+        err(req(&m, "GET", ifaces, json!({}))),
+        (500, "No QEMU guest agent configured".into())
+    );
+    req(
+        &m,
+        "PUT",
+        "/nodes/pve1/qemu/100/config",
+        json!({"agent": "enabled=1"}),
+    )
+    .unwrap();
+    assert_eq!(
+        err(req(&m, "GET", ifaces, json!({}))),
+        (500, "VM 100 is not running".into())
+    );
+    let upid = req(&m, "POST", "/nodes/pve1/qemu/100/status/start", json!({})).unwrap();
+    assert_eq!(task_outcome(&m, &upid), "OK");
+    let got = req(&m, "GET", ifaces, json!({})).unwrap();
+    let list = got["result"].as_array().unwrap();
+    assert_eq!(list[0]["name"], "lo");
+    assert_eq!(list[1]["name"], "eth0");
+    assert_eq!(list[1]["hardware-address"], "bc:24:11:aa:bb:01");
+    let addresses = list[1]["ip-addresses"].as_array().unwrap();
+    assert_eq!(addresses[0]["ip-address-type"], "ipv4");
+    assert_eq!(addresses[1]["ip-address"], "fe80::be24:11ff:feaa:bb01");
+    let host = req(
+        &m,
+        "GET",
+        "/nodes/pve1/qemu/100/agent/get-host-name",
+        json!({}),
+    )
+    .unwrap();
+    assert_eq!(host["result"]["host-name"], "web");
+    let vcpus = req(&m, "GET", "/nodes/pve1/qemu/100/agent/get-vcpus", json!({})).unwrap();
+    assert_eq!(vcpus["result"].as_array().unwrap().len(), 2);
+    let ping = req(&m, "POST", "/nodes/pve1/qemu/100/agent/ping", json!({})).unwrap();
+    assert_eq!(ping, json!({"result": {}}));
+}

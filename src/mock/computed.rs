@@ -49,6 +49,7 @@ fn find<H: Copy>(
 const PVE_TABLES: &[&[Computed]] = &[
     super::access::handlers::HANDLERS,
     super::access::acl::HANDLERS,
+    super::agent::HANDLERS,
     super::appliances::HANDLERS,
     super::ceph::HANDLERS,
     super::cluster::HANDLERS,

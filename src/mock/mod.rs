@@ -6,6 +6,7 @@
 //! and fails with PVE's wording ([`messages`]). State lives in a [`store::MockStore`].
 
 pub mod access;
+pub mod agent;
 pub mod appliances;
 pub mod ceph;
 pub mod clone;
