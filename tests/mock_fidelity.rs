@@ -745,3 +745,79 @@ fn a_node_has_its_network_and_services() {
     let state = req(&m, "GET", "/nodes/pve1/services/pveproxy/state", json!({})).unwrap();
     assert_eq!(state["state"], "dead");
 }
+
+#[test]
+fn storage_usage_volumes_and_node_status_agree_with_each_other() {
+    let m = fresh_mock("fidelity-storage-usage");
+    let status = |m: &proxmox_sdk::mock::MockPve| {
+        req(m, "GET", "/nodes/pve1/storage/local-lvm/status", json!({})).unwrap()
+    };
+    let before = status(&m);
+    assert_eq!(
+        (before["type"].clone(), before["content"].clone()),
+        (json!("lvmthin"), json!("images,rootdir"))
+    );
+    assert_eq!(before["used"], 0);
+    req(
+        &m,
+        "POST",
+        "/nodes/pve1/qemu",
+        json!({"vmid": 100, "scsi0": "local-lvm:4", "memory": 4096}),
+    )
+    .unwrap();
+    let after = status(&m);
+    assert_eq!(after["used"], 4u64 << 30);
+    assert_eq!(
+        after["avail"].as_u64().unwrap() + after["used"].as_u64().unwrap(),
+        after["total"].as_u64().unwrap()
+    );
+    let list = req(&m, "GET", "/nodes/pve1/storage", json!({})).unwrap();
+    let lvm = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["storage"] == "local-lvm")
+        .cloned()
+        .unwrap();
+    assert_eq!(lvm["used"], after["used"]);
+    let fraction = lvm["used_fraction"].as_f64().unwrap();
+    assert!((fraction - 4.0 / 100.0).abs() < 1e-9, "{fraction}");
+    let e = req(&m, "GET", "/nodes/pve1/storage/nostore/status", json!({})).unwrap_err();
+    assert_eq!(e.errors.unwrap()["storage"], "No such storage.");
+    // A volume's details, and its removal.
+    let vol = "/nodes/pve1/storage/local-lvm/content/local-lvm:vm-100-disk-0";
+    let info = req(&m, "GET", vol, json!({})).unwrap();
+    assert_eq!(
+        info,
+        json!({"path": "/dev/pve/vm-100-disk-0", "size": 4u64 << 30, "used": 4u64 << 30, "format": "raw"})
+    );
+    assert_eq!(
+        err(req(
+            &m,
+            "GET",
+            "/nodes/pve1/storage/local-lvm/content/local-lvm:vm-9-disk-0",
+            json!({})
+        )),
+        (
+            500,
+            "volume_size_info on 'local-lvm:vm-9-disk-0' failed".into()
+        )
+    );
+    let upid = req(&m, "DELETE", vol, json!({})).unwrap();
+    assert_eq!(common::task_outcome(&m, &upid), "OK");
+    assert_eq!(status(&m)["used"], 0);
+    // The node's status: PVE's versions and the memory its running guests take.
+    let node =
+        |m: &proxmox_sdk::mock::MockPve| req(m, "GET", "/nodes/pve1/status", json!({})).unwrap();
+    let idle = node(&m);
+    assert_eq!(idle["pveversion"], "pve-manager/9.2.0/0123abcd");
+    assert_eq!(idle["current-kernel"]["sysname"], "Linux");
+    assert_eq!(idle["loadavg"].as_array().unwrap().len(), 3);
+    let upid = req(&m, "POST", "/nodes/pve1/qemu/100/status/start", json!({})).unwrap();
+    assert_eq!(common::task_outcome(&m, &upid), "OK");
+    let busy = node(&m);
+    assert_eq!(
+        busy["memory"]["used"].as_u64().unwrap() - idle["memory"]["used"].as_u64().unwrap(),
+        4096u64 << 20
+    );
+}

@@ -37,7 +37,9 @@ def test_every_get_answer_of_the_mock_parses_into_its_model(version: str) -> Non
     doc = schema.load_proxmox_generated_openapi(version)
     px = SyncProxmoxSDK.mock(version, mock_namespace=f"models-walk-{version}")
     px.mock_store.reset()
-    px.nodes("pve1").qemu.post(vmid=100, name="web")
+    # Running, with its guest agent, so that the agent's commands answer too.
+    px.nodes("pve1").qemu.post(vmid=100, name="web", agent="1", net0="virtio,bridge=vmbr0")
+    px.nodes("pve1").qemu(100).status.start.post()
     parsed, failures, refused = 0, [], 0
     for template, item in sorted(doc["paths"].items()):
         op = item.get("get")

@@ -18,7 +18,107 @@ pub const HANDLERS: &[Computed] = &[
     (Method::Get, "/cluster/nextid", nextid),
     (Method::Get, "/version", version),
     (Method::Get, "/cluster/status", status),
+    (Method::Get, "/nodes/{node}/status", node_status),
 ];
+
+/// The kernel a PVE 9 node runs (`current-kernel`, `kversion`).
+const KERNEL: (&str, &str) = (
+    "6.17.2-1-pve",
+    "#1 SMP PREEMPT_DYNAMIC PMX 6.17.2-1 (2025-10-21T11:55Z)",
+);
+
+/// `GET /nodes/{node}/status`: what pvestatd and `uname` report, with the memory the
+/// node's running guests take (2 GiB for the host itself) and the pve-manager version of
+/// the mock's schema.
+fn node_status(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let mut out = match ctx.mock.answer(ctx) {
+        Value::Object(m) => m,
+        other => return Ok(other),
+    };
+    if ctx.mock.lenient() {
+        return Ok(Value::Object(out));
+    }
+    let node = ctx.path_param("node").unwrap_or_default();
+    let has = |k: &str| {
+        ctx.op
+            .info
+            .returns
+            .properties
+            .as_ref()
+            .is_some_and(|p| p.contains_key(k))
+    };
+    let version = version(ctx)?;
+    let release = version["version"].as_str().unwrap_or("9.2.0").to_string();
+    let repoid = version["repoid"].as_str().unwrap_or("").to_string();
+    let cpus = out
+        .get("cpuinfo")
+        .and_then(|c| c.get("cpus"))
+        .and_then(Value::as_u64)
+        .unwrap_or(4);
+    out.insert(
+        "cpuinfo".into(),
+        json!({"cpus": cpus, "cores": cpus, "sockets": 1, "model": "AMD EPYC 7302P 16-Core Processor",
+               "mhz": "2994.374", "hvm": "1", "user_hz": 100,
+               "flags": "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx mmxext fxsr_opt pdpe1gb rdtscp lm constant_tsc rep_good nopl cpuid extd_apicid tsc_known_freq pni pclmulqdq ssse3 fma cx16 sse4_1 sse4_2 x2apic movbe popcnt aes xsave avx f16c rdrand hypervisor lahf_lm cmp_legacy svm cr8_legacy abm sse4a misalignsse 3dnowprefetch osvw topoext perfctr_core ssbd ibrs ibpb stibp vmmcall fsgsbase bmi1 avx2 smep bmi2 rdseed adx smap clflushopt clwb sha_ni xsaveopt xsavec xgetbv1 xsaves clzero xsaveerptr wbnoinvd arat npt nrip_save umip rdpid"}),
+    );
+    out.insert(
+        "current-kernel".into(),
+        json!({"sysname": "Linux", "release": KERNEL.0, "version": KERNEL.1, "machine": "x86_64"}),
+    );
+    out.insert("loadavg".into(), json!(["0.12", "0.08", "0.05"]));
+    out.insert(
+        "pveversion".into(),
+        json!(format!("pve-manager/{release}/{repoid}")),
+    );
+    let gib = 1u64 << 30;
+    let total = out
+        .get("memory")
+        .and_then(|m| m.get("total"))
+        .and_then(Value::as_u64)
+        .unwrap_or(8 * gib);
+    let guests: u64 = ctx.store().read(|s| {
+        ["qemu", "lxc"]
+            .iter()
+            .filter_map(|kind| s.members.get(&format!("nodes/{node}/{kind}")))
+            .flat_map(|m| m.values())
+            .filter(|r| r.meta.get("status").and_then(Value::as_str) == Some("running"))
+            .map(|r| {
+                let mib = match r.config.get("memory") {
+                    Some(Value::Number(n)) => n.as_u64(),
+                    Some(Value::String(t)) => t
+                        .split(',')
+                        .next()
+                        .and_then(|m| m.trim_start_matches("current=").parse().ok()),
+                    _ => None,
+                };
+                mib.unwrap_or(512) << 20
+            })
+            .sum()
+    });
+    let used = (2 * gib + guests).min(total);
+    out.insert(
+        "memory".into(),
+        json!({"total": total, "used": used, "free": total - used, "available": total - used}),
+    );
+    for (k, v) in [
+        (
+            "kversion",
+            json!(format!("Linux {} {}", KERNEL.0, KERNEL.1)),
+        ),
+        ("idle", json!(0)),
+        ("wait", json!(0.0)),
+        ("ksm", json!({"shared": 0})),
+        (
+            "swap",
+            json!({"total": 8 * gib, "used": 0, "free": 8 * gib}),
+        ),
+    ] {
+        if has(k) {
+            out.insert(k.into(), v);
+        }
+    }
+    Ok(Value::Object(out))
+}
 
 /// The lists answered row by row.
 pub const ROWS: &[ComputedRows] = &[(Method::Get, "/cluster/resources", resources)];
