@@ -83,6 +83,12 @@ fn available(ctx: &Ctx<'_>) -> Result<Record, ApiError> {
     Ok(rec)
 }
 
+/// An interface's counters in a guest where nothing runs.
+fn no_traffic() -> Value {
+    json!({"rx-bytes": 0, "rx-packets": 0, "tx-bytes": 0, "tx-packets": 0,
+           "rx-errs": 0, "tx-errs": 0, "rx-dropped": 0, "tx-dropped": 0})
+}
+
 /// The guest's interfaces: `lo`, then one `ethN` per NIC with its MAC, an IPv4 address on
 /// the first (from TEST-NET-2, by vmid) and an IPv6 link-local address from the MAC.
 fn interfaces(vmid: u64, rec: &Record) -> Value {
@@ -92,8 +98,7 @@ fn interfaces(vmid: u64, rec: &Record) -> Value {
             {"ip-address": "127.0.0.1", "ip-address-type": "ipv4", "prefix": 8},
             {"ip-address": "::1", "ip-address-type": "ipv6", "prefix": 128}
         ],
-        "statistics": {"rx-bytes": 0, "rx-packets": 0, "tx-bytes": 0, "tx-packets": 0,
-                       "rx-errs": 0, "tx-errs": 0, "rx-dropped": 0, "tx-dropped": 0}
+        "statistics": no_traffic()
     })];
     let mut nics: Vec<(u32, &str)> = rec
         .config
@@ -137,8 +142,7 @@ fn interfaces(vmid: u64, rec: &Record) -> Value {
         }
         out.push(json!({"name": format!("eth{i}"), "hardware-address": mac,
                         "ip-addresses": addresses,
-                        "statistics": {"rx-bytes": 0, "rx-packets": 0, "tx-bytes": 0, "tx-packets": 0,
-                                       "rx-errs": 0, "tx-errs": 0, "rx-dropped": 0, "tx-dropped": 0}}));
+                        "statistics": no_traffic()}));
     }
     Value::Array(out)
 }

@@ -298,15 +298,7 @@ fn edit_rule(
 
 fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let moveto = ctx.text("moveto").and_then(|p| p.parse::<usize>().ok());
-    let deletes: Vec<String> = ctx
-        .text("delete")
-        .map(|d| {
-            crate::schema::formats::split_list(&d)
-                .into_iter()
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
+    let deletes: Vec<String> = ctx.list("delete");
     let data = rule_data(ctx);
     edit_rule(ctx, |s, rules, pos| {
         if let Some(to) = moveto {

@@ -654,15 +654,7 @@ fn options_update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let names = option_names(ctx);
     let cluster = ctx.op.template.starts_with("/cluster/");
     let now = ctx.mock.now();
-    let deletes: Vec<String> = ctx
-        .text("delete")
-        .map(|d| {
-            crate::schema::formats::split_list(&d)
-                .into_iter()
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
+    let deletes: Vec<String> = ctx.list("delete");
     edit(ctx, |file| {
         let opts = section(file, "options");
         check_digest(ctx, &super::reads::config_digest(opts))?;

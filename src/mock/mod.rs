@@ -148,6 +148,18 @@ impl Ctx<'_> {
         }
     }
 
+    /// A list parameter (`delete=a,b;c`) split as PVE splits it; empty when not given.
+    pub fn list(&self, k: &str) -> Vec<String> {
+        self.text(k)
+            .map(|d| {
+                crate::schema::formats::split_list(&d)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Whether a boolean parameter is set (`1`, `true`).
     pub fn flag(&self, k: &str) -> bool {
         self.params.get(k).is_some_and(is_set)

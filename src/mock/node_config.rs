@@ -230,15 +230,7 @@ fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     }
     let node = node_of(ctx).to_string();
     let iface = ctx.path_param("iface").unwrap_or_default().to_string();
-    let deletes: Vec<String> = ctx
-        .text("delete")
-        .map(|d| {
-            crate::schema::formats::split_list(&d)
-                .into_iter()
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
+    let deletes: Vec<String> = ctx.list("delete");
     ctx.store().write(|s| {
         materialize(s, &node);
         let m = s.members.entry(key(&node)).or_default();

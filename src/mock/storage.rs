@@ -119,6 +119,17 @@ fn volume_path(rec: &Record, storage_type: &str, volid: &str) -> String {
     }
 }
 
+/// The path's volume as a volume id: named with or without its storage.
+fn path_volid(ctx: &Ctx<'_>) -> String {
+    let storage = ctx.path_param("storage").unwrap_or_default();
+    let volume = ctx.path_param("volume").unwrap_or_default();
+    if volume.contains(':') {
+        volume.to_string()
+    } else {
+        format!("{storage}:{volume}")
+    }
+}
+
 /// `GET .../content/{volume}`: a volume's path, size, use and format (PVE's
 /// `volume_size_info on '...' failed` for one that is not there).
 fn volume_info(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
@@ -127,13 +138,7 @@ fn volume_info(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     }
     let node = ctx.path_param("node").unwrap_or_default();
     let storage = ctx.path_param("storage").unwrap_or_default();
-    let volume = ctx.path_param("volume").unwrap_or_default();
-    // The volume may be named with or without its storage.
-    let volid = if volume.contains(':') {
-        volume.to_string()
-    } else {
-        format!("{storage}:{volume}")
-    };
+    let volid = path_volid(ctx);
     ctx.store().read(|s| {
         let failed = || err500(format!("volume_size_info on '{volid}' failed"));
         let scfg = s
@@ -176,12 +181,7 @@ fn volume_info(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 fn volume_delete(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let node = ctx.path_param("node").unwrap_or_default().to_string();
     let storage = ctx.path_param("storage").unwrap_or_default().to_string();
-    let volume = ctx.path_param("volume").unwrap_or_default();
-    let volid = if volume.contains(':') {
-        volume.to_string()
-    } else {
-        format!("{storage}:{volume}")
-    };
+    let volid = path_volid(ctx);
     let upid = ctx.mock.new_upid_with_id(ctx, ctx.path_params, &volid);
     if !ctx.mock.lenient() {
         ctx.store().write(|s| {

@@ -252,21 +252,6 @@ fn change_password(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(Value::Null)
 }
 
-/// A random secret in the shape of PVE's token values (a UUID).
-fn uuid_like() -> String {
-    let mut b = [0u8; 16];
-    rand::fill(&mut b);
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
 /// The user and token id of a token's path (PBS and PDM call the id `token-name`).
 fn token_path(ctx: &Ctx<'_>) -> (String, String) {
     let user = ctx.path_param("userid").unwrap_or_default().to_string();
@@ -287,7 +272,7 @@ fn create_token(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     if !lenient && !ctx.mock.store().read(|s| user_exists(s, &user)) {
         return Err(err500(format!("no such user ('{user}')")));
     }
-    let secret = uuid_like();
+    let secret = super::super::devices::random_uuid();
     // PBS and PDM tokens are always privilege-separated.
     let privsep = rust
         || !ctx
