@@ -348,9 +348,12 @@ impl ApiSchema {
         method: &str,
         path: &'p str,
     ) -> Result<(&'s Operation, PathParams<'s, 'p>), RequestError> {
+        // PVE names the path as it routed it: decoded (`custom-cpu-models`, not `%2D`).
         let not_implemented = || RequestError::NotImplemented {
             method: method.to_ascii_uppercase(),
-            path: index::strip_api_prefix(path).to_string(),
+            path: percent_encoding::percent_decode_str(index::strip_api_prefix(path))
+                .decode_utf8_lossy()
+                .into_owned(),
         };
         let m: Method = method.parse().map_err(|_| not_implemented())?;
         let (endpoint, params) = self.resolve(path).ok_or_else(not_implemented)?;

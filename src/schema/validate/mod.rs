@@ -127,6 +127,17 @@ pub fn param_schema<'s>(
         .and_then(|f| props.get(&f.key))
 }
 
+/// Whether a property must be given: not optional, not an alias, and for a `oneOf` by
+/// `type-property` (SDN fabrics' `redistribute`, say), not optional in every variant (PVE's
+/// JSONSchema takes the optional flag of the variant the type selects).
+fn must_be_present(s: &Schema) -> bool {
+    let variants_optional = s
+        .one_of
+        .as_ref()
+        .is_some_and(|v| !v.is_empty() && v.iter().all(|x| x.optional));
+    !s.optional && !variants_optional && s.alias.is_none() && s.ty != Some(SchemaType::Null)
+}
+
 /// What checking an operation's parameters needs beyond the schema, computed once per
 /// operation so a request costs what it carries, not what the schema could carry.
 #[derive(Debug, Clone, Default)]
@@ -151,7 +162,7 @@ impl ParamRules {
             if k.ends_with("[n]") {
                 continue;
             }
-            if !s.optional && s.alias.is_none() && s.ty != Some(SchemaType::Null) {
+            if must_be_present(s) {
                 rules.required.push(k.clone());
             }
             if let Some(Value::String(req)) = &s.requires {
@@ -253,7 +264,7 @@ fn check_missing_and_requires(
             continue;
         }
         if !present(k) {
-            if !s.optional && s.alias.is_none() && s.ty != Some(SchemaType::Null) {
+            if must_be_present(s) {
                 add_error(
                     errors,
                     &join(k),
