@@ -33,11 +33,46 @@ fn a_deleted_token_no_longer_authenticates() {
     .unwrap();
     let secret = t["value"].as_str().unwrap().to_string();
     assert!(m.token_caller("alice@pve", "t1", &secret).is_ok());
-    req(&m, "DELETE", "/access/users/alice@pve/token/t1", json!({})).unwrap();
-    let e = m.token_caller("alice@pve", "t1", &secret).unwrap_err();
+    let refusal = |user: &str, secret: &str| {
+        let e = m.token_caller(user, "t1", secret).unwrap_err();
+        (e.status, e.message)
+    };
+    // PVE's verify_token, in its order: the user, the token, its expiry, the secret.
     assert_eq!(
-        (e.status, e.message.as_str()),
-        (401, "invalid token value!")
+        refusal("alice@pve", &"0".repeat(36)),
+        (401, "invalid token value!".into())
+    );
+    req(
+        &m,
+        "PUT",
+        "/access/users/alice@pve/token/t1",
+        json!({"expire": 1}),
+    )
+    .unwrap();
+    assert_eq!(refusal("alice@pve", &secret), (401, "token expired".into()));
+    req(
+        &m,
+        "PUT",
+        "/access/users/alice@pve/token/t1",
+        json!({"expire": 0}),
+    )
+    .unwrap();
+    req(&m, "PUT", "/access/users/alice@pve", json!({"enable": 0})).unwrap();
+    assert_eq!(
+        refusal("alice@pve", &secret),
+        (401, "user 'alice@pve' is disabled".into())
+    );
+    req(&m, "PUT", "/access/users/alice@pve", json!({"enable": 1})).unwrap();
+    assert!(m.token_caller("alice@pve", "t1", &secret).is_ok());
+    req(&m, "DELETE", "/access/users/alice@pve/token/t1", json!({})).unwrap();
+    assert_eq!(
+        refusal("alice@pve", &secret),
+        (401, "no such token 't1' for user 'alice@pve'".into())
+    );
+    req(&m, "DELETE", "/access/users/alice@pve", json!({})).unwrap();
+    assert_eq!(
+        refusal("alice@pve", &secret),
+        (401, "no such user ('alice@pve')".into())
     );
 }
 

@@ -4,18 +4,14 @@ peers: our TLS server on 127.0.0.1 (with its test-control endpoints) and the tes
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
-import struct
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import totp_helper
 from proxmox_sdk import ProxmoxSDK
 from proxmox_sdk.sdk.exceptions import AuthenticationError, ProxmoxConnectionError
 from proxmox_sdk.server import serve
@@ -173,15 +169,6 @@ def test_retries_and_relogins_are_warnings(server, capture) -> None:
     )
 
 
-def totp(secret_b32: str, at: float | None = None) -> str:
-    counter = int((time.time() if at is None else at) // 30)
-    key = base64.b32decode(secret_b32)
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
-    return f"{code:06d}"
-
-
 def test_no_secret_in_any_record(server, capture) -> None:
     """A session with a password, an API token, a ticket and a TFA code: none of them (nor
     the CSRF token) appears in any record at DEBUG."""
@@ -191,11 +178,11 @@ def test_no_secret_in_any_record(server, capture) -> None:
     bob_password = "bob-Secret-Passw0rd"
     root.access.users.post(userid="bob@pve", password=bob_password)
     uri = f"otpauth://totp/pve:bob@pve?secret={secret_b32}&issuer=pve"
-    root.access.tfa("bob@pve").post(type="totp", totp=uri, value=totp(secret_b32))
+    root.access.tfa("bob@pve").post(type="totp", totp=uri, value=totp_helper.code(secret_b32))
     token = root.access.users("root@pam").token("logtest").post(privsep=0)
     token_value = token["value"]
 
-    code = totp(secret_b32)
+    code = totp_helper.code(secret_b32)
     bob = https(server, user="bob@pve", password=bob_password, otp=code)
     bob.version.get()
     bob_ticket, bob_csrf = bob.get_tokens()

@@ -24,6 +24,9 @@ pub struct Collection {
     pub member_depth: usize,
     /// The server picks the id (the next integer) and answers it.
     pub allocates_ids: bool,
+    /// Members are created by a POST to their own path (`POST /cluster/metrics/server/{id}`,
+    /// `POST /access/users/{userid}/token/{tokenid}`), the list has no POST.
+    pub created_at_member: bool,
 }
 
 impl Collection {
@@ -55,8 +58,7 @@ impl Collections {
     pub fn discover(schema: &ApiSchema) -> Collections {
         let mut c = Collections::default();
         for e in schema.endpoints() {
-            let (Some(get), Some(post)) = (e.operation(Method::Get), e.operation(Method::Post))
-            else {
+            let Some(get) = e.operation(Method::Get) else {
                 continue;
             };
             // Firewall rules are positions in a list, not members with ids; aliases and IP
@@ -78,6 +80,25 @@ impl Collections {
                 continue;
             };
             let id_param = member.template[prefix.len()..member.template.len() - 1].to_string();
+            let Some(post) = e.operation(Method::Post) else {
+                // Created at the member's own path: a list of what was made there.
+                // A thing made and removed there (its GET shows it), not a sub-list.
+                let made_there = member.operation(Method::Post).is_some()
+                    && member.operation(Method::Delete).is_some()
+                    && member
+                        .operation(Method::Get)
+                        .is_some_and(|g| g.info.returns.ty != Some(SchemaType::Array));
+                if made_there {
+                    c.push(
+                        e.template.clone(),
+                        member.template.clone(),
+                        id_param,
+                        false,
+                        true,
+                    );
+                }
+                continue;
+            };
             let posts_id = post
                 .info
                 .parameters
@@ -88,16 +109,13 @@ impl Collections {
             if !posts_id && !allocates_ids {
                 continue;
             }
-            let idx = c.list.len();
-            c.by_template.insert(e.template.clone(), idx);
-            c.by_member_template.insert(member.template.clone(), idx);
-            c.list.push(Collection {
-                template: e.template.clone(),
-                member_template: member.template.clone(),
+            c.push(
+                e.template.clone(),
+                member.template.clone(),
                 id_param,
-                member_depth: segments(&member.template).len(),
                 allocates_ids,
-            });
+                false,
+            );
         }
         for e in schema.endpoints() {
             let segs = segments(&e.template);
@@ -115,9 +133,40 @@ impl Collections {
         c
     }
 
+    fn push(
+        &mut self,
+        template: String,
+        member_template: String,
+        id_param: String,
+        allocates_ids: bool,
+        created_at_member: bool,
+    ) {
+        let idx = self.list.len();
+        self.by_template.insert(template.clone(), idx);
+        self.by_member_template.insert(member_template.clone(), idx);
+        self.list.push(Collection {
+            member_depth: segments(&member_template).len(),
+            template,
+            member_template,
+            id_param,
+            allocates_ids,
+            created_at_member,
+        });
+    }
+
     /// The collection listed at `template`.
     pub fn at(&self, template: &str) -> Option<&Collection> {
         self.by_template.get(template).map(|&i| &self.list[i])
+    }
+
+    /// The collection whose members are created by a POST to `template` (the list's own
+    /// path, or the member's for a collection created at its members).
+    pub fn created_by(&self, template: &str) -> Option<&Collection> {
+        match self.at(template) {
+            Some(c) if !c.created_at_member => Some(c),
+            Some(_) => None,
+            None => self.member_at(template).filter(|c| c.created_at_member),
+        }
     }
 
     /// The collection whose member template is `template`.

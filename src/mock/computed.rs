@@ -48,6 +48,7 @@ fn find<H: Copy>(
 /// Every area's table, per product.
 const PVE_TABLES: &[&[Computed]] = &[
     super::access::handlers::HANDLERS,
+    super::access::tfa::HANDLERS,
     super::access::acl::HANDLERS,
     super::agent::HANDLERS,
     super::appliances::HANDLERS,
@@ -57,6 +58,8 @@ const PVE_TABLES: &[&[Computed]] = &[
     super::firewall_sets::HANDLERS,
     super::guests::HANDLERS,
     super::node_config::HANDLERS,
+    super::node_views::HANDLERS,
+    super::sdn::HANDLERS,
     super::pools::HANDLERS,
     super::snapshots::HANDLERS,
     super::storage::HANDLERS,
@@ -65,18 +68,21 @@ const PVE_TABLES: &[&[Computed]] = &[
 const PBS_TABLES: &[&[Computed]] = &[
     super::pbs::HANDLERS,
     super::access::handlers::HANDLERS,
+    super::access::tfa::HANDLERS,
     super::access::rust_acl::HANDLERS,
     super::tasks::HANDLERS,
 ];
 const PDM_TABLES: &[&[Computed]] = &[
     super::pdm::HANDLERS,
     super::access::handlers::HANDLERS,
+    super::access::tfa::HANDLERS,
     super::access::rust_acl::HANDLERS,
     super::tasks::HANDLERS,
 ];
 const PMG_TABLES: &[&[Computed]] = &[
     super::pmg::HANDLERS,
     super::access::handlers::HANDLERS,
+    super::access::tfa::HANDLERS,
     super::tasks::HANDLERS,
 ];
 

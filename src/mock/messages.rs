@@ -59,8 +59,14 @@ pub fn write_refusal(list_template: &str, method: Method, msg: impl Into<String>
 
 /// PVE's answer for a member that does not exist (prefixed as a refused write of its
 /// configuration file for `PUT`/`DELETE` of the member itself).
-pub fn missing_member(c: &Collection, node: &str, id: &str, method: Method, own: bool) -> ApiError {
-    let e = missing_member_text(c, node, id);
+pub fn missing_member(
+    c: &Collection,
+    path_params: &[(&str, String)],
+    id: &str,
+    method: Method,
+    own: bool,
+) -> ApiError {
+    let e = missing_member_text(c, path_params, id);
     if own {
         write_refusal(&c.template, method, e)
     } else {
@@ -68,8 +74,13 @@ pub fn missing_member(c: &Collection, node: &str, id: &str, method: Method, own:
     }
 }
 
-fn missing_member_text(c: &Collection, node: &str, id: &str) -> String {
+fn missing_member_text(c: &Collection, path_params: &[(&str, String)], id: &str) -> String {
+    let param = |name: &str| super::path_param(path_params, name).unwrap_or("");
+    let node = param("node");
     match c.template.as_str() {
+        "/access/users/{userid}/token" => {
+            format!("no such token '{id}' for user '{}'", param("userid"))
+        }
         "/nodes/{node}/qemu" => missing_guest_config("qemu", node, id),
         "/nodes/{node}/lxc" => missing_guest_config("lxc", node, id),
         "/access/users" => format!("no such user ('{id}')"),
@@ -77,6 +88,7 @@ fn missing_member_text(c: &Collection, node: &str, id: &str) -> String {
         "/storage" => format!("storage '{id}' does not exist"),
         "/access/groups" => format!("group '{id}' does not exist"),
         "/access/roles" => format!("role '{id}' does not exist"),
+        "/access/domains" => format!("domain '{id}' does not exist"),
         t if t.ends_with("/snapshot") => format!("snapshot '{id}' does not exist"),
         _ => format!("{} '{id}' does not exist", c.id_param),
     }

@@ -163,15 +163,25 @@ fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Ans
         ),
         None => Value::Object(Map::new()),
     };
+    // A member's free text is what was stored, never a sample (`comment` unset stays unset).
+    let mut base = base;
+    if let (Value::Object(obj), Some(props)) =
+        (&mut base, item_schema.and_then(|i| i.properties.as_ref()))
+    {
+        for k in ["comment", "description"] {
+            if props.get(k).is_some_and(|s| s.optional) {
+                obj.remove(k);
+            }
+        }
+    }
     // The id sits under the collection's parameter name, or where the list's child link
     // says (`/nodes/{node}/ceph/pool` is created with `name` and lists `pool_name`).
+    // Where the schema lists no id at all (`/cluster/acme/account`'s items are bare objects),
+    // PVE's items still carry the child link's key: a client follows it.
     let props = item_schema.and_then(|i| i.properties.as_ref());
     let id_key = match props {
-        Some(p) if !p.contains_key(&c.id_param) => returns
-            .child_link_key()
-            .filter(|k| p.contains_key(*k))
-            .unwrap_or(c.id_param.as_str()),
-        _ => c.id_param.as_str(),
+        Some(p) if p.contains_key(&c.id_param) => c.id_param.as_str(),
+        _ => returns.child_link_key().unwrap_or(c.id_param.as_str()),
     };
     let id_schema = props.and_then(|p| p.get(id_key));
     let families = item_schema
@@ -180,44 +190,86 @@ fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Ans
     let mut out = Vec::with_capacity(listed.len());
     for (id, rec) in listed {
         let mut item = base.clone();
-        if let (Value::Object(obj), Some(schema)) = (&mut item, item_schema) {
-            if let Some(id_schema) = id_schema {
-                let typed = match id_schema.schema_type() {
-                    SchemaType::Integer => id
-                        .parse::<i64>()
-                        .map_or_else(|_| Value::from(id.as_str()), Value::from),
-                    _ => Value::from(id.as_str()),
-                };
-                obj.insert(id_key.to_owned(), typed);
+        if let Value::Object(obj) = &mut item {
+            let typed = match id_schema.map(crate::schema::Schema::schema_type) {
+                Some(SchemaType::Integer) => id
+                    .parse::<i64>()
+                    .map_or_else(|_| Value::from(id.as_str()), Value::from),
+                _ => Value::from(id.as_str()),
+            };
+            obj.insert(id_key.to_owned(), typed);
+            if let Some(schema) = item_schema {
+                overlay_with(obj, rec, schema, false, families);
             }
-            overlay_with(obj, rec, schema, false, families);
         }
         out.push(item);
     }
     Value::Array(out).into()
 }
 
-/// A directory index: one item per literal child of the template.
+/// A directory index: one item per literal child of the template. A generated list of
+/// things (`/nodes/{node}/hardware/pci`: devices by `{pci-id-or-mapping}`) has one
+/// representative member whose link key names a valid id, so that a client can go on.
 fn directory_index(ctx: &Ctx<'_>) -> Value {
     let template = ctx.op.template.as_str();
-    let key_name = ctx.op.info.returns.child_link_key().unwrap_or("name");
+    let returns = &ctx.op.info.returns;
+    let key_name = returns.child_link_key().unwrap_or("name");
     let prefix = format!("{template}/");
-    let mut children: Vec<&str> = ctx
-        .mock
-        .schema()
+    let schema = ctx.mock.schema();
+    let mut children: Vec<&str> = schema
         .endpoints()
         .iter()
         .filter_map(|e| e.template.strip_prefix(&prefix))
-        .filter(|rest| !rest.contains('/') && !rest.starts_with('{'))
+        .filter(|rest| !rest.contains('/'))
         .collect();
     children.sort_unstable();
     children.dedup();
+    if children.iter().all(|c| c.starts_with('{')) {
+        if let Some(member) = children.first() {
+            return generated_member(ctx, &format!("{prefix}{member}"), key_name);
+        }
+    }
+    children.retain(|c| !c.starts_with('{'));
     Value::Array(
         children
             .into_iter()
             .map(|c| json!({ key_name: c }))
             .collect(),
     )
+}
+
+/// The one generated member of a list whose members live at `member_template`: the list
+/// item's schema filled, and its link key set to a sample of the member's path parameter.
+fn generated_member(ctx: &Ctx<'_>, member_template: &str, key_name: &str) -> Value {
+    let param = member_template
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.strip_prefix('{'))
+        .and_then(|s| s.strip_suffix('}'))
+        .unwrap_or(key_name);
+    let schema = ctx.mock.schema();
+    let param_schema = schema
+        .endpoint_by_template(member_template)
+        .and_then(|e| e.operation(crate::api::Method::Get))
+        .and_then(|op| op.param(param));
+    let gen = ctx.gen();
+    let id = match param_schema {
+        Some(s) => super::generate::generate(s, param, &gen),
+        None => Value::from("example"),
+    };
+    let mut item = match ctx.op.info.returns.items.as_deref() {
+        Some(items) => generate_object(items, &gen, true),
+        None => Value::Object(Map::new()),
+    };
+    if let Value::Object(obj) = &mut item {
+        let typed = match (obj.get(key_name), &id) {
+            // The item's own type for the key wins (a number listed as text, say).
+            (Some(Value::String(_)), Value::Number(n)) => Value::from(n.to_string()),
+            _ => id,
+        };
+        obj.insert(key_name.to_owned(), typed);
+    }
+    Value::Array(vec![item])
 }
 
 /// Overlays a member's stored data onto a generated object: everything the schema can

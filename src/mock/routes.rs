@@ -109,7 +109,7 @@ fn generic(method: Method, template: &str, collections: &Collections) -> Route {
         .is_some_and(|c| c.is_member_or_config(template));
     match method {
         Method::Get => Route::Read,
-        Method::Post if collections.at(template).is_some() => Route::Create,
+        Method::Post if collections.created_by(template).is_some() => Route::Create,
         Method::Put | Method::Post if is_config => Route::Update,
         Method::Delete if collections.member_at(template).is_some() => Route::Destroy,
         Method::Post => match (lifecycle_action(template), guest_action(template)) {

@@ -62,6 +62,23 @@ pub fn default_state(nodes: Vec<String>) -> MockState {
         "root@pam".into(),
         record(json!({"enable": 1, "expire": 0, "comment": "Built-in Superuser", "email": "", "firstname": "", "lastname": ""})),
     );
+    // proxmox-notify's built-in target and matcher: mail to root, everything routed there.
+    state
+        .members
+        .entry("cluster/notifications/endpoints/sendmail".into())
+        .or_default()
+        .insert(
+            "mail-to-root".into(),
+            record(json!({"mailto-user": ["root@pam"], "comment": "Send mails to root@pam's email address", "origin": "builtin"})),
+        );
+    state
+        .members
+        .entry("cluster/notifications/matchers".into())
+        .or_default()
+        .insert(
+            "default-matcher".into(),
+            record(json!({"target": ["mail-to-root"], "comment": "Route all notifications to mail-to-root", "origin": "builtin"})),
+        );
     state
 }
 

@@ -55,17 +55,28 @@ pub fn check_members_exist(ctx: &Ctx<'_>) -> Result<(), ApiError> {
             };
             // A snapshot a worker (rollback, delete) is asked for is looked up in the task,
             // which fails with PVE::AbstractConfig's `snapshot 'x' does not exist`.
+            // Made by a POST to its own path: the member is what the call creates.
+            if c.created_at_member && c.member_template == template && ctx.op.method == Method::Post
+            {
+                continue;
+            }
             let worker = super::tasks::worker_type(ctx.op.method.as_str(), template).is_some();
             if c.id_param == "snapname" && worker {
                 continue;
             }
             let list = concrete(&c.template, path_params);
-            let exists = s.members.get(&list).is_some_and(|m| m.contains_key(id))
-                && !s.is_deleted(&format!("{list}/{id}"));
+            let exists = (s.members.get(&list).is_some_and(|m| m.contains_key(id))
+                && !s.is_deleted(&format!("{list}/{id}")))
+                || super::access::is_builtin_member(s, &list, id);
             if !exists {
-                let node = ctx.path_param("node").unwrap_or("");
                 let own = c.member_template == template;
-                return Err(messages::missing_member(c, node, id, ctx.op.method, own));
+                return Err(messages::missing_member(
+                    c,
+                    path_params,
+                    id,
+                    ctx.op.method,
+                    own,
+                ));
             }
         }
         Ok(())
@@ -104,11 +115,15 @@ fn stored(guest: bool, key: &str, v: &Value) -> Value {
 pub fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let (op, path_params, params) = (ctx.op, ctx.path_params, ctx.params);
     let mock = ctx.mock;
-    let Some(c) = mock.collections().at(&op.template) else {
+    let Some(c) = mock.collections().created_by(&op.template) else {
         return Ok(mock.answer(ctx));
     };
     let list = concrete(&c.template, path_params);
-    let id = match params.get(&c.id_param) {
+    let id_given = params
+        .get(&c.id_param)
+        .cloned()
+        .or_else(|| super::path_param(path_params, &c.id_param).map(Value::from));
+    let id = match id_given.as_ref() {
         Some(Value::String(s)) => s.clone(),
         Some(v) => v.to_string(),
         None => {

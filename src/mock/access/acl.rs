@@ -27,6 +27,7 @@ pub const HANDLERS: &[Computed] = &[
     (Method::Delete, "/access/roles/{roleid}", delete_role),
     (Method::Get, "/access/permissions", permissions),
     (Method::Get, "/access/domains", list_domains),
+    (Method::Get, "/access/domains/{realm}", read_domain),
 ];
 
 /// `GET /access/acl`: the entries on paths where the caller may modify permissions.
@@ -341,6 +342,29 @@ fn permissions(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 
 /// `GET /access/domains` (allowed without a login, as on PVE): the built-in realms and
 /// those created through the API.
+/// `GET /access/domains/{realm}`: the realm's configuration with its digest (the built-in
+/// `pam` and `pve` show their type and comment).
+fn read_domain(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let realm = ctx.path_param("realm").unwrap_or_default();
+    ctx.mock.store().read(|s| {
+        let mut config = Map::new();
+        if let Some((_, kind, comment)) = builtin_realms_of(s.product)
+            .iter()
+            .find(|(r, _, _)| *r == realm)
+        {
+            config.insert("type".into(), json!(kind));
+            config.insert("comment".into(), json!(comment));
+        } else if let Some(rec) = s.members.get("access/domains").and_then(|m| m.get(realm)) {
+            config.clone_from(&rec.config);
+        } else {
+            return Err(err500(format!("domain '{realm}' does not exist")));
+        }
+        let digest = crate::mock::reads::config_digest(&config);
+        config.insert("digest".into(), json!(digest));
+        Ok(Value::Object(config))
+    })
+}
+
 pub(crate) fn list_domains(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(ctx.mock.store().read(|s| {
         let mut out: Vec<Value> = builtin_realms_of(s.product)

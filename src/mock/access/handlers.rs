@@ -40,7 +40,6 @@ pub const HANDLERS: &[Computed] = &[
         "/access/users/{userid}/token/{token-name}",
         delete_token,
     ),
-    (Method::Post, "/access/tfa/{userid}", add_tfa),
 ];
 
 /// PVE's built-in realms.
@@ -50,7 +49,7 @@ pub(super) const BUILTIN_REALMS: &[(&str, &str, &str)] = &[
 ];
 
 /// The built-in realms of the other products (`pam` and their own).
-pub(super) fn builtin_realms_of(
+pub(crate) fn builtin_realms_of(
     product: crate::schema::Product,
 ) -> &'static [(&'static str, &'static str, &'static str)] {
     use crate::schema::Product;
@@ -114,11 +113,16 @@ fn login(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             .and_then(|(u, _)| u.strip_prefix(TFA_PREFIX).map(str::to_string))
             .filter(|u| username.is_empty() || *u == username)
             .ok_or_else(authentication_failure)?;
-        let code = password
-            .strip_prefix("totp:")
-            .ok_or_else(authentication_failure)?;
-        let secret = mock.user_secret(&user, "totp_secret");
-        if !secret.is_some_and(|s| totp_matches(&s, code)) {
+        // `totp:<code>`, or `recovery:<key>` (each key works once).
+        let ok = if let Some(code) = password.strip_prefix("totp:") {
+            mock.user_secret(&user, "totp_secret")
+                .is_some_and(|s| totp_matches(&s, code))
+        } else if let Some(key) = password.strip_prefix("recovery:") {
+            store.write(|s| super::tfa::use_recovery_key(s, &user, key))
+        } else {
+            false
+        };
+        if !ok {
             return Err(authentication_failure());
         }
         return Ok(mock.full_login(&user));
@@ -230,6 +234,7 @@ fn delete_user(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let answer = writes::destroy(ctx)?;
     ctx.mock.store().write(|s| {
         s.members.remove(&format!("access/users/{user}/token"));
+        s.members.remove(&super::tfa::list_key(&user));
         if let Some(acl) = s.members.get_mut("access/acl") {
             acl.retain(|_, r| {
                 let ugid = r.config.get("ugid").and_then(Value::as_str).unwrap_or("");
@@ -336,44 +341,6 @@ fn delete_token(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         return Err(err500(format!("no such token '{id}' for user '{user}'")));
     }
     Ok(Value::Null)
-}
-
-/// `POST /access/tfa/{userid}` with `type=totp`: registers a TOTP factor once the current
-/// code (`value`) proves the secret (`totp=otpauth://...secret=...`). Other types are
-/// accepted as PVE's schema describes them.
-fn add_tfa(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    if ctx.text("type").as_deref() != Some("totp") {
-        return Ok(ctx.mock.answer(ctx));
-    }
-    let user = ctx.path_param("userid").unwrap_or_default().to_string();
-    let uri = ctx.text("totp").unwrap_or_default();
-    let secret = uri
-        .split_once('?')
-        .map(|(_, q)| q)
-        .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "secret"))
-        .map(|(_, v)| v.into_owned())
-        .ok_or_else(|| ApiError::params([("totp", "expected an otpauth:// URI with a secret")]))?;
-    let code = ctx.text("value").unwrap_or_default();
-    if !totp_matches(&secret, &code) {
-        return Err(ApiError::new(400, "failed to verify TOTP challenge"));
-    }
-    let found = ctx.mock.store().write(|s| {
-        match s
-            .members
-            .get_mut("access/users")
-            .and_then(|m| m.get_mut(&user))
-        {
-            Some(r) => {
-                r.meta.insert("totp_secret".into(), json!(secret));
-                true
-            }
-            None => false,
-        }
-    });
-    if !found && !ctx.mock.lenient() {
-        return Err(err500(format!("no such user ('{user}')")));
-    }
-    Ok(json!({"id": format!("totp-{}", &ticket::secret_hash(&secret)[..8])}))
 }
 
 #[cfg(test)]

@@ -10,12 +10,13 @@ pub mod handlers;
 pub mod products;
 pub mod roles;
 pub mod rust_acl;
+pub mod tfa;
 pub mod ticket;
 
 use serde_json::{json, Value};
 
 use super::messages::{authentication_failure, invalid_ticket, invalid_token};
-use super::store::MockState;
+use super::store::{MockState, Record};
 use super::MockPve;
 use crate::api::ApiError;
 use roles::Subject;
@@ -108,6 +109,40 @@ fn account_usable(s: &MockState, user: &str, now: u64) -> bool {
     enabled && (expire == 0 || expire > now)
 }
 
+/// `user`'s token `tokenid` if it may be used now, else the refusal of PVE's
+/// `verify_token` (checked in its order: the user, the token, the token's expiry).
+fn usable_token<'s>(
+    s: &'s MockState,
+    user: &str,
+    tokenid: &str,
+    now: u64,
+) -> Result<&'s Record, ApiError> {
+    let refuse = |text: String| Err(ApiError::new(401, text));
+    let Some(account) = s.members.get("access/users").and_then(|m| m.get(user)) else {
+        return refuse(format!("no such user ('{user}')"));
+    };
+    let disabled =
+        matches!(account.config.get("enable"), Some(v) if v == 0 || v == "0" || v == false);
+    if disabled {
+        return refuse(format!("user '{user}' is disabled"));
+    }
+    if !account_usable(s, user, now) {
+        return refuse("account expired".into());
+    }
+    let Some(rec) = s
+        .members
+        .get(&format!("access/users/{user}/token"))
+        .and_then(|m| m.get(tokenid))
+    else {
+        return refuse(format!("no such token '{tokenid}' for user '{user}'"));
+    };
+    let expire = rec.config.get("expire").and_then(as_u64).unwrap_or(0);
+    if expire != 0 && expire < now {
+        return refuse("token expired".into());
+    }
+    Ok(rec)
+}
+
 fn as_u64(v: &Value) -> Option<u64> {
     v.as_u64().or_else(|| v.as_str()?.parse().ok())
 }
@@ -188,21 +223,9 @@ impl MockPve {
             }
             Caller::Token {
                 userid, tokenid, ..
-            } => {
-                let ok = self.store().read(|s| {
-                    let expire = s
-                        .members
-                        .get(&format!("access/users/{userid}/token"))
-                        .and_then(|m| m.get(tokenid))
-                        .map(|r| r.config.get("expire").and_then(as_u64).unwrap_or(0));
-                    matches!(expire, Some(e) if e == 0 || e > now) && account_usable(s, userid, now)
-                });
-                if ok {
-                    Ok(())
-                } else {
-                    Err(invalid_token())
-                }
-            }
+            } => self
+                .store()
+                .read(|s| usable_token(s, userid, tokenid, now).map(|_| ())),
             _ => Ok(()),
         }
     }
@@ -212,8 +235,10 @@ impl MockPve {
         self.store().signer.check_csrf(csrf, user, time)
     }
 
-    /// The caller an API token stands for: PVE's `401 invalid token value!` when the token
-    /// is unknown, deleted, expired, its secret wrong, or its user gone or disabled.
+    /// The caller an API token stands for, refused as PVE's `verify_token` refuses (its
+    /// text is the 401's reason): `no such user ('u')`, `user 'u' is disabled`, `account
+    /// expired`, `no such token 't' for user 'u'` (also once deleted), `token expired`, and
+    /// `invalid token value!` for a wrong secret.
     pub fn token_caller(
         &self,
         user: &str,
@@ -222,24 +247,19 @@ impl MockPve {
     ) -> Result<Caller, ApiError> {
         let now = self.store().now();
         let privsep = self.store().read(|s| {
-            let rec = s
-                .members
-                .get(&format!("access/users/{user}/token"))
-                .and_then(|m| m.get(tokenid))?;
-            let ok = rec.meta.get("secret_hash").and_then(Value::as_str)
-                == Some(ticket::secret_hash(secret).as_str());
-            let expire = rec.config.get("expire").and_then(as_u64).unwrap_or(0);
-            let privsep = !matches!(rec.config.get("privsep"), Some(v) if v == 0 || v == "0");
-            (ok && (expire == 0 || expire > now) && account_usable(s, user, now)).then_some(privsep)
-        });
-        match privsep {
-            Some(privsep) => Ok(Caller::Token {
-                userid: user.to_string(),
-                tokenid: tokenid.to_string(),
-                privsep,
-            }),
-            None => Err(invalid_token()),
-        }
+            let rec = usable_token(s, user, tokenid, now)?;
+            if rec.meta.get("secret_hash").and_then(Value::as_str)
+                != Some(ticket::secret_hash(secret).as_str())
+            {
+                return Err(invalid_token());
+            }
+            Ok(!matches!(rec.config.get("privsep"), Some(v) if v == 0 || v == "0"))
+        })?;
+        Ok(Caller::Token {
+            userid: user.to_string(),
+            tokenid: tokenid.to_string(),
+            privsep,
+        })
     }
 
     /// Logs in as `user` with `password` (and, for a user with TOTP, `otp`) without a
@@ -344,5 +364,17 @@ impl MockPve {
             _ => {}
         }
         login
+    }
+}
+
+/// Whether `id` is a member of collection `list` that PVE has built in rather than stored:
+/// the realms `pam` and `pve` (`pbs`, `pmg`, `pdm`), and the special roles.
+pub fn is_builtin_member(s: &MockState, list: &str, id: &str) -> bool {
+    match list {
+        "access/domains" => handlers::builtin_realms_of(s.product)
+            .iter()
+            .any(|(realm, _, _)| *realm == id),
+        "access/roles" => roles::builtin_roles_of(s.product).contains_key(id),
+        _ => false,
     }
 }
