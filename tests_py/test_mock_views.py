@@ -71,8 +71,10 @@ def _over_http() -> Iterator[Call]:
             return r.status_code, r.reason_phrase
 
         call.http = http  # type: ignore[attr-defined]
-        yield call
-        http.close()
+        try:
+            yield call
+        finally:
+            http.close()
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=20)
@@ -247,3 +249,57 @@ def test_fabric_redistribute_is_optional_as_its_variants_say(call: Call) -> None
         ip_prefix="10.20.0.0/24",
     )
     assert status == 200
+
+
+def test_a_user_changes_own_second_factors_only_with_own_password() -> None:
+    """PVE's root_permission_check: root@pam needs no password, anyone else confirms."""
+    root = SyncProxmoxSDK.mock(mock_namespace="views-tfa-password")
+    root.mock_store.reset()
+    root.access.users.post(userid="frank@pve", password="Frank-pass-1")
+    alice = SyncProxmoxSDK(
+        host="mock",
+        backend="mock",
+        user="frank@pve",
+        password="Frank-pass-1",
+        mock_namespace="views-tfa-password",
+    )
+    with pytest.raises(ResourceException) as e:
+        alice.access.tfa("frank@pve").post(type="recovery")
+    assert e.value.status_code == 400
+    assert e.value.errors == {"password": "password is required to modify TFA data"}
+    with pytest.raises(ResourceException) as e:
+        alice.access.tfa("frank@pve").post(type="recovery", password="wrong")
+    assert (e.value.status_code, e.value.content) == (500, "invalid credentials")
+    added = alice.access.tfa("frank@pve").post(type="recovery", password="Frank-pass-1")
+    assert added["id"] == "recovery"
+    with pytest.raises(ResourceException) as e:
+        alice.access.tfa("frank@pve")("recovery").delete()
+    assert e.value.status_code == 400
+    alice.access.tfa("frank@pve")("recovery").delete(password="Frank-pass-1")
+    # root@pam changes anyone's without a password.
+    root.access.tfa("frank@pve").post(type="recovery")
+
+
+def test_tfa_password_confirmation_over_http() -> None:
+    gen = _over_http()
+    root = next(gen)
+    try:
+        root("POST", "/access/users", userid="gina@pve", password="Gina-pass-12")
+        http: httpx.Client = root.http  # type: ignore[attr-defined]
+        r = http.post("/access/ticket", data={"username": "gina@pve", "password": "Gina-pass-12"})
+        login = r.json()["data"]
+        headers = {
+            "Cookie": f"PVEAuthCookie={login['ticket']}",
+            "CSRFPreventionToken": login["CSRFPreventionToken"],
+        }
+        r = http.post("/access/tfa/gina@pve", data={"type": "recovery"}, headers=headers)
+        assert r.status_code == 400
+        assert r.json()["errors"] == {"password": "password is required to modify TFA data"}
+        r = http.post(
+            "/access/tfa/gina@pve",
+            data={"type": "recovery", "password": "Gina-pass-12"},
+            headers=headers,
+        )
+        assert r.status_code == 200 and len(r.json()["data"]["recovery"]) == 10
+    finally:
+        gen.close()

@@ -104,6 +104,7 @@ fn read_entry(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 
 /// `PUT /access/tfa/{userid}/{id}`: description and `enable`.
 fn update_entry(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    confirm_password(ctx)?;
     let user = ctx.path_param("userid").unwrap_or_default().to_string();
     let id = ctx.path_param("id").unwrap_or_default().to_string();
     let description = ctx.text("description");
@@ -127,6 +128,7 @@ fn update_entry(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 
 /// `DELETE /access/tfa/{userid}/{id}`.
 fn delete_entry(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    confirm_password(ctx)?;
     let user = ctx.path_param("userid").unwrap_or_default().to_string();
     let id = ctx.path_param("id").unwrap_or_default().to_string();
     ctx.mock.store().write(|s| {
@@ -144,6 +146,27 @@ fn delete_entry(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         sync_login_secret(s, &user);
         Ok(Value::Null)
     })
+}
+
+/// PVE's `root_permission_check` of every TFA change: `root@pam` changes any user's second
+/// factors as it is; anyone else confirms with their own `password` (`password is
+/// required to modify TFA data`; a wrong one fails as the realm's `invalid credentials`).
+fn confirm_password(ctx: &Ctx<'_>) -> Result<(), ApiError> {
+    if ctx.caller.is_root() || ctx.mock.lenient() {
+        return Ok(());
+    }
+    let Some(user) = ctx.caller.userid() else {
+        return Ok(()); // no caller: the permission check refuses first
+    };
+    let Some(password) = ctx.text("password") else {
+        return Err(ApiError::params([(
+            "password",
+            "password is required to modify TFA data",
+        )]));
+    };
+    ctx.mock
+        .check_password(user, &password)
+        .map_err(|_| err500("invalid credentials"))
 }
 
 /// Keeps the user's login check in step with its enabled TOTP entries.
@@ -206,6 +229,7 @@ fn recovery_key() -> String {
 /// secret (`totp=otpauth://...secret=...`), a set of recovery keys (answered once), or a
 /// Yubico OTP key; WebAuthn and U2F answer their registration challenge.
 fn add(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    confirm_password(ctx)?;
     let user = ctx.path_param("userid").unwrap_or_default().to_string();
     let kind = ctx.text("type").unwrap_or_default();
     let description = ctx.text("description").unwrap_or_default();
