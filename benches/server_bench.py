@@ -1,6 +1,7 @@
 """Load test of the mock server with wrk (64 connections), side by side with the original
-``proxmox-sdk-mock`` (uvicorn) from ``.bench-venv``: requests/s, p99 latency, time from
-start to healthy, and RSS after the load. Run by ``make bench``."""
+``proxmox-sdk-mock`` (uvicorn) from ``.bench-venv`` and, for ``/version``, a minimal axum
+server (``benches/src/bin/axum-ceiling.rs``, the ceiling): requests/s, p99 latency, time
+from start to healthy, and RSS after the load. Run by ``make bench``."""
 
 from __future__ import annotations
 
@@ -182,6 +183,17 @@ def main() -> None:
         [str(ROOT / ".venv" / "bin" / "proxmox-sdk-mock"), "--no-auth", "--namespace", "bench"],
         {},
     )
+    # The ceiling: a minimal axum server answering the same /version body (src/bin).
+    ceiling_bin = ROOT / "target" / "release" / "axum-ceiling"
+    ceiling = None
+    if ceiling_bin.exists():
+        port = free_port()
+        proc, _ = start([str(ceiling_bin)], {"PORT": str(port), "HOST": "127.0.0.1"}, port)
+        try:
+            ceiling = wrk(f"http://127.0.0.1:{port}{PATHS[0]}")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
     theirs = measure(
         "proxmox-sdk 0.0.15 (uvicorn)",
         [str(ROOT / ".bench-venv" / "bin" / "proxmox-sdk-mock")],
@@ -194,6 +206,12 @@ def main() -> None:
         (a, pa), (b, pb) = ours[path], theirs[path]
         print(f"| GET {path}: requests/s | {a:.0f} | {b:.0f} | {a / b:.1f}x |")
         print(f"| GET {path}: p99 latency | {pa} | {pb} | |")
+    if ceiling is not None:
+        a = ours[PATHS[0]][0]
+        print(
+            f"| GET {PATHS[0]}: a minimal axum server (the ceiling) | {ceiling[0]:.0f} "
+            f"(p99 {ceiling[1]}) | | ours {a / ceiling[0]:.2f} of it |"
+        )
     print(
         f"| start to healthy (ms) | {ours['startup_ms']:.0f} | {theirs['startup_ms']:.0f} | {theirs['startup_ms'] / ours['startup_ms']:.1f}x |"
     )

@@ -1,0 +1,34 @@
+//! The ceiling for the server benchmark: the least an axum server can do to answer
+//! `GET /api2/json/version` (a fixed body of the same size and type as PVE's answer, no
+//! routing table, no middleware) on the same runtime our server uses (tokio's multi-thread
+//! scheduler, one worker per core). `benches/server_bench.py` runs it beside our server and
+//! reports ours as a fraction of it. `PORT` and `HOST` as for `proxmox-sdk-mock`.
+
+use axum::http::header;
+use axum::routing::get;
+use axum::Router;
+
+const VERSION: &str = r#"{"data":{"release":"9.2","repoid":"8ec8bd3e69b4d5e5","version":"9.2.0"}}"#;
+
+fn main() -> std::io::Result<()> {
+    let port = std::env::var("PORT").unwrap_or_else(|_| "8000".into());
+    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async move {
+            let app = Router::new()
+                .route(
+                    "/api2/json/version",
+                    get(|| async {
+                        (
+                            [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+                            VERSION,
+                        )
+                    }),
+                )
+                .route("/health", get(|| async { "ok" }));
+            let listener = tokio::net::TcpListener::bind(format!("{host}:{port}")).await?;
+            axum::serve(listener, app).await
+        })
+}
