@@ -303,3 +303,18 @@ def test_tfa_password_confirmation_over_http() -> None:
         assert r.status_code == 200 and len(r.json()["data"]["recovery"]) == 10
     finally:
         gen.close()
+
+
+def test_users_read_and_list_as_user_cfg_holds_them(call: Call) -> None:
+    call("POST", "/access/groups", groupid="ops")
+    call("POST", "/access/users", userid="hank@pve", groups="ops", email="h@example.com")
+    call("POST", "/access/users/hank@pve/token/tk", comment="ci")
+    user = call("GET", "/access/users/hank@pve")[1]
+    # PVE's read_user: enable and expire always (defaults 1 and 0), groups as a list, tokens.
+    assert user["enable"] == 1 and user["expire"] == 0
+    assert user["groups"] == ["ops"]
+    assert user["tokens"] == {"tk": {"comment": "ci", "expire": 0, "privsep": 1}}
+    rows = {u["userid"]: u for u in call("GET", "/access/users")[1]}
+    assert rows["hank@pve"]["realm-type"] == "pve" and rows["hank@pve"]["expire"] == 0
+    assert rows["hank@pve"]["groups"] == "ops"
+    assert rows["root@pam"]["realm-type"] == "pam" and "groups" not in rows["root@pam"]

@@ -204,6 +204,9 @@ fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Ans
         }
         out.push(item);
     }
+    if c.template == "/access/users" {
+        super::access::handlers::patch_user_rows(s, &mut out);
+    }
     Value::Array(out).into()
 }
 

@@ -17,6 +17,7 @@ use crate::mock::{writes, Ctx};
 pub const HANDLERS: &[Computed] = &[
     (Method::Post, "/access/ticket", login),
     (Method::Post, "/access/users", create_user),
+    (Method::Get, "/access/users/{userid}", read_user),
     (Method::Delete, "/access/users/{userid}", delete_user),
     (Method::Put, "/access/password", change_password),
     (
@@ -221,10 +222,91 @@ fn create_user(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         }
     }
     let answer = writes::create(ctx)?;
+    // user.cfg always holds `enable` and `expire` (PVE's defaults 1 and 0).
+    ctx.mock.store().write(|s| {
+        if let Some(rec) = s
+            .members
+            .get_mut("access/users")
+            .and_then(|m| m.get_mut(&userid))
+        {
+            rec.config.entry("enable").or_insert(json!(1));
+            rec.config.entry("expire").or_insert(json!(0));
+        }
+    });
     if let Some(pw) = ctx.text("password").filter(|p| !p.is_empty()) {
         ctx.mock.set_password(&userid, &pw)?;
     }
     Ok(answer)
+}
+
+/// `GET /access/users/{userid}`: the user.cfg entry, `groups` as a list and the user's
+/// API tokens (PVE's `read_user`).
+fn read_user(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let user = ctx.path_param("userid").unwrap_or_default();
+    let mut v = crate::mock::reads::read(ctx).into_value();
+    let Value::Object(obj) = &mut v else {
+        return Ok(v);
+    };
+    if let Some(Value::String(g)) = obj.get("groups") {
+        let list: Vec<Value> = crate::schema::formats::split_list(g)
+            .into_iter()
+            .map(Value::from)
+            .collect();
+        obj.insert("groups".into(), Value::Array(list));
+    }
+    let tokens = ctx.mock.store().read(|s| {
+        s.members
+            .get(&format!("access/users/{user}/token"))
+            .map(|m| {
+                m.iter()
+                    .map(|(id, r)| (id.clone(), Value::Object(r.config.clone())))
+                    .collect::<Map<String, Value>>()
+            })
+            .filter(|m| !m.is_empty())
+    });
+    if let Some(t) = tokens {
+        obj.insert("tokens".into(), Value::Object(t));
+    }
+    Ok(v)
+}
+
+/// The rows of `GET /access/users` as PVE's `index` makes them: the realm's type, and no
+/// `groups` for a user in none.
+pub fn patch_user_rows(s: &MockState, rows: &mut [Value]) {
+    for row in rows {
+        let Value::Object(obj) = row else { continue };
+        let Some(userid) = obj
+            .get("userid")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        let realm = userid.rsplit_once('@').map_or("", |(_, r)| r);
+        let kind = builtin_realms_of(s.product)
+            .iter()
+            .find(|(r, _, _)| *r == realm)
+            .map(|(_, k, _)| (*k).to_string())
+            .or_else(|| {
+                s.members
+                    .get("access/domains")
+                    .and_then(|m| m.get(realm))
+                    .and_then(|r| r.config.get("type"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
+        if let Some(kind) = kind {
+            obj.insert("realm-type".into(), json!(kind));
+        }
+        let stored = s
+            .members
+            .get("access/users")
+            .and_then(|m| m.get(&userid))
+            .is_some_and(|r| r.config.contains_key("groups"));
+        if !stored {
+            obj.remove("groups");
+        }
+    }
 }
 
 /// `DELETE /access/users/{userid}`: PVE also drops the user's tokens, second factors and
