@@ -97,7 +97,7 @@ pub struct MockPve {
     refused: Option<String>,
     /// Generated answers by concrete path: generation is deterministic, so a path's answer
     /// is built once and cloned after (state overlays are applied on top each time).
-    generated: Arc<parking_lot::RwLock<HashMap<String, Value, foldhash::fast::RandomState>>>,
+    generated: Arc<parking_lot::RwLock<HashMap<String, Arc<Value>, foldhash::fast::RandomState>>>,
 }
 
 /// Why a mock could not be set up.
@@ -511,10 +511,21 @@ impl MockPve {
         returns: &crate::schema::Schema,
         ctx: &GenContext<'_>,
     ) -> Value {
+        (*self.generated_shared(key, returns, ctx)).clone()
+    }
+
+    /// The generated answer for `key`, shared: made once, then only what a reader needs of
+    /// it is copied (a config read takes its required members, not the whole sample).
+    pub(crate) fn generated_shared(
+        &self,
+        key: &str,
+        returns: &crate::schema::Schema,
+        ctx: &GenContext<'_>,
+    ) -> Arc<Value> {
         if let Some(v) = self.generated.read().get(key) {
             return v.clone();
         }
-        let v = generate::generate(returns, "", ctx);
+        let v = Arc::new(generate::generate(returns, "", ctx));
         let mut cache = self.generated.write();
         if cache.len() >= GENERATED_CACHE_LIMIT {
             cache.clear();

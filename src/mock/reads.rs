@@ -35,18 +35,24 @@ pub fn read(ctx: &Ctx<'_>) -> Answer {
     if returns.child_link_key().is_some() {
         return directory_index(ctx).into();
     }
-    let mut v = ctx.mock.generated(ctx.path, returns, &ctx.gen());
     let Some(c) = collections.ancestors(template).last() else {
-        return v.into();
+        return ctx.mock.generated(ctx.path, returns, &ctx.gen()).into();
     };
+    let shared = ctx.mock.generated_shared(ctx.path, returns, &ctx.gen());
     let list = concrete(&c.template, ctx.path_params);
     let id = ctx.path_param(&c.id_param).unwrap_or("");
     let now = ctx.mock.now();
+    let full = c.is_member_or_config(template);
     ctx.store().read(|s| {
         let Some(rec) = s.members.get(&list).and_then(|m| m.get(id)) else {
-            return;
+            return Answer::from((*shared).clone());
         };
-        let full = c.is_member_or_config(template);
+        // The member itself shows what was stored and what PVE always shows: only the
+        // sample's required members are copied (the overlay would drop the rest).
+        let mut v = match (&*shared, full) {
+            (Value::Object(sample), true) => Value::Object(required_members(sample, returns)),
+            (other, _) => other.clone(),
+        };
         let with_pending;
         let rec = if template.ends_with("/config")
             && !ctx.flag("current")
@@ -73,8 +79,22 @@ pub fn read(ctx: &Ctx<'_>) -> Answer {
                 obj.remove("lock");
             }
         }
-    });
-    v.into()
+        v.into()
+    })
+}
+
+/// The members of a generated object the schema requires (what a member's own read keeps
+/// of the sample).
+fn required_members(
+    sample: &Map<String, Value>,
+    schema: &crate::schema::Schema,
+) -> Map<String, Value> {
+    let props = schema.properties.as_ref();
+    sample
+        .iter()
+        .filter(|(k, _)| props.and_then(|p| p.get(*k)).is_some_and(|s| !s.optional))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// Whether the caller may see member `id` of collection `c` in its list (PVE filters guest,
