@@ -82,8 +82,17 @@ impl Collections {
             let id_param = member.template[prefix.len()..member.template.len() - 1].to_string();
             let Some(post) = e.operation(Method::Post) else {
                 // Created at the member's own path: a list of what was made there.
-                // A thing made and removed there (its GET shows it), not a sub-list.
-                let made_there = member.operation(Method::Post).is_some()
+                // A thing made (with settings of its own) and removed there, its GET
+                // showing it: not a sub-list, nor an action on the member (PMG's
+                // `POST .../postfix/queue/{queue}/{queue_id}` delivers a mail).
+                let settings = member.operation(Method::Post).is_some_and(|p| {
+                    p.info.parameters.properties.as_ref().is_some_and(|props| {
+                        props
+                            .keys()
+                            .any(|k| !member.template.contains(&format!("{{{k}}}")))
+                    })
+                });
+                let made_there = settings
                     && member.operation(Method::Delete).is_some()
                     && member
                         .operation(Method::Get)
@@ -218,4 +227,32 @@ pub fn concrete(template: &str, params: &[(&str, String)]) -> String {
         )
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{bundled, Product};
+
+    #[test]
+    fn members_made_at_their_own_path_are_collections_and_actions_are_not() {
+        let pve = Collections::discover(&bundled::load_of(Product::Pve, "9.2").unwrap());
+        for member in [
+            "/access/users/{userid}/token/{tokenid}",
+            "/cluster/jobs/realm-sync/{id}",
+            "/cluster/metrics/server/{id}",
+        ] {
+            let c = pve.member_at(member).unwrap_or_else(|| panic!("{member}"));
+            assert!(c.created_at_member, "{member}");
+            assert!(std::ptr::eq(pve.created_by(member).unwrap(), c), "{member}");
+        }
+        // A list with a POST of its own is created there, not at the member.
+        assert!(pve.created_by("/nodes/{node}/qemu/{vmid}").is_none());
+        assert!(pve.created_by("/nodes/{node}/qemu").is_some());
+        // PMG's POST of a queued mail delivers it: an action, not a create.
+        let pmg = Collections::discover(&bundled::load_of(Product::Pmg, "6.3").unwrap());
+        assert!(pmg
+            .member_at("/nodes/{node}/postfix/queue/{queue}/{queue_id}")
+            .is_none());
+    }
 }
