@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -318,3 +319,26 @@ def test_users_read_and_list_as_user_cfg_holds_them(call: Call) -> None:
     assert rows["hank@pve"]["realm-type"] == "pve" and rows["hank@pve"]["expire"] == 0
     assert rows["hank@pve"]["groups"] == "ops"
     assert rows["root@pam"]["realm-type"] == "pam" and "groups" not in rows["root@pam"]
+
+
+def test_recovery_keys_are_kept_hashed_in_the_state_file(tmp_path: Path) -> None:
+    px = SyncProxmoxSDK.mock(mock_namespace="views-tfa-state")
+    px.mock_store.reset()
+    px.access.users.post(userid="ivy@pve", password="Ivy-pass-123")
+    keys = px.access.tfa("ivy@pve").post(type="recovery")["recovery"]
+    state = tmp_path / "state.json"
+    px.mock_store.save(str(state))
+    text = state.read_text()
+    assert "ivy@pve" in text and not any(k in text for k in keys)
+    # What was saved still checks a key: load it into another namespace and log in.
+    other = SyncProxmoxSDK.mock(mock_namespace="views-tfa-state-2")
+    other.mock_store.load(str(state))
+    secret = totp_helper.SECRET
+    other.access.tfa("ivy@pve").post(
+        type="totp", totp=f"otpauth://totp/ivy?secret={secret}", value=totp_helper.code(secret)
+    )
+    first = other.access.ticket.post(username="ivy@pve", password="Ivy-pass-123")
+    done = other.access.ticket.post(
+        username="ivy@pve", password=f"recovery:{keys[3]}", **{"tfa-challenge": first["ticket"]}
+    )
+    assert done["username"] == "ivy@pve"

@@ -1,7 +1,7 @@
 //! Second factors as PVE keeps them (`/etc/pve/priv/tfa.cfg`, managed by proxmox-tfa): per
 //! user a list of entries (`totp`, `recovery`, `webauthn`, `u2f`, `yubico`), each with an
 //! `id`, `description`, `created` and `enable`. A TOTP entry's secret and the unused
-//! recovery keys are kept beside the entry and never shown.
+//! recovery keys (hashed) are kept beside the entry and never shown.
 
 use serde_json::{json, Map, Value};
 
@@ -201,8 +201,9 @@ pub fn use_recovery_key(s: &mut MockState, user: &str, key: &str) -> bool {
     let Some(Value::Array(keys)) = rec.meta.get_mut("keys") else {
         return false;
     };
+    let hash = super::ticket::secret_hash(key.trim());
     let before = keys.len();
-    keys.retain(|k| k.as_str() != Some(key.trim()));
+    keys.retain(|k| k.as_str() != Some(hash.as_str()));
     keys.len() < before
 }
 
@@ -271,7 +272,9 @@ fn add(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                 return Err(ApiError::new(400, "user already has recovery keys"));
             }
             let keys: Vec<String> = (0..RECOVERY_KEYS).map(|_| recovery_key()).collect();
-            meta.insert("keys".into(), json!(keys));
+            // Kept hashed, as proxmox-tfa keeps them: the keys themselves are answered once.
+            let hashed: Vec<String> = keys.iter().map(|k| super::ticket::secret_hash(k)).collect();
+            meta.insert("keys".into(), json!(hashed));
             (
                 "recovery".to_string(),
                 json!({"id": "recovery", "recovery": keys}),
