@@ -342,3 +342,17 @@ def test_recovery_keys_are_kept_hashed_in_the_state_file(tmp_path: Path) -> None
         username="ivy@pve", password=f"recovery:{keys[3]}", **{"tfa-challenge": first["ticket"]}
     )
     assert done["username"] == "ivy@pve"
+
+
+def test_a_node_lists_its_pci_devices_as_pve_filters_them(call: Call) -> None:
+    devices = call("GET", f"/nodes/{NODE}/hardware/pci")[1]
+    classes = {d["class"][:4] for d in devices}
+    # PVE's default pci-class-blacklist 05;06;0b leaves out bridges (the host bridge).
+    assert "0x06" not in classes and "0x03" in classes
+    gpu = next(d for d in devices if d["class"] == "0x030000")
+    assert gpu["id"] == "0000:00:02.0" and gpu["vendor_name"] == "Intel Corporation"
+    everything = call("GET", f"/nodes/{NODE}/hardware/pci", **{"pci-class-blacklist": ""})[1]
+    assert len(everything) > len(devices)
+    bare = call("GET", f"/nodes/{NODE}/hardware/pci", verbose=0)[1]
+    assert all("vendor_name" not in d for d in bare)
+    assert call("GET", f"/nodes/{NODE}/hardware/pci/{gpu['id']}")[0] == 200

@@ -1,4 +1,4 @@
-//! Answers PVE derives from cluster-wide configuration: a node's replication jobs (the
+//! Answers PVE derives from cluster-wide configuration, and a node's PCI devices: a node's replication jobs (the
 //! jobs of the guests it runs, from `/cluster/replication`), a node's SDN zones and their
 //! vnets (from `/cluster/sdn`), and the notification targets (every endpoint).
 
@@ -34,7 +34,122 @@ pub const HANDLERS: &[Computed] = &[
         "/cluster/notifications/targets",
         notification_targets,
     ),
+    (Method::Get, "/nodes/{node}/hardware/pci", pci_devices),
 ];
+
+/// A small desktop-class node's PCI devices: (id, class, vendor, device, vendor name,
+/// device name, IOMMU group).
+const PCI_DEVICES: &[(&str, &str, &str, &str, &str, &str, i64)] = &[
+    (
+        "0000:00:00.0",
+        "0x060000",
+        "0x8086",
+        "0x3e30",
+        "Intel Corporation",
+        "8th/9th Gen Core 8-core Desktop Processor Host Bridge/DRAM Registers [Coffee Lake S]",
+        0,
+    ),
+    (
+        "0000:00:02.0",
+        "0x030000",
+        "0x8086",
+        "0x3e92",
+        "Intel Corporation",
+        "CoffeeLake-S GT2 [UHD Graphics 630]",
+        1,
+    ),
+    (
+        "0000:00:14.0",
+        "0x0c0330",
+        "0x8086",
+        "0xa36d",
+        "Intel Corporation",
+        "Cannon Lake PCH USB 3.1 xHCI Host Controller",
+        2,
+    ),
+    (
+        "0000:00:17.0",
+        "0x010601",
+        "0x8086",
+        "0xa352",
+        "Intel Corporation",
+        "Cannon Lake PCH SATA AHCI Controller",
+        3,
+    ),
+    (
+        "0000:00:1f.0",
+        "0x060100",
+        "0x8086",
+        "0xa305",
+        "Intel Corporation",
+        "Z390 Chipset LPC/eSPI Controller",
+        4,
+    ),
+    (
+        "0000:00:1f.4",
+        "0x0c0500",
+        "0x8086",
+        "0xa323",
+        "Intel Corporation",
+        "Cannon Lake PCH SMBus Controller",
+        4,
+    ),
+    (
+        "0000:00:1f.6",
+        "0x020000",
+        "0x8086",
+        "0x15bc",
+        "Intel Corporation",
+        "Ethernet Connection (7) I219-V",
+        4,
+    ),
+    (
+        "0000:01:00.0",
+        "0x010802",
+        "0x144d",
+        "0xa808",
+        "Samsung Electronics Co Ltd",
+        "NVMe SSD Controller SM981/PM981/PM983",
+        5,
+    ),
+];
+
+/// `GET /nodes/{node}/hardware/pci`: the node's devices without the classes of
+/// `pci-class-blacklist` (PVE's default `05;06;0b`: memory controllers, bridges,
+/// processors); names unless `verbose=0`.
+fn pci_devices(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let blacklist = ctx
+        .text("pci-class-blacklist")
+        .unwrap_or_else(|| "05;06;0b".into());
+    let skip: Vec<String> = blacklist
+        .split(';')
+        .map(|c| c.trim().trim_start_matches("0x").to_ascii_lowercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let verbose = ctx.params.get("verbose").is_none_or(crate::mock::is_set);
+    Ok(Value::Array(
+        PCI_DEVICES
+            .iter()
+            .filter(|(_, class, ..)| {
+                let class = class.trim_start_matches("0x");
+                !skip.iter().any(|s| class.starts_with(s.as_str()))
+            })
+            .map(
+                |&(id, class, vendor, device, vendor_name, device_name, group)| {
+                    let mut item = json!({
+                        "id": id, "class": class, "vendor": vendor, "device": device,
+                        "iommugroup": group,
+                    });
+                    if verbose {
+                        item["vendor_name"] = json!(vendor_name);
+                        item["device_name"] = json!(device_name);
+                    }
+                    item
+                },
+            )
+            .collect(),
+    ))
+}
 
 /// The node a guest lives on.
 fn guest_node<'s>(s: &'s MockState, vmid: &str) -> Option<&'s str> {
