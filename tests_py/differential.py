@@ -15,11 +15,21 @@ credentials at all).
 from __future__ import annotations
 
 import re
+import signal
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+
+def sigint_default() -> None:
+    """``preexec_fn`` for a Python server stopped with SIGINT (fakepve): SIGINT back to its
+    default, for a test run started where it is ignored (`nohup cmd &`, a background job
+    without job control), since an ignored signal stays ignored across exec and Python then
+    installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 
 Shape = Any
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from differential import Player, differences
+from differential import Player, differences, sigint_default
 from scenario import SCENARIO
 
 NODE = "pve1"
@@ -251,6 +251,7 @@ def fakepve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env={**os.environ, "PVE_PASS": PASSWORD},
         stdout=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_default,
     )
     try:
         assert proc.stdout is not None

@@ -14,6 +14,7 @@ import sys
 
 import httpx
 import pytest
+from differential import sigint_default
 from proxmox_sdk import SyncProxmoxSDK
 from proxmox_sdk.server import serve, serve_async
 
@@ -412,6 +413,7 @@ def test_real_mode_in_front_of_fakepve(tmp_path) -> None:
         env={**os.environ, "PVE_PASS": "fake-pass"},
         stdout=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_default,
     )
     try:
         assert "listening on https://127.0.0.1" in fake.stdout.readline()
