@@ -230,9 +230,9 @@ fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Ans
     Value::Array(out).into()
 }
 
-/// A directory index: one item per literal child of the template. A generated list of
-/// things (`/nodes/{node}/hardware/pci`: devices by `{pci-id-or-mapping}`) has one
-/// representative member whose link key names a valid id, so that a client can go on.
+/// A directory index: one item per literal child of the template. A list of things no
+/// handler computes (members under a `{param}` child only) has one representative member
+/// whose link key names a valid id, so that a client can go on.
 fn directory_index(ctx: &Ctx<'_>) -> Value {
     let template = ctx.op.template.as_str();
     let returns = &ctx.op.info.returns;
