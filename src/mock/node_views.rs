@@ -151,21 +151,6 @@ fn pci_devices(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     ))
 }
 
-/// The node a guest lives on.
-fn guest_node<'s>(s: &'s MockState, vmid: &str) -> Option<&'s str> {
-    s.members.iter().find_map(|(list, members)| {
-        let mut parts = list.split('/');
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some("nodes"), Some(node), Some("qemu" | "lxc"), None)
-                if members.contains_key(vmid) && !s.is_deleted(&format!("{list}/{vmid}")) =>
-            {
-                Some(node)
-            }
-            _ => None,
-        }
-    })
-}
-
 /// A job's state as `pvesr status` shows it (a job that has not run yet).
 fn job_status(s: &MockState, id: &str, rec: &Record, node: &str, now: u64) -> Value {
     let (guest, jobnum) = id.split_once('-').unwrap_or((id, "0"));
@@ -219,7 +204,8 @@ fn replication_jobs(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             jobs.iter()
                 .filter(|(id, _)| {
                     let g = id.split('-').next().unwrap_or("");
-                    guest.as_deref().is_none_or(|want| want == g) && guest_node(s, g) == Some(node)
+                    guest.as_deref().is_none_or(|want| want == g)
+                        && super::guests::owner(s, g).as_deref() == Some(node)
                 })
                 .map(|(id, rec)| job_status(s, id, rec, node, now))
                 .collect(),
@@ -232,7 +218,7 @@ fn job<'s>(s: &'s MockState, id: &str, node: &str) -> Result<&'s Record, ApiErro
     s.members
         .get("cluster/replication")
         .and_then(|m| m.get(id))
-        .filter(|_| guest_node(s, guest) == Some(node))
+        .filter(|_| super::guests::owner(s, guest).as_deref() == Some(node))
         .ok_or_else(|| err500(format!("no such replication job '{id}'")))
 }
 

@@ -104,7 +104,7 @@ fn account_usable(s: &MockState, user: &str, now: u64) -> bool {
     let Some(rec) = s.members.get("access/users").and_then(|m| m.get(user)) else {
         return false;
     };
-    let enabled = !matches!(rec.config.get("enable"), Some(v) if v == 0 || v == "0" || v == false);
+    let enabled = user_enabled(rec);
     let expire = rec.config.get("expire").and_then(as_u64).unwrap_or(0);
     enabled && (expire == 0 || expire > now)
 }
@@ -121,9 +121,7 @@ fn usable_token<'s>(
     let Some(account) = s.members.get("access/users").and_then(|m| m.get(user)) else {
         return refuse(format!("no such user ('{user}')"));
     };
-    let disabled =
-        matches!(account.config.get("enable"), Some(v) if v == 0 || v == "0" || v == false);
-    if disabled {
+    if !user_enabled(account) {
         return refuse(format!("user '{user}' is disabled"));
     }
     if !account_usable(s, user, now) {
@@ -141,6 +139,11 @@ fn usable_token<'s>(
         return refuse("token expired".into());
     }
     Ok(rec)
+}
+
+/// Whether a user's `enable` lets the account in (unset means enabled).
+fn user_enabled(rec: &Record) -> bool {
+    !matches!(rec.config.get("enable"), Some(v) if v == 0 || v == "0" || v == false)
 }
 
 fn as_u64(v: &Value) -> Option<u64> {
