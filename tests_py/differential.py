@@ -14,13 +14,41 @@ credentials at all).
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+
+@contextmanager
+def our_server(settings: dict[str, str]) -> Iterator[str]:
+    """Our mock server (`python -m proxmox_sdk.server`) on a free port with these
+    environment settings and no data file; gives ``https://host:port``, stops it after."""
+    env = {**os.environ, "PORT": "0", **settings}
+    env.pop("PROXMOX_MOCK_DATA_PATH", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxmox_sdk.server"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "/api2/json" in line, line
+        yield line.split(": ", 1)[1].split("/api2/json")[0]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
 
 
 def sigint_default() -> None:

