@@ -17,7 +17,7 @@ mod answer;
 
 pub use crate::schema::Method;
 use crate::schema::RequestError;
-pub use answer::{Answer, Cell, Cells, Rows};
+pub use answer::{Answer, Cell, Cells, JsonKeys, Rows};
 
 /// The root of every API path.
 pub const API_ROOT: &str = "/api2/json";

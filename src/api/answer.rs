@@ -17,6 +17,9 @@ pub enum Answer {
     Value(Value),
     /// A list of objects.
     Rows(Rows),
+    /// JSON text already written (the server's form of some lists, see
+    /// [`crate::mock::MockPve::answer_for_wire`]).
+    Json(Vec<u8>),
 }
 
 impl Answer {
@@ -25,6 +28,8 @@ impl Answer {
         match self {
             Answer::Value(v) => v,
             Answer::Rows(r) => r.into_value(),
+            // Text this crate wrote from JSON values: it reads back.
+            Answer::Json(text) => serde_json::from_slice(&text).unwrap_or(Value::Null),
         }
     }
 
@@ -48,6 +53,7 @@ impl Answer {
         match self {
             Answer::Rows(rows) => rows.write_json(out),
             Answer::Value(v) => write_value(out, v),
+            Answer::Json(text) => out.extend_from_slice(text),
         }
     }
 
@@ -55,6 +61,7 @@ impl Answer {
         match self {
             Answer::Value(_) => 256,
             Answer::Rows(r) => r.len() * r.keys.len() * 16,
+            Answer::Json(text) => text.len(),
         }
     }
 }
@@ -228,6 +235,30 @@ impl Serialize for Cell {
     }
 }
 
+/// The keys of [`Rows`] escaped once, as `"key":`, for writing rows as JSON objects.
+pub struct JsonKeys(Box<[Box<[u8]>]>);
+
+impl JsonKeys {
+    /// Appends one row (cells by key, as [`Rows::empty_row`] makes them) as a JSON object
+    /// with the cells it has.
+    pub fn write_row(&self, cells: &[Cell], out: &mut Vec<u8>) {
+        out.push(b'{');
+        let mut first = true;
+        for (key, cell) in self.0.iter().zip(cells.iter()) {
+            if cell.is_absent() {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(key);
+            write_value(out, cell);
+        }
+        out.push(b'}');
+    }
+}
+
 /// A list of objects over one sorted set of keys; each row holds, per key, its value or
 /// nothing (a key the row does not have).
 #[derive(Debug, Clone, PartialEq)]
@@ -311,37 +342,31 @@ impl Rows {
     /// Appends the rows as JSON text: a list of objects, each key escaped once for all
     /// rows rather than once per row.
     fn write_json(&self, out: &mut Vec<u8>) {
-        let keys: Vec<Vec<u8>> = self
-            .keys
-            .iter()
-            .map(|k| {
-                let mut text = Vec::new();
-                write_value(&mut text, &**k);
-                text.push(b':');
-                text
-            })
-            .collect();
+        let keys = self.json_keys();
         out.push(b'[');
         for (i, cells) in self.rows.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            out.push(b'{');
-            let mut first = true;
-            for (key, cell) in keys.iter().zip(cells.iter()) {
-                if cell.is_absent() {
-                    continue;
-                }
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                out.extend_from_slice(key);
-                write_value(out, cell);
-            }
-            out.push(b'}');
+            keys.write_row(cells, out);
         }
         out.push(b']');
+    }
+
+    /// The keys as JSON text, to write rows of these keys one at a time
+    /// ([`JsonKeys::write_row`]).
+    pub fn json_keys(&self) -> JsonKeys {
+        JsonKeys(
+            self.keys
+                .iter()
+                .map(|k| {
+                    let mut text = Vec::new();
+                    write_value(&mut text, &**k);
+                    text.push(b':');
+                    text.into_boxed_slice()
+                })
+                .collect(),
+        )
     }
 
     /// The rows as a JSON list of objects.

@@ -80,7 +80,7 @@ fn available(ctx: &Ctx<'_>) -> Result<Record, ApiError> {
     if rec.meta.get("status").and_then(Value::as_str) != Some("running") {
         return Err(err500(format!("VM {vmid} is not running")));
     }
-    Ok(rec)
+    Ok(rec.into_inner())
 }
 
 /// An interface's counters in a guest where nothing runs.

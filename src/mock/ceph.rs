@@ -112,7 +112,7 @@ fn set_flag(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         s.members
             .entry("cluster/ceph/flags".into())
             .or_default()
-            .insert(name, rec);
+            .insert(name, rec.into());
     });
     Ok(Value::Null)
 }

@@ -70,8 +70,9 @@ fn source_config<'s>(s: &'s MockState, req: &CloneRequest<'_>) -> Option<&'s Rec
         Some(snap) => s
             .members
             .get(&format!("{list}/{}/snapshot", req.vmid))?
-            .get(snap),
-        None => s.members.get(&list)?.get(req.vmid),
+            .get(snap)
+            .map(|r| &**r),
+        None => s.members.get(&list)?.get(req.vmid).map(|r| &**r),
     }
 }
 
@@ -290,7 +291,7 @@ pub fn clone_guest(s: &mut MockState, req: &CloneRequest<'_>, now: u64) -> Resul
     s.members
         .entry(list)
         .or_default()
-        .insert(req.newid.to_string(), Record { config, meta });
+        .insert(req.newid.to_string(), (Record { config, meta }).into());
     Ok(())
 }
 

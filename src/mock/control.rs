@@ -153,6 +153,13 @@ impl MockStore {
 
     /// The mock's clock (real time plus what tests advanced it by), epoch seconds.
     pub fn now(&self) -> u64 {
+        let now = self.clock();
+        super::tracked::note_clock(now);
+        now
+    }
+
+    /// The clock, not noted as read (for checking a cached answer's second).
+    pub(in crate::mock) fn clock(&self) -> u64 {
         let real = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()) as i64;

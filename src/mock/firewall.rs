@@ -97,7 +97,7 @@ fn store_rules(s: &mut MockState, key: &str, rules: Vec<Value>) {
     s.members
         .entry(key.to_string())
         .or_default()
-        .insert("rules".into(), rec);
+        .insert("rules".into(), rec.into());
 }
 
 /// The list's digest (PVE's `copy_list_with_digest`: one over every rule's keys).

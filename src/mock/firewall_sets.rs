@@ -140,10 +140,11 @@ fn file(s: &MockState, key: &str) -> Map<String, Value> {
 fn store_file(s: &mut MockState, key: &str, file: Map<String, Value>) {
     s.members.entry(key.to_string()).or_default().insert(
         "file".into(),
-        Record {
+        (Record {
             config: file,
             meta: Map::new(),
-        },
+        })
+        .into(),
     );
 }
 

@@ -3,14 +3,17 @@
 //! migrate, template) with PVE's refusals ending the task, locks held by running tasks,
 //! pending changes and pool membership.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
 
 use super::collections::concrete;
 use super::computed::Computed;
 use super::messages::err500;
 use super::store::{MockState, Record};
+use super::tracked::Tracked;
 use super::{is_set, pending, tasks, Ctx};
-use crate::api::{ApiError, Cell, Method, Rows};
+use crate::api::{Answer, ApiError, Cell, Cells, JsonKeys, Method, Rows};
 
 /// The handlers of this file, by operation.
 pub const HANDLERS: &[Computed] = &[(
@@ -27,18 +30,21 @@ fn pending_list(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         s.members
             .get(&format!("nodes/{node}/qemu"))
             .and_then(|m| m.get(vmid))
-            .map_or(Value::Array(Vec::new()), pending::list)
+            .map_or(Value::Array(Vec::new()), |r| pending::list(r))
     }))
 }
 
-/// The `guests` of a node's list, as `GET /nodes/{node}/qemu|lxc` shows them: one
-/// template row (the members the schema requires, generated once) patched per guest.
+/// The `guests` of a node's list (`list`, the collection's path), as `GET
+/// /nodes/{node}/qemu|lxc` shows them: one template row (the members the schema requires,
+/// generated once) patched per guest. For the server ([`Ctx::wire`]) the list comes as JSON
+/// text, each row copied from the text written last time while its record is unchanged.
 pub fn list(
     ctx: &Ctx<'_>,
     kind: &str,
-    guests: &[(&String, &Record)],
+    list: &str,
+    guests: &[(&String, &Tracked<Record>)],
     schema: &crate::schema::Schema,
-) -> Rows {
+) -> Answer {
     let clock = ctx.mock.now();
     let base = super::generate::generate_object(schema, &ctx.gen(), false);
     let base = base.as_object();
@@ -74,8 +80,9 @@ pub fn list(
     }
     template[vmid] = Cell::Absent;
     let kind_value = kind_cell(kind);
-    rows.reserve(guests.len());
-    for (id, rec) in guests {
+    // A row, and whether it is the same at any time while its record is (not so for a
+    // running guest's uptime or a lock a task holds until some time).
+    let row_of = |id: &str, rec: &Record| {
         let mut row = template.clone();
         let facts = GuestFacts::of(rec);
         for (field, c) in &columns {
@@ -85,9 +92,78 @@ pub fn list(
             }
         }
         row[vmid] = id.parse::<u64>().unwrap_or(0).into();
-        rows.push(row);
+        let timeless = !facts.running() && !rec.meta.contains_key("lock_until");
+        (row, timeless)
+    };
+    if ctx.wire {
+        return ctx.mock.rows.write(list, &rows.json_keys(), guests, row_of);
     }
-    rows
+    rows.reserve(guests.len());
+    for (id, rec) in guests {
+        rows.push(row_of(id, rec).0);
+    }
+    rows.into()
+}
+
+/// Guest list rows as JSON text, by list and guest, each with the revision of the record
+/// it was written from: a list after a write to one guest writes one row and copies the
+/// others' text. Only rows that do not change with time are kept; ids no longer listed are
+/// dropped when the list is next written.
+#[derive(Debug, Default)]
+pub struct RowCache {
+    lists: parking_lot::Mutex<HashMap<String, KeptRows>>,
+}
+
+/// A list's rows by guest id: the record's revision and the row's JSON text.
+type KeptRows = HashMap<String, (u64, Box<[u8]>)>;
+
+impl RowCache {
+    /// The rows of `guests` (in their order) as a JSON list: kept text where the record's
+    /// revision matches, else `row_of`'s row written with `keys` (and kept if timeless).
+    fn write(
+        &self,
+        list: &str,
+        keys: &JsonKeys,
+        guests: &[(&String, &Tracked<Record>)],
+        row_of: impl Fn(&str, &Record) -> (Cells, bool),
+    ) -> Answer {
+        let mut lists = self.lists.lock();
+        if !lists.contains_key(list) {
+            lists.insert(list.to_string(), HashMap::new());
+        }
+        let Some(kept) = lists.get_mut(list) else {
+            return Answer::Json(b"[]".to_vec());
+        };
+        let mut out = Vec::with_capacity(guests.len() * 192 + 2);
+        out.push(b'[');
+        for (i, (id, rec)) in guests.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match kept.get(id.as_str()) {
+                Some((revision, text)) if *revision == rec.revision() => {
+                    out.extend_from_slice(text);
+                }
+                _ => {
+                    let start = out.len();
+                    let (row, timeless) = row_of(id, rec);
+                    keys.write_row(&row, &mut out);
+                    if timeless {
+                        kept.insert((*id).clone(), (rec.revision(), out[start..].into()));
+                    } else {
+                        kept.remove(id.as_str());
+                    }
+                }
+            }
+        }
+        out.push(b']');
+        if kept.len() > guests.len() {
+            let listed: std::collections::HashSet<&str> =
+                guests.iter().map(|(id, _)| id.as_str()).collect();
+            kept.retain(|id, _| listed.contains(id.as_str()));
+        }
+        Answer::Json(out)
+    }
 }
 
 /// Fields PVE shows for a guest in `/nodes/{node}/qemu|lxc` (a stopped guest: counters 0).

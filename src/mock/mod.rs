@@ -38,6 +38,7 @@ pub mod storage;
 pub mod storage_types;
 pub mod store;
 pub mod tasks;
+pub mod tracked;
 pub mod volumes;
 pub mod writes;
 
@@ -98,6 +99,8 @@ pub struct MockPve {
     /// Generated answers by concrete path: generation is deterministic, so a path's answer
     /// is built once and cloned after (state overlays are applied on top each time).
     generated: Arc<parking_lot::RwLock<HashMap<String, Arc<Value>, foldhash::fast::RandomState>>>,
+    /// Guest list rows as the server last wrote them (see [`guests::RowCache`]).
+    rows: Arc<guests::RowCache>,
 }
 
 /// Why a mock could not be set up.
@@ -126,6 +129,8 @@ pub struct Ctx<'a> {
     pub path_params: &'a [(&'a str, String)],
     /// All parameters, validated and coerced (path parameters included).
     pub params: &'a Map<String, Value>,
+    /// The answer goes out as JSON text (the server): a list may come already written.
+    pub wire: bool,
 }
 
 impl Ctx<'_> {
@@ -225,6 +230,7 @@ impl MockPve {
             caller: Caller::root(),
             refused: None,
             generated: Arc::default(),
+            rows: Arc::default(),
         })
     }
 
@@ -407,6 +413,29 @@ impl MockPve {
         path: &str,
         params: &Map<String, Value>,
     ) -> Result<Answer, ApiError> {
+        self.answer_in(caller, method, path, params, false)
+    }
+
+    /// [`MockPve::answer_of`] for an answer that goes out as JSON text: a guest list may
+    /// come as [`Answer::Json`], its unchanged rows copied from the text written last time.
+    pub fn answer_for_wire(
+        &self,
+        caller: &Caller,
+        method: Method,
+        path: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Answer, ApiError> {
+        self.answer_in(caller, method, path, params, true)
+    }
+
+    fn answer_in(
+        &self,
+        caller: &Caller,
+        method: Method,
+        path: &str,
+        params: &Map<String, Value>,
+        wire: bool,
+    ) -> Result<Answer, ApiError> {
         let k = key(path);
         self.store.log_request(method, &k, params);
         if let Some(seeded) = seed::legacy_seeding(self, caller, method, path, params) {
@@ -434,6 +463,7 @@ impl MockPve {
             path: &k,
             path_params: &path_params,
             params: &validated,
+            wire,
         };
         if let Some(injected) = self.injected_failure(&ctx) {
             return injected.map(Answer::Value);

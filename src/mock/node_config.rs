@@ -102,10 +102,11 @@ fn materialize(s: &mut MockState, node: &str) {
     for (iface, config) in all {
         m.insert(
             iface,
-            Record {
+            (Record {
                 config,
                 meta: Map::new(),
-            },
+            })
+            .into(),
         );
     }
 }
@@ -215,10 +216,11 @@ fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         config.remove("iface");
         m.insert(
             iface,
-            Record {
+            (Record {
                 config,
                 meta: Map::new(),
-            },
+            })
+            .into(),
         );
         Ok(Value::Null)
     })
@@ -420,7 +422,7 @@ fn set_service_state(s: &mut MockState, node: &str, service: &str, running: bool
     s.members
         .entry(format!("nodes/{node}/services"))
         .or_default()
-        .insert(service.to_string(), rec);
+        .insert(service.to_string(), rec.into());
 }
 
 #[cfg(test)]

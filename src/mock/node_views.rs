@@ -218,6 +218,7 @@ fn job<'s>(s: &'s MockState, id: &str, node: &str) -> Result<&'s Record, ApiErro
     s.members
         .get("cluster/replication")
         .and_then(|m| m.get(id))
+        .map(|r| &**r)
         .filter(|_| super::guests::owner(s, guest).as_deref() == Some(node))
         .ok_or_else(|| err500(format!("no such replication job '{id}'")))
 }

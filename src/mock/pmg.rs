@@ -40,7 +40,7 @@ fn rec(v: Value) -> Record {
 /// The default mail gateway.
 pub fn default_state() -> MockState {
     let mut s = MockState {
-        nodes: vec!["pmg".into()],
+        nodes: vec!["pmg".into()].into(),
         ..MockState::default()
     };
     let users: [(&str, &str, &str); 3] = [
@@ -51,7 +51,7 @@ pub fn default_state() -> MockState {
     for (userid, role, comment) in users {
         s.members.entry("access/users".into()).or_default().insert(
             userid.into(),
-            rec(json!({"enable": 1, "role": role, "comment": comment})),
+            (rec(json!({"enable": 1, "role": role, "comment": comment}))).into(),
         );
     }
     for (domain, comment) in [
@@ -61,12 +61,15 @@ pub fn default_state() -> MockState {
         s.members
             .entry("config/domains".into())
             .or_default()
-            .insert(domain.into(), rec(json!({"comment": comment})));
+            .insert(domain.into(), (rec(json!({"comment": comment}))).into());
     }
     s.members
         .entry("config/mynetworks".into())
         .or_default()
-        .insert("192.0.2.0/24".into(), rec(json!({"comment": "Office"})));
+        .insert(
+            "192.0.2.0/24".into(),
+            (rec(json!({"comment": "Office"}))).into(),
+        );
     let rules: [(&str, u64, u64, u64); 3] = [
         ("Blacklist", 98, 1, 2),
         ("Block Viruses", 96, 1, 2),
@@ -75,14 +78,17 @@ pub fn default_state() -> MockState {
     for (i, (name, priority, active, direction)) in rules.into_iter().enumerate() {
         s.members.entry("config/ruledb/rules".into()).or_default().insert(
             (i + 1).to_string(),
-            rec(json!({"name": name, "priority": priority, "active": active, "direction": direction})),
+            (rec(json!({"name": name, "priority": priority, "active": active, "direction": direction}))).into(),
         );
     }
     for (i, name) in ["Blacklist", "Whitelist"].into_iter().enumerate() {
         s.members
             .entry("config/ruledb/who".into())
             .or_default()
-            .insert((i + 1).to_string(), rec(json!({"name": name, "info": ""})));
+            .insert(
+                (i + 1).to_string(),
+                (rec(json!({"name": name, "info": ""}))).into(),
+            );
     }
     s
 }

@@ -150,7 +150,7 @@ fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Ans
     };
     let returns = &ctx.op.info.returns;
     let item_schema = returns.items.as_deref();
-    let mut listed: Vec<(&String, &Record)> = members
+    let mut listed: Vec<(&String, &super::tracked::Tracked<Record>)> = members
         .iter()
         .filter(|(id, _)| s.deleted.is_empty() || !s.is_deleted(&format!("{list}/{id}")))
         .filter(|(id, _)| visible(ctx, s, c, id))
@@ -168,7 +168,7 @@ fn list_members(ctx: &Ctx<'_>, s: &MockState, c: &Collection, list: &str) -> Ans
         _ => None,
     };
     if let (Some(kind), Some(schema)) = (guest_kind, item_schema) {
-        return guests::list(ctx, kind, &listed, schema).into();
+        return guests::list(ctx, kind, list, &listed, schema);
     }
     // One generated item for the whole list; each member differs in its id and data.
     let mut params: Vec<(&str, String)> = ctx.path_params.to_vec();

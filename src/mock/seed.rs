@@ -40,7 +40,7 @@ pub fn default_state_of(product: crate::schema::Product) -> MockState {
 /// A small coherent cluster: its nodes, storages `local` and `local-lvm`, `root@pam`.
 pub fn default_state(nodes: Vec<String>) -> MockState {
     let mut state = MockState {
-        nodes,
+        nodes: nodes.into(),
         ..MockState::default()
     };
     let record = |v: Value| Record {
@@ -50,17 +50,18 @@ pub fn default_state(nodes: Vec<String>) -> MockState {
     let storage = state.members.entry("storage".into()).or_default();
     storage.insert(
         "local".into(),
-        record(
+        (record(
             json!({"type": "dir", "path": "/var/lib/vz", "content": "iso,vztmpl,backup,import"}),
-        ),
+        ))
+        .into(),
     );
     storage.insert(
         "local-lvm".into(),
-        record(json!({"type": "lvmthin", "vgname": "pve", "thinpool": "data", "content": "images,rootdir"})),
+        (record(json!({"type": "lvmthin", "vgname": "pve", "thinpool": "data", "content": "images,rootdir"}))).into(),
     );
     state.members.entry("access/users".into()).or_default().insert(
         "root@pam".into(),
-        record(json!({"enable": 1, "expire": 0, "comment": "Built-in Superuser", "email": "", "firstname": "", "lastname": ""})),
+        (record(json!({"enable": 1, "expire": 0, "comment": "Built-in Superuser", "email": "", "firstname": "", "lastname": ""}))).into(),
     );
     // proxmox-notify's built-in target and matcher: mail to root, everything routed there.
     state
@@ -69,7 +70,7 @@ pub fn default_state(nodes: Vec<String>) -> MockState {
         .or_default()
         .insert(
             "mail-to-root".into(),
-            record(json!({"mailto-user": ["root@pam"], "comment": "Send mails to root@pam's email address", "origin": "builtin"})),
+            (record(json!({"mailto-user": ["root@pam"], "comment": "Send mails to root@pam's email address", "origin": "builtin"}))).into(),
         );
     state
         .members
@@ -77,7 +78,7 @@ pub fn default_state(nodes: Vec<String>) -> MockState {
         .or_default()
         .insert(
             "default-matcher".into(),
-            record(json!({"target": ["mail-to-root"], "comment": "Route all notifications to mail-to-root", "origin": "builtin"})),
+            (record(json!({"target": ["mail-to-root"], "comment": "Route all notifications to mail-to-root", "origin": "builtin"}))).into(),
         );
     state
 }
@@ -180,10 +181,11 @@ pub fn legacy_seeding(
                 s.undelete(&format!("storage/{id}"));
                 s.members.entry("storage".into()).or_default().insert(
                     id,
-                    Record {
+                    (Record {
                         config,
                         meta: Map::new(),
-                    },
+                    })
+                    .into(),
                 );
             });
             Some(Value::Null)

@@ -97,10 +97,11 @@ impl Guest {
             let config = snap.as_object().cloned().unwrap_or_default();
             list.insert(
                 name,
-                Record {
+                (Record {
                     config,
                     meta: Map::new(),
-                },
+                })
+                .into(),
             );
         }
     }
@@ -129,7 +130,12 @@ fn snapname(ctx: &Ctx<'_>) -> String {
 /// The guest's record, or PVE's 500 for a missing config.
 fn record(ctx: &Ctx<'_>, g: &Guest) -> Result<Record, ApiError> {
     ctx.store()
-        .read(|s| s.members.get(&g.list).and_then(|m| m.get(&g.vmid)).cloned())
+        .read(|s| {
+            s.members
+                .get(&g.list)
+                .and_then(|m| m.get(&g.vmid))
+                .map(|r| (**r).clone())
+        })
         .ok_or_else(|| {
             let node = ctx.path_param("node").unwrap_or_default();
             let kind = if g.noun == "CT" { "lxc" } else { "qemu" };

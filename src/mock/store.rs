@@ -11,6 +11,7 @@ use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::tracked::{Members, Tracked};
 use crate::schema::index::strip_api_prefix;
 use crate::schema::Product;
 
@@ -32,20 +33,20 @@ pub struct MockState {
     #[serde(default)]
     pub(in crate::mock) product: Product,
     /// Exact answers for concrete paths (`nodes/pve1/version`), seeded or set.
-    pub(in crate::mock) overrides: BTreeMap<String, Value>,
+    pub(in crate::mock) overrides: Tracked<BTreeMap<String, Value>>,
     /// Answers for every path of a template (`nodes/{node}/qemu/{vmid}/status/current`).
-    pub(in crate::mock) template_overrides: BTreeMap<String, Value>,
+    pub(in crate::mock) template_overrides: Tracked<BTreeMap<String, Value>>,
     /// Collection path (`nodes/pve1/qemu`) -> member id -> record.
-    pub(in crate::mock) members: BTreeMap<String, BTreeMap<String, Record>>,
+    pub(in crate::mock) members: Members,
     /// Paths deleted through the API or `delete_object`.
-    pub(in crate::mock) deleted: BTreeSet<String>,
+    pub(in crate::mock) deleted: Tracked<BTreeSet<String>>,
     /// The cluster's nodes.
-    pub(in crate::mock) nodes: Vec<String>,
+    pub(in crate::mock) nodes: Tracked<Vec<String>>,
     /// Counter for generated ids.
     pub(in crate::mock) seq: u64,
     /// Worker tasks by UPID: how they ended and what they logged.
     #[serde(default)]
-    pub(in crate::mock) tasks: BTreeMap<String, TaskRecord>,
+    pub(in crate::mock) tasks: Tracked<BTreeMap<String, TaskRecord>>,
 }
 
 /// A finished worker task.
@@ -72,7 +73,35 @@ pub fn key(path: &str) -> String {
     }
 }
 
+/// What a cached answer was made from (see [`MockStore::stamped`]).
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    epoch: u64,
+    generation: u64,
+    /// The revisions of the state's parts that reads are not noted for.
+    rest: [u64; 5],
+    /// The collections read and their revisions (`None`: it read every collection).
+    collections: Option<Revisions>,
+    /// The clock's second, if the answer read the clock.
+    second: Option<u64>,
+}
+
+/// Collections by path and their revisions (`None`: there was none).
+type Revisions = Box<[(Box<str>, Option<u64>)]>;
+
 impl MockState {
+    /// The revisions of the parts of the state that an answer may read without it being
+    /// noted (every answer depends on them).
+    fn rest_revisions(&self) -> [u64; 5] {
+        [
+            self.overrides.revision(),
+            self.template_overrides.revision(),
+            self.deleted.revision(),
+            self.nodes.revision(),
+            self.tasks.revision(),
+        ]
+    }
+
     /// Whether `path` or one of its ancestors was deleted.
     pub fn is_deleted(&self, path: &str) -> bool {
         if self.deleted.is_empty() {
@@ -89,17 +118,30 @@ impl MockState {
     /// Forgets that `path` and everything below it was deleted.
     pub fn undelete(&mut self, path: &str) {
         let k = key(path);
-        self.deleted.retain(|d| {
-            !(*d == k || (d.starts_with(k.as_str()) && d.as_bytes().get(k.len()) == Some(&b'/')))
-        });
+        let below = |d: &String| {
+            *d == k || (d.starts_with(k.as_str()) && d.as_bytes().get(k.len()) == Some(&b'/'))
+        };
+        // Taken mutably only to change it (a mutable borrow is a new revision).
+        if self.deleted.iter().any(below) {
+            self.deleted.retain(|d| !below(d));
+        }
     }
 
     /// Removes overrides at and below `path`.
     pub fn drop_overrides_below(&mut self, path: &str) {
         let k = key(path);
         let prefix = format!("{k}/");
-        self.overrides
-            .retain(|p, _| *p != k && !p.starts_with(&prefix));
+        let below = |p: &String| *p == k || p.starts_with(&prefix);
+        if self.overrides.keys().any(below) {
+            self.overrides.retain(|p, _| !below(p));
+        }
+    }
+
+    /// Removes the override at exactly `path` (a store key), if there is one.
+    pub fn drop_override(&mut self, path: &str) {
+        if self.overrides.contains_key(path) {
+            self.overrides.remove(path);
+        }
     }
 }
 
@@ -162,6 +204,9 @@ pub struct MockStore {
     namespace: String,
     /// Bumped by every write, so readers can cache answers between writes.
     generation: std::sync::atomic::AtomicU64,
+    /// Bumped by every change that revisions do not show (a reset, the clock, faults,
+    /// offline nodes): every cached answer is stale.
+    epoch: std::sync::atomic::AtomicU64,
     /// Clock, faults, latency and the request log, for tests.
     pub(in crate::mock) control: parking_lot::Mutex<super::control::Control>,
     /// Signs tickets and CSRF tokens (a random key per store: tickets end with the
@@ -184,6 +229,7 @@ impl MockStore {
             state: RwLock::new(initial.clone()),
             initial: RwLock::new(initial),
             generation: std::sync::atomic::AtomicU64::new(0),
+            epoch: std::sync::atomic::AtomicU64::new(0),
             control: parking_lot::Mutex::new(super::control::Control::default()),
             signer: super::access::ticket::Signer::random(product.ticket_prefix()),
             saving: parking_lot::Mutex::new(()),
@@ -215,14 +261,78 @@ impl MockStore {
     pub(in crate::mock) fn write<T>(&self, f: impl FnOnce(&mut MockState) -> T) -> T {
         let mut state = self.state.write();
         let out = f(&mut state);
-        self.bump();
+        // While the lock is held: a reader holding it sees a generation that matches.
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         out
     }
 
-    /// Marks the state as changed (cached answers are stale).
+    /// Marks the state as changed in a way revisions do not show (every cached answer is
+    /// stale).
     pub fn bump(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// Runs `f` (an answer being made) and stamps what it read, made at `generation`
+    /// (`None`: a write came in between, so the answer may mix two states).
+    pub fn stamped<T>(&self, f: impl FnOnce() -> T) -> (T, Option<Stamp>) {
+        let epoch = self.epoch.load(std::sync::atomic::Ordering::Acquire);
+        let generation = self.generation();
+        let (out, reads) = super::tracked::recording(f);
+        let state = self.state.read();
+        if self.generation() != generation
+            || self.epoch.load(std::sync::atomic::Ordering::Acquire) != epoch
+        {
+            return (out, None);
+        }
+        let collections = (!reads.all).then(|| {
+            reads
+                .collections
+                .into_iter()
+                .map(|c| {
+                    let revision = state.members.revision_of(&c);
+                    (c.into_boxed_str(), revision)
+                })
+                .collect()
+        });
+        let stamp = Stamp {
+            epoch,
+            generation,
+            rest: state.rest_revisions(),
+            collections,
+            second: reads.clock,
+        };
+        (out, Some(stamp))
+    }
+
+    /// Whether an answer stamped `stamp` is still what the store would answer: nothing it
+    /// read changed since (and, if it read the clock, within the same second). A stamp
+    /// found valid after writes is moved to the current generation, so the next check is
+    /// one comparison.
+    pub fn still_valid(&self, stamp: &mut Stamp) -> bool {
+        if self.epoch.load(std::sync::atomic::Ordering::Acquire) != stamp.epoch
+            || stamp.second.is_some_and(|s| s != self.clock())
+        {
+            return false;
+        }
+        if self.generation() == stamp.generation {
+            return true;
+        }
+        let Some(collections) = &stamp.collections else {
+            return false;
+        };
+        let state = self.state.read();
+        let generation = self.generation();
+        let same = state.rest_revisions() == stamp.rest
+            && collections
+                .iter()
+                .all(|(c, revision)| state.members.revision_of(c) == *revision);
+        if same {
+            stamp.generation = generation;
+        }
+        same
     }
 
     /// A number that changes whenever the state may have changed.

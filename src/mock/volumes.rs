@@ -129,10 +129,11 @@ impl MockPve {
                 .or_default()
                 .insert(
                     volid.to_string(),
-                    Record {
+                    (Record {
                         config,
                         meta: Map::new(),
-                    },
+                    })
+                    .into(),
                 );
         });
     }
@@ -435,7 +436,7 @@ pub fn alloc_volume(s: &mut MockState, new: &NewVolume<'_>, now: u64) -> Result<
     let volid = format!("{storage}:{volname}");
     volumes.insert(
         volid.clone(),
-        Record {
+        (Record {
             config: json!({"content": if new.kind == "lxc" { "rootdir" } else { "images" },
                            "format": format, "size": new.bytes,
                            "vmid": vmid.parse::<u64>().map_or(json!(vmid), |v| json!(v)),
@@ -444,7 +445,8 @@ pub fn alloc_volume(s: &mut MockState, new: &NewVolume<'_>, now: u64) -> Result<
             .cloned()
             .unwrap_or_default(),
             meta: Map::new(),
-        },
+        })
+        .into(),
     );
     Ok(volid)
 }
@@ -583,7 +585,8 @@ pub fn purge_guest(s: &mut MockState, vmid: &str) {
             if rest.is_empty() {
                 return false;
             }
-            job.config.insert("vmid".into(), json!(rest.join(",")));
+            let rest = rest.join(",");
+            job.config.insert("vmid".into(), json!(rest));
             true
         });
     }

@@ -144,10 +144,7 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                     (max + 1).to_string()
                 } else if numeric {
                     // Integer ids (firewall rule `pos`, ...) are positions: the next one.
-                    s.members
-                        .get(&list)
-                        .map_or(0, std::collections::BTreeMap::len)
-                        .to_string()
+                    s.members.get(&list).map_or(0, |m| m.len()).to_string()
                 } else {
                     s.seq += 1;
                     format!("{}-{:08x}", c.id_param, s.seq)
@@ -235,7 +232,7 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         s.members
             .entry(list.clone())
             .or_default()
-            .insert(id.clone(), Record { config, meta });
+            .insert(id.clone(), (Record { config, meta }).into());
         if let Some(pool) = pool {
             guests::add_pool_member(s, pool, &list, &id);
         }
@@ -362,8 +359,8 @@ pub fn update(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                 rec.config.remove(d);
             }
         }
-        s.overrides.remove(&format!("{list}/{id}/config"));
-        s.overrides.remove(&format!("{list}/{id}"));
+        s.drop_override(&format!("{list}/{id}/config"));
+        s.drop_override(&format!("{list}/{id}"));
         Ok(())
     })?;
     Ok(mock.answer(ctx))

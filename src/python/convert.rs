@@ -165,6 +165,8 @@ pub fn answer_to_py(py: Python<'_>, answer: Answer) -> PyResult<Bound<'_, PyAny>
     match answer {
         Answer::Value(v) => to_py(py, &v),
         Answer::Rows(rows) => with_keys(|keys| rows_to_py(py, rows, keys)),
+        // Only the server asks for this form; an in-process answer never has it.
+        json @ Answer::Json(_) => to_py(py, &json.into_value()),
     }
 }
 

@@ -264,23 +264,24 @@ pub async fn read_body(
 fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap, caller: Caller) -> Response<Body> {
     let pq = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let key = format!("{} {pq}", caller.authid());
-    let generation = app.mock.store().generation();
+    let store = app.mock.store();
     // Answers that change with time alone (running tasks, uptimes) are never cached.
-    let cacheable =
-        app.mock.store().time_scale() == 0.0 && !uri.path().ends_with("/status/current");
-    if let Some(body) = app.answers.get(&key, generation).filter(|_| cacheable) {
+    let cacheable = store.time_scale() == 0.0 && !uri.path().ends_with("/status/current");
+    if let Some(body) = app.answers.get(&key, store).filter(|_| cacheable) {
         return pve_ok_bytes(body);
     }
-    let result = request_params(uri, headers, &[]).and_then(|params| {
-        app.mock
-            .answer_of(&caller, crate::api::Method::Get, uri.path(), &params)
+    let (result, stamp) = store.stamped(|| {
+        request_params(uri, headers, &[]).and_then(|params| {
+            app.mock
+                .answer_for_wire(&caller, crate::api::Method::Get, uri.path(), &params)
+        })
     });
     match result {
         Ok(data) => {
             let body = Bytes::from(data.to_envelope());
-            // Only if no write happened meanwhile: the answer belongs to this generation.
-            if cacheable && app.mock.store().generation() == generation {
-                app.answers.put(key, generation, body.clone());
+            // Only if no write happened meanwhile (no stamp): the answer is of one state.
+            if let Some(stamp) = stamp.filter(|_| cacheable) {
+                app.answers.put(key, stamp, body.clone(), store);
             }
             pve_ok_bytes(body)
         }
@@ -304,7 +305,7 @@ fn handle_api(
         // log in (the SDK, the CLI, proxmoxer) reach the server.
         return Ok(app.mock.full_login("root@pam").into());
     }
-    app.mock.answer_of(&caller, m, path, &params)
+    app.mock.answer_for_wire(&caller, m, path, &params)
 }
 
 /// The header that reports a schema mismatch of an upstream answer.

@@ -7,6 +7,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode, Uri};
 use serde_json::{json, Map, Value};
 
 use crate::api::{Answer, ApiError};
+use crate::mock::store::{MockStore, Stamp};
 
 /// A reason phrase hyper accepts: PVE's message on one line, visible ASCII and spaces.
 pub fn reason(message: &str) -> String {
@@ -85,34 +86,38 @@ pub fn pve_ok_bytes(body: Bytes) -> Response<Body> {
     resp
 }
 
-/// Serialized GET answers by request URI, valid while the store's generation is unchanged
-/// (reads between writes answer the same bytes).
+/// Serialized GET answers by caller and request URI, each valid while nothing it read
+/// changed (a write to one guest leaves answers about other collections cached; see
+/// [`crate::mock::store::Stamp`]).
 #[derive(Default)]
 pub struct AnswerCache {
-    entries: parking_lot::Mutex<std::collections::HashMap<String, (u64, Bytes)>>,
+    entries: parking_lot::Mutex<std::collections::HashMap<String, (Stamp, Bytes)>>,
 }
 
 const ANSWER_CACHE_LIMIT: usize = 1024;
 
 impl AnswerCache {
-    /// The answer cached for `key` at this store generation.
-    pub fn get(&self, key: &str, generation: u64) -> Option<Bytes> {
-        match self.entries.lock().get(key) {
-            Some((g, b)) if *g == generation => Some(b.clone()),
-            _ => None,
+    /// The answer cached for `key`, if it is still what `store` would answer.
+    pub fn get(&self, key: &str, store: &MockStore) -> Option<Bytes> {
+        let mut entries = self.entries.lock();
+        let (stamp, body) = entries.get_mut(key)?;
+        if store.still_valid(stamp) {
+            return Some(body.clone());
         }
+        entries.remove(key);
+        None
     }
 
-    /// Keeps an answer made at `generation`.
-    pub fn put(&self, key: String, generation: u64, body: Bytes) {
+    /// Keeps an answer stamped with what it was made from.
+    pub fn put(&self, key: String, stamp: Stamp, body: Bytes, store: &MockStore) {
         let mut entries = self.entries.lock();
         if entries.len() >= ANSWER_CACHE_LIMIT {
-            entries.retain(|_, (g, _)| *g == generation);
+            entries.retain(|_, (s, _)| store.still_valid(s));
             if entries.len() >= ANSWER_CACHE_LIMIT {
                 entries.clear();
             }
         }
-        entries.insert(key, (generation, body));
+        entries.insert(key, (stamp, body));
     }
 }
 

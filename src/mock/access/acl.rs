@@ -127,7 +127,7 @@ fn update_acl(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                 rec.config.insert("ugid".into(), json!(ugid));
                 rec.config.insert("roleid".into(), json!(role));
                 rec.config.insert("propagate".into(), json!(u8::from(propagate)));
-                acl.insert(id, rec);
+                acl.insert(id, rec.into());
             }
         }
         Ok(Value::Null)

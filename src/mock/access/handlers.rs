@@ -385,7 +385,7 @@ fn create_token(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             rec.config.insert("comment".into(), c.clone());
         }
         rec.meta.insert("secret_hash".into(), json!(hash));
-        tokens.insert(id.clone(), rec);
+        tokens.insert(id.clone(), rec.into());
         false
     });
     if duplicate {

@@ -46,7 +46,7 @@ fn entries_of(s: &MockState, user: &str) -> Vec<Value> {
     let Some(entries) = s.members.get(&list_key(user)) else {
         return Vec::new();
     };
-    let mut listed: Vec<(&String, &Record)> = entries.iter().collect();
+    let mut listed: Vec<(&String, &Record)> = entries.iter().map(|(k, v)| (k, &**v)).collect();
     // In the order they were added, as tfa.cfg keeps them.
     listed.sort_by_key(|(_, r)| r.config.get("created").and_then(Value::as_u64));
     listed.into_iter().map(|(id, r)| shown(id, r)).collect()
@@ -137,10 +137,7 @@ fn delete_entry(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         if removed.is_none() {
             return Err(no_such_entry(&id));
         }
-        if s.members
-            .get(&key)
-            .is_some_and(std::collections::BTreeMap::is_empty)
-        {
+        if s.members.get(&key).is_some_and(|m| m.is_empty()) {
             s.members.remove(&key);
         }
         sync_login_secret(s, &user);
@@ -302,7 +299,7 @@ fn add(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         s.members
             .entry(list_key(&user))
             .or_default()
-            .insert(id, Record { config, meta });
+            .insert(id, (Record { config, meta }).into());
         sync_login_secret(s, &user);
     });
     Ok(answer)

@@ -137,6 +137,7 @@ fn snapshots_in<'s>(
         .into_iter()
         .flatten()
         .filter(move |(k, _)| k.starts_with(&prefix))
+        .map(|(k, v)| (k, &**v))
 }
 
 fn field<'r>(rec: &'r Record, k: &str) -> &'r Value {
@@ -411,7 +412,7 @@ fn create_namespace(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                 format!("namespace '{ns}' already exists"),
             ));
         }
-        spaces.insert(ns.clone(), Record::default());
+        spaces.insert(ns.clone(), (Record::default()).into());
         Ok(Value::String(ns))
     })
 }

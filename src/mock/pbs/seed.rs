@@ -30,33 +30,35 @@ pub(super) fn upid(n: u64, start: u64, kind: &str, id: &str) -> String {
 /// host `pbs`, verify, prune and sync jobs, and the remote the sync job pulls from.
 pub fn default_state() -> MockState {
     let mut s = MockState {
-        nodes: vec!["localhost".into()],
+        nodes: vec!["localhost".into()].into(),
         ..MockState::default()
     };
     s.members.entry("access/users".into()).or_default().insert(
         "root@pam".into(),
-        rec(json!({"enable": true, "expire": 0, "comment": "Superuser"})),
+        (rec(json!({"enable": true, "expire": 0, "comment": "Superuser"}))).into(),
     );
     let stores = s.members.entry("config/datastore".into()).or_default();
     stores.insert(
         "backup".into(),
-        rec(
+        (rec(
             json!({"path": "/mnt/datastore/backup", "comment": "Primary backups",
                    "gc-schedule": "daily", "prune-schedule": "daily", "verify-new": true}),
-        ),
+        ))
+        .into(),
     );
     stores.insert(
         "offsite".into(),
-        rec(
+        (rec(
             json!({"path": "/mnt/datastore/offsite", "comment": "Pulled from the remote site",
                    "gc-schedule": "sat 03:00"}),
-        ),
+        ))
+        .into(),
     );
     for ns in ["prod", "prod/db"] {
         s.members
             .entry(namespaces_key("backup"))
             .or_default()
-            .insert(ns.into(), Record::default());
+            .insert(ns.into(), (Record::default()).into());
     }
     let day = 86_400u64;
     let base = 1_764_000_000u64;
@@ -115,7 +117,7 @@ pub fn default_state() -> MockState {
     all.push(snap("backup", "", "host", "pbs", 2, GIB / 2, false));
     all.push(snap("offsite", "", "vm", "100", 0, 12 * GIB, false));
     for (list, id, r) in all {
-        s.members.entry(list).or_default().insert(id, r);
+        s.members.entry(list).or_default().insert(id, r.into());
     }
     let jobs: [(&str, &str, Value); 4] = [
         (
@@ -143,7 +145,7 @@ pub fn default_state() -> MockState {
         s.members
             .entry(list.into())
             .or_default()
-            .insert(id.into(), rec(config));
+            .insert(id.into(), (rec(config)).into());
     }
     s
 }

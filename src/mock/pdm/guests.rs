@@ -59,6 +59,7 @@ fn guest<'s>(
     s.members
         .get(&format!("pve/remotes/{remote}/{kind}"))
         .and_then(|m| m.get(vmid))
+        .map(|r| &**r)
         .ok_or_else(|| {
             let noun = if kind == "qemu" { "VM" } else { "CT" };
             ApiError::new(500, format!("Configuration file 'nodes/*/{kind}-server/{vmid}.conf' does not exist - {noun} {vmid} not found"))
@@ -119,10 +120,11 @@ fn record_pve_task(
         .or_default()
         .insert(
             upid.clone(),
-            Record {
+            (Record {
                 config: task.as_object().cloned().unwrap_or_default(),
                 meta: Map::new(),
-            },
+            })
+            .into(),
         );
     upid
 }
@@ -256,7 +258,7 @@ pub(super) fn remote_migrate(ctx: &Ctx<'_>, kind: &str) -> Result<Value, ApiErro
         s.members
             .entry(format!("pve/remotes/{target}/{kind}"))
             .or_default()
-            .insert(target_vmid.clone(), moved);
+            .insert(target_vmid.clone(), moved.into());
         Ok(Value::String(record_pve_task(
             s, &remote, &node, "qmigrate", &vmid, &user, now,
         )))

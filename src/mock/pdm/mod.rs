@@ -167,6 +167,7 @@ pub(super) fn remote_rec<'s>(s: &'s MockState, id: &str) -> Option<&'s Record> {
     s.members
         .get("remotes/remote")?
         .get(id)
+        .map(|r| &**r)
         .filter(|_| !s.is_deleted(&format!("remotes/remote/{id}")))
 }
 
@@ -201,7 +202,11 @@ pub(super) fn members_of<'s>(
     s: &'s MockState,
     list: &str,
 ) -> impl Iterator<Item = (&'s String, &'s Record)> {
-    s.members.get(list).into_iter().flatten()
+    s.members
+        .get(list)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k, &**v))
 }
 
 fn version(_ctx: &Ctx<'_>) -> Result<Value, ApiError> {

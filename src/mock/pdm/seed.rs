@@ -29,7 +29,7 @@ type Guest = (
 /// The default datacenter.
 pub fn default_state() -> MockState {
     let mut s = MockState {
-        nodes: vec!["localhost".into()],
+        nodes: vec!["localhost".into()].into(),
         ..MockState::default()
     };
     let pve_version = json!({"version": "9.2", "release": "1", "repoid": "0a1b2c3d"});
@@ -66,7 +66,7 @@ pub fn default_state() -> MockState {
         s.members
             .entry("remotes/remote".into())
             .or_default()
-            .insert(id.into(), r);
+            .insert(id.into(), r.into());
     }
     let nodes: [(&str, &str, f64, u64); 5] = [
         ("pve-cluster-a", "pve-a-1", 0.18, 16),
@@ -78,8 +78,8 @@ pub fn default_state() -> MockState {
     for (remote, node, cpu, maxcpu) in nodes {
         s.members.entry(format!("pve/remotes/{remote}/nodes")).or_default().insert(
             node.into(),
-            rec(json!({"node": node, "status": "online", "cpu": cpu, "maxcpu": maxcpu,
-                       "mem": 25_769_803_776u64, "maxmem": 137_438_953_472u64, "uptime": 2_419_200, "level": "s"})),
+            (rec(json!({"node": node, "status": "online", "cpu": cpu, "maxcpu": maxcpu,
+                       "mem": 25_769_803_776u64, "maxmem": 137_438_953_472u64, "uptime": 2_419_200, "level": "s"}))).into(),
         );
     }
     // (remote, kind, vmid, name, node, running, cores, memory MiB)
@@ -318,13 +318,13 @@ pub fn default_state() -> MockState {
         s.members
             .entry(format!("pve/remotes/{remote}/{kind}"))
             .or_default()
-            .insert(vmid.to_string(), r);
+            .insert(vmid.to_string(), r.into());
     }
     let upid = "UPID:pve-a-1:00000A00:0000B000:6553F100:qmstart:100:root@pam:";
     s.members.entry("pve/remotes/pve-cluster-a/tasks".into()).or_default().insert(
         upid.into(),
-        rec(json!({"upid": upid, "node": "pve-a-1", "pid": 0xA00, "pstart": 0xB000, "starttime": 1_700_000_000u64,
-                   "endtime": 1_700_000_005u64, "type": "qmstart", "id": "100", "user": "root@pam", "status": "OK"})),
+        (rec(json!({"upid": upid, "node": "pve-a-1", "pid": 0xA00, "pstart": 0xB000, "starttime": 1_700_000_000u64,
+                   "endtime": 1_700_000_005u64, "type": "qmstart", "id": "100", "user": "root@pam", "status": "OK"}))).into(),
     );
     let stores: [(&str, u64, u64, &str); 2] = [
         (
@@ -338,7 +338,7 @@ pub fn default_state() -> MockState {
     for (store, total, used, comment) in stores {
         s.members.entry("pbs/remotes/pbs-main/datastore".into()).or_default().insert(
             store.into(),
-            rec(json!({"total": total, "used": used, "avail": total - used, "comment": comment})),
+            (rec(json!({"total": total, "used": used, "avail": total - used, "comment": comment}))).into(),
         );
     }
     // Nightly backups of every guest of cluster A for two days into `tank/prod`, and three
@@ -364,9 +364,9 @@ pub fn default_state() -> MockState {
     for (store, ns, t, vmid, time) in snaps {
         s.members.entry("pbs/remotes/pbs-main/snapshots".into()).or_default().insert(
             format!("{store}|{ns}|{t}/{vmid}/{time}"),
-            rec(json!({"backup-type": t, "backup-id": vmid.to_string(), "backup-time": time,
+            (rec(json!({"backup-type": t, "backup-id": vmid.to_string(), "backup-time": time,
                        "files": ["index.json.blob", if t == "vm" { "drive-scsi0.img.fidx" } else { "root.pxar.didx" }],
-                       "size": 12_345_678_900u64, "owner": "root@pam!pdm", "protected": false})),
+                       "size": 12_345_678_900u64, "owner": "root@pam!pdm", "protected": false}))).into(),
         );
     }
     let users: [(&str, &str); 3] = [
@@ -377,7 +377,7 @@ pub fn default_state() -> MockState {
     for (userid, comment) in users {
         s.members.entry("access/users".into()).or_default().insert(
             userid.into(),
-            rec(json!({"enable": true, "expire": 0, "comment": comment})),
+            (rec(json!({"enable": true, "expire": 0, "comment": comment}))).into(),
         );
     }
     let acl: [(&str, &str, &str); 5] = [
@@ -394,9 +394,10 @@ pub fn default_state() -> MockState {
     for (path, ugid, role) in acl {
         s.members.entry("access/acl".into()).or_default().insert(
             format!("{path}|user:{ugid}|{role}"),
-            rec(
+            (rec(
                 json!({"path": path, "type": "user", "ugid": ugid, "roleid": role, "propagate": 1}),
-            ),
+            ))
+            .into(),
         );
     }
     let views: [(&str, Value); 2] = [
@@ -410,7 +411,7 @@ pub fn default_state() -> MockState {
         s.members
             .entry("config/views".into())
             .or_default()
-            .insert(id.into(), rec(v));
+            .insert(id.into(), (rec(v)).into());
     }
     s
 }

@@ -173,7 +173,7 @@ pub fn import_seed(seed: &Value) -> Result<MockState, String> {
     };
     let mut s = MockState {
         product: crate::schema::Product::Pdm,
-        nodes: vec!["localhost".into()],
+        nodes: vec!["localhost".into()].into(),
         ..MockState::default()
     };
     if let Some(v) = top.get("version").filter(|v| v.is_object()) {
@@ -189,10 +189,11 @@ pub fn import_seed(seed: &Value) -> Result<MockState, String> {
         }
         s.members.entry(list).or_default().insert(
             id,
-            Record {
+            (Record {
                 config,
                 meta: Map::new(),
-            },
+            })
+            .into(),
         );
     };
     for (i, r) in objects_of(top.get("remotes")).iter().enumerate() {
