@@ -74,9 +74,31 @@ pub fn pve_headers(h: &mut HeaderMap) {
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=0"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(std::time::SystemTime::now())) {
+    if let Some(v) = expires_now() {
         h.insert(header::EXPIRES, v);
     }
+}
+
+/// The current time as an HTTP date (what PVE sends as `Expires`), formatted once per
+/// second per thread rather than per answer.
+fn expires_now() -> Option<HeaderValue> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(u64, HeaderValue)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let now = std::time::SystemTime::now();
+    let second = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((_, v)) = last.as_ref().filter(|(s, _)| *s == second) {
+            return Some(v.clone());
+        }
+        let v = HeaderValue::from_str(&httpdate::fmt_http_date(now)).ok()?;
+        *last = Some((second, v.clone()));
+        Some(v)
+    })
 }
 
 /// A 200 answer from an already serialized `{"data": ...}` body.
