@@ -176,6 +176,100 @@ def test_slow_headers_and_idle_connections_are_closed() -> None:
         idle.close()
 
 
+def _read_answer(s: socket.socket) -> bytes:
+    """Everything `s` receives until the head and the body its Content-Length announces."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def test_a_request_not_answered_within_the_request_timeout_gets_408() -> None:
+    with serve(no_auth=True, admin=True, request_timeout=1) as server:
+        host, port = _host_port(server.url)
+        with httpx.Client(base_url=server.url) as c:
+            r = c.post("/api2/json/nodes/pve1/qemu", data={"vmid": 100, "name": "before"})
+            assert r.status_code == 200, r.text
+        config = "/api2/json/nodes/pve1/qemu/100/config"
+        # A body that never arrives in full: the API waits for it, the deadline does not.
+        slow = socket.create_connection((host, port))
+        slow.settimeout(10)
+        slow.sendall(
+            f"PUT {config} HTTP/1.1\r\nHost: x\r\n".encode()
+            + b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n"
+            b"name=never"
+        )
+        started = time.monotonic()
+        # Other clients are answered meanwhile.
+        with httpx.Client(base_url=server.url) as c:
+            assert c.get("/api2/json/version").status_code == 200
+            before = c.get(config).json()["data"]["name"]
+        answer = _read_answer(slow)
+        waited = time.monotonic() - started
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
+        assert 0.9 <= waited < 5, waited
+        slow.close()
+        with httpx.Client(base_url=server.url) as c:
+            # The write that timed out changed nothing.
+            r = c.get(config)
+            assert r.json()["data"]["name"] == before != "never"
+            # A body that arrives in time is answered, on the very same deadline.
+            r = c.put(config, data={"description": "in time"})
+            assert r.status_code == 200, r.text
+            # Non-API routes are bounded as well: an admin call with a body that stops.
+        admin = socket.create_connection((host, port))
+        admin.settimeout(10)
+        admin.sendall(
+            b"POST /_mock/reset HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 50\r\n\r\n{"
+        )
+        assert _read_answer(admin).startswith(b"HTTP/1.1 408")
+        admin.close()
+
+
+def test_uploads_take_as_long_as_they_take() -> None:
+    with serve(no_auth=True, request_timeout=1) as server:
+        host, port = _host_port(server.url)
+        boundary = b"b0undary"
+        head = (
+            b"--b0undary\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\niso\r\n"
+            b"--b0undary\r\nContent-Disposition: form-data; name=\"filename\"; "
+            b"filename=\"slow.iso\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        payload = b"x" * 1000
+        tail = b"\r\n--b0undary--\r\n"
+        body = head + payload + tail
+        up = socket.create_connection((host, port))
+        up.settimeout(15)
+        up.sendall(
+            b"POST /api2/json/nodes/pve1/storage/local/upload HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: multipart/form-data; boundary=" + boundary + b"\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + head + payload[:500]
+        )
+        time.sleep(1.6)
+        up.sendall(payload[500:] + tail)
+        answer = _read_answer(up)
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+        up.close()
+        with httpx.Client(base_url=server.url) as c:
+            content = c.get("/api2/json/nodes/pve1/storage/local/content").json()["data"]
+            assert ("local:iso/slow.iso", 1000) in [(x["volid"], x["size"]) for x in content]
+
+
 def test_normal_requests_are_answered_while_slowloris_connections_are_open() -> None:
     with serve(no_auth=True, header_timeout=30) as server:
         host, port = _host_port(server.url)
@@ -252,6 +346,7 @@ def test_limits_are_flags_with_pve_defaults() -> None:
     for flag, env, default in [
         ("--max-body", "PROXMOX_MOCK_MAX_BODY", "65536"),
         ("--header-timeout", "PROXMOX_MOCK_HEADER_TIMEOUT", "5"),
+        ("--request-timeout", "PROXMOX_MOCK_REQUEST_TIMEOUT", "60"),
         ("--max-connections", "PROXMOX_MOCK_MAX_CONNECTIONS", "800"),
         ("--auth-fail-delay", "PROXMOX_MOCK_AUTH_FAIL_DELAY", "3"),
         ("--max-upload", "PROXMOX_MOCK_MAX_UPLOAD", str(64 << 30)),

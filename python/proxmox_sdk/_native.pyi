@@ -271,6 +271,7 @@ def start_server(
     max_connections: int | None = None,
     auth_fail_delay: float | None = None,
     admin_token: str | None = None,
+    request_timeout: float | None = None,
 ) -> ServerHandle:
     """Start the mock server in the background."""
 

@@ -68,7 +68,7 @@ impl ServerHandle {
     data = None, state_file = None, password = None, no_auth = false, namespace = "default", lenient = false,
     rate_limit = None, cors_origins = Vec::new(), codegen_api_key = None, admin = false, service = "PVE",
     max_body = None, max_upload = None, header_timeout = None, max_connections = None, auth_fail_delay = None,
-    admin_token = None))]
+    admin_token = None, request_timeout = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn start_server(
     py: Python<'_>,
@@ -95,6 +95,7 @@ pub fn start_server(
     max_connections: Option<&Bound<'_, PyAny>>,
     auth_fail_delay: Option<&Bound<'_, PyAny>>,
     admin_token: Option<String>,
+    request_timeout: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<ServerHandle> {
     let mut limits = crate::server::Limits::default();
     if let Some(n) = super::args::opt_int_in("max_body", max_body, 0, i64::from(u32::MAX))? {
@@ -109,6 +110,13 @@ pub fn start_server(
     if let Some(t) = header_timeout {
         limits.header_timeout = std::time::Duration::from_secs_f64(super::args::seconds_arg(
             "header_timeout",
+            t,
+            false,
+        )?);
+    }
+    if let Some(t) = request_timeout {
+        limits.request_timeout = std::time::Duration::from_secs_f64(super::args::seconds_arg(
+            "request_timeout",
             t,
             false,
         )?);

@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, U
 use super::app::App;
 use super::auth::parse_token_header_of;
 use super::envelope::{
-    pve_answer, pve_headers, pve_ok_bytes, pve_response, reason, request_params,
+    pve_answer, pve_headers, pve_ok_bytes, pve_response, reason, request_params, AnswerCache,
 };
 use super::proxy;
 use crate::api::{Answer, ApiError};
@@ -93,11 +93,22 @@ pub async fn api(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response<Body> {
+    answer(&app, peer, req).await
+}
+
+/// Whether `path` is the API's (`/api2/json` and below).
+pub fn is_api_path(path: &str) -> bool {
+    path == "/api2/json" || path.starts_with("/api2/json/")
+}
+
+/// The answer to one request from `peer` (what [`api`] does, called by the router or
+/// straight from [`super::front::Front`]).
+pub async fn answer(app: &Arc<App>, peer: SocketAddr, req: Request) -> Response<Body> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let path = uri.path();
-    let resp = if !(path == "/api2/json" || path.starts_with("/api2/json/")) {
+    let resp = if !is_api_path(path) {
         let mut r = Response::new(Body::from("Not Found"));
         *r.status_mut() = StatusCode::NOT_FOUND;
         r
@@ -263,11 +274,13 @@ pub async fn read_body(
 /// what the caller may see).
 fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap, caller: Caller) -> Response<Body> {
     let pq = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let key = format!("{} {pq}", caller.authid());
     let store = app.mock.store();
     // Answers that change with time alone (running tasks, uptimes) are never cached.
     let cacheable = store.time_scale() == 0.0 && !uri.path().ends_with("/status/current");
-    if let Some(body) = app.answers.get(&key, store).filter(|_| cacheable) {
+    let cached = cacheable
+        .then(|| AnswerCache::with_key(&caller, pq, |key| app.answers.get(key, store)))
+        .flatten();
+    if let Some(body) = cached {
         return pve_ok_bytes(body);
     }
     let (result, stamp) = store.stamped(|| {
@@ -281,6 +294,7 @@ fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap, caller: Caller) -> Res
             let body = Bytes::from(data.to_envelope());
             // Only if no write happened meanwhile (no stamp): the answer is of one state.
             if let Some(stamp) = stamp.filter(|_| cacheable) {
+                let key = AnswerCache::with_key(&caller, pq, str::to_string);
                 app.answers.put(key, stamp, body.clone(), store);
             }
             pve_ok_bytes(body)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::{header, HeaderValue, Response, StatusCode};
+use axum::http::{header, HeaderValue, Response};
 use axum::routing::get;
 use axum::Router;
 
@@ -123,10 +123,6 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/_mock/{*rest}", axum::routing::any(super::admin::admin))
         .fallback(super::api::api)
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(60),
-        ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             64 * 1024 * 1024,
         ))
@@ -238,7 +234,8 @@ impl Prepared {
         // HTTP/1.1 only (as PVE); a connection that takes longer than the header timeout
         // to send a request's headers, or stays idle that long between requests, is closed
         // (axum-server installs hyper's timer).
-        let service = router(self.app).into_make_service_with_connect_info::<SocketAddr>();
+        let service =
+            super::front::MakeFront(super::front::Front::new(self.app.clone(), router(self.app)));
         let served = if let Some((config, _)) = self.tls {
             let config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
             let mut server = axum_server::from_tcp_rustls(self.listener, config)

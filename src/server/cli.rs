@@ -101,6 +101,11 @@ pub struct ServerArgs {
     #[arg(long, env = "PROXMOX_MOCK_HEADER_TIMEOUT",
         default_value_t = Limits::default().header_timeout.as_secs_f64(), value_parser = parse_secs)]
     pub header_timeout: f64,
+    /// Seconds a request (uploads aside) may take to be answered, its body included,
+    /// before it gets 408.
+    #[arg(long, env = "PROXMOX_MOCK_REQUEST_TIMEOUT",
+        default_value_t = Limits::default().request_timeout.as_secs_f64(), value_parser = parse_secs)]
+    pub request_timeout: f64,
     /// Connections served at once (further ones wait to be accepted).
     #[arg(long, env = "PROXMOX_MOCK_MAX_CONNECTIONS",
         default_value_t = Limits::default().max_connections)]
@@ -201,6 +206,7 @@ impl ServerArgs {
                     max_upload: self.max_upload,
                     // Checked by `seconds` when parsed.
                     header_timeout: std::time::Duration::from_secs_f64(self.header_timeout),
+                    request_timeout: std::time::Duration::from_secs_f64(self.request_timeout),
                     max_connections: self.max_connections,
                     auth_fail_delay: std::time::Duration::from_secs_f64(self.auth_fail_delay),
                 },

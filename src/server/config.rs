@@ -90,6 +90,9 @@ pub struct Limits {
     /// How long a connection may take to send a request's headers, and stay idle between
     /// requests (PVE closes a connection after 5 s without traffic).
     pub header_timeout: std::time::Duration,
+    /// How long a request (uploads aside) may take to be answered, its body included,
+    /// before it gets `408`.
+    pub request_timeout: std::time::Duration,
     /// Connections served at once; further ones wait to be accepted (PVE: 800).
     pub max_connections: usize,
     /// How long a 401 is held back (PVE: 3 s); one client's refusals are answered one
@@ -104,6 +107,7 @@ impl Default for Limits {
             max_body: 64 * 1024,
             max_upload: 64 << 30,
             header_timeout: std::time::Duration::from_secs(5),
+            request_timeout: std::time::Duration::from_secs(60),
             max_connections: 800,
             auth_fail_delay: std::time::Duration::from_secs(3),
         }

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::api::{Answer, ApiError};
 use crate::mock::store::{MockStore, Stamp};
+use crate::mock::Caller;
 
 /// A reason phrase hyper accepts: PVE's message on one line, visible ASCII and spaces.
 pub fn reason(message: &str) -> String {
@@ -113,12 +114,33 @@ pub fn pve_ok_bytes(body: Bytes) -> Response<Body> {
 /// [`crate::mock::store::Stamp`]).
 #[derive(Default)]
 pub struct AnswerCache {
-    entries: parking_lot::Mutex<std::collections::HashMap<String, (Stamp, Bytes)>>,
+    entries: parking_lot::Mutex<
+        std::collections::HashMap<String, (Stamp, Bytes), foldhash::fast::RandomState>,
+    >,
 }
 
 const ANSWER_CACHE_LIMIT: usize = 1024;
 
 impl AnswerCache {
+    /// Calls `f` with the key of `caller`'s GET of `path_and_query`, written into a buffer
+    /// of the thread's (a lookup allocates nothing).
+    pub fn with_key<R>(caller: &Caller, path_and_query: &str, f: impl FnOnce(&str) -> R) -> R {
+        thread_local! {
+            static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        KEY.with(|key| {
+            // Not borrowed across `f` (which could, in principle, make a key itself).
+            let mut buf = std::mem::take(&mut *key.borrow_mut());
+            buf.clear();
+            caller.push_authid(&mut buf);
+            buf.push(' ');
+            buf.push_str(path_and_query);
+            let out = f(&buf);
+            *key.borrow_mut() = buf;
+            out
+        })
+    }
+
     /// The answer cached for `key`, if it is still what `store` would answer.
     pub fn get(&self, key: &str, store: &MockStore) -> Option<Bytes> {
         let mut entries = self.entries.lock();

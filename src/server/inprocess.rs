@@ -1,4 +1,4 @@
-//! The server's router called in-process, without a socket: what the ASGI apps of the
+//! The server's front (router and API) called in-process, without a socket: what the ASGI apps of the
 //! Python package hand each request to, so `uvicorn proxmox_sdk.mock_main:app` (or the app
 //! mounted in a FastAPI application) answers exactly as the native server does.
 
@@ -6,12 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body, Bytes};
-use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, HeaderValue, Method, Request};
-use axum::Router;
-use tower::ServiceExt;
 
 use super::app::{build_app, router, App};
+use super::front::Front;
 use super::{ServerConfig, ServerError};
 
 /// The largest answer an in-process call returns (the API's answers are far smaller).
@@ -30,11 +28,11 @@ pub struct Answer {
     pub body: Bytes,
 }
 
-/// A router over one server state, called per request.
+/// The front of one server state, called per request.
 #[derive(Clone)]
 pub struct InProcess {
     app: Arc<App>,
-    router: Router,
+    front: Front,
 }
 
 impl std::fmt::Debug for InProcess {
@@ -55,7 +53,7 @@ impl InProcess {
     pub fn new(config: ServerConfig) -> Result<InProcess, ServerError> {
         let app = build_app(config)?;
         Ok(InProcess {
-            router: router(app.clone()),
+            front: Front::new(app.clone(), router(app.clone())),
             app,
         })
     }
@@ -89,8 +87,7 @@ impl InProcess {
             req.headers_mut().append(name, value);
         }
         let peer = peer.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-        req.extensions_mut().insert(ConnectInfo(peer));
-        let resp = match self.router.clone().oneshot(req).await {
+        let resp = match self.front.answer(req, peer).await {
             Ok(r) => r,
             Err(never) => match never {},
         };

@@ -23,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod docs;
 pub mod envelope;
+pub mod front;
 pub mod inprocess;
 pub mod limits;
 pub mod metrics;

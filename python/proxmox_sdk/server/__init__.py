@@ -44,6 +44,7 @@ def start(
     max_connections: int | None = None,
     auth_fail_delay: float | None = None,
     admin_token: str | None = None,
+    request_timeout: float | None = None,
 ) -> Any:
     """Start the server in the background; returns a handle with ``url``, ``fingerprint``,
     ``password`` and ``stop()``. ``namespace=None`` gives the server a state of its own;
@@ -51,7 +52,8 @@ def start(
 
     Limits (PVE's by default, as the command line's ``--max-body`` and friends): request
     bodies up to ``max_body`` bytes (64 KiB), uploads up to ``max_upload``, headers (and idle
-    keep-alive) within ``header_timeout`` seconds (5), ``max_connections`` at once (800),
+    keep-alive) within ``header_timeout`` seconds (5), an answer (body included, uploads
+    aside) within ``request_timeout`` seconds (60, else 408), ``max_connections`` at once (800),
     refusals (401) held back ``auth_fail_delay`` seconds (3; ``PROXMOX_MOCK_AUTH_FAIL_DELAY``
     sets the default, e.g. ``0`` in a test suite).
 
@@ -84,6 +86,7 @@ def start(
         max_body=max_body,
         max_upload=max_upload,
         header_timeout=header_timeout,
+        request_timeout=request_timeout,
         max_connections=max_connections,
         admin_token=admin_token or os.environ.get("PROXMOX_MOCK_ADMIN_TOKEN") or None,
         auth_fail_delay=(

@@ -70,12 +70,23 @@ impl Caller {
     /// The id PVE shows for the caller (in task ids, logs): `user@realm` or
     /// `user@realm!token`.
     pub fn authid(&self) -> String {
+        let mut out = String::new();
+        self.push_authid(&mut out);
+        out
+    }
+
+    /// Appends [`Caller::authid`] to `out` (no allocation of its own).
+    pub fn push_authid(&self, out: &mut String) {
         match self {
-            Caller::User { userid } => userid.clone(),
+            Caller::User { userid } => out.push_str(userid),
             Caller::Token {
                 userid, tokenid, ..
-            } => format!("{userid}!{tokenid}"),
-            Caller::Anonymous => String::new(),
+            } => {
+                out.push_str(userid);
+                out.push('!');
+                out.push_str(tokenid);
+            }
+            Caller::Anonymous => {}
         }
     }
 
