@@ -25,8 +25,10 @@ fn server(ns: &str, auth: bool, routed: bool) -> InProcess {
     InProcess::new(cfg).unwrap()
 }
 
+type Headers = Vec<(String, Vec<u8>)>;
+
 /// The answer without what differs from call to call by nature (the `Expires` date).
-fn comparable(a: Answer) -> (u16, String, Vec<(String, Vec<u8>)>, Vec<u8>) {
+fn comparable(a: Answer) -> (u16, String, Headers, Vec<u8>) {
     let headers = a
         .headers
         .into_iter()

@@ -246,9 +246,9 @@ def test_uploads_take_as_long_as_they_take() -> None:
         host, port = _host_port(server.url)
         boundary = b"b0undary"
         head = (
-            b"--b0undary\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\niso\r\n"
-            b"--b0undary\r\nContent-Disposition: form-data; name=\"filename\"; "
-            b"filename=\"slow.iso\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            b'--b0undary\r\nContent-Disposition: form-data; name="content"\r\n\r\niso\r\n'
+            b'--b0undary\r\nContent-Disposition: form-data; name="filename"; '
+            b'filename="slow.iso"\r\nContent-Type: application/octet-stream\r\n\r\n'
         )
         payload = b"x" * 1000
         tail = b"\r\n--b0undary--\r\n"

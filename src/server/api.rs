@@ -103,7 +103,7 @@ pub fn is_api_path(path: &str) -> bool {
 
 /// The answer to one request from `peer` (what [`api`] does, called by the router or
 /// straight from [`super::front::Front`]).
-pub async fn answer(app: &Arc<App>, peer: SocketAddr, req: Request) -> Response<Body> {
+pub async fn answer(app: &App, peer: SocketAddr, req: Request) -> Response<Body> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
@@ -115,17 +115,17 @@ pub async fn answer(app: &Arc<App>, peer: SocketAddr, req: Request) -> Response<
     } else if let Some(upstream) = &app.upstream {
         match upstream.admits(&headers) {
             Err(e) => pve_response(Err(e)),
-            Ok(()) => match read_body(&app, &method, &headers, body).await {
-                Ok(body) => forward(&app, upstream, &method, &uri, &headers, &body).await,
+            Ok(()) => match read_body(app, &method, &headers, body).await {
+                Ok(body) => forward(app, upstream, &method, &uri, &headers, &body).await,
                 Err(e) => pve_response(Err(e)),
             },
         }
     } else {
-        let result = mock_answer(&app, &method, &uri, &headers, body).await;
+        let result = mock_answer(app, &method, &uri, &headers, body).await;
         if result.status() == StatusCode::UNAUTHORIZED {
             app.auth_failures.hold(peer.ip(), started.elapsed()).await;
         }
-        durable(&app, &method, result).await
+        durable(app, &method, result).await
     };
     let elapsed = started.elapsed();
     let template = app
