@@ -90,6 +90,35 @@ fn mock_api_over_http_without_auth() {
 }
 
 #[test]
+fn cached_answers_are_counted_in_their_own_series() {
+    let server = run(config("srv-metrics", false));
+    let base = format!("{}/api2/json", server.url());
+    rt().block_on(async {
+        let c = client();
+        // The first list is made, the next four come from the answer cache.
+        for _ in 0..5 {
+            assert_eq!(c.get(format!("{base}/nodes/pve1/qemu")).send().await.unwrap().status(), 200);
+        }
+        for _ in 0..2 {
+            assert_eq!(c.head(format!("{base}/nodes/pve1/qemu")).send().await.unwrap().status(), 200);
+        }
+        for _ in 0..3 {
+            assert_eq!(c.get(format!("{base}/nodes/pve1/qemu/555/config")).send().await.unwrap().status(), 500);
+        }
+        let metrics = c.get(format!("{}/metrics", server.url())).send().await.unwrap().text().await.unwrap();
+        for (line, count) in [
+            (r#"proxmox_mock_requests_total{method="GET",route="/nodes/{node}/qemu",status="200"}"#, 5),
+            (r#"proxmox_mock_requests_total{method="HEAD",route="/nodes/{node}/qemu",status="200"}"#, 2),
+            (r#"proxmox_mock_requests_total{method="GET",route="/nodes/{node}/qemu/{vmid}/config",status="500"}"#, 3),
+            (r#"proxmox_mock_request_duration_seconds_count{method="GET",route="/nodes/{node}/qemu",status="200"}"#, 5),
+        ] {
+            assert!(metrics.lines().any(|l| l == format!("{line} {count}")), "{line} {count}\n{metrics}");
+        }
+    });
+    server.stop().unwrap();
+}
+
+#[test]
 fn tickets_csrf_renewal_and_tokens() {
     let server = run(config("srv-auth", true));
     let base = format!("{}/api2/json", server.url());

@@ -16,6 +16,7 @@ use super::auth::parse_token_header_of;
 use super::envelope::{
     pve_answer, pve_headers, pve_ok_bytes, pve_response, reason, request_params, AnswerCache,
 };
+use super::metrics::SeriesHandle;
 use super::proxy;
 use crate::api::{Answer, ApiError};
 use crate::mock::messages::{invalid_csrf, invalid_token};
@@ -108,6 +109,8 @@ pub async fn answer(app: &App, peer: SocketAddr, req: Request) -> Response<Body>
     let (parts, body) = req.into_parts();
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let path = uri.path();
+    // A cached answer's metrics series, found when the answer was made.
+    let mut series = None;
     let resp = if !is_api_path(path) {
         let mut r = Response::new(Body::from("Not Found"));
         *r.status_mut() = StatusCode::NOT_FOUND;
@@ -121,29 +124,30 @@ pub async fn answer(app: &App, peer: SocketAddr, req: Request) -> Response<Body>
             },
         }
     } else {
-        let result = mock_answer(app, &method, &uri, &headers, body).await;
+        let result = mock_answer(app, &method, &uri, &headers, body, &mut series).await;
         if result.status() == StatusCode::UNAUTHORIZED {
             app.auth_failures.hold(peer.ip(), started.elapsed()).await;
         }
         durable(app, &method, result).await
     };
     let elapsed = started.elapsed();
-    let template = app
-        .mock
-        .schema()
-        .resolve(uri.path())
-        .map(|(e, _)| e.template.as_str());
-    app.metrics
-        .observe(&method, template, resp.status().as_u16(), elapsed);
-    if let Some(t) = &app.tracing {
-        t.record(&super::otel::RequestSpan {
-            method: method.as_str(),
-            path: uri.path(),
-            template,
-            status: resp.status().as_u16(),
-            service: app.config.service.name(),
-            started: std::time::SystemTime::now() - elapsed,
-        });
+    // The cache's series are GET's (a HEAD is counted as itself).
+    if let Some(series) = series.filter(|_| method == Method::GET && app.tracing.is_none()) {
+        app.metrics.observe_in(&series, elapsed);
+    } else {
+        let template = route_template(app, uri.path());
+        app.metrics
+            .observe(&method, template, resp.status().as_u16(), elapsed);
+        if let Some(t) = &app.tracing {
+            t.record(&super::otel::RequestSpan {
+                method: method.as_str(),
+                path: uri.path(),
+                template,
+                status: resp.status().as_u16(),
+                service: app.config.service.name(),
+                started: std::time::SystemTime::now() - elapsed,
+            });
+        }
     }
     // The path only: query strings and bodies can hold passwords and tickets.
     tracing::info!(
@@ -155,6 +159,14 @@ pub async fn answer(app: &App, peer: SocketAddr, req: Request) -> Response<Body>
         "request"
     );
     resp
+}
+
+/// The metrics label of `path`: its operation's path template.
+fn route_template<'a>(app: &'a App, path: &str) -> Option<&'a str> {
+    app.mock
+        .schema()
+        .resolve(path)
+        .map(|(e, _)| e.template.as_str())
 }
 
 /// With a state file, a write's answer waits until the write is on disk.
@@ -178,6 +190,7 @@ async fn mock_answer(
     uri: &Uri,
     headers: &HeaderMap,
     body: Body,
+    series: &mut Option<SeriesHandle>,
 ) -> Response<Body> {
     let Some(m) = api_method(method) else {
         return pve_response(Err(ApiError::new(
@@ -203,7 +216,7 @@ async fn mock_answer(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     } else if m == crate::api::Method::Get && body.is_empty() {
-        return cached_read(app, uri, headers, caller);
+        return cached_read(app, uri, headers, caller, series);
     }
     pve_answer(handle_api(app, m, uri, headers, &body, caller))
 }
@@ -272,7 +285,15 @@ pub async fn read_body(
 
 /// A GET answered from the cache while nothing was written (per caller: lists depend on
 /// what the caller may see).
-fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap, caller: Caller) -> Response<Body> {
+/// A GET answered from the answer cache, or made and kept there; `series` is set to the
+/// answer's metrics series when it came from the cache.
+fn cached_read(
+    app: &App,
+    uri: &Uri,
+    headers: &HeaderMap,
+    caller: Caller,
+    series: &mut Option<SeriesHandle>,
+) -> Response<Body> {
     let pq = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let store = app.mock.store();
     // Answers that change with time alone (running tasks, uptimes) are never cached.
@@ -280,7 +301,8 @@ fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap, caller: Caller) -> Res
     let cached = cacheable
         .then(|| AnswerCache::with_key(&caller, pq, |key| app.answers.get(key, store)))
         .flatten();
-    if let Some(body) = cached {
+    if let Some((body, kept)) = cached {
+        *series = Some(kept);
         return pve_ok_bytes(body);
     }
     let (result, stamp) = store.stamped(|| {
@@ -295,7 +317,12 @@ fn cached_read(app: &App, uri: &Uri, headers: &HeaderMap, caller: Caller) -> Res
             // Only if no write happened meanwhile (no stamp): the answer is of one state.
             if let Some(stamp) = stamp.filter(|_| cacheable) {
                 let key = AnswerCache::with_key(&caller, pq, str::to_string);
-                app.answers.put(key, stamp, body.clone(), store);
+                let kept = app.metrics.series(
+                    &Method::GET,
+                    route_template(app, uri.path()),
+                    StatusCode::OK.as_u16(),
+                );
+                app.answers.put(key, stamp, body.clone(), kept, store);
             }
             pve_ok_bytes(body)
         }

@@ -6,6 +6,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode, Uri};
 use serde_json::{json, Map, Value};
 
+use super::metrics::SeriesHandle;
 use crate::api::{Answer, ApiError};
 use crate::mock::store::{MockStore, Stamp};
 use crate::mock::Caller;
@@ -114,10 +115,12 @@ pub fn pve_ok_bytes(body: Bytes) -> Response<Body> {
 /// [`crate::mock::store::Stamp`]).
 #[derive(Default)]
 pub struct AnswerCache {
-    entries: parking_lot::Mutex<
-        std::collections::HashMap<String, (Stamp, Bytes), foldhash::fast::RandomState>,
-    >,
+    entries:
+        parking_lot::Mutex<std::collections::HashMap<String, Kept, foldhash::fast::RandomState>>,
 }
+
+/// An answer kept: what it was made from, its body, its metrics series.
+type Kept = (Stamp, Bytes, SeriesHandle);
 
 const ANSWER_CACHE_LIMIT: usize = 1024;
 
@@ -141,27 +144,35 @@ impl AnswerCache {
         })
     }
 
-    /// The answer cached for `key`, if it is still what `store` would answer.
-    pub fn get(&self, key: &str, store: &MockStore) -> Option<Bytes> {
+    /// The answer cached for `key` and its metrics series, if it is still what `store`
+    /// would answer.
+    pub fn get(&self, key: &str, store: &MockStore) -> Option<(Bytes, SeriesHandle)> {
         let mut entries = self.entries.lock();
-        let (stamp, body) = entries.get_mut(key)?;
+        let (stamp, body, series) = entries.get_mut(key)?;
         if store.still_valid(stamp) {
-            return Some(body.clone());
+            return Some((body.clone(), series.clone()));
         }
         entries.remove(key);
         None
     }
 
     /// Keeps an answer stamped with what it was made from.
-    pub fn put(&self, key: String, stamp: Stamp, body: Bytes, store: &MockStore) {
+    pub fn put(
+        &self,
+        key: String,
+        stamp: Stamp,
+        body: Bytes,
+        series: SeriesHandle,
+        store: &MockStore,
+    ) {
         let mut entries = self.entries.lock();
         if entries.len() >= ANSWER_CACHE_LIMIT {
-            entries.retain(|_, (s, _)| store.still_valid(s));
+            entries.retain(|_, (s, _, _)| store.still_valid(s));
             if entries.len() >= ANSWER_CACHE_LIMIT {
                 entries.clear();
             }
         }
-        entries.insert(key, (stamp, body));
+        entries.insert(key, (stamp, body, series));
     }
 }
 

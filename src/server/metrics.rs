@@ -36,6 +36,11 @@ struct Series {
 
 type Routes = HashMap<Box<str>, Arc<Series>, foldhash::fast::RandomState>;
 
+/// One (method, route, status) series, found once and counted into many times (the
+/// answer cache keeps the series of each answer it holds).
+#[derive(Debug, Clone)]
+pub struct SeriesHandle(Arc<Series>);
+
 /// Request metrics for `/metrics`: a read lock and three atomic adds per request once its
 /// series exists.
 #[derive(Debug)]
@@ -88,6 +93,11 @@ impl Metrics {
 
     /// Counts one answered request; `route` is its operation's path template.
     pub fn observe(&self, method: &Method, route: Option<&str>, status: u16, elapsed: Duration) {
+        self.observe_in(&self.series(method, route, status), elapsed);
+    }
+
+    /// The series of `method`, `route` and `status`, made if new.
+    pub fn series(&self, method: &Method, route: Option<&str>, status: u16) -> SeriesHandle {
         let key = (method_label(method), status);
         let route = route.unwrap_or(UNMATCHED);
         let found = self
@@ -105,6 +115,12 @@ impl Metrics {
                 .or_default()
                 .clone()
         });
+        SeriesHandle(series)
+    }
+
+    /// Counts one answered request of `series`.
+    pub fn observe_in(&self, series: &SeriesHandle, elapsed: Duration) {
+        let series = &series.0;
         let secs = elapsed.as_secs_f64();
         let bucket = BUCKETS
             .iter()
