@@ -283,10 +283,9 @@ pub async fn read_body(
         .map_err(|_| ApiError::new(501, "for data too large"))
 }
 
-/// A GET answered from the cache while nothing was written (per caller: lists depend on
-/// what the caller may see).
-/// A GET answered from the answer cache, or made and kept there; `series` is set to the
-/// answer's metrics series when it came from the cache.
+/// A GET answered from the answer cache while nothing it read was written (per caller:
+/// lists depend on what the caller may see), or made and kept there; `series` is set to
+/// the answer's metrics series when it came from the cache.
 fn cached_read(
     app: &App,
     uri: &Uri,
