@@ -107,6 +107,17 @@ pub fn build_app(config: ServerConfig) -> Result<Arc<App>, ServerError> {
 
 type KeyedLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
 
+/// The requests per second per client the router limits to, if any.
+fn rate_limit(config: &ServerConfig) -> Option<std::num::NonZeroU32> {
+    config.rate_limit.and_then(std::num::NonZeroU32::new)
+}
+
+/// Whether [`router`] wraps API calls in middleware (a rate limit, CORS), so that they
+/// must go through it rather than straight to the API handler.
+pub fn api_middleware(config: &ServerConfig) -> bool {
+    rate_limit(config).is_some() || !config.cors_origins.is_empty()
+}
+
 /// The router: API fallback plus the service endpoints, docs and middleware.
 pub fn router(app: Arc<App>) -> Router {
     let mut r = Router::new()
@@ -132,7 +143,7 @@ pub fn router(app: Arc<App>) -> Router {
                 .route(upload::UPLOAD_ROUTE, axum::routing::post(upload::upload))
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         );
-    if let Some(rps) = app.config.rate_limit.and_then(std::num::NonZeroU32::new) {
+    if let Some(rps) = rate_limit(&app.config) {
         let limiter = Arc::new(KeyedLimiter::keyed(governor::Quota::per_second(rps)));
         r = r.layer(axum::middleware::from_fn(
             move |ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -234,8 +245,7 @@ impl Prepared {
         // HTTP/1.1 only (as PVE); a connection that takes longer than the header timeout
         // to send a request's headers, or stays idle that long between requests, is closed
         // (axum-server installs hyper's timer).
-        let service =
-            super::front::MakeFront(super::front::Front::new(self.app.clone(), router(self.app)));
+        let service = super::front::MakeFront(super::front::Front::new(self.app));
         let served = if let Some((config, _)) = self.tls {
             let config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
             let mut server = axum_server::from_tcp_rustls(self.listener, config)

@@ -23,7 +23,8 @@ use axum::Router;
 use tower::{Service, ServiceExt};
 
 use super::api;
-use super::app::App;
+use super::app::{api_middleware, router, App};
+use super::upload::is_upload;
 
 type Answering = Pin<Box<dyn Future<Output = Response<Body>> + Send>>;
 
@@ -37,15 +38,18 @@ pub struct Front {
 }
 
 impl Front {
-    /// The front of `app`, whose non-API requests go to `router`.
-    pub fn new(app: Arc<App>, router: Router) -> Front {
-        let config = &app.config;
-        let direct = config.rate_limit.unwrap_or(0) == 0 && config.cors_origins.is_empty();
+    /// The front of `app` and its [`router`].
+    pub fn new(app: Arc<App>) -> Front {
         Front {
+            router: router(app.clone()),
+            direct: !api_middleware(&app.config),
             app,
-            router,
-            direct,
         }
+    }
+
+    /// The state it answers from.
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
     }
 
     /// The answer to `req` from `peer`.
@@ -92,17 +96,6 @@ fn finished(mut resp: Response<Body>, head: bool) -> Response<Body> {
         *resp.body_mut() = Body::empty();
     }
     resp
-}
-
-/// Whether `path` is the upload route (`/api2/json/nodes/{node}/storage/{storage}/upload`),
-/// which streams its body and has no request timeout.
-fn is_upload(path: &str) -> bool {
-    let Some(rest) = path.strip_prefix("/api2/json/nodes/") else {
-        return false;
-    };
-    let parts: Vec<&str> = rest.split('/').collect();
-    matches!(parts.as_slice(), [node, "storage", storage, "upload"]
-        if !node.is_empty() && !storage.is_empty())
 }
 
 /// What hyper calls per connection: the [`Front`] with the connection's peer address.
@@ -194,16 +187,6 @@ impl<F: Future<Output = Response<Body>>> Future for Deadline<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_upload_route_is_recognised_exactly() {
-        assert!(is_upload("/api2/json/nodes/pve1/storage/local/upload"));
-        assert!(!is_upload("/api2/json/nodes/pve1/storage/local/upload/x"));
-        assert!(!is_upload("/api2/json/nodes/pve1/storage//upload"));
-        assert!(!is_upload("/api2/json/nodes//storage/local/upload"));
-        assert!(!is_upload("/api2/json/nodes/pve1/storage/local/content"));
-        assert!(!is_upload("/api2/json/nodes/pve1/qemu/100/upload"));
-    }
 
     #[tokio::test(start_paused = true)]
     async fn a_ready_answer_makes_no_timer_and_a_late_one_gets_408() {

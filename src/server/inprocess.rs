@@ -1,6 +1,6 @@
-//! The server's front (router and API) called in-process, without a socket: what the ASGI apps of the
-//! Python package hand each request to, so `uvicorn proxmox_sdk.mock_main:app` (or the app
-//! mounted in a FastAPI application) answers exactly as the native server does.
+//! The server's front (router and API) called in-process, without a socket: what the ASGI
+//! apps of the Python package hand each request to, so `uvicorn proxmox_sdk.mock_main:app`
+//! (or the app mounted in a FastAPI application) answers exactly as the native server does.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::body::{to_bytes, Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, Method, Request};
 
-use super::app::{build_app, router, App};
+use super::app::{build_app, App};
 use super::front::Front;
 use super::{ServerConfig, ServerError};
 
@@ -31,14 +31,13 @@ pub struct Answer {
 /// The front of one server state, called per request.
 #[derive(Clone)]
 pub struct InProcess {
-    app: Arc<App>,
     front: Front,
 }
 
 impl std::fmt::Debug for InProcess {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InProcess")
-            .field("service", &self.app.config.service)
+            .field("service", &self.app().config.service)
             .finish_non_exhaustive()
     }
 }
@@ -51,16 +50,14 @@ pub struct BadRequest(pub String);
 impl InProcess {
     /// The state and router of `config` (no listener, no TLS: the embedding server has them).
     pub fn new(config: ServerConfig) -> Result<InProcess, ServerError> {
-        let app = build_app(config)?;
         Ok(InProcess {
-            front: Front::new(app.clone(), router(app.clone())),
-            app,
+            front: Front::new(build_app(config)?),
         })
     }
 
     /// The state (its mock and configuration).
     pub fn app(&self) -> &Arc<App> {
-        &self.app
+        self.front.app()
     }
 
     /// Answers one request: `target` is the path with its query string.
@@ -118,12 +115,12 @@ impl InProcess {
     /// Writes the state file, if the configuration names one, and sends the spans still
     /// buffered (what an embedding server's shutdown calls).
     pub fn save_state(&self) -> Result<(), ServerError> {
-        if let Some(t) = &self.app.tracing {
+        if let Some(t) = &self.app().tracing {
             t.shutdown();
         }
-        match &self.app.config.state_file {
+        match &self.app().config.state_file {
             Some(path) => self
-                .app
+                .app()
                 .mock
                 .store()
                 .save(path)

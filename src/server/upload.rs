@@ -21,6 +21,22 @@ fn missing_filename() -> ApiError {
 /// PVE's storage upload, the one multipart endpoint.
 pub const UPLOAD_ROUTE: &str = "/api2/json/nodes/{node}/storage/{storage}/upload";
 
+/// Whether `path` matches [`UPLOAD_ROUTE`] (a request that streams its body and has no
+/// request timeout).
+pub fn is_upload(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api2/json/nodes/") else {
+        return false;
+    };
+    let mut parts = rest.split('/');
+    let mut next = || parts.next().unwrap_or_default();
+    let (node, storage_word, storage, upload) = (next(), next(), next(), next());
+    !node.is_empty()
+        && storage_word == "storage"
+        && !storage.is_empty()
+        && upload == "upload"
+        && parts.next().is_none()
+}
+
 /// `POST .../storage/{storage}/upload` (multipart): the file part is streamed (counted and
 /// hashed, never held in memory), the other parts are parameters; then the mock runs the
 /// upload as PVE does (an `imgcopy` task; a checksum that does not match fails it).
@@ -107,4 +123,24 @@ pub async fn upload(
         incoming,
     );
     super::api::durable(&app, &method, pve_response(result)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_upload_route_is_recognised_exactly() {
+        let filled = UPLOAD_ROUTE
+            .replace("{node}", "pve1")
+            .replace("{storage}", "local");
+        assert!(is_upload(&filled));
+        assert!(!is_upload(&format!("{filled}/x")));
+        assert!(!is_upload(&format!("{filled}/")));
+        assert!(!is_upload("/api2/json/nodes/pve1/storage//upload"));
+        assert!(!is_upload("/api2/json/nodes//storage/local/upload"));
+        assert!(!is_upload("/api2/json/nodes/pve1/storage/local/content"));
+        assert!(!is_upload("/api2/json/nodes/pve1/qemu/100/upload"));
+        assert!(!is_upload("/api2/json/nodes/pve1/storage/local"));
+    }
 }
