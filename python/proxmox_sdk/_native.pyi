@@ -19,6 +19,7 @@ __all__ = [
     "ProxmoxCall",
     "ProxmoxResource",
     "__version__",
+    "_allocator_options",
     "_drain_async_calls",
     "_logging_changed",
     "check_seconds",
@@ -83,6 +84,9 @@ def forget_mock_store(version: str = "latest", namespace: str = "default") -> bo
 
 def read_structured_file(path: str) -> str:
     """Read a JSON or YAML file (by extension) and return it as JSON text."""
+
+def _allocator_options() -> list[tuple[str, int]]:
+    """The allocator options the module sets (mimalloc's) and their values now."""
 
 def _drain_async_calls() -> None:
     """``atexit`` hook: wait for async completions that are inside Python."""
