@@ -128,7 +128,9 @@ impl Backend {
     pub async fn call(&self, call: &Call) -> Result<Answer, Error> {
         match self {
             Backend::Https(t) => t.call(call).await.map(Answer::Value),
-            Backend::Pvesh(t) => t.call(call).await.map(Answer::Value),
+            // Boxed: the SSH transports' futures are several KB, and every call's future
+            // (moved into the runtime's task) would be as large as the largest arm.
+            Backend::Pvesh(t) => Box::pin(t.call(call)).await.map(Answer::Value),
             Backend::Mock(m) => {
                 let latency = m.latency();
                 if !latency.is_zero() {

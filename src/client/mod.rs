@@ -212,6 +212,12 @@ impl Client {
 
     /// Runs `call` on the shared runtime (any backend; the mock waits its latency there).
     pub async fn execute_async(self, call: Call) -> Result<Answer, Error> {
+        self.execute_shared(call).await
+    }
+
+    /// [`Client::execute_async`] on a borrowed client (one shared through an `Arc` is not
+    /// cloned for each call).
+    pub async fn execute_shared(&self, call: Call) -> Result<Answer, Error> {
         let call = self.prepare(call)?;
         let started = self.wants_request_lines().then(Instant::now);
         let result = self.backend.call(&call).await;
