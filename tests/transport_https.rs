@@ -638,3 +638,36 @@ fn token_headers_per_service() {
     }
     assert!(!format!("{pbs:?}").contains("s3cret"));
 }
+
+#[test]
+fn a_token_no_header_can_carry_is_refused_before_any_connection() {
+    // Nothing listens on this port: a request sent would fail to connect instead.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = client_for(
+        &format!("https://127.0.0.1:{port}"),
+        HttpsAuth::token(
+            "PVEAPIToken=",
+            "root@pam",
+            "ci",
+            "=",
+            "s3cret\nX-Injected: 1",
+        ),
+        |_| {},
+    );
+    for _ in 0..2 {
+        match c.call(Method::Get, "/api2/json/version", Map::new()) {
+            Err(ClientError::Invalid(m)) => {
+                assert_eq!(
+                    m,
+                    "token_value: contains characters not allowed in an HTTP header"
+                );
+                assert!(!m.contains("s3cret"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

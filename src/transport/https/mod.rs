@@ -33,8 +33,14 @@ pub(crate) const LOG: &str = "proxmox_sdk::http";
 /// One HTTPS connection pool and its authentication state.
 pub struct HttpsTransport {
     config: HttpsConfig,
+    /// `base_url` parsed once: a request's URL is a copy with its path set, instead of a
+    /// string parsed again (host, port, IDNA) for every request.
+    base: Option<reqwest::Url>,
+    /// `Authorization` of token auth, made once (`None`: the token cannot be a header
+    /// value, refused at each call).
+    token_header: Option<HeaderValue>,
     client: reqwest::Client,
-    session: RwLock<Option<Session>>,
+    session: RwLock<Option<std::sync::Arc<Session>>>,
     login_lock: tokio::sync::Mutex<()>,
 }
 
@@ -117,8 +123,17 @@ impl HttpsTransport {
         let client = builder
             .build()
             .map_err(|e| format!("cannot build the HTTPS client: {}", chain(&e)))?;
+        let base = reqwest::Url::parse(config.base_url.trim_end_matches('/')).ok();
+        let token_header = match &config.auth {
+            HttpsAuth::Token { id_part, secret } => {
+                session::secret_header(&format!("{id_part}{secret}"))
+            }
+            _ => None,
+        };
         Ok(HttpsTransport {
             config,
+            base,
+            token_header,
             client,
             session: RwLock::new(None),
             login_lock: tokio::sync::Mutex::new(()),
@@ -132,8 +147,15 @@ impl HttpsTransport {
 
     /// The URL of an API path (`/api2/json/...`).
     pub fn url(&self, path: &str) -> String {
-        let mut url = String::with_capacity(self.config.base_url.len() + path.len() + 16);
-        url.push_str(self.config.base_url.trim_end_matches('/'));
+        let base = self.config.base_url.trim_end_matches('/');
+        let mut url = String::with_capacity(base.len() + path.len() + 16);
+        url.push_str(base);
+        self.push_path(&mut url, path);
+        url
+    }
+
+    /// Appends the path prefix and `path` (each with its leading `/`).
+    fn push_path(&self, url: &mut String, path: &str) {
         let prefix = self.config.path_prefix.trim_matches('/');
         if !prefix.is_empty() {
             url.push('/');
@@ -143,7 +165,25 @@ impl HttpsTransport {
             url.push('/');
         }
         url.push_str(path);
-        url
+    }
+
+    /// [`HttpsTransport::url`], parsed: a copy of the parsed base URL with its path set,
+    /// instead of the whole string parsed again (scheme, host, port) for every request.
+    /// `None` where that could differ: a path with `?` or `#` (a query or fragment, which
+    /// setting a path would encode instead) or a base URL with a path of its own.
+    fn parsed_url(&self, path: &str) -> Option<reqwest::Url> {
+        let base = self
+            .base
+            .as_ref()
+            .filter(|b| b.path() == "/" && b.query().is_none())?;
+        if path.contains(['?', '#']) {
+            return None;
+        }
+        let mut full = String::with_capacity(path.len() + 16);
+        self.push_path(&mut full, path);
+        let mut url = base.clone();
+        url.set_path(&full);
+        Some(url)
     }
 
     /// Sends `call` and returns PVE's unwrapped `data`.
@@ -236,30 +276,30 @@ impl HttpsTransport {
             Method::Delete => reqwest::Method::DELETE,
         };
         let is_get = call.method == Method::Get;
-        let mut req = self.client.request(method, self.url(&call.path));
+        let mut req = match self.parsed_url(&call.path) {
+            Some(url) => self.client.request(method, url),
+            None => self.client.request(method, self.url(&call.path)),
+        };
         match &self.config.auth {
-            HttpsAuth::Token { id_part, secret } => {
-                let mut value =
-                    HeaderValue::from_str(&format!("{id_part}{secret}")).map_err(|_| {
-                        Error::Invalid(
-                            "token_value: contains characters not allowed in an HTTP header".into(),
-                        )
-                    })?;
-                value.set_sensitive(true);
+            HttpsAuth::Token { .. } => {
+                let value = self.token_header.clone().ok_or_else(|| {
+                    Error::Invalid(
+                        "token_value: contains characters not allowed in an HTTP header".into(),
+                    )
+                })?;
                 req = req.header("Authorization", value);
             }
-            HttpsAuth::Password { cookie, .. } => {
+            HttpsAuth::Password { .. } => {
                 let s = self.session(force_login).await?;
-                // PVE expects the ticket unquoted (`:` and `=` as they are).
-                let mut value = HeaderValue::from_str(&format!("{cookie}={}", s.ticket))
-                    .map_err(|_| Error::Auth("the server sent an unusable ticket".into()))?;
-                value.set_sensitive(true);
+                let value = s
+                    .cookie_header
+                    .clone()
+                    .ok_or_else(|| Error::Auth("the server sent an unusable ticket".into()))?;
                 req = req.header("Cookie", value);
                 if !is_get {
-                    let mut csrf = HeaderValue::from_str(&s.csrf).map_err(|_| {
+                    let csrf = s.csrf_header.clone().ok_or_else(|| {
                         Error::Auth("the server sent an unusable CSRF token".into())
                     })?;
-                    csrf.set_sensitive(true);
                     req = req.header("CSRFPreventionToken", csrf);
                 }
             }
@@ -270,11 +310,14 @@ impl HttpsTransport {
         }
         let pairs = form_pairs(&call.params);
         if call.uploads.is_empty() {
-            req = if is_get || call.method == Method::Delete {
-                req.query(&pairs)
+            if is_get || call.method == Method::Delete {
+                // Without parameters, no query to write (and take off the URL again).
+                if !pairs.is_empty() {
+                    req = req.query(&pairs);
+                }
             } else {
-                req.form(&pairs)
-            };
+                req = req.form(&pairs);
+            }
             if let Some(t) = call.timeout {
                 req = req.timeout(t);
             }
@@ -288,5 +331,50 @@ impl HttpsTransport {
             .await
             .map_err(|e| transport_error(&e, &call.path))?;
         read_answer(resp, call.limit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parsed URL of a request is the URL its string would parse to, whatever the
+    /// base, prefix and path.
+    #[test]
+    fn parsed_urls_equal_the_parsed_strings() {
+        let bases = [
+            "https://127.0.0.1:8006",
+            "https://pve1.example.com:8006/",
+            "https://[::1]:8006",
+            "http://BÜcher.example:80",
+            "https://pve1:8006/sub",
+        ];
+        let paths = [
+            "/api2/json/nodes",
+            "api2/json/version",
+            "/api2/json/nodes/pve%201/qemu/100/config",
+            "/api2/json/nodes/ü n/a\\b",
+            "/api2/json/x?y=1",
+            "/api2/json/x#frag",
+            "/api2/json/./a/../b",
+            "",
+        ];
+        let mut fast = 0;
+        for base in bases {
+            for prefix in ["", "/proxy/", "a b"] {
+                let mut cfg = HttpsConfig::new(base.to_string(), HttpsAuth::PassThrough);
+                cfg.path_prefix = prefix.to_string();
+                let t = HttpsTransport::new(cfg).unwrap();
+                for path in paths {
+                    let want = reqwest::Url::parse(&t.url(path)).unwrap();
+                    if let Some(got) = t.parsed_url(path) {
+                        assert_eq!(got.as_str(), want.as_str(), "{base} {prefix} {path}");
+                        fast += 1;
+                    }
+                }
+            }
+        }
+        // Every path without a query or fragment on a base without a path of its own.
+        assert_eq!(fast, 4 * 3 * 6);
     }
 }

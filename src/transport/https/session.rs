@@ -2,20 +2,33 @@
 //! every request, proactive renewal before the ticket's two hours are up (the ticket posted
 //! as the password), and a fresh login when PVE refuses the ticket.
 
+use std::sync::Arc;
 use std::time::Instant;
 
+use reqwest::header::HeaderValue;
 use serde_json::Value;
 
 use super::answer::{read_answer, transport_error};
 use super::{HttpsAuth, HttpsTransport, LOG};
 use crate::api::Error;
 
-/// A logged-in session.
-#[derive(Clone)]
+/// A logged-in session, with the headers every request sends made once (`None`: the
+/// server sent a value no header can carry, refused when a request would send it).
 pub(super) struct Session {
     pub(super) ticket: String,
     pub(super) csrf: String,
     pub(super) obtained: Instant,
+    /// `Cookie: <cookie name>=<ticket>` (PVE expects the ticket unquoted).
+    pub(super) cookie_header: Option<HeaderValue>,
+    /// `CSRFPreventionToken` of writes.
+    pub(super) csrf_header: Option<HeaderValue>,
+}
+
+/// A header value marked sensitive (never shown by reqwest's or hyper's `Debug`).
+pub(super) fn secret_header(value: &str) -> Option<HeaderValue> {
+    let mut v = HeaderValue::from_str(value).ok()?;
+    v.set_sensitive(true);
+    Some(v)
 }
 
 impl HttpsTransport {
@@ -28,7 +41,7 @@ impl HttpsTransport {
             return Ok(None);
         }
         let s = self.session(false).await?;
-        Ok(Some((s.ticket, s.csrf)))
+        Ok(Some((s.ticket.clone(), s.csrf.clone())))
     }
 
     /// Forgets the session (the next call logs in again).
@@ -37,7 +50,7 @@ impl HttpsTransport {
     }
 
     /// The current session: cached, renewed after `renew_after`, or a fresh login.
-    pub(super) async fn session(&self, force_login: bool) -> Result<Session, Error> {
+    pub(super) async fn session(&self, force_login: bool) -> Result<Arc<Session>, Error> {
         let stale = |s: &Session| s.obtained.elapsed() >= self.config.renew_after;
         if !force_login {
             if let Some(s) = self.session.read().clone() {
@@ -67,10 +80,10 @@ impl HttpsTransport {
             },
             _ => None,
         };
-        let session = match renewed {
+        let session = Arc::new(match renewed {
             Some(s) => s,
             None => self.login().await?,
-        };
+        });
         *self.session.write() = Some(session.clone());
         Ok(session)
     }
@@ -82,7 +95,7 @@ impl HttpsTransport {
         };
         let form = [("username", user.as_str()), ("password", s.ticket.as_str())];
         let data = self.post_ticket(&form).await?;
-        session_from(&data, user)
+        self.session_from(&data, user)
     }
 
     async fn login(&self) -> Result<Session, Error> {
@@ -108,7 +121,7 @@ impl HttpsTransport {
         });
         if !needs_tfa {
             log::info!(target: LOG, "logged in to {} as {user}", self.config.base_url);
-            return session_from(&data, user);
+            return self.session_from(&data, user);
         }
         let Some(otp) = otp else {
             return Err(Error::Auth(format!(
@@ -130,7 +143,7 @@ impl HttpsTransport {
             log::warn!(target: LOG, "second factor ({otptype}) for {user} at {} refused: {e}", self.config.base_url);
         })?;
         log::info!(target: LOG, "logged in to {} as {user} (second factor: {otptype})", self.config.base_url);
-        session_from(&data, user)
+        self.session_from(&data, user)
     }
 
     /// The user of ticket authentication (empty with a token).
@@ -172,17 +185,24 @@ impl HttpsTransport {
     }
 }
 
-fn session_from(data: &Value, user: &str) -> Result<Session, Error> {
-    let ticket = data.get("ticket").and_then(Value::as_str);
-    let csrf = data.get("CSRFPreventionToken").and_then(Value::as_str);
-    match (ticket, csrf) {
-        (Some(t), Some(c)) => Ok(Session {
-            ticket: t.to_string(),
-            csrf: c.to_string(),
-            obtained: Instant::now(),
-        }),
-        _ => Err(Error::Auth(format!(
-            "login for {user}: the answer has no ticket and CSRFPreventionToken"
-        ))),
+impl HttpsTransport {
+    fn session_from(&self, data: &Value, user: &str) -> Result<Session, Error> {
+        let HttpsAuth::Password { cookie, .. } = &self.config.auth else {
+            unreachable!("sessions exist only with password auth")
+        };
+        let ticket = data.get("ticket").and_then(Value::as_str);
+        let csrf = data.get("CSRFPreventionToken").and_then(Value::as_str);
+        match (ticket, csrf) {
+            (Some(t), Some(c)) => Ok(Session {
+                ticket: t.to_string(),
+                csrf: c.to_string(),
+                obtained: Instant::now(),
+                cookie_header: secret_header(&format!("{cookie}={t}")),
+                csrf_header: secret_header(c),
+            }),
+            _ => Err(Error::Auth(format!(
+                "login for {user}: the answer has no ticket and CSRFPreventionToken"
+            ))),
+        }
     }
 }
