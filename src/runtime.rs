@@ -4,8 +4,23 @@
 use std::future::Future;
 use std::sync::OnceLock;
 
-/// The shared multi-thread runtime (built on first use; two workers on this class of
-/// machine is plenty for I/O-bound work, `PROXMOX_SDK_WORKER_THREADS` overrides).
+/// How many workers the shared runtime has unless `PROXMOX_SDK_WORKER_THREADS` says:
+/// one on a machine of one or two cores, else two. The runtime only drives I/O (the
+/// servers run their own; a blocking call waits on its own thread, and Python converts
+/// answers on the loop's), which one worker does at well over what one Python thread asks
+/// of it; on two cores, where the Python thread needs the other one, a second worker only
+/// adds wake-ups and work stealing (benches/README.md: the HTTPS client spends about a
+/// tenth less CPU per request with one).
+pub fn default_workers(cores: usize) -> usize {
+    if cores <= 2 {
+        1
+    } else {
+        2
+    }
+}
+
+/// The shared multi-thread runtime (built on first use; [`default_workers`] workers,
+/// `PROXMOX_SDK_WORKER_THREADS` overrides).
 pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
@@ -14,7 +29,7 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
             .and_then(|v| v.parse::<usize>().ok())
             .filter(|n| *n > 0)
             .unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
+                default_workers(std::thread::available_parallelism().map_or(1, usize::from))
             });
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
@@ -46,6 +61,12 @@ where
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_worker_on_small_machines_two_on_larger_ones() {
+        let got: Vec<usize> = (1..=8).map(super::default_workers).collect();
+        assert_eq!(got, [1, 1, 2, 2, 2, 2, 2, 2]);
+    }
+
     #[test]
     fn block_on_from_inside_a_runtime() {
         let inner = tokio::runtime::Builder::new_current_thread()
