@@ -17,11 +17,13 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// its environment variable), and the value used unless that variable is set:
 ///
 /// - `arena_eager_commit` 0: commit arena memory as it is used, not whole arenas up front
-///   (else a store of 10,000 guests takes 9 MiB more RSS than under glibc's malloc);
-/// - `purge_delay` 1 ms (mimalloc: 10): return freed memory to the system soon. mimalloc
-///   purges only while it allocates, so with 10 ms a server that went idle after loading
-///   its schema kept ~60 MiB it no longer used (100-113 MiB RSS at rest against 41-44),
-///   and a 10,000-guest list peaked 4-7 MiB higher; the cost is within the noise.
+///   (else a store of 10,000 guests takes ~9 MiB more RSS than under glibc's malloc);
+/// - `purge_delay` 1 ms (mimalloc: 10): return freed memory to the system soon, so that a
+///   large answer's peak stays where glibc's is.
+///
+/// mimalloc 2 (the `v2` feature), not 3: with 3 the server answered `GET /version` 8-10%
+/// slower than under glibc (0.73-0.81 of the axum ceiling against 0.86-0.87), with 2 at
+/// par (0.85-0.88); and 3 kept ~60 MiB of freed startup memory in an idle server.
 const OPTIONS: [(&str, libmimalloc_sys::mi_option_t, std::ffi::c_long); 2] =
     [("ARENA_EAGER_COMMIT", 4, 0), ("PURGE_DELAY", 15, 1)];
 
