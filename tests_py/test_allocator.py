@@ -9,7 +9,9 @@ import os
 import subprocess
 import sys
 
-PROBE = "import json; from proxmox_sdk import _native; print(json.dumps(_native._allocator_options()))"
+PROBE = (
+    "import json; from proxmox_sdk import _native; print(json.dumps(_native._allocator_options()))"
+)
 
 
 def _options(**env: str) -> dict[str, int]:
