@@ -33,8 +33,9 @@ pub(crate) const LOG: &str = "proxmox_sdk::http";
 /// One HTTPS connection pool and its authentication state.
 pub struct HttpsTransport {
     config: HttpsConfig,
-    /// `base_url` parsed once: a request's URL is a copy with its path set, instead of a
-    /// string parsed again (host, port, IDNA) for every request.
+    /// `base_url` parsed once, if it has no path or query of its own: a request's URL is
+    /// then a copy with its path set, instead of a string parsed again (host, port, IDNA)
+    /// for every request.
     base: Option<reqwest::Url>,
     /// `Authorization` of token auth, made once (`None`: the token cannot be a header
     /// value, refused at each call).
@@ -123,7 +124,9 @@ impl HttpsTransport {
         let client = builder
             .build()
             .map_err(|e| format!("cannot build the HTTPS client: {}", chain(&e)))?;
-        let base = reqwest::Url::parse(config.base_url.trim_end_matches('/')).ok();
+        let base = reqwest::Url::parse(config.base_url.trim_end_matches('/'))
+            .ok()
+            .filter(|b| b.path() == "/" && b.query().is_none());
         let token_header = match &config.auth {
             HttpsAuth::Token { id_part, secret } => {
                 session::secret_header(&format!("{id_part}{secret}"))
@@ -172,10 +175,7 @@ impl HttpsTransport {
     /// `None` where that could differ: a path with `?` or `#` (a query or fragment, which
     /// setting a path would encode instead) or a base URL with a path of its own.
     fn parsed_url(&self, path: &str) -> Option<reqwest::Url> {
-        let base = self
-            .base
-            .as_ref()
-            .filter(|b| b.path() == "/" && b.query().is_none())?;
+        let base = self.base.as_ref()?;
         if path.contains(['?', '#']) {
             return None;
         }

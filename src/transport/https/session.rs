@@ -183,9 +183,8 @@ impl HttpsTransport {
         }
         Ok(answer.body.get("data").cloned().unwrap_or(Value::Null))
     }
-}
 
-impl HttpsTransport {
+    /// The session a login or renewal answered with, its headers made.
     fn session_from(&self, data: &Value, user: &str) -> Result<Session, Error> {
         let HttpsAuth::Password { cookie, .. } = &self.config.auth else {
             unreachable!("sessions exist only with password auth")
