@@ -75,18 +75,18 @@ $(BENCH_VENV)/.deps: benches/requirements-compare.txt
 	touch $@
 
 bench: venv $(BENCH_VENV)/.deps ## benchmarks, side by side with proxmox-sdk 0.0.15 (see benches/README.md)
-	cargo run --release --quiet -p proxmox-sdk-bench --bin schema-figures
-	cargo run --release --quiet -p proxmox-sdk-bench --bin mock-churn
-	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet
+	cargo run --profile profiling --quiet -p proxmox-sdk-bench --bin schema-figures
+	cargo run --profile profiling --quiet -p proxmox-sdk-bench --bin mock-churn
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --profile profiling --quiet
 	$(BIN)/python benches/py_figures.py
 	$(BIN)/python benches/compare_sdk.py
 	$(BIN)/python benches/compare_large.py
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	cargo build --release --quiet -p proxmox-sdk-bench --bin axum-ceiling
+	cargo build --profile profiling --quiet -p proxmox-sdk-bench --bin axum-ceiling
 	$(BIN)/python benches/server_bench.py
 	$(BIN)/python benches/server_mix.py
 	$(BIN)/python benches/https_bench.py
-	@echo "(the editable install in $(VENV) is now a release build; 'make dev' restores debug)"
+	@echo "(the editable install in $(VENV) is now an optimized build; 'make dev' restores debug)"
 
 clean: ## remove build output and .venv
 	cargo clean

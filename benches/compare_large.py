@@ -1,4 +1,4 @@
-"""Runs ``large_calls.py`` under this package (``.venv``, release build; ``BIN_DIR`` picks
+"""Runs ``large_calls.py`` under this package (``.venv``, optimized build; ``BIN_DIR`` picks
 another) and under the original ``proxmox-sdk==0.0.15`` with its dict store (``.bench-venv``,
 given the very answers ours gave), then prints them side by side with ``json.loads`` of the
 same payload and the peak memory of one call (each in a fresh process)."""

@@ -1,4 +1,4 @@
-"""Runs ``sdk_calls.py`` under this package (``.venv``, release build) and under the
+"""Runs ``sdk_calls.py`` under this package (``.venv``, optimized build) and under the
 original ``proxmox-sdk==0.0.15`` (``.bench-venv``), then prints both side by side."""
 
 from __future__ import annotations

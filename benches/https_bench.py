@@ -1,7 +1,7 @@
 """2,000 GETs at 50 concurrent against our mock server over TLS (on 127.0.0.1), from three
 clients, each in its own process so that its CPU time is its own:
 
-- this package's async SDK (`.venv`, release build; reqwest on the shared runtime),
+- this package's async SDK (`.venv`, optimized build; reqwest on the shared runtime),
 - the original ``proxmox-sdk==0.0.15`` async SDK (aiohttp, from ``.bench-venv``),
 - proxmoxer 2.3.0 (requests) with 50 threads (from ``.bench-venv``).
 

@@ -1,4 +1,4 @@
-"""Python-side figures (run by `make bench` against a release build in .venv)."""
+"""Python-side figures (run by `make bench` against the optimized (profiling) build in .venv)."""
 
 from __future__ import annotations
 

@@ -184,7 +184,7 @@ def main() -> None:
         {},
     )
     # The ceiling: a minimal axum server answering the same /version body (src/bin).
-    ceiling_bin = ROOT / "target" / "release" / "axum-ceiling"
+    ceiling_bin = ROOT / "target" / "profiling" / "axum-ceiling"
     ceiling = ceiling_pve = None
     if ceiling_bin.exists():
         port = free_port()
