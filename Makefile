@@ -82,7 +82,7 @@ bench: venv $(BENCH_VENV)/.deps ## benchmarks, side by side with proxmox-sdk 0.0
 	$(BIN)/python benches/compare_sdk.py
 	$(BIN)/python benches/compare_large.py
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	cargo build --profile profiling --quiet -p proxmox-sdk-bench --bin axum-ceiling
+	cargo build --profile profiling --quiet -p proxmox-sdk-bench --bin axum-ceiling --bin https-client
 	$(BIN)/python benches/server_bench.py
 	$(BIN)/python benches/server_mix.py
 	$(BIN)/python benches/https_bench.py

@@ -214,6 +214,18 @@ def main() -> None:
             ),
         ]
         set_latency(0)
+        # The same GETs from Rust alone: our transport, and a bare hyper HTTP/1 client (the
+        # floor of a leaner driver); built by `make bench` (benches/src/bin/https-client.rs).
+        rust_only = None
+        client_bin = ROOT / "target" / "profiling" / "https-client"
+        if client_bin.exists():
+            rust_only = subprocess.run(
+                [str(client_bin), server.url, server.password, server.fingerprint],  # type: ignore[attr-defined]
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=600,
+            ).stdout
     finally:
         server.stop()
     print(f"\n5 GETs at once, server latency {LATENCY * 1000:.0f} ms each, best of 3 x {ROUNDS}")
@@ -226,6 +238,9 @@ def main() -> None:
     print("|---|---|---|")
     for name, r in rows:
         print(f"| {name} | {N / r['wall']:.0f} | {r['cpu'] / N * 1e6:.0f} |")
+    if rust_only:
+        print("\nWithout Python, one runtime worker, same server and path")
+        print(rust_only, end="")
 
 
 if __name__ == "__main__":
