@@ -671,3 +671,121 @@ fn a_token_no_header_can_carry_is_refused_before_any_connection() {
         }
     }
 }
+
+/// A bare HTTP/1.1 server on 127.0.0.1: answers every request of a connection with
+/// `{"data": "pong"}` (gzip-compressed when `gzip` and the client accepts it), and closes a
+/// connection that stays idle for `idle` (a keep-alive timeout). Counts connections.
+fn keepalive_server(idle: Duration, gzip: bool) -> (String, Arc<AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            count.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                stream.set_read_timeout(Some(idle)).unwrap();
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        match stream.read(&mut chunk) {
+                            Ok(0) | Err(_) => return, // closed, or idle too long
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                    buf.drain(..end + 4);
+                    let body = br#"{"data": "pong"}"#.to_vec();
+                    let (body, encoding) = if gzip && head.contains("accept-encoding: gzip") {
+                        let mut enc =
+                            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                        enc.write_all(&body).unwrap();
+                        (enc.finish().unwrap(), "Content-Encoding: gzip\r\n")
+                    } else {
+                        (body, "")
+                    };
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{encoding}Content-Length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    if stream.write_all(head.as_bytes()).is_err()
+                        || stream.write_all(&body).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (base, accepted)
+}
+
+fn token_transport(base: &str, tweak: impl FnOnce(&mut HttpsConfig)) -> HttpsTransport {
+    let mut cfg = HttpsConfig::new(
+        base.to_string(),
+        HttpsAuth::token("PVEAPIToken=", "root@pam", "t", "=", "s"),
+    );
+    tweak(&mut cfg);
+    HttpsTransport::new(cfg).unwrap()
+}
+
+#[test]
+fn the_lean_path_keeps_connections_alive_and_replaces_the_ones_the_server_closed() {
+    let (base, accepted) = keepalive_server(Duration::from_millis(150), false);
+    let t = token_transport(&base, |_| {});
+    assert!(
+        t.is_lean(),
+        "plain HTTP without a proxy takes the lean path"
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let version = Call::new(Method::Get, "/api2/json/version", Map::new());
+    rt.block_on(async {
+        for _ in 0..5 {
+            assert_eq!(t.call(&version).await.unwrap(), json!("pong"));
+        }
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            1,
+            "one kept-alive connection"
+        );
+        // The server drops the idle connection; the next call gets a new one.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(t.call(&version).await.unwrap(), json!("pong"));
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        // Concurrent calls open connections as needed and all succeed.
+        let all = futures_util::future::join_all((0..8).map(|_| t.call(&version))).await;
+        assert!(
+            all.iter().all(|r| r.as_ref().ok() == Some(&json!("pong"))),
+            "{all:?}"
+        );
+    });
+}
+
+#[test]
+fn the_lean_path_accepts_gzip_as_reqwest_does() {
+    let (base, _) = keepalive_server(Duration::from_secs(5), true);
+    let t = token_transport(&base, |_| {});
+    assert!(t.is_lean());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let answer = rt.block_on(t.call(&Call::new(Method::Get, "/api2/json/version", Map::new())));
+    assert_eq!(answer.unwrap(), json!("pong"));
+}
+
+#[test]
+fn proxies_and_unpinned_certificates_go_through_reqwest() {
+    let server = tls_server("https-lean");
+    let fp = server.fingerprint.unwrap();
+    assert!(token_transport(&server.url(), |c| c.fingerprint = Some(fp)).is_lean());
+    // Verified against the system's roots or a CA bundle: reqwest's verifier.
+    assert!(!token_transport(&server.url(), |_| {}).is_lean());
+    // A proxy: reqwest's proxy support.
+    let proxied = token_transport(&server.url(), |c| {
+        c.fingerprint = Some(fp);
+        c.proxies = vec![("https".into(), "http://127.0.0.1:9".into())];
+    });
+    assert!(!proxied.is_lean());
+}

@@ -97,20 +97,30 @@ pub(super) async fn read_answer(
             Err(e) => return Err(transport_error(&e, "reading the answer")),
         }
     }
+    Ok(answer_of(status, reason, location, &bytes))
+}
+
+/// An answer from its parts and body: JSON parsed, anything else a string.
+pub(super) fn answer_of(
+    status: u16,
+    reason: String,
+    location: Option<String>,
+    bytes: &[u8],
+) -> RawAnswer {
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        match serde_json::from_slice(&bytes) {
+        match serde_json::from_slice(bytes) {
             Ok(v) => v,
-            Err(_) => Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(_) => Value::String(String::from_utf8_lossy(bytes).into_owned()),
         }
     };
-    Ok(RawAnswer {
+    RawAnswer {
         status,
         reason,
         body,
         location,
-    })
+    }
 }
 
 /// PVE's answer as the SDK returns it: `data` of a success, else an error.
@@ -187,10 +197,15 @@ pub fn scalar_text(v: &Value) -> String {
 
 /// The reason phrase as the server sent it (PVE's message), else the standard one.
 pub fn reason_of(resp: &reqwest::Response) -> String {
-    resp.extensions()
-        .get::<hyper::ext::ReasonPhrase>()
+    reason_from(resp.status(), resp.extensions())
+}
+
+/// The reason phrase the server sent (hyper keeps one that is not the canonical text), or
+/// the canonical one.
+pub(super) fn reason_from(status: reqwest::StatusCode, ext: &hyper::http::Extensions) -> String {
+    ext.get::<hyper::ext::ReasonPhrase>()
         .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
-        .or_else(|| resp.status().canonical_reason().map(str::to_string))
+        .or_else(|| status.canonical_reason().map(str::to_string))
         .unwrap_or_default()
 }
 

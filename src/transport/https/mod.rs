@@ -1,15 +1,19 @@
-//! PVE's REST API over HTTPS: one pooled keep-alive reqwest client per SDK, token or
+//! PVE's REST API over HTTPS: one pool of keep-alive connections per SDK (the lean
+//! [`driver`] where it serves, else a reqwest client), token or
 //! ticket authentication (lazy login, TFA, proactive renewal, one re-login and replay on a
 //! 401: [`session`]), fingerprint pinning, retries of reads, redirects refused, size-capped
 //! reads and streamed multipart uploads ([`answer`]). What it is configured with: [`config`].
 
 pub mod answer;
 pub mod config;
+mod driver;
 pub mod session;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use http_body_util::Full;
+use hyper::body::Bytes;
 use parking_lot::RwLock;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
@@ -17,10 +21,10 @@ use serde_json::Value;
 use super::retry_delay;
 use crate::api::{Call, Error, Method};
 use crate::tls::{install_crypto_provider, pinned_client_config};
+use answer::{answer_of, multipart, read_answer, reason_from};
 pub use answer::{
     chain, form_pairs, into_data, reason_of, scalar_text, transport_error, RawAnswer,
 };
-use answer::{multipart, read_answer};
 pub use config::{base_url, HttpsAuth, HttpsConfig};
 use session::Session;
 
@@ -41,6 +45,9 @@ pub struct HttpsTransport {
     /// value, refused at each call).
     token_header: Option<HeaderValue>,
     client: reqwest::Client,
+    /// The lean path for requests without a proxy or an upload (see [`driver`]), where
+    /// the certificate is pinned or the server plain HTTP; `None`: reqwest serves all.
+    driver: Option<driver::Driver>,
     session: RwLock<Option<std::sync::Arc<Session>>>,
     login_lock: tokio::sync::Mutex<()>,
 }
@@ -80,12 +87,14 @@ impl HttpsTransport {
         let is_identity = pem
             .as_deref()
             .is_some_and(|p| String::from_utf8_lossy(p).contains("PRIVATE KEY-----"));
+        let mut pinned = None;
         if let Some(fp) = config.fingerprint {
             let tls = match (&pem, is_identity) {
                 (Some(pem), true) => crate::tls::pinned_client_config_with_identity(fp, pem)
                     .map_err(|e| format!("cert: {e}"))?,
                 _ => pinned_client_config(fp),
             };
+            pinned = Some(tls.clone());
             builder = builder.tls_backend_preconfigured(tls);
         } else {
             if let Some(pem) = &pem {
@@ -127,6 +136,14 @@ impl HttpsTransport {
         let base = reqwest::Url::parse(config.base_url.trim_end_matches('/'))
             .ok()
             .filter(|b| b.path() == "/" && b.query().is_none());
+        let driver = base.as_ref().and_then(|b| {
+            driver::Driver::new(
+                b,
+                pinned,
+                !config.proxies.is_empty(),
+                config.connect_timeout,
+            )
+        });
         let token_header = match &config.auth {
             HttpsAuth::Token { id_part, secret } => {
                 session::secret_header(&format!("{id_part}{secret}"))
@@ -138,6 +155,7 @@ impl HttpsTransport {
             base,
             token_header,
             client,
+            driver,
             session: RwLock::new(None),
             login_lock: tokio::sync::Mutex::new(()),
         })
@@ -146,6 +164,12 @@ impl HttpsTransport {
     /// The configuration.
     pub fn config(&self) -> &HttpsConfig {
         &self.config
+    }
+
+    /// Whether requests without uploads take the lean path ([`driver`]): no proxy, and a
+    /// pinned certificate or plain HTTP. The others, and uploads, go through reqwest.
+    pub fn is_lean(&self) -> bool {
+        self.driver.is_some()
     }
 
     /// The URL of an API path (`/api2/json/...`).
@@ -269,17 +293,10 @@ impl HttpsTransport {
         force_login: bool,
         headers: &reqwest::header::HeaderMap,
     ) -> Result<RawAnswer, Error> {
-        let method = match call.method {
-            Method::Get => reqwest::Method::GET,
-            Method::Post => reqwest::Method::POST,
-            Method::Put => reqwest::Method::PUT,
-            Method::Delete => reqwest::Method::DELETE,
-        };
+        use reqwest::header::{HeaderName, AUTHORIZATION, COOKIE};
         let is_get = call.method == Method::Get;
-        let mut req = match self.parsed_url(&call.path) {
-            Some(url) => self.client.request(method, url),
-            None => self.client.request(method, self.url(&call.path)),
-        };
+        // The credentials' headers (made once per token or session).
+        let mut auth: [Option<(HeaderName, HeaderValue)>; 2] = [None, None];
         match &self.config.auth {
             HttpsAuth::Token { .. } => {
                 let value = self.token_header.clone().ok_or_else(|| {
@@ -287,7 +304,7 @@ impl HttpsTransport {
                         "token_value: contains characters not allowed in an HTTP header".into(),
                     )
                 })?;
-                req = req.header("Authorization", value);
+                auth[0] = Some((AUTHORIZATION, value));
             }
             HttpsAuth::Password { .. } => {
                 let s = self.session(force_login).await?;
@@ -295,20 +312,40 @@ impl HttpsTransport {
                     .cookie_header
                     .clone()
                     .ok_or_else(|| Error::Auth("the server sent an unusable ticket".into()))?;
-                req = req.header("Cookie", value);
+                auth[0] = Some((COOKIE, value));
                 if !is_get {
                     let csrf = s.csrf_header.clone().ok_or_else(|| {
                         Error::Auth("the server sent an unusable CSRF token".into())
                     })?;
-                    req = req.header("CSRFPreventionToken", csrf);
+                    auth[1] = Some((HeaderName::from_static("csrfpreventiontoken"), csrf));
                 }
             }
             HttpsAuth::PassThrough => {}
         }
+        let pairs = form_pairs(&call.params);
+        if let (Some(driver), true) = (&self.driver, call.uploads.is_empty()) {
+            if let Some(url) = self.parsed_url(&call.path) {
+                return self
+                    .send_lean(driver, &url, call, &auth, headers, &pairs, &call.path)
+                    .await;
+            }
+        }
+        let method = match call.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut req = match self.parsed_url(&call.path) {
+            Some(url) => self.client.request(method, url),
+            None => self.client.request(method, self.url(&call.path)),
+        };
+        for (name, value) in auth.into_iter().flatten() {
+            req = req.header(name, value);
+        }
         for (name, value) in headers {
             req = req.header(name, value.clone());
         }
-        let pairs = form_pairs(&call.params);
         if call.uploads.is_empty() {
             if is_get || call.method == Method::Delete {
                 // Without parameters, no query to write (and take off the URL again).
@@ -331,6 +368,122 @@ impl HttpsTransport {
             .await
             .map_err(|e| transport_error(&e, &call.path))?;
         read_answer(resp, call.limit).await
+    }
+
+    /// [`HttpsTransport::send`] through the lean driver: the same request (method, URL,
+    /// headers, query or form body) and the same answer, within the call's timeout
+    /// (`what` names the request in errors).
+    #[allow(clippy::too_many_arguments)]
+    async fn send_lean(
+        &self,
+        driver: &driver::Driver,
+        url: &reqwest::Url,
+        call: &Call,
+        auth: &[Option<(reqwest::header::HeaderName, HeaderValue)>; 2],
+        headers: &reqwest::header::HeaderMap,
+        pairs: &[(String, String)],
+        what: &str,
+    ) -> Result<RawAnswer, Error> {
+        let work = async {
+            let has_body = matches!(call.method, Method::Post | Method::Put);
+            let encoded = || {
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                    .finish()
+            };
+            let mut target = url.path().to_string();
+            let mut body = Bytes::new();
+            if has_body {
+                body = Bytes::from(encoded());
+            } else if !pairs.is_empty() {
+                target.push('?');
+                target.push_str(&encoded());
+            }
+            let build = || {
+                let mut req = hyper::Request::new(Full::new(body.clone()));
+                *req.method_mut() = match call.method {
+                    Method::Get => hyper::Method::GET,
+                    Method::Post => hyper::Method::POST,
+                    Method::Put => hyper::Method::PUT,
+                    Method::Delete => hyper::Method::DELETE,
+                };
+                *req.uri_mut() = target
+                    .parse()
+                    .unwrap_or_else(|_| hyper::Uri::from_static("/"));
+                let h = req.headers_mut();
+                h.insert(hyper::header::HOST, driver.authority.clone());
+                h.insert(
+                    hyper::header::ACCEPT,
+                    HeaderValue::from_static("application/json"),
+                );
+                // As reqwest's `gzip` feature does: PVE compresses large answers then.
+                h.insert(
+                    hyper::header::ACCEPT_ENCODING,
+                    HeaderValue::from_static("gzip"),
+                );
+                h.insert(
+                    hyper::header::USER_AGENT,
+                    HeaderValue::from_static(concat!("proxmox-sdk/", env!("CARGO_PKG_VERSION"))),
+                );
+                for (name, value) in auth.iter().flatten() {
+                    h.insert(name.clone(), value.clone());
+                }
+                for (name, value) in headers {
+                    h.insert(name.clone(), value.clone());
+                }
+                if has_body {
+                    h.insert(
+                        hyper::header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/x-www-form-urlencoded"),
+                    );
+                }
+                req
+            };
+            let lease = driver.lease(what).await?;
+            let (resp, lease) = driver.send(lease, build(), build, what).await?;
+            let (parts, incoming) = resp.into_parts();
+            let status = parts.status.as_u16();
+            let reason = reason_from(parts.status, &parts.extensions);
+            let location = parts
+                .headers
+                .get(hyper::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let length = parts
+                .headers
+                .get(hyper::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if let (Some(limit), Some(len)) = (call.limit, length) {
+                if len as usize > limit {
+                    return Err(Error::TooLarge {
+                        limit,
+                        size: len as usize,
+                    });
+                }
+            }
+            let gzip = parts
+                .headers
+                .get(hyper::header::CONTENT_ENCODING)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+            let bytes = driver::read_body(incoming, length, call.limit).await?;
+            driver.give_back(lease);
+            let bytes = if gzip {
+                driver::gunzip(&bytes, call.limit)?
+            } else {
+                bytes
+            };
+            Ok(answer_of(status, reason, location, &bytes))
+        };
+        match call.timeout.or(self.config.timeout) {
+            Some(t) => tokio::time::timeout(t, work).await.map_err(|_| {
+                Error::Timeout(format!(
+                    "{what}: timed out (no answer within {:.1} s)",
+                    t.as_secs_f64()
+                ))
+            })?,
+            None => work.await,
+        }
     }
 }
 

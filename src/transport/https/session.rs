@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 
 use super::answer::{read_answer, transport_error};
 use super::{HttpsAuth, HttpsTransport, LOG};
-use crate::api::Error;
+use crate::api::{Call, Error, Method};
 
 /// A logged-in session, with the headers every request sends made once (`None`: the
 /// server sent a value no header can carry, refused when a request would send it).
@@ -155,19 +155,42 @@ impl HttpsTransport {
     }
 
     async fn post_ticket(&self, form: &[(&str, &str)]) -> Result<Value, Error> {
-        let resp = self
-            .client
-            .post(self.url("/api2/json/access/ticket"))
-            .form(form)
-            .send()
-            .await
-            .map_err(|e| Error::Login(Box::new(transport_error(&e, "login"))))?;
-        let answer = read_answer(resp, None).await.map_err(|e| match e {
+        const TICKET: &str = "/api2/json/access/ticket";
+        let login_failed = |e| match e {
             e @ (Error::Timeout(_) | Error::Connection(_) | Error::Tls(_)) => {
                 Error::Login(Box::new(e))
             }
             other => Error::Auth(format!("login: {other}")),
-        })?;
+        };
+        // On the lean path where requests take it, so that one pool serves the login too.
+        let answer = if let (Some(driver), Some(url)) = (&self.driver, self.parsed_url(TICKET)) {
+            let pairs: Vec<(String, String)> = form
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect();
+            let call = Call::new(Method::Post, TICKET, serde_json::Map::new());
+            let none = [None, None];
+            self.send_lean(
+                driver,
+                &url,
+                &call,
+                &none,
+                &HeaderMap::new(),
+                &pairs,
+                "login",
+            )
+            .await
+            .map_err(login_failed)?
+        } else {
+            let resp = self
+                .client
+                .post(self.url(TICKET))
+                .form(form)
+                .send()
+                .await
+                .map_err(|e| Error::Login(Box::new(transport_error(&e, "login"))))?;
+            read_answer(resp, None).await.map_err(login_failed)?
+        };
         if (300..400).contains(&answer.status) {
             return Err(Error::Redirect {
                 status: answer.status,
