@@ -399,6 +399,13 @@ impl HttpsTransport {
                 target.push('?');
                 target.push_str(&encoded());
             }
+            // What reqwest does with a URL too (and refuses the same way): a request target
+            // must parse as an HTTP URI.
+            let uri: hyper::Uri = target.parse().map_err(|e| {
+                Error::Invalid(format!(
+                    "{what}: '{target}' is not a valid request URI: {e}"
+                ))
+            })?;
             let build = || {
                 let mut req = hyper::Request::new(Full::new(body.clone()));
                 *req.method_mut() = match call.method {
@@ -407,9 +414,7 @@ impl HttpsTransport {
                     Method::Put => hyper::Method::PUT,
                     Method::Delete => hyper::Method::DELETE,
                 };
-                *req.uri_mut() = target
-                    .parse()
-                    .unwrap_or_else(|_| hyper::Uri::from_static("/"));
+                *req.uri_mut() = uri.clone();
                 let h = req.headers_mut();
                 h.insert(hyper::header::HOST, driver.authority.clone());
                 h.insert(
