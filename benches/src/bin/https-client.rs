@@ -27,12 +27,29 @@ fn cpu_seconds() -> f64 {
     t(u.ru_utime) + t(u.ru_stime)
 }
 
-fn report(name: &str, cpu: f64, wall: f64) {
+/// Runs `round` once with 200 requests (connections made, code warm), then with `N`, and
+/// prints that one's requests per second and CPU time per request.
+async fn measure<F, Fut>(name: &str, round: F)
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    round(200).await;
+    let (c0, w0) = (cpu_seconds(), Instant::now());
+    round(N).await;
+    let (cpu, wall) = (cpu_seconds() - c0, w0.elapsed().as_secs_f64());
     println!(
         "| {name} | {:.0} | {:.1} |",
         N as f64 / wall,
         cpu / N as f64 * 1e6
     );
+}
+
+/// Waits for every task (a panicking one fails the benchmark).
+async fn join(tasks: Vec<tokio::task::JoinHandle<()>>) {
+    for task in tasks {
+        task.await.expect("task");
+    }
 }
 
 async fn ours(url: &str, password: &str, fp: Fingerprint) -> Result<String, String> {
@@ -64,19 +81,10 @@ async fn ours(url: &str, password: &str, fp: Fingerprint) -> Result<String, Stri
                     })
                 })
                 .collect();
-            for task in tasks {
-                task.await.expect("task");
-            }
+            join(tasks).await;
         }
     };
-    round(200).await;
-    let (c0, w0) = (cpu_seconds(), Instant::now());
-    round(N).await;
-    report(
-        "our transport",
-        cpu_seconds() - c0,
-        w0.elapsed().as_secs_f64(),
-    );
+    measure("our transport", round).await;
     // The ticket, for the bare client.
     let ticket = Call::new(
         Method::Post,
@@ -134,19 +142,10 @@ async fn bare(addr: &str, ticket: &str, fp: Fingerprint) {
                     })
                 })
                 .collect();
-            for task in tasks {
-                task.await.expect("task");
-            }
+            join(tasks).await;
         }
     };
-    round(200).await;
-    let (c0, w0) = (cpu_seconds(), Instant::now());
-    round(N).await;
-    report(
-        "bare hyper HTTP/1 (floor)",
-        cpu_seconds() - c0,
-        w0.elapsed().as_secs_f64(),
-    );
+    measure("bare hyper HTTP/1 (floor)", round).await;
 }
 
 fn main() {

@@ -65,27 +65,15 @@ pub(super) async fn read_answer(
         .get("location")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    if let (Some(limit), Some(len)) = (limit, resp.content_length()) {
-        if len as usize > limit {
-            return Err(Error::TooLarge {
-                limit,
-                size: len as usize,
-            });
-        }
+    if let Some(len) = resp.content_length() {
+        within(limit, len as usize)?;
     }
     let mut bytes = Vec::with_capacity(resp.content_length().unwrap_or(0).min(1 << 20) as usize);
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
                 bytes.extend_from_slice(&chunk);
-                if let Some(limit) = limit {
-                    if bytes.len() > limit {
-                        return Err(Error::TooLarge {
-                            limit,
-                            size: bytes.len(),
-                        });
-                    }
-                }
+                within(limit, bytes.len())?;
             }
             Ok(None) => break,
             Err(e) if e.is_decode() => {
@@ -98,6 +86,21 @@ pub(super) async fn read_answer(
         }
     }
     Ok(answer_of(status, reason, location, &bytes))
+}
+
+/// Refuses an answer of `size` bytes over `limit` (announced, read or decoded).
+pub(super) fn within(limit: Option<usize>, size: usize) -> Result<(), Error> {
+    match limit {
+        Some(limit) if size > limit => Err(Error::TooLarge { limit, size }),
+        _ => Ok(()),
+    }
+}
+
+/// An error and its causes, one line, with the [`hint`] that fixes it if there is one.
+pub(super) fn hinted(e: &dyn std::error::Error) -> String {
+    let text = chain(e);
+    let hint = hint(&text.to_ascii_lowercase());
+    format!("{text}{hint}")
 }
 
 /// An answer from its parts and body: JSON parsed, anything else a string.

@@ -21,7 +21,7 @@ use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
 use rustls::pki_types::ServerName;
 
-use super::answer::{chain, hint};
+use super::answer::{chain, hinted, within};
 use crate::api::Error;
 
 /// How long an idle connection is kept (as the reqwest client's pool).
@@ -144,9 +144,7 @@ impl Driver {
 
     async fn connect(&self, what: &str) -> Result<SendRequest<Full<Bytes>>, Error> {
         let failed = |e: &dyn std::error::Error| {
-            let text = chain(e);
-            let hint = hint(&text.to_ascii_lowercase());
-            Error::Connection(format!("{what}: cannot connect: {text}{hint}"))
+            Error::Connection(format!("{what}: cannot connect: {}", hinted(e)))
         };
         let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
             .await
@@ -154,11 +152,10 @@ impl Driver {
         let _ = tcp.set_nodelay(true);
         let sender = match &self.tls {
             Some((connector, name)) => {
-                let stream = connector.connect(name.clone(), tcp).await.map_err(|e| {
-                    let text = chain(&e);
-                    let hint = hint(&text.to_ascii_lowercase());
-                    Error::Tls(format!("{what}: TLS failed: {text}{hint}"))
-                })?;
+                let stream = connector
+                    .connect(name.clone(), tcp)
+                    .await
+                    .map_err(|e| Error::Tls(format!("{what}: TLS failed: {}", hinted(&e))))?;
                 handshake(TokioIo::new(stream)).await
             }
             None => handshake(TokioIo::new(tcp)).await,
@@ -237,14 +234,7 @@ pub(super) async fn read_body(
             frame.map_err(|e| Error::Connection(format!("reading the answer: {}", chain(&e))))?;
         if let Ok(chunk) = frame.into_data() {
             bytes.extend_from_slice(&chunk);
-            if let Some(limit) = limit {
-                if bytes.len() > limit {
-                    return Err(Error::TooLarge {
-                        limit,
-                        size: bytes.len(),
-                    });
-                }
-            }
+            within(limit, bytes.len())?;
         }
     }
     Ok(bytes)
@@ -259,13 +249,6 @@ pub(super) fn gunzip(bytes: &[u8], limit: Option<usize>) -> Result<Vec<u8>, Erro
         .take(cap)
         .read_to_end(&mut out)
         .map_err(|e| Error::Encoding(format!("cannot decode the answer: {e}")))?;
-    if let Some(limit) = limit {
-        if out.len() > limit {
-            return Err(Error::TooLarge {
-                limit,
-                size: out.len(),
-            });
-        }
-    }
+    within(limit, out.len())?;
     Ok(out)
 }

@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::retry_delay;
 use crate::api::{Call, Error, Method};
 use crate::tls::{install_crypto_provider, pinned_client_config};
-use answer::{answer_of, multipart, read_answer, reason_from};
+use answer::{answer_of, multipart, read_answer, reason_from, within};
 pub use answer::{
     chain, form_pairs, into_data, reason_of, scalar_text, transport_error, RawAnswer,
 };
@@ -30,6 +30,19 @@ use session::Session;
 
 /// How long a ticket is used before it is renewed (PVE's tickets live two hours).
 pub const RENEW_AFTER: Duration = Duration::from_secs(3600);
+
+/// The `User-Agent` of every request.
+const USER_AGENT: &str = concat!("proxmox-sdk/", env!("CARGO_PKG_VERSION"));
+
+/// The HTTP method of a call.
+fn http_method(method: Method) -> reqwest::Method {
+    match method {
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Delete => reqwest::Method::DELETE,
+    }
+}
 
 /// The logger of this transport (Python's `proxmox_sdk.http`).
 pub(crate) const LOG: &str = "proxmox_sdk::http";
@@ -74,7 +87,7 @@ impl HttpsTransport {
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .default_headers(headers)
-            .user_agent(concat!("proxmox-sdk/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true);
         if let Some(t) = config.timeout {
@@ -323,20 +336,14 @@ impl HttpsTransport {
             HttpsAuth::PassThrough => {}
         }
         let pairs = form_pairs(&call.params);
-        if let (Some(driver), true) = (&self.driver, call.uploads.is_empty()) {
-            if let Some(url) = self.parsed_url(&call.path) {
-                return self
-                    .send_lean(driver, &url, call, &auth, headers, &pairs, &call.path)
-                    .await;
-            }
+        let url = self.parsed_url(&call.path);
+        if let (Some(driver), Some(url), true) = (&self.driver, &url, call.uploads.is_empty()) {
+            return self
+                .send_lean(driver, url, call, &auth, headers, &pairs, &call.path)
+                .await;
         }
-        let method = match call.method {
-            Method::Get => reqwest::Method::GET,
-            Method::Post => reqwest::Method::POST,
-            Method::Put => reqwest::Method::PUT,
-            Method::Delete => reqwest::Method::DELETE,
-        };
-        let mut req = match self.parsed_url(&call.path) {
+        let method = http_method(call.method);
+        let mut req = match url {
             Some(url) => self.client.request(method, url),
             None => self.client.request(method, self.url(&call.path)),
         };
@@ -406,14 +413,10 @@ impl HttpsTransport {
                     "{what}: '{target}' is not a valid request URI: {e}"
                 ))
             })?;
+            let method = http_method(call.method);
             let build = || {
                 let mut req = hyper::Request::new(Full::new(body.clone()));
-                *req.method_mut() = match call.method {
-                    Method::Get => hyper::Method::GET,
-                    Method::Post => hyper::Method::POST,
-                    Method::Put => hyper::Method::PUT,
-                    Method::Delete => hyper::Method::DELETE,
-                };
+                *req.method_mut() = method.clone();
                 *req.uri_mut() = uri.clone();
                 let h = req.headers_mut();
                 h.insert(hyper::header::HOST, driver.authority.clone());
@@ -428,7 +431,7 @@ impl HttpsTransport {
                 );
                 h.insert(
                     hyper::header::USER_AGENT,
-                    HeaderValue::from_static(concat!("proxmox-sdk/", env!("CARGO_PKG_VERSION"))),
+                    HeaderValue::from_static(USER_AGENT),
                 );
                 for (name, value) in auth.iter().flatten() {
                     h.insert(name.clone(), value.clone());
@@ -459,13 +462,8 @@ impl HttpsTransport {
                 .get(hyper::header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
-            if let (Some(limit), Some(len)) = (call.limit, length) {
-                if len as usize > limit {
-                    return Err(Error::TooLarge {
-                        limit,
-                        size: len as usize,
-                    });
-                }
+            if let Some(len) = length {
+                within(call.limit, len as usize)?;
             }
             let gzip = parts
                 .headers
